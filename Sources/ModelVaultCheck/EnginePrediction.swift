@@ -1,0 +1,102 @@
+import ModelVaultFormat
+
+/// What ModelVault 0.16.0 does when it opens this exact file read-write, in strict mode and in
+/// AutoTruncate mode (CONTRACT.md, `engine`).
+public struct EnginePrediction: Equatable, Sendable {
+    public enum Basis: String, Sendable { case framing, deep }
+
+    public var strictOpens: Bool
+    /// The engine's error variant and message when strict fails.
+    public var strictError: String?
+    public var autoTruncateOpens: Bool
+    public var autoTruncateError: String?
+    public var truncatedBytes: UInt64
+    public var truncateReason: String?
+    public var modifiesFile: Bool
+    public var committedTransactionsLost: Int
+    public var basis: Basis
+
+    static func fails(_ error: String, basis: Basis) -> EnginePrediction {
+        EnginePrediction(strictOpens: false, strictError: error, autoTruncateOpens: false, autoTruncateError: error,
+                         truncatedBytes: 0, truncateReason: nil, modifiesFile: false,
+                         committedTransactionsLost: 0, basis: basis)
+    }
+
+    /// A read-write open that rewrites the file as a fresh database and succeeds.
+    static func initialises(basis: Basis) -> EnginePrediction {
+        EnginePrediction(strictOpens: true, strictError: nil, autoTruncateOpens: true, autoTruncateError: nil,
+                         truncatedBytes: 0, truncateReason: nil, modifiesFile: true,
+                         committedTransactionsLost: 0, basis: basis)
+    }
+}
+
+/// Everything the walk learned that bears on the engine's open, settled once the file length
+/// is known.
+struct EngineInputs {
+    var fileLength: UInt64
+    var manifest: ManifestTarget?
+    var checkpoint: CheckpointTarget?
+    var scan: EngineScan
+    var replay: ReplayModel
+    var committedTransactions: Int
+    var basis: EnginePrediction.Basis
+
+    func predict() -> EnginePrediction {
+        if let fatal = scan.fatal {
+            return .fails("\(fatal.variant): \(fatal.message)", basis: basis)
+        }
+        let cut = scan.cut(fileLength: fileLength)
+        var prediction = EnginePrediction(
+            strictOpens: true, strictError: nil, autoTruncateOpens: true, autoTruncateError: nil,
+            truncatedBytes: 0, truncateReason: nil, modifiesFile: false, committedTransactionsLost: 0, basis: basis)
+
+        // Strict: manifest check, then no cut, then checkpoint and replay over the whole file.
+        if let failure = manifest?.strictFailure(fileLength: fileLength) {
+            prediction.strictError = failure
+        } else if let cut {
+            prediction.strictError = "unclean_log_tail: unclean log tail (strict open): \(cut.reason); safe truncate end offset \(cut.end)"
+        } else if let failure = replayFailure(keptEnd: fileLength, strict: true) {
+            prediction.strictError = failure
+        }
+        prediction.strictOpens = prediction.strictError == nil
+
+        // AutoTruncate: cut in place, then checkpoint and replay over what is left.
+        let keptEnd = cut?.end ?? fileLength
+        if let cut {
+            prediction.truncatedBytes = fileLength - cut.end
+            prediction.truncateReason = cut.reason
+            prediction.modifiesFile = true
+            prediction.committedTransactionsLost = max(0, committedTransactions - scan.closedCommits)
+        }
+        if let failure = replayFailure(keptEnd: keptEnd, strict: false) {
+            prediction.autoTruncateOpens = false
+            prediction.autoTruncateError = failure
+        }
+        return prediction
+    }
+
+    /// The first fault replay meets in a log kept up to `keptEnd`, as "variant: message".
+    func replayFailure(keptEnd: UInt64, strict: Bool) -> String? {
+        var fromReplayStart = false
+        if let checkpoint {
+            switch checkpoint.use(fileLength: keptEnd) {
+            case .ignored:
+                break
+            case let .strictFailsAutoTruncateReplaysAll(message):
+                if strict { return "checkpoint: \(message)" }
+            case let .fatal(variant, message):
+                return "\(variant): \(message)"
+            case let .replayFrom(start):
+                guard start != nil else { return nil }
+                fromReplayStart = true
+            }
+        }
+        let logFault = fromReplayStart ? replay.firstFaultFromReplayStart : replay.firstFault
+        var first = logFault.flatMap { $0.position <= keptEnd ? $0 : nil }
+        if let recordFault = replay.recordFault(keptEnd: keptEnd, fromReplayStart: fromReplayStart),
+           first == nil || recordFault.position < first!.position {
+            first = recordFault
+        }
+        return first.map { "\($0.variant): \($0.message)" }
+    }
+}

@@ -1,0 +1,110 @@
+import ModelVaultFormat
+
+/// ModelVault 0.16.0's log scan and safe-end walk (FORMAT.md §9 steps 4 and 5), fed the
+/// segments in file order. It stops where the engine stops, so what it keeps is exactly what an
+/// AutoTruncate open keeps.
+struct EngineScan {
+    /// A fault that fails the open in both modes and leaves the file untouched.
+    struct Fatal {
+        var variant: String
+        var message: String
+        var offset: UInt64
+    }
+
+    let minor: UInt16
+    private(set) var scanning = true
+    private(set) var fatal: Fatal?
+    /// End of the last segment the scan accepted.
+    private(set) var lastScannedEnd: UInt64 = Layout.logStart
+
+    // The safe-end walk (minor 6).
+    private var walking = true
+    private(set) var safe: UInt64 = Layout.logStart
+    private var open: (id: UInt64, offset: UInt64)?
+    private var stop: (reason: String, cutAt: UInt64)?
+    /// Transactions the walk closed with a matching commit: all lie before any cut.
+    private(set) var closedCommits = 0
+
+    init(minor: UInt16) { self.minor = minor }
+
+    /// An unreadable segment header: fatal if the scan gets this far.
+    mutating func headerFault(_ fault: SegmentHeaderFault, at offset: UInt64) {
+        guard scanning else { return }
+        scanning = false
+        let variant: String
+        switch fault {
+        case .badMagic: variant = "bad_segment_magic"
+        case .unsupportedVersion, .unknownType, .badHeaderLength, .unsupportedChecksumKind: variant = "unsupported_version"
+        case .payloadTooLong: variant = "invalid_catalog_payload"
+        case .headerChecksum: variant = "bad_segment_header_checksum"
+        }
+        fatal = Fatal(variant: variant, message: fault.description, offset: offset)
+    }
+
+    /// The input ends inside a segment header or payload: the scan stops quietly.
+    mutating func tornEnd() { scanning = false }
+
+    mutating func segment(_ s: SegmentEvent) {
+        guard scanning else { return }
+        if s.type.payloadCheckedByScan && !s.payloadCRCMatches {
+            scanning = false
+            return
+        }
+        lastScannedEnd = s.end
+        if minor >= Layout.transactionalMinor { walk(s) }
+    }
+
+    private mutating func walk(_ s: SegmentEvent) {
+        guard walking else { return }
+        if s.type.isMarker {
+            guard case let .success(marker)? = s.marker else {
+                if case let .failure(error)? = s.marker {
+                    fatal = Fatal(variant: "invalid_txn_payload", message: "\(error)", offset: s.offset)
+                }
+                walking = false
+                return
+            }
+            switch s.type {
+            case .txnBegin:
+                if let open {
+                    halt("uncommitted_transaction", at: open.offset)
+                    return
+                }
+                open = (marker.txnId, s.offset)
+                safe = s.offset
+            case .txnCommit:
+                guard let current = open else {
+                    halt("orphan_txn_commit", at: s.offset)
+                    return
+                }
+                guard current.id == marker.txnId else {
+                    halt("txn_id_mismatch", at: current.offset)
+                    return
+                }
+                open = nil
+                closedCommits += 1
+                safe = s.end
+            default:
+                open = nil
+                safe = s.end
+            }
+        } else if open == nil {
+            safe = s.end
+        }
+    }
+
+    private mutating func halt(_ reason: String, at offset: UInt64) {
+        stop = (reason, offset)
+        walking = false
+    }
+
+    /// Where an AutoTruncate open cuts the file and why; nil when nothing is cut.
+    func cut(fileLength: UInt64) -> (end: UInt64, reason: String)? {
+        if minor < Layout.transactionalMinor {
+            return lastScannedEnd < fileLength ? (lastScannedEnd, "torn_tail_pre_v6") : nil
+        }
+        if let stop { return (stop.cutAt, stop.reason) }
+        if let open { return (open.offset, "uncommitted_transaction") }
+        return safe < fileLength ? (safe, "torn_tail") : nil
+    }
+}

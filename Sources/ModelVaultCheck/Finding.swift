@@ -1,0 +1,110 @@
+import ModelVaultFormat
+
+/// One fault or anomaly, located by byte offset. The walk collects every one it sees; nothing
+/// stops at the first.
+public struct Finding: Equatable, Sendable {
+    public enum Severity: String, Sendable, Comparable {
+        case info, warning, error
+        private var rank: Int { self == .info ? 0 : self == .warning ? 1 : 2 }
+        public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    public var code: Code
+    public var severity: Severity
+    public var offset: UInt64
+    public var length: UInt64
+    public var segmentIndex: Int?
+    public var segmentType: SegmentType?
+    public var txnId: UInt64?
+    public var message: String
+
+    public init(_ code: Code, _ severity: Severity, offset: UInt64, length: UInt64,
+                segmentIndex: Int? = nil, segmentType: SegmentType? = nil, txnId: UInt64? = nil,
+                message: String) {
+        self.code = code
+        self.severity = severity
+        self.offset = offset
+        self.length = length
+        self.segmentIndex = segmentIndex
+        self.segmentType = segmentType
+        self.txnId = txnId
+        self.message = message
+    }
+}
+
+extension Finding {
+    /// Stable finding codes. Each is documented in man/mvfsck.1.
+    public enum Code: String, Sendable, CaseIterable {
+        case headerTruncated = "header.truncated"
+        case headerBadMagic = "header.bad_magic"
+        case headerUnsupportedVersion = "header.unsupported_version"
+        case headerBadSize = "header.bad_size"
+        case headerNonzeroReserved = "header.nonzero_reserved"
+        case headerLegacyStub = "header.legacy_stub"
+        case superblockTruncated = "superblock.truncated"
+        case superblockBadMagic = "superblock.bad_magic"
+        case superblockUnsupportedVersion = "superblock.unsupported_version"
+        case superblockBadChecksum = "superblock.bad_checksum"
+        case superblockNoneValid = "superblock.none_valid"
+        case superblockManifestOutOfBounds = "superblock.manifest_out_of_bounds"
+        case superblockManifestNotAManifest = "superblock.manifest_not_a_manifest"
+        case superblockCheckpointOutOfBounds = "superblock.checkpoint_out_of_bounds"
+        case superblockCheckpointNotACheckpoint = "superblock.checkpoint_not_a_checkpoint"
+        case segmentBadMagic = "segment.bad_magic"
+        case segmentHeaderChecksum = "segment.header_checksum"
+        case segmentUnsupportedVersion = "segment.unsupported_version"
+        case segmentUnknownType = "segment.unknown_type"
+        case segmentPayloadTooLong = "segment.payload_too_long"
+        case segmentTruncatedHeader = "segment.truncated_header"
+        case segmentPayloadPastEOF = "segment.payload_past_eof"
+        case segmentPayloadChecksum = "segment.payload_checksum"
+        case logResynchronized = "log.resynchronized"
+        case logDataBeyondCut = "log.data_beyond_cut"
+        case tailTrailingGarbage = "tail.trailing_garbage"
+        case tailZeroFilled = "tail.zero_filled"
+        case txnUncommitted = "txn.uncommitted"
+        case txnOrphanCommit = "txn.orphan_commit"
+        case txnNestedBegin = "txn.nested_begin"
+        case txnIdMismatch = "txn.id_mismatch"
+        case txnBadMarker = "txn.bad_marker"
+        case txnUnframedSegment = "txn.unframed_segment"
+        case txnAborted = "txn.aborted"
+        case manifestBadPayload = "manifest.bad_payload"
+        case checkpointPayloadChecksum = "checkpoint.payload_checksum"
+        case checkpointBadPayload = "checkpoint.bad_payload"
+        case checkpointReplayFrom = "checkpoint.replay_from"
+        case checkpointHidesCommits = "checkpoint.hides_commits"
+        case catalogBadPayload = "catalog.bad_payload"
+        case catalogInconsistent = "catalog.inconsistent"
+        case recordBadPayload = "record.bad_payload"
+        case recordUnknownCollection = "record.unknown_collection"
+        case recordUnknownSchemaVersion = "record.unknown_schema_version"
+        case indexBadPayload = "index.bad_payload"
+        case tempPayloadChecksum = "temp.payload_checksum"
+        case fileWriterActive = "file.writer_active"
+        case containerGzipTruncated = "container.gzip_truncated"
+        case containerGzipCorrupt = "container.gzip_corrupt"
+    }
+}
+
+/// Collects findings in the order they are seen.
+public struct FindingSink: Sendable {
+    public private(set) var findings: [Finding] = []
+    /// Findings beyond this many are counted, not kept, so a hostile input cannot grow memory.
+    public let limit: Int
+    public private(set) var dropped = 0
+
+    public init(limit: Int = 10_000) { self.limit = limit }
+
+    public private(set) var errorCount = 0
+    public private(set) var warningCount = 0
+
+    public mutating func add(_ finding: Finding) {
+        switch finding.severity {
+        case .error: errorCount += 1
+        case .warning: warningCount += 1
+        case .info: break
+        }
+        if findings.count < limit { findings.append(finding) } else { dropped += 1 }
+    }
+}

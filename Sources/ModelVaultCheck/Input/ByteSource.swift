@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A forward-only stream of input bytes. Every command reads its input through one of these,
+/// once, from start to end.
+public protocol ByteSource: AnyObject {
+    /// Reads up to `buffer.count` bytes; returns 0 only at the end of the input.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// The size on disk when known in advance (a regular file), for progress and reports.
+    var knownSize: UInt64? { get }
+}
+
+/// An input that cannot be opened or read: an operational error, not a finding.
+public struct InputError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+    public var description: String { "\(path): \(reason)" }
+
+    static func errno(_ path: String, _ what: String) -> InputError {
+        InputError(path: path, reason: "\(what): \(String(cString: strerror(Glibc.errno)))")
+    }
+}
+
+/// A file or standard input read with read(2) from a descriptor opened O_RDONLY: no API here
+/// can write.
+public final class FileSource: ByteSource {
+    public let path: String
+    public let knownSize: UInt64?
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+
+    /// Opens `path` read-only; `-` is standard input. Directories and unreadable paths throw.
+    public init(path: String) throws {
+        self.path = path
+        if path == "-" {
+            fd = 0
+            ownsDescriptor = false
+        } else {
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw InputError.errno(path, "cannot open") }
+            ownsDescriptor = true
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = InputError.errno(path, "cannot stat")
+            if ownsDescriptor { close(fd) }
+            throw error
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            if ownsDescriptor { close(fd) }
+            throw InputError(path: path, reason: "is a directory")
+        }
+        knownSize = (info.st_mode & S_IFMT) == S_IFREG ? UInt64(info.st_size) : nil
+        #if os(Linux)
+        if knownSize != nil { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
+        #endif
+    }
+
+    deinit {
+        if ownsDescriptor { close(fd) }
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            let n = Glibc.read(fd, base, buffer.count)
+            if n >= 0 { return n }
+            if Glibc.errno == EINTR { continue }
+            throw InputError.errno(path, "read failed")
+        }
+    }
+}
+
+/// Bytes already in memory (tests, and inputs built on the fly).
+public final class MemorySource: ByteSource {
+    private let bytes: [UInt8]
+    private var position = 0
+    /// Largest chunk handed out per read, so tests can exercise buffer boundaries.
+    private let chunk: Int
+
+    public init(_ bytes: [UInt8], chunk: Int = .max) {
+        self.bytes = bytes
+        self.chunk = max(1, chunk)
+    }
+
+    public var knownSize: UInt64? { UInt64(bytes.count) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - position, chunk)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBytes { src in
+            buffer.baseAddress!.copyMemory(from: src.baseAddress! + position, byteCount: n)
+        }
+        position += n
+        return n
+    }
+}

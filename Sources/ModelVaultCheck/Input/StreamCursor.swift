@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A window over a `ByteSource` that the walk moves forward through, once.
+///
+/// One fixed buffer is reused for the whole input: bytes are borrowed from it, never copied per
+/// segment. Reads that reach ahead (a superblock's pointer to a later Manifest) register a
+/// `Probe`, which is filled as the walk passes over those bytes.
+public final class StreamCursor {
+    public static let defaultCapacity = 4 << 20
+
+    /// A byte range to capture when the walk passes it.
+    public final class Probe {
+        public let start: UInt64
+        public let length: Int
+        public private(set) var bytes: [UInt8] = []
+        init(start: UInt64, length: Int) {
+            self.start = start
+            self.length = length
+        }
+        /// Whether every byte of the range was seen (false when the input ended first).
+        public var isComplete: Bool { bytes.count == length }
+
+        func capture(_ chunk: UnsafeRawBufferPointer, at position: UInt64) {
+            let wanted = start + UInt64(bytes.count)
+            guard bytes.count < length, position <= wanted, wanted < position + UInt64(chunk.count) else { return }
+            let from = Int(wanted - position)
+            let count = min(length - bytes.count, chunk.count - from)
+            bytes.append(contentsOf: chunk[from..<(from + count)])
+        }
+    }
+
+    private let source: ByteSource
+    private let storage: UnsafeMutableRawBufferPointer
+    private var head = 0
+    private var tail = 0
+    private var probes: [Probe] = []
+    /// Absolute offset of the first unconsumed byte.
+    public private(set) var position: UInt64 = 0
+    /// Whether the source has reported its end.
+    public private(set) var sourceEnded = false
+    /// Called with the running total after each read from the source (progress reporting).
+    public var onRead: ((UInt64) -> Void)?
+    private var totalRead: UInt64 = 0
+
+    public init(source: ByteSource, capacity: Int = StreamCursor.defaultCapacity) {
+        self.source = source
+        storage = .allocate(byteCount: max(capacity, 64), alignment: 64)
+    }
+
+    deinit { storage.deallocate() }
+
+    public var capacity: Int { storage.count }
+    public var available: Int { tail - head }
+    /// The unconsumed bytes currently buffered.
+    public var window: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[head..<tail]) }
+
+    /// Registers a range to capture as the walk passes it; ranges already passed stay empty.
+    public func probe(at start: UInt64, length: Int) -> Probe {
+        let probe = Probe(start: start, length: length)
+        probes.append(probe)
+        return probe
+    }
+
+    /// Buffers at least `count` bytes (at most the capacity) unless the input ends first.
+    /// Returns how many are available.
+    @discardableResult
+    public func request(_ count: Int) throws -> Int {
+        let wanted = min(count, storage.count)
+        while available < wanted && !sourceEnded {
+            if storage.count - head < wanted {
+                let live = available
+                if live > 0, let base = storage.baseAddress {
+                    memmove(base, base + head, live)
+                }
+                head = 0
+                tail = live
+            } else if head == tail {
+                head = 0
+                tail = 0
+            }
+            try fill()
+        }
+        return available
+    }
+
+    private func fill() throws {
+        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[tail..<storage.count]))
+        if n == 0 {
+            sourceEnded = true
+        } else {
+            tail += n
+            totalRead += UInt64(n)
+            onRead?(totalRead)
+        }
+    }
+
+    /// Moves past `count` buffered bytes (`count` ≤ `available`).
+    public func consume(_ count: Int) {
+        precondition(count <= available)
+        if !probes.isEmpty {
+            let chunk = UnsafeRawBufferPointer(rebasing: storage[head..<(head + count)])
+            for probe in probes { probe.capture(chunk, at: position) }
+        }
+        head += count
+        position += UInt64(count)
+    }
+
+    /// Passes the next `count` bytes to `body` chunk by chunk, consuming them. Returns how many
+    /// were passed: fewer than `count` when the input ended first.
+    @discardableResult
+    public func stream(_ count: UInt64, _ body: (UnsafeRawBufferPointer) -> Void) throws -> UInt64 {
+        var left = count
+        while left > 0 {
+            if available == 0 {
+                head = 0
+                tail = 0
+                if sourceEnded { break }
+                try fill()
+                if available == 0 { break }
+            }
+            let n = Int(min(UInt64(available), left))
+            body(UnsafeRawBufferPointer(rebasing: storage[head..<(head + n)]))
+            consume(n)
+            left -= UInt64(n)
+        }
+        return count - left
+    }
+
+    /// Consumes everything left; returns how many bytes that was and whether all were zero.
+    public func drain() throws -> (count: UInt64, allZero: Bool) {
+        var allZero = true
+        let n = try stream(.max) { chunk in
+            if allZero && chunk.contains(where: { $0 != 0 }) { allZero = false }
+        }
+        return (n, allZero)
+    }
+}

@@ -1,0 +1,553 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ModelVaultFormat
+
+/// Options of one check.
+public struct CheckOptions: Sendable {
+    public var deep = false
+    public var findingLimit = 10_000
+    public init(deep: Bool = false) { self.deep = deep }
+}
+
+/// The forensic walk over one input: header, superblocks, then every segment in one forward
+/// pass with bounded memory, resynchronising after unreadable stretches. It reports every
+/// fault it meets and predicts what the engine's open would do.
+public final class LogWalker {
+    private let cursor: StreamCursor
+    private let options: CheckOptions
+    private var sink: FindingSink
+    private var stats = Report.SegmentStats()
+    private var header: FileHeader?
+    private var superblocks: [(Superblock, selected: Bool)] = []
+    private var framing = TransactionFraming(minor: Layout.transactionalMinor)
+    private var scan = EngineScan(minor: Layout.transactionalMinor)
+    private var replay = ReplayModel()
+    private var manifestTarget: ManifestTarget?
+    private var checkpointTarget: CheckpointTarget?
+    private var replayFrom: UInt64?
+    private var committedAtCheckpointEnd: Int?
+    private var committedAtReplayFrom: Int?
+    private var minor: UInt16 = Layout.transactionalMinor
+    /// A fatal fault before the log (header, superblocks): the engine opens nothing.
+    private var preLogFatal: String?
+    private var special: Special?
+    private var payload: [UInt8] = []
+    private var segmentIndex = 0
+    private var beyondBreak = false
+
+    private enum Special { case empty, legacyStub }
+
+    /// Observers for tools that list structures as the walk meets them (`walk`).
+    public var onSegment: ((SegmentSummary) -> Void)?
+
+    public init(source: ByteSource, options: CheckOptions = CheckOptions()) {
+        cursor = StreamCursor(source: source)
+        self.options = options
+        sink = FindingSink(limit: options.findingLimit)
+    }
+
+    public var progress: ((UInt64) -> Void)? {
+        get { cursor.onRead }
+        set { cursor.onRead = newValue }
+    }
+
+    /// Runs the walk to the end of the input and builds the report.
+    public func run(command: String, path: String, compressed: Bool = false) throws -> Report {
+        try walkPrelude()
+        if cursor.position == UInt64(Layout.logStart) { try walkSegments() }
+        _ = try cursor.drain()
+        let fileLength = cursor.position
+        return finish(command: command, path: path, compressed: compressed, fileLength: fileLength)
+    }
+
+    // MARK: header and superblocks
+
+    private func walkPrelude() throws {
+        let available = try cursor.request(Int(Layout.logStart))
+        if available == 0 {
+            special = .empty
+            sink.add(Finding(.headerTruncated, .error, offset: 0, length: 0,
+                             message: "the file is empty: a read-write open would initialise it as a new database"))
+            return
+        }
+        guard available >= Layout.fileHeaderSize else {
+            preLogFatal = "truncated_header: file is \(available) bytes, a header needs 32"
+            sink.add(Finding(.headerTruncated, .error, offset: 0, length: UInt64(available),
+                             message: "file is \(available) bytes long; the header alone needs 32"))
+            return
+        }
+        let fileHeader = try FileHeader(parsing: cursor.window)
+        header = fileHeader
+        checkHeader(fileHeader, available: available)
+        guard available >= Int(Layout.logStart) else {
+            if special == nil, preLogFatal == nil {
+                preLogFatal = "truncated_superblock: got \(available) bytes, expected 8224"
+            }
+            if special == nil {
+                sink.add(Finding(.superblockTruncated, .error, offset: UInt64(Layout.fileHeaderSize),
+                                 length: UInt64(available - Layout.fileHeaderSize),
+                                 message: "file ends at \(available) bytes, inside the superblocks (the log starts at 8224)"))
+            }
+            return
+        }
+        let window = cursor.window
+        let a = try Superblock(slot: .a, parsing: UnsafeRawBufferPointer(rebasing: window[32..<4128]))
+        let b = try Superblock(slot: .b, parsing: UnsafeRawBufferPointer(rebasing: window[4128..<8224]))
+        let selection = SuperblockSelection(a: a, b: b)
+        superblocks = [(a, selection.selectedSlot == .a), (b, selection.selectedSlot == .b)]
+        checkSuperblocks(a, b, selection)
+        settleMinor(fileHeader, a, b, selection)
+        if let slot = selection.selectedSlot {
+            let chosen = slot == .a ? a : b
+            if chosen.manifestOffset != 0 {
+                manifestTarget = ManifestTarget(offset: chosen.manifestOffset,
+                                                probe: cursor.probe(at: chosen.manifestOffset, length: Layout.segmentHeaderSize + 2))
+            }
+            if chosen.version == 1 && chosen.checkpointOffset != 0 {
+                checkpointTarget = CheckpointTarget(offset: chosen.checkpointOffset, length: chosen.checkpointLength,
+                                                    probe: cursor.probe(at: chosen.checkpointOffset, length: Layout.segmentHeaderSize))
+            }
+        }
+        cursor.consume(Int(Layout.logStart))
+    }
+
+    private func checkHeader(_ h: FileHeader, available: Int) {
+        if !h.hasValidMagic {
+            preLogFatal = "bad_magic: expected \"TDB0\", found \(Hex.bytes(h.magic))"
+            sink.add(Finding(.headerBadMagic, .error, offset: 0, length: 4,
+                             message: "file magic is \(Hex.bytes(h.magic)), expected \"TDB0\": not recognisable as a ModelVault file header"))
+        } else if !h.isSupportedVersion {
+            preLogFatal = "unsupported_version: unsupported format version \(h.formatMajor).\(h.formatMinor)"
+            sink.add(Finding(.headerUnsupportedVersion, .error, offset: 4, length: 4,
+                             message: "format version \(h.formatMajor).\(h.formatMinor) is not one the engine accepts (0.2 to 0.6)"))
+        } else if h.formatMinor == 2 {
+            if available == Layout.fileHeaderSize {
+                special = .legacyStub
+                sink.add(Finding(.headerLegacyStub, .warning, offset: 0, length: 32,
+                                 message: "a 32-byte format 0.2 stub: a read-write open rebuilds it in place as an empty database"))
+            } else {
+                preLogFatal = "unsupported_version: unsupported format version 0.2"
+                sink.add(Finding(.headerUnsupportedVersion, .error, offset: 4, length: 4,
+                                 message: "format version 0.2 on a file longer than its header: the engine refuses it"))
+            }
+        }
+        if h.headerSize != UInt32(Layout.fileHeaderSize) {
+            sink.add(Finding(.headerBadSize, .warning, offset: 8, length: 4,
+                             message: "header size field is \(h.headerSize), expected 32 (the engine ignores it)"))
+        }
+        if h.flags != 0 || h.reservedNonZero {
+            sink.add(Finding(.headerNonzeroReserved, .info, offset: 12, length: 20,
+                             message: "header flags or reserved bytes are not zero (the engine ignores them)"))
+        }
+    }
+
+    private func checkSuperblocks(_ a: Superblock, _ b: Superblock, _ selection: SuperblockSelection) {
+        for slot in [a, b] {
+            let fatal: Bool
+            switch selection {
+            case .noneSound: fatal = true
+            case let .newerSlotUnsound(bad): fatal = bad == slot.slot
+            case .selected: fatal = false
+            }
+            let severity: Finding.Severity = fatal ? .error : .warning
+            let consequence = fatal ? "" : " (the engine uses the other slot)"
+            let length = UInt64(slot.version == 1 ? 52 : 36)
+            if !slot.hasValidMagic {
+                sink.add(Finding(.superblockBadMagic, severity, offset: slot.slot.offset, length: 4,
+                                 message: "superblock \(slot.slot.rawValue) magic is \(Hex.bytes(slot.magic)), expected \"TSB0\"\(consequence)"))
+            } else if !slot.isRecognised {
+                sink.add(Finding(.superblockUnsupportedVersion, severity, offset: slot.slot.offset + 4, length: 2,
+                                 message: "superblock \(slot.slot.rawValue) version \(slot.version) is neither 0 nor 1\(consequence)"))
+            } else if slot.checksumKind != 0 {
+                sink.add(Finding(.superblockBadChecksum, severity, offset: slot.slot.offset + 28, length: 1,
+                                 message: "superblock \(slot.slot.rawValue) (generation \(slot.generation)) has checksum kind \(slot.checksumKind), expected 0\(consequence)"))
+            } else if !slot.checksumMatches {
+                let why = fatal && selection != .noneSound
+                    ? ": its generation is above every sound slot's, so the engine refuses the file"
+                    : consequence
+                sink.add(Finding(.superblockBadChecksum, severity, offset: slot.slot.offset, length: length,
+                                 message: "superblock \(slot.slot.rawValue) (generation \(slot.generation)) CRC-32C \(Hex.u32(slot.computedCRC)) does not match stored \(Hex.u32(slot.storedCRC))\(why)"))
+            }
+        }
+        switch selection {
+        case .noneSound:
+            preLogFatal = "bad_superblock_checksum: superblock checksum mismatch (no sound superblock)"
+            sink.add(Finding(.superblockNoneValid, .error, offset: Layout.superblockAOffset, length: 8192,
+                             message: "neither superblock is sound: the engine refuses the file"))
+        case let .newerSlotUnsound(slot):
+            preLogFatal = "bad_superblock_checksum: superblock checksum mismatch (slot \(slot.rawValue) is newer and unsound)"
+        case .selected:
+            break
+        }
+    }
+
+    /// The minor whose rules apply: the header's when it can say, else inferred from the
+    /// superblocks (version 1 is written only by minor-6 engines).
+    private func settleMinor(_ h: FileHeader, _ a: Superblock, _ b: Superblock, _ selection: SuperblockSelection) {
+        if h.hasValidMagic, h.formatMajor == 0, (3...6).contains(h.formatMinor) {
+            minor = h.formatMinor
+        } else {
+            minor = [a, b].contains { $0.isSound && $0.version == 1 } || ![a, b].contains(where: \.isSound)
+                ? Layout.transactionalMinor : 5
+        }
+        framing = TransactionFraming(minor: minor)
+        scan = EngineScan(minor: minor)
+    }
+
+    // MARK: segments
+
+    private func walkSegments() throws {
+        while true {
+            let offset = cursor.position
+            noteBoundary(offset)
+            let available = try cursor.request(Layout.segmentHeaderSize)
+            if available == 0 { return }
+            if available < Layout.segmentHeaderSize {
+                scan.tornEnd()
+                framing.noteDamage()
+                sink.add(Finding(.segmentTruncatedHeader, .error, offset: offset, length: UInt64(available),
+                                 segmentIndex: segmentIndex,
+                                 message: "\(available) bytes at the end are too few for a segment header (torn write)"))
+                return
+            }
+            let header = SegmentHeader(parsing: cursor.window)
+            if let fault = header.fault {
+                reportHeaderFault(fault, header: header, at: offset)
+                if checkpointTarget?.offset == offset {
+                    checkpointTarget?.state = .badHeader("checkpoint pointer \(offset): \(fault.description)")
+                }
+                guard try resynchronise(after: offset) else { return }
+                continue
+            }
+            cursor.consume(Layout.segmentHeaderSize)
+            guard try walkPayload(header, at: offset) else { return }
+        }
+    }
+
+    private func noteBoundary(_ offset: UInt64) {
+        if let replayFrom, offset == replayFrom {
+            checkpointTarget?.replayFromBoundary = (true, framing.open != nil)
+            committedAtReplayFrom = framing.committed
+        }
+    }
+
+    private func reportHeaderFault(_ fault: SegmentHeaderFault, header: SegmentHeader, at offset: UInt64) {
+        scan.headerFault(fault, at: offset)
+        framing.breakFraming()
+        let code: Finding.Code
+        switch fault {
+        case .badMagic: code = .segmentBadMagic
+        case .unsupportedVersion, .badHeaderLength, .unsupportedChecksumKind: code = .segmentUnsupportedVersion
+        case .unknownType: code = .segmentUnknownType
+        case .payloadTooLong: code = .segmentPayloadTooLong
+        case .headerChecksum: code = .segmentHeaderChecksum
+        }
+        sink.add(Finding(code, .error, offset: offset, length: UInt64(Layout.segmentHeaderSize),
+                         segmentIndex: segmentIndex, segmentType: header.type,
+                         message: fault.description + (beyondBreak ? "" : "; the engine stops here")))
+    }
+
+    /// Streams one payload through the CRC, capturing what must be decoded. Returns false when
+    /// the input ends inside it.
+    private func walkPayload(_ header: SegmentHeader, at offset: UInt64) throws -> Bool {
+        let type = header.type!
+        let captureLimit: Int
+        switch type {
+        case .record: captureLimit = RecordPreamble.length
+        case .temp: captureLimit = 0
+        case .index: captureLimit = options.deep ? Int.max : 0
+        default: captureLimit = Int.max
+        }
+        payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
+        var crc: UInt32 = 0
+        let streamed = try cursor.stream(header.payloadLength) { chunk in
+            crc = CRC32C.checksum(chunk, continuing: crc)
+            let room = captureLimit - payload.count
+            if room > 0 { payload.append(contentsOf: chunk.prefix(room)) }
+        }
+        guard streamed == header.payloadLength else {
+            scan.tornEnd()
+            framing.noteDamage()
+            sink.add(Finding(.segmentPayloadPastEOF, .error, offset: offset, length: header.totalLength,
+                             segmentIndex: segmentIndex, segmentType: type,
+                             message: "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input (\(streamed) present): torn write or damaged length"))
+            if checkpointTarget?.offset == offset {
+                checkpointTarget?.state = .badPayload("checkpoint at \(offset): payload runs past end of store")
+            }
+            return false
+        }
+        var event = SegmentEvent(index: segmentIndex, offset: offset, header: header, type: type,
+                                 payloadCRC: crc, beyondBreak: beyondBreak, marker: nil)
+        if type.isMarker {
+            event.marker = payload.withUnsafeBytes { bytes in
+                Result(decoding: { try TxnMarker(parsing: bytes, at: event.payloadOffset) })
+            }
+        }
+        process(event)
+        segmentIndex += 1
+        return true
+    }
+
+    private func process(_ s: SegmentEvent) {
+        stats.add(s.type, bytes: s.header.totalLength)
+        if !s.payloadCRCMatches { reportPayloadChecksum(s) }
+        if !s.beyondBreak { scan.segment(s) }
+        let effect = framing.observe(s, into: &sink)
+        var catalogEntry: Result<CatalogEntry, FormatError>?
+        var record: RecordPreamble?
+        if s.payloadCRCMatches {
+            switch s.type {
+            case .schema:
+                catalogEntry = payload.withUnsafeBytes { bytes in
+                    Result(decoding: { try CatalogEntry(parsing: bytes, at: s.payloadOffset) })
+                }
+            case .record:
+                record = payload.withUnsafeBytes { try? RecordPreamble(parsing: $0, at: s.payloadOffset) }
+            case .manifest:
+                checkManifest(s)
+            case .checkpoint:
+                break
+            default:
+                break
+            }
+        }
+        if s.type == .checkpoint { checkCheckpoint(s) }
+        replay.observe(s, effect: effect, catalogEntry: catalogEntry, record: record, framing: &framing, into: &sink)
+        onSegment?(SegmentSummary(event: s, effect: effect))
+    }
+
+    private func reportPayloadChecksum(_ s: SegmentEvent) {
+        let text = "\(s.type.name) payload CRC-32C \(Hex.u32(s.payloadCRC)) does not match stored \(Hex.u32(s.header.payloadCRC))"
+        switch s.type {
+        case .temp:
+            sink.add(Finding(.tempPayloadChecksum, .warning, offset: s.offset, length: s.header.totalLength,
+                             segmentIndex: s.index, segmentType: .temp,
+                             message: text + " (Temp payloads are scratch space; the engine never checks them)"))
+        case .checkpoint:
+            let used = checkpointTarget?.offset == s.offset
+            sink.add(Finding(.checkpointPayloadChecksum, used ? .error : .warning, offset: s.offset, length: s.header.totalLength,
+                             segmentIndex: s.index, segmentType: .checkpoint,
+                             message: text + (used ? " (the selected superblock points here: strict opens fail)" : " (an older checkpoint the engine never reads)")))
+        default:
+            let where_ = framing.open.map { " inside transaction \($0.id) begun at \($0.offset)" } ?? ""
+            sink.add(Finding(.segmentPayloadChecksum, .error, offset: s.offset, length: s.header.totalLength,
+                             segmentIndex: s.index, segmentType: s.type, txnId: s.txnId ?? framing.open?.id,
+                             message: text + where_))
+        }
+    }
+
+    private func checkManifest(_ s: SegmentEvent) {
+        do {
+            _ = try payload.withUnsafeBytes { try ManifestPayload(parsing: $0, at: s.payloadOffset) }
+        } catch {
+            let selected = manifestTarget?.offset == s.offset
+            sink.add(Finding(.manifestBadPayload, selected ? .error : .warning, offset: s.offset, length: s.header.totalLength,
+                             segmentIndex: s.index, segmentType: .manifest,
+                             message: "Manifest payload does not decode: \(error)" + (selected ? "" : " (not the selected manifest; the engine never reads it)")))
+        }
+    }
+
+    private func checkCheckpoint(_ s: SegmentEvent) {
+        let isTarget = checkpointTarget?.offset == s.offset
+        var state: CheckpointTarget.State
+        if !s.payloadCRCMatches {
+            state = .badPayload("checkpoint at \(s.offset): payload CRC mismatch")
+        } else {
+            do {
+                let decoded = try payload.withUnsafeBytes { try CheckpointPayload(parsing: $0, at: s.payloadOffset) }
+                state = decoded.replayFromOffset < s.end
+                    ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
+                    : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
+            } catch {
+                state = .badPayload("checkpoint at \(s.offset): \(error)")
+                sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
+                                 segmentIndex: s.index, segmentType: .checkpoint,
+                                 message: "Checkpoint payload does not decode: \(error)" + (isTarget ? "" : " (not the selected checkpoint)")))
+            }
+        }
+        guard isTarget else { return }
+        checkpointTarget?.state = state
+        committedAtCheckpointEnd = framing.committed
+        if case let .usable(from, _) = state {
+            replayFrom = from
+            replay.replayStart = from
+        }
+    }
+
+    /// After an unreadable header at `offset`: finds the next offset holding a segment header
+    /// that passes every check, reporting the stretch in between. Returns false at end of input.
+    private func resynchronise(after offset: UInt64) throws -> Bool {
+        var allZero = true
+        func pass(_ count: Int) {
+            if allZero, !Self.isZero(UnsafeRawBufferPointer(rebasing: cursor.window.prefix(count))) { allZero = false }
+            cursor.consume(count)
+        }
+        pass(1)
+        while true {
+            let available = try cursor.request(Layout.segmentHeaderSize)
+            if available == 0 { break }
+            let window = cursor.window
+            let base = window.baseAddress!
+            var from = 0
+            var passUpTo = available
+            while from < available, let hit = memchr(base + from, 0x54, available - from) {
+                let i = base.distance(to: UnsafeRawPointer(hit))
+                if available - i < Layout.segmentHeaderSize {
+                    passUpTo = cursor.sourceEnded ? available : i
+                    break
+                }
+                let candidate = SegmentHeader(parsing: UnsafeRawBufferPointer(rebasing: window[i..<(i + Layout.segmentHeaderSize)]))
+                if candidate.fault == nil {
+                    pass(i)
+                    let skipped = cursor.position - offset
+                    beyondBreak = true
+                    sink.add(Finding(.logResynchronized, .warning, offset: offset, length: skipped,
+                                     message: "\(skipped) unreadable bytes\(allZero ? " (all zero)" : ""); the walk resumes at the next valid segment header at \(cursor.position), which the engine never reaches"))
+                    return true
+                }
+                from = i + 1
+            }
+            if passUpTo == 0 && available < Layout.segmentHeaderSize && cursor.sourceEnded { passUpTo = available }
+            pass(passUpTo)
+        }
+        let skipped = cursor.position - offset
+        sink.add(Finding(allZero ? .tailZeroFilled : .tailTrailingGarbage, .error, offset: offset, length: skipped,
+                         message: allZero
+                            ? "\(skipped) zero bytes from \(offset) to the end: no segment can be read there (preallocated or zeroed tail)"
+                            : "\(skipped) unreadable bytes from \(offset) to the end hold no valid segment header"))
+        return false
+    }
+
+    private static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
+        if base.load(as: UInt8.self) != 0 { return false }
+        return memcmp(base, base + 1, bytes.count - 1) == 0
+    }
+
+    // MARK: the end
+
+    private func finish(command: String, path: String, compressed: Bool, fileLength: UInt64) -> Report {
+        framing.finish(fileLength: fileLength, into: &sink)
+        checkpointTarget?.settleFromProbe()
+        for finding in replay.unresolvedReferenceFindings(fileLength: fileLength) { sink.add(finding) }
+        let prediction = predict(fileLength: fileLength)
+        reportPointers(fileLength: fileLength)
+        if let reason = prediction.truncateReason, prediction.autoTruncateOpens || prediction.modifiesFile {
+            let keptEnd = fileLength - prediction.truncatedBytes
+            sink.add(Finding(.logDataBeyondCut, .info, offset: keptEnd, length: prediction.truncatedBytes,
+                             message: "an AutoTruncate open cuts the file at \(keptEnd) (\(reason)), discarding \(prediction.truncatedBytes) bytes and \(prediction.committedTransactionsLost) committed transaction(s)"))
+        }
+        let verdict: Verdict
+        if special == .empty {
+            verdict = .unrecoverable
+        } else if prediction.strictOpens && prediction.autoTruncateOpens && prediction.truncatedBytes == 0 && !prediction.modifiesFile {
+            verdict = .clean
+        } else if prediction.autoTruncateOpens {
+            verdict = .recoverable
+        } else {
+            verdict = salvageEnd(fileLength) > Layout.logStart ? .repairable : .unrecoverable
+        }
+        var transactions = Report.TransactionStats()
+        transactions.committed = framing.committed
+        transactions.aborted = framing.aborted
+        transactions.uncommitted = framing.uncommitted
+        transactions.maxTxnId = framing.maxTxnId
+        return Report(command: command, file: .init(path: path, size: fileLength, compressed: compressed),
+                      verdict: verdict, header: header, superblocks: superblocks, segments: stats,
+                      transactions: transactions, catalog: replay.catalog, engine: prediction,
+                      findings: sink.findings, findingsDropped: sink.dropped,
+                      errorCount: sink.errorCount, warningCount: sink.warningCount,
+                      salvageEnd: salvageEnd(fileLength), formatMinor: minor)
+    }
+
+    private func salvageEnd(_ fileLength: UInt64) -> UInt64 {
+        fileLength < Layout.logStart ? 0 : framing.cleanPrefixEnd
+    }
+
+    private func predict(fileLength: UInt64) -> EnginePrediction {
+        let basis: EnginePrediction.Basis = options.deep ? .deep : .framing
+        switch special {
+        case .empty, .legacyStub: return .initialises(basis: basis)
+        case nil: break
+        }
+        if let fatal = preLogFatal { return .fails(fatal, basis: basis) }
+        let inputs = EngineInputs(fileLength: fileLength, manifest: manifestTarget, checkpoint: checkpointTarget,
+                                  scan: scan, replay: replay, committedTransactions: framing.committed, basis: basis)
+        return inputs.predict()
+    }
+
+    private func reportPointers(fileLength: UInt64) {
+        for (slot, selected) in superblocks {
+            if !selected {
+                if slot.isRecognised, slot.manifestOffset > fileLength {
+                    sink.add(Finding(.superblockManifestOutOfBounds, .warning, offset: slot.slot.offset + 16, length: 8,
+                                     message: "superblock \(slot.slot.rawValue) (not selected) points at a manifest at \(slot.manifestOffset), past the end (\(fileLength))"))
+                }
+                continue
+            }
+            if let target = manifestTarget, let failure = target.strictFailure(fileLength: fileLength) {
+                let past = target.offset >= fileLength || !target.probe.isComplete
+                sink.add(Finding(past ? .superblockManifestOutOfBounds : .superblockManifestNotAManifest, .error,
+                                 offset: slot.slot.offset + 16, length: 8,
+                                 message: "superblock \(slot.slot.rawValue) manifest pointer: \(failure); a strict open fails"))
+            }
+            guard let target = checkpointTarget, target.length != 0 else { continue }
+            if target.offset >= fileLength || target.offset < Layout.logStart {
+                sink.add(Finding(.superblockCheckpointOutOfBounds, .warning, offset: slot.slot.offset + 36, length: 12,
+                                 message: "superblock \(slot.slot.rawValue) checkpoint pointer \(target.offset) lies outside the log (ignored by the engine)"))
+                continue
+            }
+            switch target.state {
+            case let .badHeader(message):
+                sink.add(Finding(.superblockCheckpointNotACheckpoint, .error, offset: slot.slot.offset + 36, length: 12,
+                                 message: message + "; a strict open fails"))
+            case let .otherType(type):
+                sink.add(Finding(.superblockCheckpointNotACheckpoint, .warning, offset: slot.slot.offset + 36, length: 12,
+                                 message: "checkpoint pointer \(target.offset) leads to a \(type.name) segment (ignored by the engine)"))
+            case let .replayBeforeEnd(from, end):
+                sink.add(Finding(.checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
+                                 message: "replay_from_offset \(from) is before the checkpoint's end \(end): the engine refuses the file"))
+            case let .usable(from, _):
+                if from < fileLength && !target.replayFromBoundary.hit {
+                    sink.add(Finding(.checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
+                                     message: "replay_from_offset \(from) is not on a segment boundary: the engine refuses the file"))
+                } else if from < fileLength && target.replayFromBoundary.insideTransaction {
+                    sink.add(Finding(.checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
+                                     message: "replay_from_offset \(from) lies inside a transaction: the engine refuses the file"))
+                }
+                let hidden = (committedAtReplayFrom ?? framing.committed) - (committedAtCheckpointEnd ?? 0)
+                if hidden > 0 {
+                    sink.add(Finding(.checkpointHidesCommits, .warning, offset: target.offset, length: 0, segmentType: .checkpoint,
+                                     message: "replay_from_offset \(from) skips \(hidden) committed transaction(s) after the checkpoint: the engine opens without them"))
+                }
+            case .badPayload, .unseen:
+                break
+            }
+        }
+    }
+}
+
+/// One segment as `walk` lists it.
+public struct SegmentSummary: Sendable {
+    public var index: Int
+    public var offset: UInt64
+    public var type: SegmentType
+    public var payloadLength: UInt64
+    public var payloadCRCMatches: Bool
+    public var txnId: UInt64?
+    public var beyondBreak: Bool
+
+    init(event: SegmentEvent, effect: TransactionFraming.Effect) {
+        index = event.index
+        offset = event.offset
+        type = event.type
+        payloadLength = event.header.payloadLength
+        payloadCRCMatches = event.payloadCRCMatches
+        beyondBreak = event.beyondBreak
+        switch effect {
+        case let .staged(id), let .begin(id), let .commit(id, _): txnId = id
+        default: txnId = event.txnId
+        }
+    }
+}

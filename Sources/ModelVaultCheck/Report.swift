@@ -1,0 +1,56 @@
+import ModelVaultFormat
+
+/// The verdict on one file (CONTRACT.md, "Verdicts").
+public enum Verdict: String, Sendable, CaseIterable {
+    case clean, recoverable, repairable, unrecoverable
+
+    /// fsck(8) status for a checked file: 0 when clean, 4 otherwise.
+    public var exitStatus: Int32 { self == .clean ? 0 : 4 }
+}
+
+/// Everything a check learned about one input: plain data, rendered as text or JSON elsewhere.
+public struct Report: Sendable {
+    public struct FileInfo: Sendable {
+        public var path: String
+        public var size: UInt64
+        public var compressed: Bool
+    }
+
+    public struct SegmentStats: Sendable {
+        public var count = 0
+        public var bytes: UInt64 = 0
+        /// Per type, in the order types were first seen.
+        public var byType: [(SegmentType, Int)] = []
+
+        mutating func add(_ type: SegmentType, bytes length: UInt64) {
+            count += 1
+            bytes += length
+            if let i = byType.firstIndex(where: { $0.0 == type }) { byType[i].1 += 1 } else { byType.append((type, 1)) }
+        }
+    }
+
+    public struct TransactionStats: Sendable {
+        public var committed = 0
+        public var aborted = 0
+        public var uncommitted = 0
+        public var maxTxnId: UInt64?
+    }
+
+    public var command: String
+    public var file: FileInfo
+    public var verdict: Verdict
+    public var header: FileHeader?
+    public var superblocks: [(Superblock, selected: Bool)]
+    public var segments: SegmentStats
+    public var transactions: TransactionStats
+    public var catalog: Catalog
+    public var engine: EnginePrediction
+    public var findings: [Finding]
+    /// Findings not kept because there were too many (counted in the totals).
+    public var findingsDropped: Int
+    public var errorCount: Int
+    public var warningCount: Int
+    /// Where a salvage would end: the longest clean committed prefix of the log.
+    public var salvageEnd: UInt64
+    public var formatMinor: UInt16
+}

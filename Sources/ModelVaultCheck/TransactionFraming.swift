@@ -1,0 +1,176 @@
+import ModelVaultFormat
+
+/// The TxnBegin/TxnCommit/TxnAbort state machine as mvfsck reads it: like the engine's safe-end
+/// walk (FORMAT.md §9 step 5) but it never stops, so it can count and report every framing
+/// fault and every commit, including those the engine would discard.
+struct TransactionFraming {
+    /// What a segment means for the transaction it belongs to.
+    enum Effect: Equatable {
+        /// A data or other segment inside the open transaction.
+        case staged(txnId: UInt64)
+        /// Outside any transaction: applied at once (legacy prefix or minors 3–5).
+        case unframed(legal: Bool)
+        case begin(txnId: UInt64)
+        /// The open transaction commits; its staged data applies.
+        case commit(txnId: UInt64, beganAt: UInt64)
+        /// The open transaction (if any) is dropped.
+        case abort
+        /// A marker or segment that takes no part (bad marker, orphan commit, …).
+        case none
+    }
+
+    struct OpenTransaction {
+        var id: UInt64
+        var offset: UInt64
+    }
+
+    let enforcesFraming: Bool
+    private(set) var open: OpenTransaction?
+    /// Whether a segment of the open transaction failed its payload CRC.
+    private var openDamaged = false
+    private(set) var seenBegin = false
+    private(set) var committed = 0
+    private(set) var aborted = 0
+    private(set) var uncommitted = 0
+    private(set) var maxTxnId: UInt64?
+    /// The end of the last point where no transaction was open: where a cut would land now.
+    private(set) var safe: UInt64 = Layout.logStart
+    /// Set at the first damage: the end of the longest clean committed prefix before it.
+    private(set) var salvageEnd: UInt64?
+
+    init(minor: UInt16) {
+        enforcesFraming = minor >= Layout.transactionalMinor
+    }
+
+    /// Where the longest clean committed prefix ends, were the walk to stop here.
+    var cleanPrefixEnd: UInt64 { salvageEnd ?? (open?.offset ?? safe) }
+
+    /// Freezes the clean prefix at the current safe point (the open transaction's start).
+    mutating func noteDamage() {
+        if salvageEnd == nil { salvageEnd = open?.offset ?? safe }
+    }
+
+    /// Freezes the clean prefix before the transaction that began at `txnStart` (a fault found
+    /// when its commit applies), or at the current safe point.
+    mutating func noteDamageAt(_ txnStart: UInt64?) {
+        if salvageEnd == nil { salvageEnd = txnStart ?? (open?.offset ?? safe) }
+    }
+
+    /// Feeds one readable segment with a valid payload CRC; findings go to `sink`.
+    /// A segment whose payload CRC fails is still framed (its marker may be intact), but its
+    /// transaction cannot count as committed.
+    mutating func observe(_ s: SegmentEvent, into sink: inout FindingSink) -> Effect {
+        let damaged = !s.payloadCRCMatches && s.type.payloadCheckedByScan
+        if damaged {
+            noteDamage()
+            if open != nil { openDamaged = true }
+        }
+        guard enforcesFraming else { return damaged ? .none : observeUnframedMinor(s) }
+        switch s.type {
+        case .txnBegin, .txnCommit, .txnAbort:
+            guard case let .success(marker)? = s.marker else {
+                if case let .failure(error)? = s.marker {
+                    noteDamage()
+                    sink.add(Finding(.txnBadMarker, .error, offset: s.offset, length: s.header.totalLength,
+                                     segmentIndex: s.index, segmentType: s.type, txnId: nil,
+                                     message: "\(s.type.name) marker is malformed: \(error)"))
+                }
+                return .none
+            }
+            maxTxnId = max(maxTxnId ?? 0, marker.txnId)
+            return observeMarker(s, marker, into: &sink)
+        default:
+            if let open {
+                return damaged ? .none : .staged(txnId: open.id)
+            }
+            if damaged { return .none }
+            if s.type.isData && seenBegin {
+                noteDamage()
+                sink.add(Finding(.txnUnframedSegment, .error, offset: s.offset, length: s.header.totalLength,
+                                 segmentIndex: s.index, segmentType: s.type,
+                                 message: "\(s.type.name) segment outside any transaction after the first TxnBegin: the engine refuses to replay it (\"unframed data segment in format minor 6\")"))
+                safe = s.end
+                return .unframed(legal: false)
+            }
+            safe = s.end
+            return .unframed(legal: true)
+        }
+    }
+
+    private mutating func observeMarker(_ s: SegmentEvent, _ marker: TxnMarker, into sink: inout FindingSink) -> Effect {
+        switch s.type {
+        case .txnBegin:
+            if let previous = open {
+                noteDamage()
+                uncommitted += 1
+                sink.add(Finding(.txnNestedBegin, .error, offset: s.offset, length: s.header.totalLength,
+                                 segmentIndex: s.index, segmentType: .txnBegin, txnId: marker.txnId,
+                                 message: "TxnBegin \(marker.txnId) while transaction \(previous.id) (begun at \(previous.offset)) is still open: the engine cuts at \(previous.offset)"))
+            }
+            seenBegin = true
+            open = OpenTransaction(id: marker.txnId, offset: s.offset)
+            openDamaged = damagedSegment(s)
+            safe = s.offset
+            return .begin(txnId: marker.txnId)
+        case .txnCommit:
+            guard let current = open else {
+                noteDamage()
+                sink.add(Finding(.txnOrphanCommit, .error, offset: s.offset, length: s.header.totalLength,
+                                 segmentIndex: s.index, segmentType: .txnCommit, txnId: marker.txnId,
+                                 message: "TxnCommit \(marker.txnId) with no open transaction"))
+                safe = s.end
+                return .none
+            }
+            guard current.id == marker.txnId else {
+                noteDamage()
+                uncommitted += 1
+                sink.add(Finding(.txnIdMismatch, .error, offset: s.offset, length: s.header.totalLength,
+                                 segmentIndex: s.index, segmentType: .txnCommit, txnId: marker.txnId,
+                                 message: "TxnCommit \(marker.txnId) does not match the open TxnBegin \(current.id) at \(current.offset)"))
+                open = nil
+                safe = s.end
+                return .abort
+            }
+            open = nil
+            safe = s.end
+            if openDamaged || damagedSegment(s) {
+                uncommitted += 1
+                return .abort
+            }
+            committed += 1
+            return .commit(txnId: marker.txnId, beganAt: current.offset)
+        default:
+            open = nil
+            aborted += 1
+            safe = s.end
+            return .abort
+        }
+    }
+
+    private func damagedSegment(_ s: SegmentEvent) -> Bool { !s.payloadCRCMatches }
+
+    /// Minors 3–5 never decode markers: every segment applies as it comes, and each Manifest
+    /// closes one write.
+    private mutating func observeUnframedMinor(_ s: SegmentEvent) -> Effect {
+        safe = s.end
+        if s.type == .manifest { committed += 1 }
+        return .unframed(legal: true)
+    }
+
+    /// A stretch the walk could not read: any open transaction is lost with it.
+    mutating func breakFraming() {
+        noteDamage()
+        if open != nil { uncommitted += 1 }
+        open = nil
+    }
+
+    /// Ends the walk; reports a transaction left open.
+    mutating func finish(fileLength: UInt64, into sink: inout FindingSink) {
+        if let open, enforcesFraming {
+            uncommitted += 1
+            sink.add(Finding(.txnUncommitted, .error, offset: open.offset, length: fileLength - open.offset,
+                             txnId: open.id,
+                             message: "transaction \(open.id) begun at \(open.offset) never commits: its \(fileLength - open.offset) bytes are not durable"))
+        }
+    }
+}

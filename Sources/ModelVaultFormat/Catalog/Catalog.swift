@@ -1,0 +1,94 @@
+/// The schema catalog as replay builds it: entries applied in log order, checked against the
+/// engine's catalog rules (FORMAT.md §5). Memory grows with the catalog, never with rows.
+public struct Catalog: Sendable {
+    public struct Version: Equatable, Sendable {
+        public var version: UInt32
+        /// File offset of the Schema segment that introduced this version.
+        public var segmentOffset: UInt64
+        public var fields: [FieldDefinition]
+        public var indexes: [IndexDefinition]
+    }
+
+    public struct Collection: Equatable, Sendable {
+        public var id: UInt32
+        public var name: String
+        public var primaryField: String?
+        public var versions: [Version]
+        public var currentVersion: UInt32 { versions.last?.version ?? 0 }
+        public var current: Version? { versions.last }
+    }
+
+    /// Why an entry cannot be applied; `variant` is the engine's error variant.
+    public struct Violation: Error, Equatable, Sendable {
+        public var variant: String
+        public var message: String
+    }
+
+    public private(set) var collections: [Collection] = []
+
+    public init() {}
+
+    public func collection(id: UInt32) -> Collection? {
+        guard id >= 1, Int(id) <= collections.count else { return nil }
+        return collections[Int(id) - 1]
+    }
+
+    /// Applies one entry, or throws the rule it breaks (and leaves the catalog unchanged).
+    public mutating func apply(_ entry: CatalogEntry, segmentOffset: UInt64) throws {
+        switch entry.kind {
+        case let .createCollection(name, primaryField):
+            let expected = UInt32(collections.count + 1)
+            guard entry.collectionId == expected else {
+                throw Violation(variant: "unexpected_collection_id",
+                                message: "collection id \(entry.collectionId) created where \(expected) was expected")
+            }
+            guard !collections.contains(where: { $0.name == name }) else {
+                throw Violation(variant: "invalid_catalog_payload", message: "collection name \"\(name)\" already exists")
+            }
+            try Self.checkFields(entry.fields, primaryField: primaryField)
+            collections.append(Collection(
+                id: entry.collectionId, name: name, primaryField: primaryField,
+                versions: [Version(version: 1, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes)]))
+        case .newSchemaVersion:
+            guard let existing = collection(id: entry.collectionId) else {
+                throw Violation(variant: "unknown_collection", message: "new schema version for unknown collection \(entry.collectionId)")
+            }
+            guard entry.schemaVersion == existing.currentVersion + 1 else {
+                throw Violation(variant: "invalid_schema_version",
+                                message: "schema version \(entry.schemaVersion) for collection \(existing.id) where \(existing.currentVersion + 1) was expected")
+            }
+            try Self.checkFields(entry.fields, primaryField: existing.primaryField)
+            collections[Int(entry.collectionId) - 1].versions.append(
+                Version(version: entry.schemaVersion, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes))
+        }
+    }
+
+    /// Rejects duplicate or prefix-conflicting paths (in linear time: hostile catalogs may
+    /// declare thousands of fields) and a primary field missing from the top level.
+    static func checkFields(_ fields: [FieldDefinition], primaryField: String?) throws {
+        var fullPaths = Set<[String]>()
+        var properPrefixes = Set<[String]>()
+        for field in fields {
+            let segments = field.path.segments
+            if fullPaths.contains(segments) || properPrefixes.contains(segments) {
+                throw Violation(variant: "invalid_catalog_payload",
+                                message: "field path \"\(field.path.dotted)\" is declared twice or conflicts with another path")
+            }
+            if segments.count <= 64 {
+                for length in 1..<segments.count {
+                    let prefix = Array(segments.prefix(length))
+                    if fullPaths.contains(prefix) {
+                        throw Violation(variant: "invalid_catalog_payload",
+                                        message: "field path \"\(field.path.dotted)\" conflicts with \"\(prefix.joined(separator: "."))\"")
+                    }
+                    properPrefixes.insert(prefix)
+                }
+            }
+            fullPaths.insert(segments)
+        }
+        if let primary = primaryField, !fullPaths.contains([primary]) {
+            throw Violation(variant: "invalid_catalog_payload",
+                            message: "primary field \"\(primary)\" is not a top-level field")
+        }
+    }
+}

@@ -1,0 +1,98 @@
+/// One Schema segment's payload (FORMAT.md §5, catalog versions 1–4).
+public struct CatalogEntry: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// kind 1: a new collection (its schema version is always 1).
+        case createCollection(name: String, primaryField: String?)
+        /// kind 2: a new schema version of an existing collection.
+        case newSchemaVersion
+    }
+
+    public var catalogVersion: UInt16
+    public var kind: Kind
+    public var collectionId: UInt32
+    public var schemaVersion: UInt32
+    public var fields: [FieldDefinition]
+    public var indexes: [IndexDefinition]
+
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        var reader = ByteReader(bytes, baseOffset: offset)
+        try self.init(parsing: &reader)
+        try reader.expectEnd()
+    }
+
+    public init(parsing reader: inout ByteReader) throws {
+        let versionAt = reader.offset
+        catalogVersion = try reader.u16()
+        guard (1...4).contains(catalogVersion) else {
+            throw FormatError(.unsupported(field: "catalog version", value: UInt64(catalogVersion)), at: versionAt)
+        }
+        let kindAt = reader.offset
+        let rawKind = try reader.u16()
+        switch rawKind {
+        case 1:
+            collectionId = try reader.u32()
+            let nameAt = reader.offset
+            let name = try reader.string(field: "collection name", maximum: CatalogLimits.maxName)
+            guard !name.isEmpty else { throw FormatError(.invalid("empty collection name"), at: nameAt) }
+            let svAt = reader.offset
+            schemaVersion = try reader.u32()
+            guard schemaVersion == 1 else {
+                throw FormatError(.invalid("create collection with schema version \(schemaVersion), expected 1"), at: svAt)
+            }
+            fields = try Self.parseFields(&reader, catalogVersion: catalogVersion)
+            indexes = catalogVersion >= 4 ? try Self.parseIndexes(&reader) : []
+            var primary: String?
+            if catalogVersion >= 2 {
+                let text = try reader.string(field: "primary field", maximum: CatalogLimits.maxName)
+                primary = text.isEmpty ? nil : text
+            }
+            kind = .createCollection(name: name, primaryField: primary)
+        case 2:
+            collectionId = try reader.u32()
+            schemaVersion = try reader.u32()
+            fields = try Self.parseFields(&reader, catalogVersion: catalogVersion)
+            indexes = catalogVersion >= 4 ? try Self.parseIndexes(&reader) : []
+            kind = .newSchemaVersion
+        default:
+            throw FormatError(.unsupported(field: "catalog entry kind", value: UInt64(rawKind)), at: kindAt)
+        }
+    }
+
+    static func parseFields(_ reader: inout ByteReader, catalogVersion: UInt16) throws -> [FieldDefinition] {
+        let at = reader.offset
+        let count = try reader.u32()
+        guard count <= CatalogLimits.maxFields else {
+            throw FormatError(.tooLong(field: "field count", length: UInt64(count), maximum: UInt64(CatalogLimits.maxFields)), at: at)
+        }
+        var fields: [FieldDefinition] = []
+        for _ in 0..<count {
+            let path = try FieldPath(parsing: &reader)
+            let type = try FieldType(parsing: &reader)
+            var constraints: [Constraint] = []
+            if catalogVersion >= 3 {
+                let n = try reader.u32()
+                for _ in 0..<n { constraints.append(try Constraint(parsing: &reader)) }
+            }
+            fields.append(FieldDefinition(path: path, type: type, constraints: constraints))
+        }
+        return fields
+    }
+
+    static func parseIndexes(_ reader: inout ByteReader) throws -> [IndexDefinition] {
+        let count = try reader.u32()
+        var indexes: [IndexDefinition] = []
+        for _ in 0..<count {
+            let kindAt = reader.offset
+            let rawKind = try reader.u8()
+            guard let kind = IndexDefinition.Kind(rawValue: rawKind) else {
+                throw FormatError(.unsupported(field: "index kind", value: UInt64(rawKind)), at: kindAt)
+            }
+            let path = try FieldPath(parsing: &reader)
+            let nameAt = reader.offset
+            let name = try reader.string(field: "index name", maximum: CatalogLimits.maxName)
+            guard !name.isEmpty else { throw FormatError(.invalid("empty index name"), at: nameAt) }
+            indexes.append(IndexDefinition(kind: kind, path: path, name: name))
+        }
+        return indexes
+    }
+}

@@ -1,0 +1,111 @@
+/// A field's declared type (FORMAT.md §5): a tag byte, nested for optional, list and object.
+public indirect enum FieldType: Equatable, Sendable {
+    case bool, int64, uint64, float64, string, bytes, uuid, timestamp
+    case optional(FieldType)
+    case list(FieldType)
+    case object([ObjectMember])
+    case enumeration([String])
+
+    public struct ObjectMember: Equatable, Sendable {
+        public var path: FieldPath
+        public var type: FieldType
+    }
+
+    /// The deepest nesting the engine accepts.
+    public static let maximumDepth = 32
+
+    static let scalarTags: [UInt8: FieldType] = [
+        0: .bool, 1: .int64, 2: .uint64, 3: .float64, 4: .string, 5: .bytes, 6: .uuid, 7: .timestamp,
+    ]
+
+    public init(parsing reader: inout ByteReader, depth: Int = 0) throws {
+        let at = reader.offset
+        guard depth <= Self.maximumDepth else {
+            throw FormatError(.invalid("type nesting deeper than \(Self.maximumDepth)"), at: at)
+        }
+        let tag = try reader.u8()
+        if let scalar = Self.scalarTags[tag] {
+            self = scalar
+            return
+        }
+        switch tag {
+        case 8: self = .optional(try FieldType(parsing: &reader, depth: depth + 1))
+        case 9: self = .list(try FieldType(parsing: &reader, depth: depth + 1))
+        case 10:
+            let count = try reader.u32()
+            var members: [ObjectMember] = []
+            for _ in 0..<count {
+                let path = try FieldPath(parsing: &reader)
+                members.append(ObjectMember(path: path, type: try FieldType(parsing: &reader, depth: depth + 1)))
+            }
+            self = .object(members)
+        case 11:
+            let count = try reader.u32()
+            var variants: [String] = []
+            for _ in 0..<count {
+                variants.append(try reader.string(field: "enum variant", maximum: CatalogLimits.maxString))
+            }
+            self = .enumeration(variants)
+        default:
+            throw FormatError(.unsupported(field: "field type tag", value: UInt64(tag)), at: at)
+        }
+    }
+
+    /// The scalar tag a tagged value of this type carries, for primitives.
+    public var scalarTag: UInt8? {
+        Self.scalarTags.first(where: { $0.value == self })?.key
+    }
+
+    public var name: String {
+        switch self {
+        case .bool: return "bool"
+        case .int64: return "int64"
+        case .uint64: return "uint64"
+        case .float64: return "float64"
+        case .string: return "string"
+        case .bytes: return "bytes"
+        case .uuid: return "uuid"
+        case .timestamp: return "timestamp"
+        case let .optional(inner): return "optional<\(inner.name)>"
+        case let .list(inner): return "list<\(inner.name)>"
+        case let .object(members): return "object{" + members.map { "\($0.path.dotted): \($0.type.name)" }.joined(separator: ", ") + "}"
+        case let .enumeration(variants): return "enum(" + variants.joined(separator: "|") + ")"
+        }
+    }
+}
+
+/// A field path: one or more non-empty segments (u32 count, then strings).
+public struct FieldPath: Hashable, Sendable {
+    public var segments: [String]
+
+    public init(_ segments: [String]) { self.segments = segments }
+
+    public init(parsing reader: inout ByteReader) throws {
+        let at = reader.offset
+        let count = try reader.u32()
+        guard count >= 1 else { throw FormatError(.invalid("field path with no segments"), at: at) }
+        var segments: [String] = []
+        for _ in 0..<count {
+            let segmentAt = reader.offset
+            let segment = try reader.string(field: "field path segment", maximum: CatalogLimits.maxString)
+            guard !segment.isEmpty else { throw FormatError(.invalid("empty field path segment"), at: segmentAt) }
+            segments.append(segment)
+        }
+        self.segments = segments
+    }
+
+    public var dotted: String { segments.joined(separator: ".") }
+
+    /// Whether one path equals the other or is a proper prefix of it.
+    public func conflicts(with other: FieldPath) -> Bool {
+        let n = min(segments.count, other.segments.count)
+        return Array(segments.prefix(n)) == Array(other.segments.prefix(n))
+    }
+}
+
+/// Sizes the catalog decoder accepts.
+public enum CatalogLimits {
+    public static let maxFields = 4096
+    public static let maxName = 1023
+    public static let maxString = 16 * 1024 * 1024
+}

@@ -1,0 +1,63 @@
+/// A Checkpoint payload's framing (FORMAT.md §8): version 0, `replay_from_offset`, the catalog
+/// entries (decoded), the row and index sections (located by their lengths; their contents are
+/// decoded only by a deep check).
+public struct CheckpointPayload: Sendable {
+    public var replayFromOffset: UInt64
+    public var catalogEntries: [CatalogEntry]
+    public var rowCount: UInt32
+    /// Payload-relative range of the row section (each row: u32 length + Record payload).
+    public var rowSection: Range<Int>
+    /// Payload-relative range of the Index payload holding the index state.
+    public var indexRange: Range<Int>
+
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        var reader = ByteReader(bytes, baseOffset: offset)
+        let version = try reader.u16()
+        guard version == 0 else {
+            throw FormatError(.unsupported(field: "checkpoint version", value: UInt64(version)), at: offset)
+        }
+        replayFromOffset = try reader.u64()
+        let catalogCount = try reader.u32()
+        catalogEntries = []
+        for _ in 0..<catalogCount {
+            let length = try reader.u32()
+            var entry = try reader.slice(Int(length))
+            catalogEntries.append(try CatalogEntry(parsing: &entry))
+            try entry.expectEnd()
+        }
+        rowCount = try reader.u32()
+        let rowStart = reader.position
+        for _ in 0..<rowCount {
+            let length = try reader.u32()
+            try reader.skip(Int(length))
+        }
+        rowSection = rowStart..<reader.position
+        let indexLength = try reader.u32()
+        let indexStart = reader.position
+        try reader.skip(Int(indexLength))
+        indexRange = indexStart..<reader.position
+        try reader.expectEnd()
+    }
+}
+
+/// The fixed fields at the start of a Record payload (FORMAT.md §6), readable without the
+/// catalog: enough to tell which collection and schema version a record claims.
+public struct RecordPreamble: Equatable, Sendable {
+    public static let length = 11
+
+    public var version: UInt16
+    public var collectionId: UInt32
+    public var schemaVersion: UInt32
+    public var op: UInt8
+
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        var reader = ByteReader(bytes, baseOffset: offset)
+        version = try reader.u16()
+        guard (1...3).contains(version) else {
+            throw FormatError(.unsupported(field: "record version", value: UInt64(version)), at: offset)
+        }
+        collectionId = try reader.u32()
+        schemaVersion = try reader.u32()
+        op = try reader.u8()
+    }
+}

@@ -1,0 +1,77 @@
+/// A decoding failure at an absolute byte offset of the input.
+///
+/// Decoders never decide policy: they report what was expected and what was found, and the
+/// forensic walk turns the error into a finding.
+public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// Fewer bytes remained than a field needs.
+        case truncated(needed: Int, available: Int)
+        /// A magic number did not match.
+        case badMagic(expected: String, found: [UInt8])
+        /// A version, kind or tag outside the accepted set.
+        case unsupported(field: String, value: UInt64)
+        /// A length claim larger than the format allows.
+        case tooLong(field: String, length: UInt64, maximum: UInt64)
+        /// Bytes left over after a structure that must fill its container exactly.
+        case trailingBytes(count: Int)
+        /// A checksum did not match.
+        case checksumMismatch(field: String, computed: UInt32, stored: UInt32)
+        /// Any other violated rule, described for people.
+        case invalid(String)
+    }
+
+    public var offset: UInt64
+    public var kind: Kind
+
+    public init(_ kind: Kind, at offset: UInt64) {
+        self.kind = kind
+        self.offset = offset
+    }
+
+    public var description: String {
+        switch kind {
+        case let .truncated(needed, available):
+            return "needs \(needed) bytes at offset \(offset), only \(available) remain"
+        case let .badMagic(expected, found):
+            return "expected magic \"\(expected)\", found \(Hex.bytes(found)) at offset \(offset)"
+        case let .unsupported(field, value):
+            return "unsupported \(field) \(value) at offset \(offset)"
+        case let .tooLong(field, length, maximum):
+            return "\(field) \(length) exceeds maximum \(maximum) at offset \(offset)"
+        case let .trailingBytes(count):
+            return "\(count) unexpected trailing bytes at offset \(offset)"
+        case let .checksumMismatch(field, computed, stored):
+            return "\(field) CRC-32C \(Hex.u32(computed)) does not match stored \(Hex.u32(stored))"
+        case let .invalid(text):
+            return "\(text) at offset \(offset)"
+        }
+    }
+}
+
+/// Hexadecimal formatting shared by messages.
+public enum Hex {
+    public static func u32(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+
+    public static func bytes(_ bytes: [UInt8]) -> String {
+        "[" + bytes.map { b in
+            let d = String(b, radix: 16)
+            return d.count == 1 ? "0" + d : d
+        }.joined(separator: " ") + "]"
+    }
+}
+
+extension Result where Failure == FormatError {
+    /// Captures a decoder's outcome as a value, so a failure can be reported where it matters.
+    public init(decoding body: () throws -> Success) {
+        do {
+            self = .success(try body())
+        } catch let error as FormatError {
+            self = .failure(error)
+        } catch {
+            self = .failure(FormatError(.invalid("\(error)"), at: 0))
+        }
+    }
+}

@@ -1,0 +1,17 @@
+/// A Manifest payload (FORMAT.md §4): version 0 and a pointer the engine never checks.
+public struct ManifestPayload: Equatable, Sendable {
+    public static let length = 18
+
+    public var version: UInt16
+    public var lastSegmentOffset: UInt64
+    public var lastSegmentLength: UInt64
+
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        var reader = ByteReader(bytes, baseOffset: offset)
+        version = try reader.u16()
+        guard version == 0 else { throw FormatError(.unsupported(field: "manifest version", value: UInt64(version)), at: offset) }
+        lastSegmentOffset = try reader.u64()
+        lastSegmentLength = try reader.u64()
+        try reader.expectEnd()
+    }
+}

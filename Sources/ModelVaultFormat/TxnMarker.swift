@@ -1,0 +1,34 @@
+/// A TxnBegin / TxnCommit / TxnAbort payload (FORMAT.md §4): 24 bytes with an inner CRC over
+/// bytes 0..17. In minor 6 the engine refuses the file when a marker it reaches is malformed.
+public struct TxnMarker: Equatable, Sendable {
+    public static let length = 24
+
+    public var version: UInt16
+    public var txnId: UInt64
+    public var storedCRC: UInt32
+    public var computedCRC: UInt32
+
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        guard bytes.count == Self.length else {
+            throw FormatError(.invalid("txn marker payload: expected 24 bytes, got \(bytes.count)"), at: offset)
+        }
+        var reader = ByteReader(bytes, baseOffset: offset)
+        version = try reader.u16()
+        txnId = try reader.u64()
+        try reader.skip(8)
+        storedCRC = try reader.u32()
+        computedCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<18]))
+        guard version == 0 else {
+            throw FormatError(.unsupported(field: "txn payload version", value: UInt64(version)), at: offset)
+        }
+        guard storedCRC == computedCRC else {
+            throw FormatError(.checksumMismatch(field: "txn marker inner", computed: computedCRC, stored: storedCRC), at: offset + 18)
+        }
+    }
+
+    /// The txn id of a marker payload, readable even when the marker is otherwise malformed.
+    public static func rawTxnId(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes.count >= 10 else { return nil }
+        return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt64.self))
+    }
+}

@@ -1,0 +1,9 @@
+/// fsck(8)-style exit statuses (CONTRACT.md); with several files they are OR-ed.
+enum ExitStatus {
+    static let clean: Int32 = 0
+    static let corrected: Int32 = 1
+    static let uncorrected: Int32 = 4
+    static let operational: Int32 = 8
+    static let usage: Int32 = 16
+    static let interrupted: Int32 = 32
+}

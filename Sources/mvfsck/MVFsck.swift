@@ -1,0 +1,41 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct MVFsck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mvfsck",
+        abstract: "Offline forensics for ModelVault database files.",
+        discussion: "With no command, `mvfsck FILE...` is `mvfsck verify FILE...`.",
+        version: MVFsckVersion.current,
+        subcommands: [Verify.self, Inspect.self],
+        defaultSubcommand: Verify.self)
+}
+
+/// Parses and runs, mapping argument errors to status 16 (fsck's usage error) instead of the
+/// parser's default 64.
+@main
+enum Main {
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try MVFsck.parseAsRoot()
+            try command.run()
+            exit(0)
+        } catch {
+            let code = MVFsck.exitCode(for: error)
+            if code == .success {
+                MVFsck.exit(withError: error)
+            }
+            if let exit = error as? ExitCode {
+                fflush(stdout)
+                Glibc.exit(exit.rawValue)
+            }
+            let message = MVFsck.fullMessage(for: error)
+            if !message.isEmpty { fputs(message + "\n", stderr) }
+            fflush(stdout)
+            Glibc.exit(code == .validationFailure || code.rawValue == 64 ? ExitStatus.usage : code.rawValue)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import ModelVaultCheck
+import ModelVaultFormat
+
+/// The JSON report, `report_version` 1 (CONTRACT.md). Field order is fixed; absent values are
+/// `null`, never omitted.
+enum ReportJSON {
+    static let reportVersion: Int64 = 1
+
+    static func render(_ r: Report) -> JSON {
+        .object([
+            ("report_version", .int(reportVersion)),
+            ("tool", tool),
+            ("command", .string(r.command)),
+            ("file", file(r.file)),
+            ("verdict", .string(r.verdict.rawValue)),
+            ("header", header(r.header)),
+            ("superblocks", .array(r.superblocks.map { superblock($0.0, selected: $0.selected) })),
+            ("segments", .object([
+                ("count", .int(Int64(r.segments.count))),
+                ("bytes", .uint(r.segments.bytes)),
+                ("by_type", .object(r.segments.byType.map { ($0.0.name, .int(Int64($0.1))) })),
+            ])),
+            ("transactions", .object([
+                ("committed", .int(Int64(r.transactions.committed))),
+                ("aborted", .int(Int64(r.transactions.aborted))),
+                ("uncommitted", .int(Int64(r.transactions.uncommitted))),
+                ("max_txn_id", .optional(r.transactions.maxTxnId) { .uint($0) }),
+            ])),
+            ("catalog", .object([("collections", .array(r.catalog.collections.map(collectionSummary)))])),
+            ("engine", engine(r.engine)),
+            ("summary", .object([
+                ("errors", .int(Int64(r.errorCount))),
+                ("warnings", .int(Int64(r.warningCount))),
+                ("findings_omitted", .int(Int64(r.findingsDropped))),
+            ])),
+            ("findings", .array(r.findings.map(finding))),
+        ])
+    }
+
+    /// The report entry of an input that could not be read at all.
+    static func operationalError(command: String, path: String, message: String) -> JSON {
+        .object([
+            ("report_version", .int(reportVersion)),
+            ("tool", tool),
+            ("command", .string(command)),
+            ("file", .object([("path", .string(path)), ("size", .null), ("compressed", .null)])),
+            ("verdict", .null),
+            ("error", .string(message)),
+        ])
+    }
+
+    static var tool: JSON {
+        .object([("name", .string("mvfsck")), ("version", .string(MVFsckVersion.current))])
+    }
+
+    static func file(_ f: Report.FileInfo) -> JSON {
+        .object([("path", .string(f.path)), ("size", .uint(f.size)), ("compressed", .bool(f.compressed))])
+    }
+
+    static func header(_ h: FileHeader?) -> JSON {
+        guard let h else { return .null }
+        return .object([
+            ("magic", .string(h.magicText)),
+            ("format_major", .int(Int64(h.formatMajor))),
+            ("format_minor", .int(Int64(h.formatMinor))),
+            ("header_size", .uint(UInt64(h.headerSize))),
+            ("flags", .uint(h.flags)),
+            ("valid", .bool(h.hasValidMagic && h.isSupportedVersion)),
+        ])
+    }
+
+    static func superblock(_ s: Superblock, selected: Bool) -> JSON {
+        .object([
+            ("slot", .string(s.slot.rawValue)),
+            ("offset", .uint(s.slot.offset)),
+            ("valid", .bool(s.isSound)),
+            ("version", .int(Int64(s.version))),
+            ("generation", .uint(s.generation)),
+            ("manifest_offset", .uint(s.manifestOffset)),
+            ("manifest_len", .uint(UInt64(s.manifestLength))),
+            ("checkpoint_offset", .uint(s.checkpointOffset)),
+            ("checkpoint_len", .uint(UInt64(s.checkpointLength))),
+            ("selected", .bool(selected)),
+        ])
+    }
+
+    static func collectionSummary(_ c: Catalog.Collection) -> JSON {
+        .object([
+            ("id", .uint(UInt64(c.id))),
+            ("name", .string(c.name)),
+            ("primary_field", .optional(c.primaryField) { .string($0) }),
+            ("current_version", .uint(UInt64(c.currentVersion))),
+            ("fields", .int(Int64(c.current?.fields.count ?? 0))),
+            ("indexes", .int(Int64(c.current?.indexes.count ?? 0))),
+        ])
+    }
+
+    static func engine(_ e: EnginePrediction) -> JSON {
+        .object([
+            ("strict_open", .string(e.strictOpens ? "ok" : "fails")),
+            ("strict_error", .optional(e.strictError) { .string($0) }),
+            ("auto_truncate", .object([
+                ("opens", .bool(e.autoTruncateOpens)),
+                ("truncated_bytes", .uint(e.truncatedBytes)),
+                ("truncate_reason", .optional(e.truncateReason) { .string($0) }),
+                ("modifies_file", .bool(e.modifiesFile)),
+                ("committed_transactions_lost", .int(Int64(e.committedTransactionsLost))),
+                ("error", .optional(e.autoTruncateError) { .string($0) }),
+            ])),
+            ("basis", .string(e.basis.rawValue)),
+        ])
+    }
+
+    static func finding(_ f: Finding) -> JSON {
+        .object([
+            ("code", .string(f.code.rawValue)),
+            ("severity", .string(f.severity.rawValue)),
+            ("offset", .uint(f.offset)),
+            ("length", .uint(f.length)),
+            ("segment_index", .optional(f.segmentIndex) { .int(Int64($0)) }),
+            ("segment_type", .optional(f.segmentType) { .string($0.name) }),
+            ("txn_id", .optional(f.txnId) { .uint($0) }),
+            ("message", .string(f.message)),
+        ])
+    }
+}
+
+enum MVFsckVersion {
+    static let current = "0.1.0"
+}

@@ -1,0 +1,109 @@
+import ModelVaultCheck
+import ModelVaultFormat
+
+/// Human-readable reports: a verdict line, every finding with its offset, and what the engine
+/// would do.
+enum TextRenderer {
+    static func verifyLines(_ r: Report) -> [String] {
+        var lines = ["\(r.file.path): \(r.verdict.rawValue) (\(summary(r)))"]
+        lines += findingLines(r.findings, indent: "  ")
+        if r.findingsDropped > 0 { lines.append("  … \(r.findingsDropped) more findings not listed") }
+        if r.verdict == .clean {
+            if r.errorCount == 0 && r.warningCount == 0 { lines.append("  no errors found") }
+        } else {
+            lines.append("  engine: " + engineSentence(r.engine))
+            lines.append("  verdict: " + verdictSentence(r))
+        }
+        return lines
+    }
+
+    static func summary(_ r: Report) -> String {
+        let minor = r.header.map { "format \($0.formatMajor).\($0.formatMinor), " } ?? ""
+        return "\(minor)\(r.file.size) bytes, \(r.segments.count) segments, \(r.transactions.committed) committed transactions, "
+            + "\(r.errorCount) error\(r.errorCount == 1 ? "" : "s"), \(r.warningCount) warning\(r.warningCount == 1 ? "" : "s")"
+    }
+
+    static func findingLines(_ findings: [Finding], indent: String) -> [String] {
+        let width = max(6, findings.map { String($0.offset).count }.max() ?? 0)
+        return findings.map { f in
+            let offset = String(f.offset)
+            let pad = String(repeating: " ", count: width - offset.count)
+            let severity = f.severity.rawValue + String(repeating: " ", count: 7 - f.severity.rawValue.count)
+            return "\(indent)\(severity) \(pad)\(offset)  \(f.code.rawValue): \(f.message)"
+        }
+    }
+
+    static func engineSentence(_ e: EnginePrediction) -> String {
+        var parts: [String] = []
+        parts.append(e.strictOpens ? "a strict open succeeds" : "a strict open fails (\(e.strictError ?? "?"))")
+        if e.autoTruncateOpens {
+            if e.truncatedBytes > 0 {
+                parts.append("an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")), losing \(e.committedTransactionsLost) committed transaction(s), and succeeds")
+            } else if e.modifiesFile {
+                parts.append("a read-write open rewrites the file as a new, empty database")
+            } else {
+                parts.append("an AutoTruncate open succeeds without changing the file")
+            }
+        } else if e.modifiesFile {
+            parts.append("an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and then still fails (\(e.autoTruncateError ?? "?"))")
+        } else {
+            parts.append("an AutoTruncate open fails without changing the file (\(e.autoTruncateError ?? "?"))")
+        }
+        return parts.joined(separator: "; ") + (e.basis == .framing ? " [prediction from framing and catalog]" : " [prediction from a deep decode]")
+    }
+
+    static func verdictSentence(_ r: Report) -> String {
+        switch r.verdict {
+        case .clean: return "clean"
+        case .recoverable: return "recoverable: the engine's own AutoTruncate open succeeds"
+        case .repairable: return "repairable: the engine cannot open it, but its committed prefix (up to offset \(r.salvageEnd)) can be salvaged into a fresh file"
+        case .unrecoverable: return "unrecoverable: no committed data can be salvaged"
+        }
+    }
+
+    static func inspectLines(_ r: Report) -> [String] {
+        var lines: [String] = []
+        lines.append("file        \(r.file.path) (\(r.file.size) bytes)")
+        if let h = r.header {
+            lines.append("header      magic \(h.magicText), format \(h.formatMajor).\(h.formatMinor), header size \(h.headerSize), flags \(h.flags)\(h.hasValidMagic && h.isSupportedVersion ? "" : "  [invalid]")")
+        } else {
+            lines.append("header      (missing)")
+        }
+        if r.superblocks.isEmpty { lines.append("superblocks (missing)") }
+        for (s, selected) in r.superblocks {
+            let state = s.isSound ? "sound" : (!s.hasValidMagic ? "bad magic" : !s.isRecognised ? "unsupported version" : s.checksumKind != 0 ? "bad checksum kind" : "bad CRC")
+            var line = "superblock \(s.slot.rawValue)  v\(s.version) generation \(s.generation), manifest @\(s.manifestOffset)"
+            if s.version == 1 { line += ", checkpoint @\(s.checkpointOffset) (\(s.checkpointLength) bytes)" }
+            line += ", \(state)"
+            if selected { line += "  <- selected" }
+            lines.append(line)
+        }
+        lines.append("selection   " + selectionSentence(r))
+        let byType = r.segments.byType.map { "\($0.0.name) \($0.1)" }.joined(separator: ", ")
+        lines.append("segments    \(r.segments.count) (\(r.segments.bytes) bytes)\(byType.isEmpty ? "" : ": " + byType)")
+        lines.append("txns        \(r.transactions.committed) committed, \(r.transactions.aborted) aborted, \(r.transactions.uncommitted) uncommitted, max id \(r.transactions.maxTxnId.map(String.init) ?? "-")")
+        if r.catalog.collections.isEmpty { lines.append("catalog     (no collections)") }
+        for (i, c) in r.catalog.collections.enumerated() {
+            let label = i == 0 ? "catalog     " : "            "
+            lines.append(label + "#\(c.id) \(c.name): primary \(c.primaryField ?? "-"), schema v\(c.currentVersion), \(c.current?.fields.count ?? 0) fields, \(c.current?.indexes.count ?? 0) indexes")
+        }
+        lines.append("engine      " + engineSentence(r.engine))
+        lines.append("verdict     " + verdictSentence(r))
+        if !r.findings.isEmpty {
+            lines.append("findings    \(r.errorCount) errors, \(r.warningCount) warnings")
+            lines += findingLines(r.findings, indent: "  ")
+        }
+        return lines
+    }
+
+    static func selectionSentence(_ r: Report) -> String {
+        guard r.superblocks.count == 2 else { return "no superblocks" }
+        if let chosen = r.superblocks.first(where: { $0.selected })?.0 {
+            let other = r.superblocks.first(where: { !$0.selected })!.0
+            if !other.isSound { return "\(chosen.slot.rawValue): the only sound slot" }
+            if other.generation == chosen.generation { return "\(chosen.slot.rawValue): generations tie, A wins" }
+            return "\(chosen.slot.rawValue): the sound slot with the higher generation"
+        }
+        return "none: the engine refuses the file"
+    }
+}
