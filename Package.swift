@@ -22,6 +22,6 @@ let package = Package(
         ),
         .testTarget(name: "ModelVaultFormatTests", dependencies: ["ModelVaultFormat"]),
         .testTarget(name: "ModelVaultCheckTests", dependencies: ["ModelVaultCheck"]),
-        .testTarget(name: "MVFsckTests", dependencies: ["ModelVaultCheck"]),
+        .testTarget(name: "MVFsckTests", dependencies: ["mvfsck"]),
     ]
 )

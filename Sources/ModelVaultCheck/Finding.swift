@@ -60,6 +60,7 @@ extension Finding {
         case segmentPayloadChecksum = "segment.payload_checksum"
         case logResynchronized = "log.resynchronized"
         case logDataBeyondCut = "log.data_beyond_cut"
+        case logDataBeyondBreak = "log.data_beyond_break"
         case tailTrailingGarbage = "tail.trailing_garbage"
         case tailZeroFilled = "tail.zero_filled"
         case txnUncommitted = "txn.uncommitted"

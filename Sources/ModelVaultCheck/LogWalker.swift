@@ -35,6 +35,7 @@ public final class LogWalker {
     private var payload: [UInt8] = []
     private var segmentIndex = 0
     private var beyondBreak = false
+    private var firstBreak: UInt64?
 
     private enum Special { case empty, legacyStub }
 
@@ -235,6 +236,7 @@ public final class LogWalker {
     private func reportHeaderFault(_ fault: SegmentHeaderFault, header: SegmentHeader, at offset: UInt64) {
         scan.headerFault(fault, at: offset)
         framing.breakFraming()
+        if firstBreak == nil { firstBreak = offset }
         let code: Finding.Code
         switch fault {
         case .badMagic: code = .segmentBadMagic
@@ -433,6 +435,10 @@ public final class LogWalker {
         for finding in replay.unresolvedReferenceFindings(fileLength: fileLength) { sink.add(finding) }
         let prediction = predict(fileLength: fileLength)
         reportPointers(fileLength: fileLength)
+        if framing.pastBreak, let firstBreak {
+            sink.add(Finding(.logDataBeyondBreak, .info, offset: firstBreak, length: 0,
+                             message: "\(framing.committedBeyondBreak) committed transaction(s) lie intact beyond the first unreadable stretch, where the engine stops"))
+        }
         if let reason = prediction.truncateReason, prediction.autoTruncateOpens || prediction.modifiesFile {
             let keptEnd = fileLength - prediction.truncatedBytes
             sink.add(Finding(.logDataBeyondCut, .info, offset: keptEnd, length: prediction.truncatedBytes,
@@ -441,7 +447,8 @@ public final class LogWalker {
         let verdict: Verdict
         if special == .empty {
             verdict = .unrecoverable
-        } else if prediction.strictOpens && prediction.autoTruncateOpens && prediction.truncatedBytes == 0 && !prediction.modifiesFile {
+        } else if prediction.strictOpens && prediction.autoTruncateOpens && prediction.truncatedBytes == 0
+                    && sink.errorCount == 0 {
             verdict = .clean
         } else if prediction.autoTruncateOpens {
             verdict = .recoverable

@@ -37,6 +37,12 @@ struct TransactionFraming {
     private(set) var safe: UInt64 = Layout.logStart
     /// Set at the first damage: the end of the longest clean committed prefix before it.
     private(set) var salvageEnd: UInt64?
+    /// After an unreadable stretch: the remnants of a transaction torn by it are skipped until
+    /// the next TxnBegin.
+    private var realigning = false
+    /// Whether the walk has passed an unreadable stretch the engine never reads beyond.
+    private(set) var pastBreak = false
+    private(set) var committedBeyondBreak = 0
 
     init(minor: UInt16) {
         enforcesFraming = minor >= Layout.transactionalMinor
@@ -66,6 +72,10 @@ struct TransactionFraming {
             if open != nil { openDamaged = true }
         }
         guard enforcesFraming else { return damaged ? .none : observeUnframedMinor(s) }
+        if realigning {
+            guard s.type == .txnBegin else { return .none }
+            realigning = false
+        }
         switch s.type {
         case .txnBegin, .txnCommit, .txnAbort:
             guard case let .success(marker)? = s.marker else {
@@ -138,6 +148,7 @@ struct TransactionFraming {
                 return .abort
             }
             committed += 1
+            if pastBreak { committedBeyondBreak += 1 }
             return .commit(txnId: marker.txnId, beganAt: current.offset)
         default:
             open = nil
@@ -153,7 +164,10 @@ struct TransactionFraming {
     /// closes one write.
     private mutating func observeUnframedMinor(_ s: SegmentEvent) -> Effect {
         safe = s.end
-        if s.type == .manifest { committed += 1 }
+        if s.type == .manifest {
+            committed += 1
+            if pastBreak { committedBeyondBreak += 1 }
+        }
         return .unframed(legal: true)
     }
 
@@ -162,6 +176,9 @@ struct TransactionFraming {
         noteDamage()
         if open != nil { uncommitted += 1 }
         open = nil
+        openDamaged = false
+        realigning = true
+        pastBreak = true
     }
 
     /// Ends the walk; reports a transaction left open.

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import ModelVaultCheck
+
+/// Every committed fixture carries the real engine's observed behaviour (recorded by
+/// fixtures/damage.py from modelvault 0.16.0); the walk's prediction must match it exactly.
+@Suite struct EngineAgreementTests {
+    /// Damage that only a full decode of Record or Index contents reveals: a framing-basis
+    /// prediction does not claim to see it (CONTRACT.md, `engine.basis`).
+    static let needsDeepDecode: Set<String> = [
+        "damaged/basic__record_field_count.modelvault",
+        "damaged/indexed__unique_index_clash.modelvault",
+        "quirks/schema_forced_required_field.modelvault",
+    ]
+
+    static let cases: [String] = ((try? Fixtures.engineOutcomes()) ?? [:]).keys.sorted()
+
+    @Test func outcomesAreRecordedForEveryFixture() throws {
+        let recorded = Set(try Fixtures.engineOutcomes().keys)
+        for folder in ["clean", "damaged"] {
+            for url in Fixtures.files(folder) {
+                #expect(recorded.contains("\(folder)/\(url.lastPathComponent)"), "no engine outcome for \(url.lastPathComponent)")
+            }
+        }
+    }
+
+    @Test(arguments: cases)
+    func predictionMatchesTheEngine(name: String) throws {
+        guard !Self.needsDeepDecode.contains(name) else { return }
+        let outcome = try #require(try Fixtures.engineOutcomes()[name])
+        let strict = try #require(outcome["strict"] as? [String: Any])
+        let auto = try #require(outcome["auto_truncate"] as? [String: Any])
+        let report = try Fixtures.check(try Fixtures.bytes(Fixtures.root.appendingPathComponent(name)))
+        let e = report.engine
+        #expect(e.strictOpens == (strict["ok"] as? Bool), "strict open: \(e.strictError ?? "ok") vs \(strict["error"] ?? "ok")")
+        #expect(e.autoTruncateOpens == (auto["opens"] as? Bool), "AutoTruncate: \(e.autoTruncateError ?? "opens") vs \(auto["error"] ?? "opens")")
+        #expect(e.modifiesFile == (auto["modifies_file"] as? Bool))
+        // A failing open reports no recovery_info: the cut it made shows in the size it left.
+        let size = (outcome["size"] as? NSNumber)?.uint64Value ?? 0
+        let sizeAfter = (auto["size_after"] as? NSNumber)?.uint64Value ?? size
+        let truncated = (auto["truncated_bytes"] as? NSNumber)?.uint64Value ?? (size > sizeAfter ? size - sizeAfter : 0)
+        #expect(e.truncatedBytes == truncated)
+        if auto["opens"] as? Bool == true {
+            #expect(e.truncateReason == auto["truncate_reason"] as? String)
+        }
+        let verdictMatches: Bool
+        switch report.verdict {
+        case .clean: verdictMatches = e.strictOpens && truncated == 0 && auto["opens"] as? Bool == true
+        case .recoverable: verdictMatches = auto["opens"] as? Bool == true
+        case .repairable, .unrecoverable: verdictMatches = auto["opens"] as? Bool != true || outcome["size"] as? Int == 0
+        }
+        #expect(verdictMatches, "verdict \(report.verdict)")
+    }
+}

@@ -1,0 +1,74 @@
+import Testing
+@testable import ModelVaultCheck
+@testable import ModelVaultFormat
+
+/// Any byte sequence yields a report: random flips and truncations of real files never crash
+/// or hang the walk, and the verdict always agrees with the findings.
+@Suite struct HostileInputTests {
+    struct Lcg: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+    }
+
+    @Test func randomFlipsAndTruncationsAlwaysYieldAReport() throws {
+        let sources = try Fixtures.files("clean").map { try Fixtures.bytes($0) }
+        try #require(!sources.isEmpty)
+        var rng = Lcg(state: 0x5eed)
+        var verdicts: [Verdict: Int] = [:]
+        for round in 0..<3000 {
+            var bytes = sources[round % sources.count]
+            switch round % 4 {
+            case 0:
+                for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                    let i = Int.random(in: 0..<bytes.count, using: &rng)
+                    bytes[i] ^= UInt8.random(in: 1...255, using: &rng)
+                }
+            case 1:
+                bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &rng)))
+            case 2:
+                let i = Int.random(in: Int(Layout.logStart)..<bytes.count, using: &rng)
+                bytes[i] ^= 1 << UInt8.random(in: 0...7, using: &rng)
+                bytes = Array(bytes.prefix(Int.random(in: i...bytes.count, using: &rng)))
+            default:
+                let start = Int.random(in: 0..<bytes.count, using: &rng)
+                let length = Int.random(in: 1...64, using: &rng)
+                for i in start..<min(bytes.count, start + length) { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+            }
+            let report = try Fixtures.check(bytes)
+            verdicts[report.verdict, default: 0] += 1
+            #expect((report.verdict == .clean) == (report.errorCount == 0 && report.engine.strictOpens
+                                                  && report.engine.truncatedBytes == 0),
+                    "round \(round): verdict \(report.verdict) with \(report.errorCount) errors")
+            #expect(report.file.size == UInt64(bytes.count))
+        }
+        #expect(verdicts.count >= 3, "the damage should produce several verdicts, got \(verdicts)")
+    }
+
+    @Test func pureNoiseIsAFindingNotAFailure() throws {
+        var rng = Lcg(state: 42)
+        for length in [1, 31, 32, 100, 8223, 8224, 9000, 70_000] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let report = try Fixtures.check(bytes)
+            #expect(report.verdict == .unrecoverable)
+            #expect(report.errorCount > 0)
+        }
+    }
+
+    @Test func hugeClaimedLengthsAllocateNothing() throws {
+        var bytes = try Fixtures.bytes(Fixtures.files("clean")[0])
+        // A Schema header claiming the maximum payload, with nothing behind it.
+        bytes = Array(bytes.prefix(Int(Layout.logStart)))
+        var header = [UInt8](repeating: 0, count: 32)
+        header.replaceSubrange(0..<4, with: Array("TSG0".utf8))
+        header[6] = 1
+        header[8] = 32
+        withUnsafeBytes(of: Layout.maxPayloadLength.littleEndian) { header.replaceSubrange(12..<20, with: $0) }
+        let crc = CRC32C.checksum(Array(header.prefix(28)))
+        withUnsafeBytes(of: crc.littleEndian) { header.replaceSubrange(28..<32, with: $0) }
+        let report = try Fixtures.check(bytes + header + [1, 2, 3])
+        #expect(report.findings.contains { $0.code == .segmentPayloadPastEOF })
+    }
+}
