@@ -11,12 +11,15 @@ let package = Package(
     ],
     targets: [
         .target(name: "CCRC32C", cSettings: [.unsafeFlags(["-O3"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ModelVaultFormat", dependencies: ["CCRC32C"]),
-        .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat"]),
+        .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat", "CZlib"]),
+        .target(name: "FileOutput", dependencies: ["CZlib"]),
         .executableTarget(
             name: "mvfsck",
             dependencies: [
                 "ModelVaultCheck",
+                "FileOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

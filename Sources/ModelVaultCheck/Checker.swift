@@ -1,15 +1,17 @@
-/// Checks one input end to end: opens it read-only, walks it once, returns the report.
+/// Checks one input end to end: opens it read-only (inflating gzip on the fly), walks it once,
+/// returns the report.
 public enum Checker {
     /// Throws `InputError` when the input cannot be opened or read (an operational error);
     /// any bytes that can be read yield a report, however damaged.
     public static func check(path: String, command: String, options: CheckOptions = CheckOptions(),
                              progress: ((UInt64, UInt64?) -> Void)? = nil) throws -> Report {
-        let source = try FileSource(path: path)
-        let walker = LogWalker(source: source, options: options)
+        let input = try OpenedInput.open(path: path)
+        let walker = LogWalker(source: input.source, options: options)
         if let progress {
-            let size = source.knownSize
+            let size = input.compressed ? nil : input.diskSize
             walker.progress = { progress($0, size) }
         }
-        return try walker.run(command: command, path: path)
+        return try walker.run(command: command, path: path, compressed: input.compressed,
+                              containerFault: { input.containerFault })
     }
 }

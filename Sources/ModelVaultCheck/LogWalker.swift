@@ -54,10 +54,13 @@ public final class LogWalker {
     }
 
     /// Runs the walk to the end of the input and builds the report.
-    public func run(command: String, path: String, compressed: Bool = false) throws -> Report {
+    /// `containerFault` is asked once the input is exhausted (a truncated or corrupt gzip stream).
+    public func run(command: String, path: String, compressed: Bool = false,
+                    containerFault: () -> Finding? = { nil }) throws -> Report {
         try walkPrelude()
         if cursor.position == UInt64(Layout.logStart) { try walkSegments() }
         _ = try cursor.drain()
+        if let fault = containerFault() { sink.add(fault) }
         let fileLength = cursor.position
         return finish(command: command, path: path, compressed: compressed, fileLength: fileLength)
     }
@@ -463,7 +466,8 @@ public final class LogWalker {
         return Report(command: command, file: .init(path: path, size: fileLength, compressed: compressed),
                       verdict: verdict, header: header, superblocks: superblocks, segments: stats,
                       transactions: transactions, catalog: replay.catalog, engine: prediction,
-                      findings: sink.findings, findingsDropped: sink.dropped,
+                      findings: sink.findings.enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element),
+                      findingsDropped: sink.dropped,
                       errorCount: sink.errorCount, warningCount: sink.warningCount,
                       salvageEnd: salvageEnd(fileLength), formatMinor: minor)
     }
