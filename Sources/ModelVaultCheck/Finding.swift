@@ -89,7 +89,7 @@ extension Finding {
 }
 
 /// Collects findings in the order they are seen.
-public struct FindingSink: Sendable {
+public struct FindingSink {
     public private(set) var findings: [Finding] = []
     /// Findings beyond this many are counted, not kept, so a hostile input cannot grow memory.
     public let limit: Int
@@ -100,7 +100,11 @@ public struct FindingSink: Sendable {
     public private(set) var errorCount = 0
     public private(set) var warningCount = 0
 
+    /// Sees every finding as it is added (listings that interleave findings with structures).
+    public var observer: ((Finding) -> Void)?
+
     public mutating func add(_ finding: Finding) {
+        observer?(finding)
         switch finding.severity {
         case .error: errorCount += 1
         case .warning: warningCount += 1

@@ -41,6 +41,11 @@ public final class LogWalker {
 
     /// Observers for tools that list structures as the walk meets them (`walk`).
     public var onSegment: ((SegmentSummary) -> Void)?
+    public var onPrelude: ((FileHeader?, [(Superblock, selected: Bool)]) -> Void)?
+    public var onFinding: ((Finding) -> Void)? {
+        get { sink.observer }
+        set { sink.observer = newValue }
+    }
 
     public init(source: ByteSource, options: CheckOptions = CheckOptions()) {
         cursor = StreamCursor(source: source)
@@ -58,6 +63,7 @@ public final class LogWalker {
     public func run(command: String, path: String, compressed: Bool = false,
                     containerFault: () -> Finding? = { nil }) throws -> Report {
         try walkPrelude()
+        onPrelude?(header, superblocks)
         if cursor.position == UInt64(Layout.logStart) { try walkSegments() }
         _ = try cursor.drain()
         if let fault = containerFault() { sink.add(fault) }
@@ -259,9 +265,9 @@ public final class LogWalker {
         let type = header.type!
         let captureLimit: Int
         switch type {
-        case .record: captureLimit = RecordPreamble.length
+        case .record: captureLimit = options.deep ? Int.max : onSegment == nil ? RecordPreamble.length : 4096
         case .temp: captureLimit = 0
-        case .index: captureLimit = options.deep ? Int.max : 0
+        case .index: captureLimit = options.deep ? Int.max : onSegment == nil ? 0 : 6
         default: captureLimit = Int.max
         }
         payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
@@ -319,7 +325,10 @@ public final class LogWalker {
         }
         if s.type == .checkpoint { checkCheckpoint(s) }
         replay.observe(s, effect: effect, catalogEntry: catalogEntry, record: record, framing: &framing, into: &sink)
-        onSegment?(SegmentSummary(event: s, effect: effect))
+        if let onSegment {
+            let detail = payload.withUnsafeBytes { SegmentDescription.describe(s, payload: $0, catalogEntry: catalogEntry) }
+            onSegment(SegmentSummary(event: s, effect: effect, detail: detail))
+        }
     }
 
     private func reportPayloadChecksum(_ s: SegmentEvent) {
@@ -548,8 +557,17 @@ public struct SegmentSummary: Sendable {
     public var payloadCRCMatches: Bool
     public var txnId: UInt64?
     public var beyondBreak: Bool
+    public var storedPayloadCRC: UInt32
+    public var computedPayloadCRC: UInt32
+    /// A one-line decoded summary of the payload.
+    public var detail: String
 
-    init(event: SegmentEvent, effect: TransactionFraming.Effect) {
+    public var totalLength: UInt64 { UInt64(Layout.segmentHeaderSize) + payloadLength }
+
+    init(event: SegmentEvent, effect: TransactionFraming.Effect, detail: String) {
+        self.detail = detail
+        storedPayloadCRC = event.header.payloadCRC
+        computedPayloadCRC = event.payloadCRC
         index = event.index
         offset = event.offset
         type = event.type

@@ -9,7 +9,7 @@ struct MVFsck: ParsableCommand {
         abstract: "Offline forensics for ModelVault database files.",
         discussion: "With no command, `mvfsck FILE...` is `mvfsck verify FILE...`.",
         version: MVFsckVersion.current,
-        subcommands: [Verify.self, Inspect.self],
+        subcommands: [Verify.self, Inspect.self, Walk.self, DumpCatalog.self],
         defaultSubcommand: Verify.self)
 }
 

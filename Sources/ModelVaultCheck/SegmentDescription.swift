@@ -1,0 +1,80 @@
+import ModelVaultFormat
+
+/// One-line decoded summaries of segment payloads, for listings (`walk`).
+enum SegmentDescription {
+    static func describe(_ s: SegmentEvent, payload: UnsafeRawBufferPointer,
+                         catalogEntry: Result<CatalogEntry, FormatError>?) -> String {
+        switch s.type {
+        case .schema:
+            switch catalogEntry {
+            case let .success(entry)?:
+                switch entry.kind {
+                case let .createCollection(name, primary):
+                    return "create collection #\(entry.collectionId) \"\(name)\": \(entry.fields.count) fields, \(entry.indexes.count) indexes, primary \(primary ?? "none") (catalog v\(entry.catalogVersion))"
+                case .newSchemaVersion:
+                    return "schema version \(entry.schemaVersion) of collection #\(entry.collectionId): \(entry.fields.count) fields, \(entry.indexes.count) indexes (catalog v\(entry.catalogVersion))"
+                }
+            case let .failure(error)?: return "undecodable catalog entry: \(error)"
+            case nil: return "catalog entry (payload CRC mismatch)"
+            }
+        case .record:
+            return describeRecord(payload, at: s.payloadOffset)
+        case .index:
+            var reader = ByteReader(payload, baseOffset: s.payloadOffset)
+            guard let version = try? reader.u16(), let count = try? reader.u32() else { return "index payload too short" }
+            return "index v\(version): \(count) entr\(count == 1 ? "y" : "ies")"
+        case .manifest:
+            guard let m = try? ManifestPayload(parsing: payload, at: s.payloadOffset) else { return "undecodable manifest" }
+            return "manifest -> \(m.lastSegmentOffset) (+\(m.lastSegmentLength))"
+        case .checkpoint:
+            guard let c = try? CheckpointPayload(parsing: payload, at: s.payloadOffset) else { return "undecodable checkpoint" }
+            return "checkpoint: replay from \(c.replayFromOffset), \(c.catalogEntries.count) catalog entries, \(c.rowCount) rows, index state \(c.indexRange.count) bytes"
+        case .txnBegin, .txnCommit, .txnAbort:
+            switch s.marker {
+            case let .success(m)?: return "txn \(m.txnId)"
+            case let .failure(error)?: return "malformed marker: \(error)"
+            case nil: return "marker"
+            }
+        case .temp:
+            return "scratch space (never replayed)"
+        }
+    }
+
+    static let ops: [UInt8: String] = [1: "insert", 2: "replace", 3: "delete"]
+
+    static func describeRecord(_ payload: UnsafeRawBufferPointer, at offset: UInt64) -> String {
+        guard let preamble = try? RecordPreamble(parsing: payload, at: offset) else { return "undecodable record" }
+        var text = "\(ops[preamble.op] ?? "op \(preamble.op)") collection #\(preamble.collectionId) (schema v\(preamble.schemaVersion))"
+        var reader = ByteReader(payload, baseOffset: offset)
+        try? reader.skip(RecordPreamble.length)
+        if let key = try? KeyText.read(&reader) { text += " key \(key)" }
+        return text
+    }
+}
+
+/// Displays a tagged scalar (FORMAT.md §6) briefly: strings quoted and shortened.
+enum KeyText {
+    static func read(_ reader: inout ByteReader) throws -> String {
+        let tag = try reader.u8()
+        switch tag {
+        case 0: return try reader.u8() == 0 ? "false" : "true"
+        case 1: return String(try reader.i64())
+        case 2: return String(try reader.u64())
+        case 3: return String(try reader.f64())
+        case 4:
+            let length = try reader.u32()
+            let bytes = try reader.bytes(Int(min(length, 48)))
+            let text = String(decoding: bytes, as: UTF8.self)
+            return "\"" + text + (length > 48 ? "…" : "") + "\""
+        case 5:
+            let length = try reader.u32()
+            return "<\(length) bytes>"
+        case 6:
+            let bytes = try reader.bytes(16)
+            let hex = bytes.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+            return hex
+        case 7: return "@\(try reader.i64())µs"
+        default: return "<tag \(tag)>"
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import ArgumentParser
+import ModelVaultCheck
+import ModelVaultFormat
+
+struct Walk: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List every structure in file order: header, superblocks, then each segment, with findings where they occur.",
+        discussion: """
+        In the spirit of pg_waldump. --from, --type and --limit narrow the listing without \
+        changing what is checked; --stats prints per-type counts, bytes and share of the file \
+        instead. With --json the output is JSON Lines, one object per structure, each with a \
+        "kind" (header, superblock, segment, finding), so a large file streams. The exit status \
+        is the file's (0 clean, 4 damaged, 8 unreadable).
+        """)
+
+    @OptionGroup var output: OutputOptions
+
+    @Option(name: .long, help: ArgumentHelp("List segments starting at or after this byte offset.", valueName: "OFFSET"))
+    var from: UInt64 = 0
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("List only segments of this type (Schema, Record, Manifest, Checkpoint, Index, TxnBegin, TxnCommit, TxnAbort, Temp); repeatable.", valueName: "TYPE"))
+    var type: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("List at most N segments.", valueName: "N"))
+    var limit: Int?
+
+    @Flag(name: .long, help: "Print per-type counts, bytes and share of the file instead of the listing.")
+    var stats = false
+
+    @Argument(help: "The database file (- for standard input).")
+    var file: String
+
+    func validate() throws {
+        for name in type where SegmentType(name: name) == nil {
+            throw ValidationError("unknown segment type '\(name)'")
+        }
+        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+    }
+
+    func run() throws {
+        let types = Set(type.compactMap(SegmentType.init(name:)))
+        let listing = WalkListing(json: output.json, quiet: output.quiet || stats, from: from, types: types, limit: limit)
+        let input: OpenedInput
+        do {
+            input = try OpenedInput.open(path: file)
+        } catch let error as InputError {
+            Console.err("mvfsck: \(error)")
+            throw ExitCode(ExitStatus.operational)
+        }
+        let walker = LogWalker(source: input.source)
+        walker.onPrelude = { listing.prelude($0, $1) }
+        walker.onFinding = { listing.finding($0) }
+        var perType: [SegmentType: (count: Int, bytes: UInt64)] = [:]
+        walker.onSegment = { segment in
+            perType[segment.type, default: (0, 0)].count += 1
+            perType[segment.type, default: (0, 0)].bytes += segment.totalLength
+            listing.segment(segment)
+        }
+        let progress = Progress.make(label: file, output: output)
+        let size = input.compressed ? nil : input.diskSize
+        walker.progress = progress.map { p in { p.update($0, of: size) } }
+        let report: Report
+        do {
+            report = try walker.run(command: "walk", path: file, compressed: input.compressed,
+                                    containerFault: { input.containerFault })
+        } catch {
+            progress?.finish()
+            Console.err("mvfsck: \(file): \(error)")
+            throw ExitCode(ExitStatus.operational)
+        }
+        progress?.finish()
+        listing.flush()
+        if stats && !output.quiet {
+            Console.out(StatsTable.lines(perType: perType, fileSize: report.file.size, json: output.json))
+        } else if !output.json && !output.quiet {
+            Console.out(["verdict: \(report.verdict.rawValue) (\(TextRenderer.summary(report)))"])
+        }
+        throw ExitCode(report.verdict.exitStatus | CheckRun.writeReportFile(ReportJSON.render(report), output: output))
+    }
+}
+
+/// Prints walk entries as they arrive, holding findings back until the structure they
+/// concern has been listed.
+final class WalkListing {
+    let json: Bool
+    let quiet: Bool
+    let from: UInt64
+    let types: Set<SegmentType>
+    let limit: Int?
+    private var listed = 0
+    private var pending: [Finding] = []
+
+    init(json: Bool, quiet: Bool, from: UInt64, types: Set<SegmentType>, limit: Int?) {
+        self.json = json
+        self.quiet = quiet
+        self.from = from
+        self.types = types
+        self.limit = limit
+    }
+
+    func prelude(_ header: FileHeader?, _ superblocks: [(Superblock, selected: Bool)]) {
+        guard !quiet, from == 0 else { return }
+        if let header {
+            emit(json: .object([
+                ("kind", .string("header")), ("offset", .uint(0)),
+                ("magic", .string(header.magicText)), ("format_major", .int(Int64(header.formatMajor))),
+                ("format_minor", .int(Int64(header.formatMinor))), ("header_size", .uint(UInt64(header.headerSize))),
+                ("flags", .uint(header.flags)), ("valid", .bool(header.hasValidMagic && header.isSupportedVersion)),
+            ]), text: "       0  header      \(header.magicText) format \(header.formatMajor).\(header.formatMinor)\(header.hasValidMagic && header.isSupportedVersion ? "" : "  [invalid]")")
+        }
+        for (sb, selected) in superblocks {
+            var object = ReportJSON.superblock(sb, selected: selected)
+            if case let .object(members) = object { object = .object([("kind", .string("superblock"))] + members) }
+            emit(json: object, text: String(repeating: " ", count: max(0, 8 - String(sb.slot.offset).count)) + "\(sb.slot.offset)  superblock  \(sb.slot.rawValue) v\(sb.version) gen \(sb.generation) manifest \(sb.manifestOffset)\(sb.version == 1 ? " checkpoint \(sb.checkpointOffset)" : "") \(sb.isSound ? "sound" : "UNSOUND")\(selected ? " selected" : "")")
+        }
+        flushPending(before: UInt64(Layout.logStart))
+    }
+
+    func finding(_ f: Finding) {
+        guard !quiet, f.offset >= from || f.offset < UInt64(Layout.logStart) && from == 0 else { return }
+        pending.append(f)
+    }
+
+    func segment(_ s: SegmentSummary) {
+        guard !quiet else { return }
+        flushPending(before: s.offset)
+        let wanted = s.offset >= from && (types.isEmpty || types.contains(s.type)) && (limit.map { listed < $0 } ?? true)
+        if wanted {
+            listed += 1
+            let crc = s.payloadCRCMatches ? "ok" : "mismatch"
+            emit(json: .object([
+                ("kind", .string("segment")), ("index", .int(Int64(s.index))), ("offset", .uint(s.offset)),
+                ("type", .string(s.type.name)), ("header_length", .int(32)), ("payload_length", .uint(s.payloadLength)),
+                ("payload_crc", .string(crc)), ("txn_id", .optional(s.txnId) { .uint($0) }),
+                ("beyond_break", .bool(s.beyondBreak)), ("summary", .string(s.detail)),
+            ]), text: String(repeating: " ", count: max(0, 8 - String(s.offset).count))
+                + "\(s.offset)  \(s.type.name.padded(10))  len \(String(s.payloadLength).padded(6))  crc \(crc.padded(8))  txn \((s.txnId.map(String.init) ?? "-").padded(4))  \(s.detail)")
+        }
+        flushPending(before: s.offset + s.totalLength)
+    }
+
+    func flush() { flushPending(before: .max) }
+
+    private func flushPending(before offset: UInt64) {
+        let ready = pending.filter { $0.offset < offset }
+        pending.removeAll { $0.offset < offset }
+        for f in ready {
+            if json {
+                var object = ReportJSON.finding(f)
+                if case let .object(members) = object { object = .object([("kind", .string("finding"))] + members) }
+                Console.out([object.compact])
+            } else {
+                Console.out(TextRenderer.findingLines([f], indent: "  ! "))
+            }
+        }
+    }
+
+    private func emit(json object: JSON, text: String) {
+        Console.out([json ? object.compact : text])
+    }
+}
+
+/// `walk --stats`: per-type counts, bytes and share of the file.
+enum StatsTable {
+    static func lines(perType: [SegmentType: (count: Int, bytes: UInt64)], fileSize: UInt64, json: Bool) -> [String] {
+        let rows = SegmentType.allCases.compactMap { t in perType[t].map { (t, $0.count, $0.bytes) } }
+        let share = { (bytes: UInt64) in fileSize == 0 ? 0 : Double(bytes) * 100 / Double(fileSize) }
+        if json {
+            return [JSON.object([
+                ("kind", .string("stats")), ("file_size", .uint(fileSize)),
+                ("by_type", .object(rows.map { ($0.0.name, .object([("count", .int(Int64($0.1))), ("bytes", .uint($0.2)), ("percent", .double((share($0.2) * 100).rounded() / 100))])) })),
+            ]).compact]
+        }
+        var lines = ["type        count       bytes   share"]
+        for (t, count, bytes) in rows {
+            lines.append("\(t.name.padded(10))  \(String(count).leftPadded(5))  \(String(bytes).leftPadded(10))  \(percent(share(bytes)).leftPadded(6))")
+        }
+        let total = rows.reduce(UInt64(0)) { $0 + $1.2 }
+        lines.append("\("total".padded(10))  \(String(rows.reduce(0) { $0 + $1.1 }).leftPadded(5))  \(String(total).leftPadded(10))  \(percent(share(total)).leftPadded(6))")
+        lines.append("(file \(fileSize) bytes; header and superblocks \(min(fileSize, UInt64(Layout.logStart))) bytes)")
+        return lines
+    }
+
+    static func percent(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+}
+
+extension String {
+    func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
