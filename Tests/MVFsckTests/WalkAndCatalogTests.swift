@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+@Suite struct WalkTests {
+    static func lines(_ r: CLI.Result) -> [[String: Any]] {
+        r.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    @Test(arguments: CLI.fixtureNames("clean"))
+    func jsonLinesListEverySegmentInFileOrder(name: String) throws {
+        let r = try CLI.run(["walk", "--json", CLI.fixture(name)])
+        #expect(r.status == 0)
+        let rawLines = r.stdout.split(separator: "\n")
+        let objects = Self.lines(r)
+        #expect(objects.count == rawLines.count, "every line parses on its own")
+        #expect(objects.first?["kind"] as? String == "header")
+        #expect(objects.filter { $0["kind"] as? String == "superblock" }.count == 2)
+        let segments = objects.filter { $0["kind"] as? String == "segment" }
+        // Segments tile the log from 8224 to the end of the file, with no gaps.
+        var expected = 8224
+        for s in segments {
+            #expect(s["offset"] as? Int == expected)
+            expected += 32 + (s["payload_length"] as? Int ?? 0)
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: CLI.fixtures.appendingPathComponent(name).path)[.size] as? Int
+        #expect(expected == size)
+        let verify = try CLI.run(["--json", CLI.fixture(name)])
+        let count = ((verify.json as? [String: Any])?["segments"] as? [String: Any])?["count"] as? Int
+        #expect(segments.count == count)
+    }
+
+    @Test func filtersNarrowTheListingButNotTheCheck() throws {
+        let name = CLI.fixture("damaged/basic__payload_flip_record.modelvault")
+        let all = Self.lines(try CLI.run(["walk", "--json", name]))
+        let records = try CLI.run(["walk", "--json", "--type", "Record", "--type", "TxnCommit", "--from", "8600", "--limit", "2", name])
+        let segments = Self.lines(records).filter { $0["kind"] as? String == "segment" }
+        #expect(segments.count == 2)
+        #expect(segments.allSatisfy { ["Record", "TxnCommit"].contains($0["type"] as? String ?? "") && ($0["offset"] as? Int ?? 0) >= 8600 })
+        #expect(records.status == 4)
+        #expect(all.contains { $0["kind"] as? String == "finding" && $0["code"] as? String == "segment.payload_checksum" })
+    }
+
+    @Test func statsCountEveryTypeAndShareOfTheFile() throws {
+        let r = try CLI.run(["walk", "--stats", CLI.fixture("clean/basic.modelvault")])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("Manifest"))
+        #expect(r.stdout.contains("total"))
+        let j = try CLI.run(["walk", "--stats", "--json", CLI.fixture("clean/basic.modelvault")])
+        let stats = try #require(Self.lines(j).first)
+        let byType = try #require(stats["by_type"] as? [String: [String: Any]])
+        #expect(byType["Manifest"]?["count"] as? Int == 4)
+        #expect(byType["TxnBegin"]?["count"] as? Int == 3)
+    }
+
+    @Test func unknownTypeIsAUsageError() throws {
+        #expect(try CLI.run(["walk", "--type", "Bogus", CLI.fixture("clean/basic.modelvault")]).status == 16)
+    }
+}
+
+@Suite struct DumpCatalogTests {
+    @Test func jsonUsesTheEngineShapes() throws {
+        let r = try CLI.run(["dump-catalog", "--json", CLI.fixture("clean/rich_types.modelvault")])
+        #expect(r.status == 0)
+        let catalog = try #require(r.json as? [String: Any])
+        let collections = try #require(catalog["collections"] as? [[String: Any]])
+        let users = try #require(collections.first { $0["name"] as? String == "users" })
+        #expect(users["primary_field"] as? String == "id")
+        let version = try #require((users["versions"] as? [[String: Any]])?.first)
+        #expect((version["offset"] as? Int ?? 0) >= 8224)
+        let fields = try #require(version["fields"] as? [[String: Any]])
+        let site = try #require(fields.first { ($0["path"] as? [String]) == ["site"] })
+        #expect((site["type"] as? [String: Any])?["optional"] as? String == "string")
+        #expect((site["constraints"] as? [[String: Any]])?.first?["url"] as? Bool == true)
+        let role = try #require(fields.first { ($0["path"] as? [String]) == ["role"] })
+        #expect((role["type"] as? [String: Any])?["enum"] as? [String] == ["admin", "user", "guest"])
+        let indexes = try #require(version["indexes"] as? [[String: Any]])
+        #expect(indexes.contains { $0["name"] as? String == "by_email" && $0["kind"] as? String == "unique" })
+    }
+
+    @Test func schemaVersionsAreListedWithTheirSegments() throws {
+        let r = try CLI.run(["dump-catalog", "--json", CLI.fixture("clean/schema_versions.modelvault")])
+        let collections = try #require((r.json as? [String: Any])?["collections"] as? [[String: Any]])
+        let versioned = collections.filter { ($0["current_version"] as? Int ?? 0) > 1 }
+        #expect(!versioned.isEmpty)
+        for c in versioned {
+            let versions = c["versions"] as? [[String: Any]] ?? []
+            #expect(versions.count == c["current_version"] as? Int)
+            #expect(versions.map { $0["version"] as? Int ?? 0 } == Array(1...versions.count))
+        }
+        let text = try CLI.run(["dump-catalog", CLI.fixture("clean/schema_versions.modelvault")])
+        #expect(text.stdout.contains("version 2"))
+    }
+}
