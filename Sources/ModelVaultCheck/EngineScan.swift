@@ -19,7 +19,14 @@ struct EngineScan {
 
     // The safe-end walk (minor 6).
     private var walking = true
-    private(set) var safe: UInt64 = Layout.logStart
+    private(set) var safe: UInt64 = Layout.logStart {
+        didSet { manifestAtSafe = lastIntactManifest }
+    }
+    /// The newest intact Manifest scanned, and the newest before `safe` and before the open
+    /// transaction: where a superblock of the kept prefix can point.
+    private var lastIntactManifest: UInt64?
+    private var manifestAtSafe: UInt64?
+    private var manifestAtBegin: UInt64?
     private var open: (id: UInt64, offset: UInt64)?
     private var stop: (reason: String, cutAt: UInt64)?
     /// Transactions the walk closed with a matching commit: all lie before any cut.
@@ -44,12 +51,13 @@ struct EngineScan {
     /// The input ends inside a segment header or payload: the scan stops quietly.
     mutating func tornEnd() { scanning = false }
 
-    mutating func segment(_ s: SegmentEvent) {
+    mutating func segment(_ s: SegmentEvent, intactManifest: Bool) {
         guard scanning else { return }
         if s.type.payloadCheckedByScan && !s.payloadCRCMatches {
             scanning = false
             return
         }
+        if intactManifest { lastIntactManifest = s.offset }
         lastScannedEnd = s.end
         if minor >= Layout.transactionalMinor { walk(s) }
     }
@@ -72,6 +80,7 @@ struct EngineScan {
                 }
                 open = (marker.txnId, s.offset)
                 safe = s.offset
+                manifestAtBegin = manifestAtSafe
             case .txnCommit:
                 guard let current = open else {
                     halt("orphan_txn_commit", at: s.offset)
@@ -96,6 +105,13 @@ struct EngineScan {
     private mutating func halt(_ reason: String, at offset: UInt64) {
         stop = (reason, offset)
         walking = false
+    }
+
+    /// The newest intact Manifest inside what an AutoTruncate open keeps.
+    func keptManifest(fileLength: UInt64) -> UInt64? {
+        guard minor >= Layout.transactionalMinor, let cut = cut(fileLength: fileLength) else { return lastIntactManifest }
+        if let open, cut.end == open.offset { return manifestAtBegin }
+        return manifestAtSafe
     }
 
     /// Where an AutoTruncate open cuts the file and why; nil when nothing is cut.

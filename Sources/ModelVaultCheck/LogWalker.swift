@@ -24,6 +24,8 @@ public final class LogWalker {
     private var scan = EngineScan(minor: Layout.transactionalMinor)
     private var replay = ReplayModel()
     private var manifestTarget: ManifestTarget?
+    /// Each slot's manifest pointer, probed so a repair can tell whether the slot still fits.
+    private var slotManifests: [Superblock.Slot: ManifestTarget] = [:]
     private var checkpointTarget: CheckpointTarget?
     private var replayFrom: UInt64?
     private var committedAtCheckpointEnd: Int?
@@ -108,18 +110,19 @@ public final class LogWalker {
         superblocks = [(a, selection.selectedSlot == .a), (b, selection.selectedSlot == .b)]
         checkSuperblocks(a, b, selection)
         settleMinor(fileHeader, a, b, selection)
+        for slot in [a, b] where slot.isSound && slot.manifestOffset != 0 {
+            slotManifests[slot.slot] = ManifestTarget(offset: slot.manifestOffset,
+                                                      probe: cursor.probe(at: slot.manifestOffset, length: Layout.segmentHeaderSize + 2))
+        }
         if let slot = selection.selectedSlot {
             let chosen = slot == .a ? a : b
-            if chosen.manifestOffset != 0 {
-                manifestTarget = ManifestTarget(offset: chosen.manifestOffset,
-                                                probe: cursor.probe(at: chosen.manifestOffset, length: Layout.segmentHeaderSize + 2))
-            }
+            manifestTarget = slotManifests[slot]
             if chosen.version == 1 && chosen.checkpointOffset != 0 {
                 checkpointTarget = CheckpointTarget(offset: chosen.checkpointOffset, length: chosen.checkpointLength,
                                                     probe: cursor.probe(at: chosen.checkpointOffset, length: Layout.segmentHeaderSize))
             }
         }
-        cursor.consume(Int(Layout.logStart))
+        try cursor.consume(Int(Layout.logStart))
     }
 
     private func checkHeader(_ h: FileHeader, available: Int) {
@@ -230,7 +233,7 @@ public final class LogWalker {
                 guard try resynchronise(after: offset) else { return }
                 continue
             }
-            cursor.consume(Layout.segmentHeaderSize)
+            try cursor.consume(Layout.segmentHeaderSize)
             guard try walkPayload(header, at: offset) else { return }
         }
     }
@@ -303,7 +306,9 @@ public final class LogWalker {
     private func process(_ s: SegmentEvent) {
         stats.add(s.type, bytes: s.header.totalLength)
         if !s.payloadCRCMatches { reportPayloadChecksum(s) }
-        if !s.beyondBreak { scan.segment(s) }
+        let intactManifest = s.type == .manifest && s.payloadCRCMatches && checkManifest(s)
+        if intactManifest { framing.noteIntactManifest(at: s.offset) }
+        if !s.beyondBreak { scan.segment(s, intactManifest: intactManifest) }
         let effect = framing.observe(s, into: &sink)
         var catalogEntry: Result<CatalogEntry, FormatError>?
         var record: RecordPreamble?
@@ -316,7 +321,7 @@ public final class LogWalker {
             case .record:
                 record = payload.withUnsafeBytes { try? RecordPreamble(parsing: $0, at: s.payloadOffset) }
             case .manifest:
-                checkManifest(s)
+                break
             case .checkpoint:
                 break
             default:
@@ -351,14 +356,17 @@ public final class LogWalker {
         }
     }
 
-    private func checkManifest(_ s: SegmentEvent) {
+    /// Decodes a Manifest payload; reports and returns false when it does not decode.
+    private func checkManifest(_ s: SegmentEvent) -> Bool {
         do {
             _ = try payload.withUnsafeBytes { try ManifestPayload(parsing: $0, at: s.payloadOffset) }
+            return true
         } catch {
             let selected = manifestTarget?.offset == s.offset
             sink.add(Finding(.manifestBadPayload, selected ? .error : .warning, offset: s.offset, length: s.header.totalLength,
                              segmentIndex: s.index, segmentType: .manifest,
                              message: "Manifest payload does not decode: \(error)" + (selected ? "" : " (not the selected manifest; the engine never reads it)")))
+            return false
         }
     }
 
@@ -393,11 +401,11 @@ public final class LogWalker {
     /// that passes every check, reporting the stretch in between. Returns false at end of input.
     private func resynchronise(after offset: UInt64) throws -> Bool {
         var allZero = true
-        func pass(_ count: Int) {
+        func pass(_ count: Int) throws {
             if allZero, !Self.isZero(UnsafeRawBufferPointer(rebasing: cursor.window.prefix(count))) { allZero = false }
-            cursor.consume(count)
+            try cursor.consume(count)
         }
-        pass(1)
+        try pass(1)
         while true {
             let available = try cursor.request(Layout.segmentHeaderSize)
             if available == 0 { break }
@@ -413,7 +421,7 @@ public final class LogWalker {
                 }
                 let candidate = SegmentHeader(parsing: UnsafeRawBufferPointer(rebasing: window[i..<(i + Layout.segmentHeaderSize)]))
                 if candidate.fault == nil {
-                    pass(i)
+                    try pass(i)
                     let skipped = cursor.position - offset
                     beyondBreak = true
                     sink.add(Finding(.logResynchronized, .warning, offset: offset, length: skipped,
@@ -423,7 +431,7 @@ public final class LogWalker {
                 from = i + 1
             }
             if passUpTo == 0 && available < Layout.segmentHeaderSize && cursor.sourceEnded { passUpTo = available }
-            pass(passUpTo)
+            try pass(passUpTo)
         }
         let skipped = cursor.position - offset
         sink.add(Finding(allZero ? .tailZeroFilled : .tailTrailingGarbage, .error, offset: offset, length: skipped,
@@ -478,7 +486,30 @@ public final class LogWalker {
                       findings: sink.findings.enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element),
                       findingsDropped: sink.dropped,
                       errorCount: sink.errorCount, warningCount: sink.warningCount,
-                      salvageEnd: salvageEnd(fileLength), formatMinor: minor)
+                      salvageEnd: salvageEnd(fileLength), formatMinor: minor,
+                      salvage: salvageFacts(prediction: prediction, fileLength: fileLength))
+    }
+
+    private func salvageFacts(prediction: EnginePrediction, fileLength: UInt64) -> SalvageFacts {
+        let followsEngine = prediction.autoTruncateOpens && special == nil
+        let keepEnd = followsEngine ? fileLength - prediction.truncatedBytes : salvageEnd(fileLength)
+        let keptManifest = followsEngine ? scan.keptManifest(fileLength: fileLength) : framing.cleanPrefixManifest
+        var keptCheckpoint: (UInt64, UInt32)?
+        if let target = checkpointTarget, case let .replayFrom(start) = target.use(fileLength: keepEnd),
+           start == nil || start! < keepEnd {
+            keptCheckpoint = (target.offset, target.length)
+        }
+        var consistent = Set<String>()
+        for (slot, _) in superblocks where slot.isSound {
+            let manifestFits = slot.manifestOffset == 0
+                || (slot.manifestOffset < keepEnd && slotManifests[slot.slot]?.strictFailure(fileLength: keepEnd) == nil)
+            let checkpointFits = slot.checkpointOffset == 0 || slot.checkpointLength == 0
+                || keptCheckpoint.map { $0.0 == slot.checkpointOffset && $0.1 == slot.checkpointLength } == true
+            if manifestFits && checkpointFits { consistent.insert(slot.slot.rawValue) }
+        }
+        let dropped = followsEngine ? prediction.committedTransactionsLost : framing.committed - framing.committedInCleanPrefix
+        return SalvageFacts(keepEnd: keepEnd, followsEngine: followsEngine, keptManifest: keptManifest,
+                            keptCheckpoint: keptCheckpoint, consistentSlots: consistent, droppedTransactions: max(0, dropped))
     }
 
     private func salvageEnd(_ fileLength: UInt64) -> UInt64 {

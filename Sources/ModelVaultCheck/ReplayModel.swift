@@ -77,7 +77,9 @@ struct ReplayModel {
             }
             if let record { stage(record, into: &staged.references, at: 0) }
         case .unframed:
-            if let entry = catalogEntry { apply(entry, segmentOffset: s.offset, position: s.end, framing: &framing, into: &sink) }
+            if let entry = catalogEntry {
+                apply(entry, segmentOffset: s.offset, position: s.end, framing: &framing, into: &sink, segmentStart: s.offset)
+            }
             if let record { reference(record, at: s.end) }
         case let .commit(_, beganAt):
             let batch = staged
@@ -114,10 +116,14 @@ struct ReplayModel {
     }
 
     private mutating func apply(_ entry: Result<CatalogEntry, FormatError>, segmentOffset: UInt64, position: UInt64,
-                                framing: inout TransactionFraming, into sink: inout FindingSink, txnStart: UInt64? = nil) {
+                                framing: inout TransactionFraming, into sink: inout FindingSink,
+                                txnStart: UInt64? = nil, segmentStart: UInt64? = nil) {
+        func damaged() {
+            if let segmentStart { framing.noteDamage(beforeSegmentAt: segmentStart) } else { framing.noteDamageAt(txnStart) }
+        }
         switch entry {
         case let .failure(error):
-            framing.noteDamageAt(txnStart)
+            damaged()
             sink.add(Finding(.catalogBadPayload, .error, offset: segmentOffset, length: 0, segmentType: .schema,
                              message: "Schema payload does not decode: \(error)"))
             record(Fault(position: position, variant: "invalid_catalog_payload", message: "\(error)"))
@@ -130,7 +136,7 @@ struct ReplayModel {
                     versionReachedAt[Int(e.collectionId) - 1].append(position)
                 }
             } catch let violation as Catalog.Violation {
-                framing.noteDamageAt(txnStart)
+                damaged()
                 sink.add(Finding(.catalogInconsistent, .error, offset: segmentOffset, length: 0, segmentType: .schema,
                                  message: "catalog entry cannot apply (\(violation.variant)): \(violation.message)"))
                 record(Fault(position: position, variant: violation.variant, message: violation.message))

@@ -53,4 +53,23 @@ public struct Report: Sendable {
     /// Where a salvage would end: the longest clean committed prefix of the log.
     public var salvageEnd: UInt64
     public var formatMinor: UInt16
+    /// What a repair needs to rebuild a sound file from this one.
+    public var salvage: SalvageFacts
+}
+
+/// The facts a salvage plan rests on, gathered by the same walk that produced the report.
+public struct SalvageFacts: Sendable {
+    /// End of the log prefix to keep: what an AutoTruncate open keeps when the engine can open
+    /// the file, else the longest clean prefix of whole committed transactions.
+    public var keepEnd: UInt64
+    /// Whether `keepEnd` is the engine's own AutoTruncate cut.
+    public var followsEngine: Bool
+    /// The newest intact Manifest inside the kept prefix.
+    public var keptManifest: UInt64?
+    /// The selected superblock's checkpoint, when it lies inside the prefix and checks out.
+    public var keptCheckpoint: (offset: UInt64, length: UInt32)?
+    /// Per slot: sound, and every pointer it holds is valid for the kept prefix.
+    public var consistentSlots: Set<String>
+    /// Committed transactions (as counted by the walk) beyond `keepEnd`.
+    public var droppedTransactions: Int
 }

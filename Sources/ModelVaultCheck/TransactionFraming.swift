@@ -34,9 +34,20 @@ struct TransactionFraming {
     private(set) var uncommitted = 0
     private(set) var maxTxnId: UInt64?
     /// The end of the last point where no transaction was open: where a cut would land now.
-    private(set) var safe: UInt64 = Layout.logStart
+    private(set) var safe: UInt64 = Layout.logStart {
+        didSet { manifestAtSafe = lastIntactManifest }
+    }
     /// Set at the first damage: the end of the longest clean committed prefix before it.
     private(set) var salvageEnd: UInt64?
+    /// The newest intact Manifest seen, the newest one before `safe`, before the open
+    /// transaction, and before the salvage end (where a rebuilt superblock must point).
+    private var lastIntactManifest: UInt64?
+    private var manifestAtSafe: UInt64?
+    private var manifestAtBegin: UInt64?
+    private var salvageManifest: UInt64?
+    private var committedAtSalvage: Int?
+    /// Committed transactions inside the clean prefix.
+    var committedInCleanPrefix: Int { committedAtSalvage ?? committed }
     /// After an unreadable stretch: the remnants of a transaction torn by it are skipped until
     /// the next TxnBegin.
     private var realigning = false
@@ -50,16 +61,38 @@ struct TransactionFraming {
 
     /// Where the longest clean committed prefix ends, were the walk to stop here.
     var cleanPrefixEnd: UInt64 { salvageEnd ?? (open?.offset ?? safe) }
+    /// The newest intact Manifest inside that prefix.
+    var cleanPrefixManifest: UInt64? { salvageEnd != nil ? salvageManifest : manifestAtSafe }
+
+    mutating func noteIntactManifest(at offset: UInt64) { lastIntactManifest = offset }
 
     /// Freezes the clean prefix at the current safe point (the open transaction's start).
     mutating func noteDamage() {
-        if salvageEnd == nil { salvageEnd = open?.offset ?? safe }
+        if salvageEnd == nil {
+            salvageEnd = open?.offset ?? safe
+            salvageManifest = manifestAtSafe
+            committedAtSalvage = committed
+        }
     }
 
-    /// Freezes the clean prefix before the transaction that began at `txnStart` (a fault found
-    /// when its commit applies), or at the current safe point.
+    /// Freezes the clean prefix before an unframed segment at `offset` that cannot apply.
+    mutating func noteDamage(beforeSegmentAt offset: UInt64) {
+        if salvageEnd == nil {
+            salvageEnd = min(offset, safe)
+            salvageManifest = manifestAtSafe
+            committedAtSalvage = committed
+        }
+    }
+
+    /// Freezes the clean prefix before the transaction that began at `txnStart`: a fault found
+    /// when its commit applies, just after this machine counted that commit.
     mutating func noteDamageAt(_ txnStart: UInt64?) {
-        if salvageEnd == nil { salvageEnd = txnStart ?? (open?.offset ?? safe) }
+        guard let txnStart else { return noteDamage() }
+        if salvageEnd == nil {
+            salvageEnd = txnStart
+            salvageManifest = manifestAtBegin
+            committedAtSalvage = max(0, committed - 1)
+        }
     }
 
     /// Feeds one readable segment with a valid payload CRC; findings go to `sink`.
@@ -121,6 +154,7 @@ struct TransactionFraming {
             open = OpenTransaction(id: marker.txnId, offset: s.offset)
             openDamaged = damagedSegment(s)
             safe = s.offset
+            manifestAtBegin = manifestAtSafe
             return .begin(txnId: marker.txnId)
         case .txnCommit:
             guard let current = open else {
@@ -151,6 +185,11 @@ struct TransactionFraming {
             if pastBreak { committedBeyondBreak += 1 }
             return .commit(txnId: marker.txnId, beganAt: current.offset)
         default:
+            if let current = open {
+                sink.add(Finding(.txnAborted, .info, offset: s.offset, length: s.header.totalLength,
+                                 segmentIndex: s.index, segmentType: .txnAbort, txnId: marker.txnId,
+                                 message: "transaction \(current.id) begun at \(current.offset) is rolled back: its segments are not applied"))
+            }
             open = nil
             aborted += 1
             safe = s.end

@@ -23,7 +23,7 @@ import Testing
         var total: UInt64 = 0
         while try cursor.request(33) > 0 {
             total += UInt64(min(cursor.available, 33))
-            cursor.consume(min(cursor.available, 33))
+            try cursor.consume(min(cursor.available, 33))
         }
         #expect(total == UInt64(bytes.count))
         #expect(expected.file.size == total)

@@ -86,6 +86,7 @@ public final class StreamCursor {
     }
 
     private func fill() throws {
+        try Interruption.check()
         let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[tail..<storage.count]))
         if n == 0 {
             sourceEnded = true
@@ -96,12 +97,16 @@ public final class StreamCursor {
         }
     }
 
+    /// Sees every byte once, in order, as it is consumed (repair copies the input this way).
+    public var tap: ((UnsafeRawBufferPointer) throws -> Void)?
+
     /// Moves past `count` buffered bytes (`count` ≤ `available`).
-    public func consume(_ count: Int) {
+    public func consume(_ count: Int) throws {
         precondition(count <= available)
-        if !probes.isEmpty {
+        if !probes.isEmpty || tap != nil {
             let chunk = UnsafeRawBufferPointer(rebasing: storage[head..<(head + count)])
             for probe in probes { probe.capture(chunk, at: position) }
+            try tap?(chunk)
         }
         head += count
         position += UInt64(count)
@@ -122,7 +127,7 @@ public final class StreamCursor {
             }
             let n = Int(min(UInt64(available), left))
             body(UnsafeRawBufferPointer(rebasing: storage[head..<(head + n)]))
-            consume(n)
+            try consume(n)
             left -= UInt64(n)
         }
         return count - left
