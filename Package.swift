@@ -15,10 +15,12 @@ let package = Package(
         .target(name: "ModelVaultFormat", dependencies: ["CCRC32C"]),
         .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat", "CZlib"]),
         .target(name: "FileOutput", dependencies: ["CZlib"]),
+        .target(name: "ModelVaultRepair", dependencies: ["ModelVaultCheck", "FileOutput"]),
         .executableTarget(
             name: "mvfsck",
             dependencies: [
                 "ModelVaultCheck",
+                "ModelVaultRepair",
                 "FileOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -10,6 +10,10 @@ public final class AtomicFile {
     public struct WriteError: Error, CustomStringConvertible {
         public var path: String
         public var reason: String
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
         public var description: String { "\(path): \(reason)" }
     }
 
@@ -77,6 +81,30 @@ public final class AtomicFile {
             offset += n
         }
         bytesWritten += UInt64(bytes.count)
+    }
+
+    /// Writes at an absolute offset (uncompressed files only).
+    public func write(_ bytes: [UInt8], at offset: UInt64) throws {
+        precondition(deflater == nil)
+        try bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw WriteError(path: destination, reason: "write failed: \(String(cString: strerror(errno)))")
+                }
+                done += n
+            }
+        }
+    }
+
+    /// Cuts the file to `length` bytes and moves appends there (uncompressed files only).
+    public func truncate(to length: UInt64) throws {
+        precondition(deflater == nil)
+        guard ftruncate(fd, off_t(length)) == 0, lseek(fd, off_t(length), SEEK_SET) >= 0 else {
+            throw WriteError(path: destination, reason: "truncate failed: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Flushes, fsyncs and renames into place, then fsyncs the directory.

@@ -55,6 +55,12 @@ public final class LogWalker {
         sink = FindingSink(limit: options.findingLimit)
     }
 
+    /// Sees every input byte once, in order (a salvage copies the input through it).
+    public var tap: ((UnsafeRawBufferPointer) throws -> Void)? {
+        get { cursor.tap }
+        set { cursor.tap = newValue }
+    }
+
     public var progress: ((UInt64) -> Void)? {
         get { cursor.onRead }
         set { cursor.onRead = newValue }
@@ -473,7 +479,7 @@ public final class LogWalker {
         } else if prediction.autoTruncateOpens {
             verdict = .recoverable
         } else {
-            verdict = salvageEnd(fileLength) > Layout.logStart ? .repairable : .unrecoverable
+            verdict = recordSafeSalvageEnd(fileLength) > Layout.logStart ? .repairable : .unrecoverable
         }
         var transactions = Report.TransactionStats()
         transactions.committed = framing.committed
@@ -486,14 +492,22 @@ public final class LogWalker {
                       findings: sink.findings.enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element),
                       findingsDropped: sink.dropped,
                       errorCount: sink.errorCount, warningCount: sink.warningCount,
-                      salvageEnd: salvageEnd(fileLength), formatMinor: minor,
+                      salvageEnd: recordSafeSalvageEnd(fileLength), formatMinor: minor,
                       salvage: salvageFacts(prediction: prediction, fileLength: fileLength))
     }
 
     private func salvageFacts(prediction: EnginePrediction, fileLength: UInt64) -> SalvageFacts {
         let followsEngine = prediction.autoTruncateOpens && special == nil
-        let keepEnd = followsEngine ? fileLength - prediction.truncatedBytes : salvageEnd(fileLength)
-        let keptManifest = followsEngine ? scan.keptManifest(fileLength: fileLength) : framing.cleanPrefixManifest
+        var keepEnd = followsEngine ? fileLength - prediction.truncatedBytes : salvageEnd(fileLength)
+        var keptManifest = followsEngine ? scan.keptManifest(fileLength: fileLength) : framing.cleanPrefixManifest
+        var committedKept = framing.committedInCleanPrefix
+        // A record naming a collection or version the kept catalog lacks: end before its transaction.
+        while !followsEngine, let origin = replay.recordFault(keptEnd: keepEnd, fromReplayStart: false)?.origin,
+              origin.txnStart < keepEnd {
+            keepEnd = origin.txnStart
+            keptManifest = origin.manifestBefore
+            committedKept = min(committedKept, origin.committedBefore)
+        }
         var keptCheckpoint: (UInt64, UInt32)?
         if let target = checkpointTarget, case let .replayFrom(start) = target.use(fileLength: keepEnd),
            start == nil || start! < keepEnd {
@@ -507,13 +521,22 @@ public final class LogWalker {
                 || keptCheckpoint.map { $0.0 == slot.checkpointOffset && $0.1 == slot.checkpointLength } == true
             if manifestFits && checkpointFits { consistent.insert(slot.slot.rawValue) }
         }
-        let dropped = followsEngine ? prediction.committedTransactionsLost : framing.committed - framing.committedInCleanPrefix
+        let dropped = followsEngine ? prediction.committedTransactionsLost : framing.committed - committedKept
         return SalvageFacts(keepEnd: keepEnd, followsEngine: followsEngine, keptManifest: keptManifest,
                             keptCheckpoint: keptCheckpoint, consistentSlots: consistent, droppedTransactions: max(0, dropped))
     }
 
     private func salvageEnd(_ fileLength: UInt64) -> UInt64 {
         fileLength < Layout.logStart ? 0 : framing.cleanPrefixEnd
+    }
+
+    /// The clean prefix, shortened past any record whose collection or schema version it lacks.
+    private func recordSafeSalvageEnd(_ fileLength: UInt64) -> UInt64 {
+        var end = salvageEnd(fileLength)
+        while let origin = replay.recordFault(keptEnd: end, fromReplayStart: false)?.origin, origin.txnStart < end {
+            end = origin.txnStart
+        }
+        return end
     }
 
     private func predict(fileLength: UInt64) -> EnginePrediction {

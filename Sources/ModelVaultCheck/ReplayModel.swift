@@ -10,6 +10,17 @@ struct ReplayModel {
         var position: UInt64
         var variant: String
         var message: String
+        /// For a record fault: where the offending record's transaction starts.
+        var origin: ReferenceOrigin?
+    }
+
+    /// Where a record reference was first applied, and the state of the log before its
+    /// transaction (so a salvage can end just before it).
+    struct ReferenceOrigin {
+        var position: UInt64
+        var txnStart: UInt64
+        var manifestBefore: UInt64?
+        var committedBefore: Int
     }
 
     private struct RecordReference: Hashable {
@@ -28,8 +39,8 @@ struct ReplayModel {
     private var versionReachedAt: [[UInt64]] = []
     private var staged = Staged()
     /// Earliest position at which a record naming (collection, version) is applied.
-    private var references: [RecordReference: UInt64] = [:]
-    private var referencesFromReplayStart: [RecordReference: UInt64] = [:]
+    private var references: [RecordReference: ReferenceOrigin] = [:]
+    private var referencesFromReplayStart: [RecordReference: ReferenceOrigin] = [:]
     private static let referenceLimit = 65_536
 
     /// The first fault of each kind that does not depend on the cut.
@@ -80,7 +91,11 @@ struct ReplayModel {
             if let entry = catalogEntry {
                 apply(entry, segmentOffset: s.offset, position: s.end, framing: &framing, into: &sink, segmentStart: s.offset)
             }
-            if let record { reference(record, at: s.end) }
+            if let record {
+                reference(RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion),
+                          ReferenceOrigin(position: s.end, txnStart: s.offset, manifestBefore: framing.latestIntactManifest,
+                                          committedBefore: framing.committed))
+            }
         case let .commit(_, beganAt):
             let batch = staged
             staged = Staged()
@@ -90,7 +105,9 @@ struct ReplayModel {
             for (entry, offset) in batch.entries {
                 apply(.success(entry), segmentOffset: offset, position: s.end, framing: &framing, into: &sink, txnStart: beganAt)
             }
-            for key in batch.references.keys { reference(key, at: s.end) }
+            let origin = ReferenceOrigin(position: s.end, txnStart: beganAt, manifestBefore: framing.manifestBeforeOpenTransaction,
+                                         committedBefore: max(0, framing.committed - 1))
+            for key in batch.references.keys { reference(key, origin) }
         case .abort:
             staged = Staged()
         case .begin, .none:
@@ -103,15 +120,11 @@ struct ReplayModel {
         if map[key] == nil, map.count < Self.referenceLimit { map[key] = position }
     }
 
-    private mutating func reference(_ record: RecordPreamble, at position: UInt64) {
-        reference(RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion), at: position)
-    }
-
-    private mutating func reference(_ key: RecordReference, at position: UInt64) {
-        if references[key] == nil, references.count < Self.referenceLimit { references[key] = position }
-        if let start = replayStart, position > start,
+    private mutating func reference(_ key: RecordReference, _ origin: ReferenceOrigin) {
+        if references[key] == nil, references.count < Self.referenceLimit { references[key] = origin }
+        if let start = replayStart, origin.position > start,
            referencesFromReplayStart[key] == nil, referencesFromReplayStart.count < Self.referenceLimit {
-            referencesFromReplayStart[key] = position
+            referencesFromReplayStart[key] = origin
         }
     }
 
@@ -149,9 +162,10 @@ struct ReplayModel {
     func recordFault(keptEnd end: UInt64, fromReplayStart: Bool) -> Fault? {
         let map = fromReplayStart ? referencesFromReplayStart : references
         var first: Fault?
-        for (key, position) in map where position <= end {
-            if let fault = fault(for: key, at: position, keptEnd: end),
+        for (key, origin) in map where origin.position <= end {
+            if var fault = fault(for: key, at: origin.position, keptEnd: end),
                first == nil || fault.position < first!.position {
+                fault.origin = origin
                 first = fault
             }
         }
@@ -174,7 +188,8 @@ struct ReplayModel {
 
     /// Findings for every record reference that never resolves, judged on the whole log.
     func unresolvedReferenceFindings(fileLength: UInt64) -> [Finding] {
-        references.compactMap { key, position -> Finding? in
+        references.compactMap { key, origin -> Finding? in
+            let position = origin.position
             guard let fault = fault(for: key, at: position, keptEnd: fileLength) else { return nil }
             let code: Finding.Code = fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion
             return Finding(code, .error, offset: position, length: 0, segmentType: .record,

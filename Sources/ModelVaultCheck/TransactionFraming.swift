@@ -65,6 +65,9 @@ struct TransactionFraming {
     var cleanPrefixManifest: UInt64? { salvageEnd != nil ? salvageManifest : manifestAtSafe }
 
     mutating func noteIntactManifest(at offset: UInt64) { lastIntactManifest = offset }
+    var latestIntactManifest: UInt64? { lastIntactManifest }
+    /// The newest intact Manifest before the most recent TxnBegin.
+    var manifestBeforeOpenTransaction: UInt64? { manifestAtBegin }
 
     /// Freezes the clean prefix at the current safe point (the open transaction's start).
     mutating func noteDamage() {

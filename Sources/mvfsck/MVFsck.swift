@@ -9,7 +9,7 @@ struct MVFsck: ParsableCommand {
         abstract: "Offline forensics for ModelVault database files.",
         discussion: "With no command, `mvfsck FILE...` is `mvfsck verify FILE...`.",
         version: MVFsckVersion.current,
-        subcommands: [Verify.self, Inspect.self, Walk.self, DumpCatalog.self],
+        subcommands: [Verify.self, Inspect.self, Walk.self, DumpCatalog.self, Repair.self],
         defaultSubcommand: Verify.self)
 }
 
@@ -19,6 +19,7 @@ struct MVFsck: ParsableCommand {
 enum Main {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try MVFsck.parseAsRoot()
             try command.run()

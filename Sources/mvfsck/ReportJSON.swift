@@ -37,6 +37,12 @@ enum ReportJSON {
         ])
     }
 
+    /// The report with the `repair` section added.
+    static func withRepair(_ report: JSON, _ repair: JSON) -> JSON {
+        guard case let .object(members) = report else { return report }
+        return .object(members + [("repair", repair)])
+    }
+
     /// The report entry of an input that could not be read at all.
     static func operationalError(command: String, path: String, message: String) -> JSON {
         .object([

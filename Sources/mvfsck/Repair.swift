@@ -1,0 +1,92 @@
+import ArgumentParser
+import ModelVaultCheck
+import ModelVaultRepair
+
+struct Repair: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Salvage a damaged database into a fresh file; the source is never modified.",
+        discussion: """
+        Keeps, byte for byte, what the engine's AutoTruncate open would keep, or where the engine \
+        cannot open SRC at all, the longest prefix of whole committed transactions before the \
+        first damage; rebuilds the file header and superblocks where they are damaged or no \
+        longer fit. DST is written to a temporary file beside it, verified, fsynced and renamed \
+        into place; on any failure or interruption nothing is left behind. Exit status: 0 SRC \
+        was clean (DST is an identical copy), 1 faults were corrected and DST verifies clean, \
+        4 nothing could be salvaged, 8 operational error (including DST exists without --force), \
+        16 usage error, 32 interrupted.
+        """)
+
+    @OptionGroup var output: OutputOptions
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the salvaged database (required).", valueName: "DST"))
+    var to: String
+
+    @Flag(name: .long, help: "Replace DST if it exists.")
+    var force = false
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and the report; write nothing.")
+    var dryRun = false
+
+    @Argument(help: "The damaged database (a path, - for standard input, or a gzip stream).")
+    var source: String
+
+    func run() throws {
+        Interruption.install()
+        let progress = Progress.make(label: source, output: output)
+        let outcome: Salvage.Outcome
+        do {
+            outcome = try Salvage.run(source: source, destination: to, force: force, dryRun: dryRun,
+                                      progress: progress.map { p in { p.update($0, of: $1) } })
+            progress?.finish()
+        } catch let failure as Salvage.Failure {
+            progress?.finish()
+            Console.err("mvfsck: repair: \(failure)")
+            if case .interrupted = failure { throw ExitCode(ExitStatus.interrupted) }
+            throw ExitCode(ExitStatus.operational)
+        }
+        let status = Self.status(outcome, dryRun: dryRun)
+        let json = ReportJSON.withRepair(ReportJSON.render(outcome.source), RepairJSON.render(outcome, destination: to, dryRun: dryRun))
+        if output.json {
+            Console.out([json.pretty])
+        } else if !output.quiet {
+            Console.out(TextRenderer.verifyLines(outcome.source))
+            Console.out(outcome.plan.describe().map { "  plan: " + $0 })
+            Console.out(["  " + Self.resultSentence(outcome, destination: to, dryRun: dryRun)])
+        }
+        throw ExitCode(status | CheckRun.writeReportFile(json, output: output))
+    }
+
+    static func status(_ o: Salvage.Outcome, dryRun: Bool) -> Int32 {
+        if dryRun { return o.source.verdict.exitStatus }
+        guard o.written else { return ExitStatus.uncorrected }
+        return o.source.verdict == .clean && o.plan.changesNothing ? ExitStatus.clean : ExitStatus.corrected
+    }
+
+    static func resultSentence(_ o: Salvage.Outcome, destination: String, dryRun: Bool) -> String {
+        if dryRun { return "dry run: nothing written" }
+        if let refusal = o.plan.refusal { return "nothing written: \(refusal)" }
+        guard o.written else {
+            return "nothing written: the salvaged file did not verify clean (\(o.output?.verdict.rawValue ?? "?"))"
+        }
+        return "wrote \(destination): kept \(o.plan.keepEnd) bytes, dropped \(o.plan.droppedBytes) bytes and \(o.plan.droppedTransactions) committed transaction(s); it verifies \(o.output?.verdict.rawValue ?? "?")"
+    }
+}
+
+/// The `repair` section of the report (CONTRACT.md).
+enum RepairJSON {
+    static func render(_ o: Salvage.Outcome, destination: String, dryRun: Bool) -> JSON {
+        .object([
+            ("output", .string(destination)),
+            ("dry_run", .bool(dryRun)),
+            ("written", .bool(o.written)),
+            ("kept_bytes", .uint(o.plan.refusal == nil ? o.plan.keepEnd : 0)),
+            ("dropped_bytes", .uint(o.plan.refusal == nil ? o.plan.droppedBytes : o.source.file.size)),
+            ("dropped_transactions", .int(Int64(o.plan.droppedTransactions))),
+            ("header_rewritten", .bool(o.plan.headerRewritten)),
+            ("superblocks_rewritten", .array(o.plan.superblocksRewritten.map { .string($0) })),
+            ("manifest_appended", .bool(o.plan.appendedManifest != nil)),
+            ("output_verdict", .optional(o.output?.verdict) { .string($0.rawValue) }),
+            ("refusal", .optional(o.plan.refusal) { .string($0) }),
+        ])
+    }
+}
