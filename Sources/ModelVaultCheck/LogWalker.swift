@@ -74,6 +74,8 @@ public final class LogWalker {
         onPrelude?(header, superblocks)
         if cursor.position == UInt64(Layout.logStart) { try walkSegments() }
         _ = try cursor.drain()
+        // A stop request that raced with the end of the input.
+        try Interruption.check()
         if let fault = containerFault() { sink.add(fault) }
         let fileLength = cursor.position
         return finish(command: command, path: path, compressed: compressed, fileLength: fileLength)

@@ -77,6 +77,7 @@ public enum Salvage {
                 file.discard()
                 return Outcome(source: report, plan: plan, output: verified, written: false, rounds: rounds)
             }
+            try Interruption.check()
             try file.commit()
             return Outcome(source: report, plan: plan, output: verified, written: true, rounds: rounds)
         } catch let error as AtomicFile.WriteError {

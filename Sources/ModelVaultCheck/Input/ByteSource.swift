@@ -72,7 +72,10 @@ public final class FileSource: ByteSource {
         while true {
             let n = Glibc.read(fd, base, buffer.count)
             if n >= 0 { return n }
-            if Glibc.errno == EINTR { continue }
+            if Glibc.errno == EINTR {
+                try Interruption.check()
+                continue
+            }
             throw InputError.errno(path, "read failed")
         }
     }

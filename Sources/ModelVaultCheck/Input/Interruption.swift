@@ -12,11 +12,21 @@ public enum Interruption {
 
     nonisolated(unsafe) private static var received: sig_atomic_t = 0
 
-    /// Installs the handlers for SIGINT and SIGTERM.
+    /// Installs the handlers for SIGINT and SIGTERM, without SA_RESTART so a blocking read
+    /// returns at once.
     public static func install() {
-        let handler: @convention(c) (Int32) -> Void = { signal in Interruption.received = signal }
-        signal(SIGINT, handler)
-        signal(SIGTERM, handler)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { signal in Interruption.received = signal }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+        // A parent may have left them blocked (or ignored): a stop request must get through.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     public static var signalReceived: Int32? { received == 0 ? nil : received }

@@ -1,0 +1,108 @@
+/// One entry of an Index payload (FORMAT.md §7).
+public struct IndexEntry: Equatable, Sendable {
+    public enum Operation: UInt8, Sendable {
+        case insert = 1, delete = 2
+    }
+
+    /// Absolute offset of the entry's first byte.
+    public var offset: UInt64
+    public var collectionId: UInt32
+    public var kind: IndexDefinition.Kind
+    /// Always `.insert` in a v1 payload.
+    public var op: Operation
+    public var name: String
+    /// Canonical key of the indexed value (`RowValue.canonicalKey`).
+    public var key: [UInt8]
+    /// Canonical key of the row's primary key.
+    public var primaryKey: [UInt8]
+}
+
+/// A streaming reader over an Index payload (versions 1–2): the header is read on `init`,
+/// entries one at a time by `next()`, so a payload of a million entries never needs an array
+/// of them. Like `ByteReader`, it borrows the bytes: keep them alive while reading.
+///
+/// Faults, as 0.16.0 reports them: a version other than 1 or 2 → `unsupported_version`; any
+/// other fault (running short, more than 2^20 entries, a kind or op tag out of range, an empty
+/// or non-UTF-8 name, a length above 16 MiB, trailing bytes) → `invalid_catalog_payload`.
+/// Which collection or index an entry names is a replay question, not checked here.
+public struct IndexPayload {
+    public let version: UInt16
+    public let entryCount: UInt32
+    public private(set) var entriesRead: UInt32 = 0
+    private var reader: ByteReader
+
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        try self.init(ByteReader(bytes, baseOffset: offset))
+    }
+
+    /// Reads the payload confined to `reader` (all of its remaining bytes).
+    public init(_ reader: ByteReader) throws {
+        var reader = reader
+        let versionAt = reader.offset
+        version = try Self.mapping { try reader.u16() }
+        guard version == 1 || version == 2 else {
+            throw RecordDecodeError(.unsupportedVersion, "unsupported format version 0.\(version)", at: versionAt)
+        }
+        let countAt = reader.offset
+        entryCount = try Self.mapping { try reader.u32() }
+        guard entryCount <= RecordLimits.maxEntryCount else {
+            throw RecordDecodeError(.invalidCatalogPayload,
+                                    "decode entry count \(entryCount) exceeds maximum \(RecordLimits.maxEntryCount)", at: countAt)
+        }
+        self.reader = reader
+    }
+
+    /// The next entry, or nil after the last one (when the payload must also be used up).
+    public mutating func next() throws -> IndexEntry? {
+        guard entriesRead < entryCount else {
+            if !reader.isAtEnd {
+                throw RecordDecodeError(.invalidCatalogPayload,
+                                        "\(reader.remaining) trailing bytes in index payload", at: reader.offset)
+            }
+            return nil
+        }
+        let entry = try Self.decodeEntry(&reader, version: version)
+        entriesRead += 1
+        return entry
+    }
+
+    /// Visits every entry in order, then checks that nothing follows the last one.
+    public static func forEachEntry(in bytes: UnsafeRawBufferPointer, at offset: UInt64,
+                                    _ body: (IndexEntry) throws -> Void) throws {
+        var payload = try IndexPayload(parsing: bytes, at: offset)
+        while let entry = try payload.next() { try body(entry) }
+    }
+
+    static func decodeEntry(_ reader: inout ByteReader, version: UInt16) throws -> IndexEntry {
+        let entryAt = reader.offset
+        let collectionId = try mapping { try reader.u32() }
+        let kindAt = reader.offset
+        let rawKind = try mapping { try reader.u8() }
+        guard let kind = IndexDefinition.Kind(rawValue: rawKind) else {
+            throw RecordDecodeError(.invalidCatalogPayload, "unknown index kind tag \(rawKind)", at: kindAt)
+        }
+        var op = IndexEntry.Operation.insert
+        if version >= 2 {
+            let opAt = reader.offset
+            let rawOp = try mapping { try reader.u8() }
+            guard let decoded = IndexEntry.Operation(rawValue: rawOp) else {
+                throw RecordDecodeError(.invalidCatalogPayload, "unknown index op tag \(rawOp)", at: opAt)
+            }
+            op = decoded
+        }
+        let nameAt = reader.offset
+        let rawName = try mapping { try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength) }
+        guard !rawName.isEmpty else { throw RecordDecodeError(.invalidCatalogPayload, "empty index name", at: nameAt) }
+        guard let name = String(validating: rawName, as: UTF8.self) else {
+            throw RecordDecodeError(.invalidCatalogPayload, "invalid utf-8 in index name", at: nameAt)
+        }
+        let key = try mapping { try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength) }
+        let primaryKey = try mapping { try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength) }
+        return IndexEntry(offset: entryAt, collectionId: collectionId, kind: kind, op: op, name: name,
+                          key: key, primaryKey: primaryKey)
+    }
+
+    private static func mapping<T>(_ body: () throws -> T) throws -> T {
+        try RecordDecodeError.mapping(truncation: .invalidCatalogPayload, body)
+    }
+}

@@ -1,0 +1,72 @@
+/// Why a Record or Index payload cannot be decoded, named as ModelVault 0.16.0 names it
+/// (`details['variant']`), at the absolute offset of the offending byte.
+///
+/// Variants and their order of precedence were measured against the engine on altered copies
+/// of the clean fixtures; several are not listed in FORMAT.md (see each case).
+public struct RecordDecodeError: Error, Equatable, CustomStringConvertible, Sendable {
+    public enum Variant: String, Sendable, CaseIterable {
+        case truncatedRecordPayload = "truncated_record_payload"
+        case trailingRecordPayload = "trailing_record_payload"
+        case recordPayloadTypeMismatch = "record_payload_type_mismatch"
+        case unknownCollection = "unknown_collection"
+        case invalidSchemaVersion = "invalid_schema_version"
+        /// Record version not 1..3 ("unknown record payload version N").
+        case unknownRecordPayloadVersion = "unknown_record_payload_version"
+        /// A string value (key, field, enum) that is not UTF-8.
+        case invalidRecordUTF8 = "invalid_record_utf8"
+        /// A v1 record field whose declared type is not primitive (optional, list, object, enum).
+        case recordPayloadUnsupportedType = "record_payload_unsupported_type"
+        /// A v3 field path with no segments, an empty segment or a non-UTF-8 segment.
+        case invalidFieldPath = "invalid_field_path"
+        /// The engine's catch-all for decode limits: a string/bytes length above 16 MiB, a list or
+        /// index entry count above 2^20, any Index payload fault, a stale v3 layout.
+        case invalidCatalogPayload = "invalid_catalog_payload"
+        /// Index payload version other than 1 or 2 ("unsupported format version 0.V").
+        case unsupportedVersion = "unsupported_version"
+    }
+
+    public var variant: Variant
+    public var message: String
+    public var offset: UInt64
+
+    public init(_ variant: Variant, _ message: String, at offset: UInt64) {
+        self.variant = variant
+        self.message = message
+        self.offset = offset
+    }
+
+    public var description: String { "\(variant.rawValue): \(message) at offset \(offset)" }
+
+    /// Carries a reader fault into the engine's terms: running out of bytes is a truncated
+    /// record, an over-long length claim the engine's decode-limit error.
+    init(_ error: FormatError, truncation: Variant = .truncatedRecordPayload) {
+        switch error.kind {
+        case .truncated:
+            self.init(truncation, error.description, at: error.offset)
+        case .tooLong:
+            self.init(.invalidCatalogPayload, error.description, at: error.offset)
+        case .trailingBytes:
+            self.init(truncation == .truncatedRecordPayload ? .trailingRecordPayload : .invalidCatalogPayload,
+                      error.description, at: error.offset)
+        default:
+            self.init(.recordPayloadTypeMismatch, error.description, at: error.offset)
+        }
+    }
+
+    /// Runs `body`, turning any `FormatError` it throws into a `RecordDecodeError`.
+    static func mapping<T>(truncation: Variant = .truncatedRecordPayload, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as FormatError {
+            throw RecordDecodeError(error, truncation: truncation)
+        }
+    }
+}
+
+/// Sizes the record and index decoders accept (measured limits of 0.16.0).
+public enum RecordLimits {
+    /// Longest string, bytes value, index name, key or primary key (16 MiB).
+    public static let maxValueLength = 16 * 1024 * 1024
+    /// Most list elements or Index payload entries (2^20).
+    public static let maxEntryCount = 1 << 20
+}

@@ -1,0 +1,172 @@
+/// A decoded field value of a Record (FORMAT.md §6).
+///
+/// An optional that is present decodes to its inner value; an absent one is `.none`. Enum values
+/// travel as tagged strings and decode to `.string` (variant membership is a validation matter,
+/// not a decode one: see `RowValue.init(parsing:as:)`).
+public indirect enum RowValue: Equatable, Sendable {
+    case bool(Bool)
+    case int64(Int64)
+    case uint64(UInt64)
+    case float64(Double)
+    case string(String)
+    case bytes([UInt8])
+    /// 16 bytes in RFC 4122 (big-endian) order.
+    case uuid([UInt8])
+    /// Microseconds since the Unix epoch (UTC); any i64 is accepted.
+    case timestamp(Int64)
+    /// An absent optional.
+    case none
+    case list([RowValue])
+    /// An object's members in declared order.
+    case object([Member])
+
+    public struct Member: Equatable, Sendable {
+        public var path: FieldPath
+        public var value: RowValue
+
+        public init(path: FieldPath, value: RowValue) {
+            self.path = path
+            self.value = value
+        }
+    }
+
+    /// The tag byte of a scalar value (FORMAT.md §5), nil for none, list and object.
+    public var scalarTag: UInt8? {
+        switch self {
+        case .bool: return 0
+        case .int64: return 1
+        case .uint64: return 2
+        case .float64: return 3
+        case .string: return 4
+        case .bytes: return 5
+        case .uuid: return 6
+        case .timestamp: return 7
+        case .none, .list, .object: return nil
+        }
+    }
+
+    /// The canonical key bytes of a scalar (FORMAT.md §7), as Index entries carry them; nil for
+    /// none, list and object.
+    public var canonicalKey: [UInt8]? {
+        switch self {
+        case let .bool(value): return [0, value ? 1 : 0]
+        case let .int64(value), let .timestamp(value): return Self.littleEndian(UInt64(bitPattern: value))
+        case let .uint64(value): return Self.littleEndian(value)
+        case let .float64(value): return Self.littleEndian((value == 0 ? 0.0 : value).bitPattern)
+        case let .string(value): return Array(value.utf8)
+        case let .bytes(value), let .uuid(value): return value
+        case .none, .list, .object: return nil
+        }
+    }
+
+    private static func littleEndian(_ value: UInt64) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8)
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        return bytes
+    }
+}
+
+/// A tag byte (0..7) and the scalar it announces: the encoding of primary keys, of every v1
+/// field and of every primitive inside a row value.
+public enum TaggedScalar {
+    /// Decodes any tagged scalar. An unknown tag → `record_payload_type_mismatch`; a string or
+    /// bytes length above 16 MiB → `invalid_catalog_payload` (checked before the bytes are
+    /// looked for); invalid UTF-8 → `invalid_record_utf8`.
+    public static func decode(_ reader: inout ByteReader) throws -> RowValue {
+        let at = reader.offset
+        let tag = try RecordDecodeError.mapping { try reader.u8() }
+        return try decodeValue(tag: tag, tagOffset: at, &reader)
+    }
+
+    /// Decodes a tagged scalar whose tag must be `expected`.
+    public static func decode(_ reader: inout ByteReader, expecting expected: UInt8, what: @autoclosure () -> String) throws -> RowValue {
+        let at = reader.offset
+        let tag = try RecordDecodeError.mapping { try reader.u8() }
+        guard tag == expected else {
+            throw RecordDecodeError(.recordPayloadTypeMismatch,
+                                    "\(what()) carries tag \(tag) where tag \(expected) was expected", at: at)
+        }
+        return try decodeValue(tag: tag, tagOffset: at, &reader)
+    }
+
+    static func decodeValue(tag: UInt8, tagOffset: UInt64, _ reader: inout ByteReader) throws -> RowValue {
+        try RecordDecodeError.mapping {
+            switch tag {
+            case 0: return .bool(try reader.u8() != 0)   // the engine reads any non-zero byte as true
+            case 1: return .int64(try reader.i64())
+            case 2: return .uint64(try reader.u64())
+            case 3: return .float64(try reader.f64())
+            case 4:
+                let at = reader.offset
+                let raw = try reader.lengthPrefixed(field: "string length", maximum: RecordLimits.maxValueLength)
+                guard let text = String(validating: raw, as: UTF8.self) else {
+                    throw RecordDecodeError(.invalidRecordUTF8, "string value is not valid UTF-8", at: at)
+                }
+                return .string(text)
+            case 5: return .bytes(try reader.lengthPrefixed(field: "bytes length", maximum: RecordLimits.maxValueLength))
+            case 6: return .uuid(try reader.bytes(16))
+            case 7: return .timestamp(try reader.i64())
+            default:
+                throw RecordDecodeError(.recordPayloadTypeMismatch, "unknown scalar tag \(tag)", at: tagOffset)
+            }
+        }
+    }
+}
+
+extension RowValue {
+    /// Decodes a row value by its declared type (FORMAT.md §6): a primitive is a tagged scalar
+    /// with the matching tag; optional a presence byte 0/1 (other → mismatch) then the inner
+    /// value; list a u32 count (≤ 2^20, checked before any element) then the elements; object
+    /// each member's value in declared order; enum a tagged string.
+    ///
+    /// Enum membership is not checked: 0.16.0 decodes a non-member and only then rejects the
+    /// row as a validation error (`ModelVaultValidationError`, no variant), like a constraint.
+    /// Recursion follows the declared type, whose depth the catalog bounds; a deeper type built
+    /// by hand is refused rather than followed.
+    public init(parsing reader: inout ByteReader, as type: FieldType, depth: Int = 0) throws {
+        let at = reader.offset
+        guard depth <= FieldType.maximumDepth + 1 else {
+            throw RecordDecodeError(.recordPayloadTypeMismatch,
+                                    "declared type nests deeper than \(FieldType.maximumDepth)", at: at)
+        }
+        if let tag = type.scalarTag {
+            self = try TaggedScalar.decode(&reader, expecting: tag, what: "\(type.name) value")
+            return
+        }
+        switch type {
+        case let .optional(inner):
+            let presence = try RecordDecodeError.mapping { try reader.u8() }
+            switch presence {
+            case 0: self = .none
+            case 1: self = try RowValue(parsing: &reader, as: inner, depth: depth + 1)
+            default:
+                throw RecordDecodeError(.recordPayloadTypeMismatch, "optional presence byte \(presence), expected 0 or 1", at: at)
+            }
+        case let .list(element):
+            let count = try RecordDecodeError.mapping { try reader.u32() }
+            guard count <= RecordLimits.maxEntryCount else {
+                throw RecordDecodeError(.invalidCatalogPayload,
+                                        "list count \(count) exceeds maximum \(RecordLimits.maxEntryCount)", at: at)
+            }
+            var elements: [RowValue] = []
+            for _ in 0..<count { elements.append(try RowValue(parsing: &reader, as: element, depth: depth + 1)) }
+            self = .list(elements)
+        case let .object(members):
+            var values: [Member] = []
+            for member in members {
+                values.append(Member(path: member.path, value: try RowValue(parsing: &reader, as: member.type, depth: depth + 1)))
+            }
+            self = .object(values)
+        case .enumeration:
+            self = try TaggedScalar.decode(&reader, expecting: 4, what: "enum value")
+        default:
+            preconditionFailure("primitive types are handled above")
+        }
+    }
+}
+
+extension FieldType {
+    /// Whether a v1 record can carry this type (a bare tagged scalar).
+    var isPrimitive: Bool { scalarTag != nil }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+/// `repair`: a fresh file that verifies clean, the source untouched, nothing half-written.
+@Suite struct RepairTests {
+    final class Scratch {
+        let dir: URL
+        init() throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-repair-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted() }
+    }
+
+    static let repairable = CLI.fixtureNames("damaged").filter {
+        !["basic__empty_file", "basic__truncated_header_20", "basic__truncated_superblock_5000"]
+            .contains(($0 as NSString).lastPathComponent.replacingOccurrences(of: ".modelvault", with: ""))
+    }
+
+    @Test(arguments: repairable)
+    func repairedFileVerifiesCleanAndTheSourceIsUntouched(name: String) throws {
+        let scratch = try Scratch()
+        let src = scratch.path("src.modelvault")
+        try FileManager.default.copyItem(atPath: CLI.fixtures.appendingPathComponent(name).path, toPath: src)
+        let past = Date(timeIntervalSince1970: 1_600_000_000)
+        try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: src)
+        let before = try Data(contentsOf: URL(fileURLWithPath: src))
+        let dst = scratch.path("dst.modelvault")
+        let r = try CLI.run(["repair", "--json", src, "--to", dst])
+        let report = try #require(r.json as? [String: Any], "\(name): \(r.stderr)")
+        let repair = try #require(report["repair"] as? [String: Any])
+        let sourceClean = report["verdict"] as? String == "clean"
+        #expect(r.status == (sourceClean ? 0 : 1), "\(name): status \(r.status) \(repair)")
+        #expect(repair["output_verdict"] as? String == "clean")
+        let verify = try CLI.run([dst])
+        #expect(verify.status == 0, "\(name): \(verify.stdout)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: src)) == before)
+        #expect(try FileManager.default.attributesOfItem(atPath: src)[.modificationDate] as? Date == past)
+        #expect(scratch.names == ["dst.modelvault", "src.modelvault"], "no temporary files: \(scratch.names)")
+        // The kept log is the source's own bytes.
+        let out = try Data(contentsOf: URL(fileURLWithPath: dst))
+        let kept = repair["kept_bytes"] as? Int ?? 0
+        if sourceClean {
+            #expect(out == before)
+        } else {
+            #expect(kept >= 8224)
+            #expect(out.subdata(in: 8224..<kept) == before.subdata(in: 8224..<kept))
+        }
+    }
+
+    @Test(arguments: CLI.fixtureNames("clean"))
+    func cleanSourceGivesAByteIdenticalCopy(name: String) throws {
+        let scratch = try Scratch()
+        let dst = scratch.path("copy.modelvault")
+        let r = try CLI.run(["repair", "--quiet", CLI.fixture(name), "--to", dst])
+        #expect(r.status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dst)) == (try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))))
+    }
+
+    @Test func existingDestinationNeedsForce() throws {
+        let scratch = try Scratch()
+        let dst = scratch.path("dst.modelvault")
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: dst))
+        let r = try CLI.run(["repair", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        #expect(r.status == 8)
+        #expect(try String(contentsOfFile: dst, encoding: .utf8) == "keep me")
+        let forced = try CLI.run(["repair", "--force", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        #expect(forced.status == 1)
+        #expect(try CLI.run([dst]).status == 0)
+    }
+
+    @Test func destinationEqualToTheSourceIsRefused() throws {
+        let scratch = try Scratch()
+        let src = scratch.path("db.modelvault")
+        try FileManager.default.copyItem(atPath: CLI.fixtures.appendingPathComponent("damaged/basic__zero_tail_64.modelvault").path, toPath: src)
+        let before = try Data(contentsOf: URL(fileURLWithPath: src))
+        for dst in [src, scratch.path("./db.modelvault")] {
+            let r = try CLI.run(["repair", "--force", src, "--to", dst])
+            #expect(r.status == 8)
+            #expect(r.stderr.contains("source"))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: src)) == before)
+    }
+
+    @Test func unwritableDestinationDirectoryIsAnOperationalError() throws {
+        let r = try CLI.run(["repair", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", "/proc/mvfsck/dst.modelvault"])
+        #expect(r.status == 8)
+        #expect(r.stderr.contains("/proc/mvfsck"))
+    }
+
+    @Test func dryRunWritesNothing() throws {
+        let scratch = try Scratch()
+        let dst = scratch.path("dst.modelvault")
+        let r = try CLI.run(["repair", "--dry-run", CLI.fixture("damaged/basic__sb_newer_crc.modelvault"), "--to", dst])
+        #expect(r.status == 4)
+        #expect(r.stdout.contains("plan: superblock"))
+        #expect(scratch.names.isEmpty)
+        let j = try CLI.run(["repair", "--dry-run", "--json", CLI.fixture("damaged/basic__sb_newer_crc.modelvault"), "--to", dst])
+        let repair = try #require((j.json as? [String: Any])?["repair"] as? [String: Any])
+        #expect(repair["dry_run"] as? Bool == true)
+        #expect(repair["superblocks_rewritten"] as? [String] != [])
+    }
+
+    @Test func nothingSalvageableWritesNothing() throws {
+        let scratch = try Scratch()
+        let dst = scratch.path("dst.modelvault")
+        let r = try CLI.run(["repair", CLI.fixture("damaged/basic__truncated_superblock_5000.modelvault"), "--to", dst])
+        #expect(r.status == 4)
+        #expect(scratch.names.isEmpty)
+    }
+
+    @Test func outOfSpaceLeavesNoPartialFile() throws {
+        let scratch = try Scratch()
+        let dst = scratch.path("dst.modelvault")
+        // A file-size limit of 4 KiB makes every write past it fail with EFBIG.
+        let r = try CLI.run(["-c", "ulimit -f 4; exec \"$0\" repair \"$1\" --to \"$2\"", CLI.binary.path,
+                             CLI.fixtures.appendingPathComponent("damaged/basic__zero_tail_64.modelvault").path, dst],
+                            executable: "/bin/sh")
+        #expect(r.status == 8, "\(r.stderr)")
+        #expect(r.stderr.contains("write failed"))
+        #expect(scratch.names.isEmpty, "\(scratch.names)")
+    }
+
+    @Test func interruptionRemovesTheTemporaryFile() throws {
+        let scratch = try Scratch()
+        // A large source arriving slowly through a pipe, interrupted mid-copy.
+        let fixture = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        let dst = scratch.path("dst.modelvault")
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["repair", "-", "--to", dst]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(fixture.prefix(8224))
+        for _ in 0..<200 { input.fileHandleForWriting.write(Data(repeating: 0, count: 64 << 10)) }
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(scratch.names.contains { $0.contains(".tmp-") }, "the copy is under way in a temporary file")
+        process.interrupt()
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 32, "\(message)")
+        #expect(scratch.names.isEmpty, "\(scratch.names)")
+    }
+}
