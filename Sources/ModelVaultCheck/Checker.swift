@@ -5,13 +5,19 @@ public enum Checker {
     /// any bytes that can be read yield a report, however damaged.
     public static func check(path: String, command: String, options: CheckOptions = CheckOptions(),
                              progress: ((UInt64, UInt64?) -> Void)? = nil) throws -> Report {
+        let writerActive = WriterLock.isHeld(forDatabaseAt: path)
         let input = try OpenedInput.open(path: path)
         let walker = LogWalker(source: input.source, options: options)
         if let progress {
             let size = input.compressed ? nil : input.diskSize
             walker.progress = { progress($0, size) }
         }
-        return try walker.run(command: command, path: path, compressed: input.compressed,
-                              containerFault: { input.containerFault })
+        var report = try walker.run(command: command, path: path, compressed: input.compressed,
+                                    containerFault: { input.containerFault })
+        if writerActive || WriterLock.isHeld(forDatabaseAt: path) {
+            report.findings.insert(WriterLock.finding(for: path), at: 0)
+            report.warningCount += 1
+        }
+        return report
     }
 }

@@ -91,12 +91,7 @@ struct EngineInputs {
                 fromReplayStart = true
             }
         }
-        let logFault = fromReplayStart ? replay.firstFaultFromReplayStart : replay.firstFault
-        var first = logFault.flatMap { $0.position <= keptEnd ? $0 : nil }
-        if let recordFault = replay.recordFault(keptEnd: keptEnd, fromReplayStart: fromReplayStart),
-           first == nil || recordFault.position < first!.position {
-            first = recordFault
-        }
+        let first = replay.firstFault(keptEnd: keptEnd, fromCheckpoint: fromReplayStart)
         return first.map { "\($0.variant): \($0.message)" }
     }
 }

@@ -112,4 +112,17 @@ public struct FindingSink {
         }
         if findings.count < limit { findings.append(finding) } else { dropped += 1 }
     }
+
+    /// Rewrites kept findings in place (a severity settled only at the end of the walk) and
+    /// keeps the counts true.
+    public mutating func revise(_ transform: (inout Finding) -> Void) {
+        for i in findings.indices {
+            let before = findings[i].severity
+            transform(&findings[i])
+            let after = findings[i].severity
+            guard before != after else { continue }
+            if before == .error { errorCount -= 1 } else if before == .warning { warningCount -= 1 }
+            if after == .error { errorCount += 1 } else if after == .warning { warningCount += 1 }
+        }
+    }
 }

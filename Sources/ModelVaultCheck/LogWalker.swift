@@ -381,11 +381,13 @@ public final class LogWalker {
     private func checkCheckpoint(_ s: SegmentEvent) {
         let isTarget = checkpointTarget?.offset == s.offset
         var state: CheckpointTarget.State
+        var catalogEntries: [CatalogEntry] = []
         if !s.payloadCRCMatches {
             state = .badPayload("checkpoint at \(s.offset): payload CRC mismatch")
         } else {
             do {
                 let decoded = try payload.withUnsafeBytes { try CheckpointPayload(parsing: $0, at: s.payloadOffset) }
+                catalogEntries = decoded.catalogEntries
                 state = decoded.replayFromOffset < s.end
                     ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
                     : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
@@ -401,7 +403,7 @@ public final class LogWalker {
         committedAtCheckpointEnd = framing.committed
         if case let .usable(from, _) = state {
             replayFrom = from
-            replay.replayStart = from
+            replay.useCheckpoint(entries: catalogEntries, offset: s.offset, replayFrom: from)
         }
     }
 
@@ -460,7 +462,7 @@ public final class LogWalker {
     private func finish(command: String, path: String, compressed: Bool, fileLength: UInt64) -> Report {
         framing.finish(fileLength: fileLength, into: &sink)
         checkpointTarget?.settleFromProbe()
-        for finding in replay.unresolvedReferenceFindings(fileLength: fileLength) { sink.add(finding) }
+        reportReplayFaults(fileLength: fileLength)
         let prediction = predict(fileLength: fileLength)
         reportPointers(fileLength: fileLength)
         if framing.pastBreak, let firstBreak {
@@ -498,13 +500,41 @@ public final class LogWalker {
                       salvage: salvageFacts(prediction: prediction, fileLength: fileLength))
     }
 
+    /// Record references that never resolve; and, when the engine replays from the selected
+    /// checkpoint, faults before its `replay_from_offset` become warnings: the engine never sees them.
+    private func reportReplayFaults(fileLength: UInt64) {
+        guard let target = checkpointTarget, case let .replayFrom(start) = target.use(fileLength: fileLength),
+              case let .usable(replayFrom, _) = target.state else {
+            for finding in replay.unresolvedReferenceFindings(fileLength: fileLength) { sink.add(finding) }
+            return
+        }
+        let hidden: Set<Finding.Code> = [.catalogBadPayload, .catalogInconsistent, .txnUnframedSegment]
+        sink.revise { finding in
+            guard hidden.contains(finding.code), finding.offset < replayFrom, finding.severity == .error else { return }
+            finding.severity = .warning
+            finding.message += " (before the checkpoint's replay_from_offset \(replayFrom): the engine never replays it)"
+        }
+        for var finding in replay.unresolvedReferenceFindings(fileLength: fileLength) where finding.offset < replayFrom {
+            finding.severity = .warning
+            finding.message += " (before the checkpoint's replay_from_offset \(replayFrom): the engine never replays it)"
+            sink.add(finding)
+        }
+        guard start != nil, let state = replay.fromCheckpoint else { return }
+        for (key, origin) in state.references {
+            guard let fault = state.fault(for: key, at: origin.position, keptEnd: fileLength) else { continue }
+            sink.add(Finding(fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion, .error,
+                             offset: origin.txnStart, length: 0, segmentType: .record,
+                             message: fault.message + " in the checkpoint's catalog (applied by the commit ending at \(origin.position))"))
+        }
+    }
+
     private func salvageFacts(prediction: EnginePrediction, fileLength: UInt64) -> SalvageFacts {
         let followsEngine = prediction.autoTruncateOpens && special == nil
         var keepEnd = followsEngine ? fileLength - prediction.truncatedBytes : salvageEnd(fileLength)
         var keptManifest = followsEngine ? scan.keptManifest(fileLength: fileLength) : framing.cleanPrefixManifest
         var committedKept = framing.committedInCleanPrefix
         // A record naming a collection or version the kept catalog lacks: end before its transaction.
-        while !followsEngine, let origin = replay.recordFault(keptEnd: keepEnd, fromReplayStart: false)?.origin,
+        while !followsEngine, let origin = replay.log.recordFault(keptEnd: keepEnd)?.origin,
               origin.txnStart < keepEnd {
             keepEnd = origin.txnStart
             keptManifest = origin.manifestBefore
@@ -535,7 +565,7 @@ public final class LogWalker {
     /// The clean prefix, shortened past any record whose collection or schema version it lacks.
     private func recordSafeSalvageEnd(_ fileLength: UInt64) -> UInt64 {
         var end = salvageEnd(fileLength)
-        while let origin = replay.recordFault(keptEnd: end, fromReplayStart: false)?.origin, origin.txnStart < end {
+        while let origin = replay.log.recordFault(keptEnd: end)?.origin, origin.txnStart < end {
             end = origin.txnStart
         }
         return end

@@ -4,6 +4,10 @@ import ModelVaultFormat
 /// and which collection and schema version each record names. Every fault is remembered with the
 /// log position at which it takes effect, so the engine's outcome can be settled for whatever
 /// prefix it keeps once the cut is known at the end of the walk.
+///
+/// Two replays run side by side: one from the start of the log, and, once the selected
+/// superblock's checkpoint has been read, one seeded with the checkpoint's catalog that sees
+/// only what follows `replay_from_offset`, as the engine does when it uses the checkpoint.
 struct ReplayModel {
     /// A fault that fails the engine's replay when the kept log reaches `position`.
     struct Fault {
@@ -23,38 +27,102 @@ struct ReplayModel {
         var committedBefore: Int
     }
 
-    private struct RecordReference: Hashable {
+    struct RecordReference: Hashable {
         var collectionId: UInt32
         var schemaVersion: UInt32
     }
 
-    private struct Staged {
-        var entries: [(CatalogEntry, UInt64)] = []
-        var badEntries: [(FormatError, UInt64)] = []
-        var references: [RecordReference: UInt64] = [:]
+    /// One replay: its catalog, when each collection reached each version, the first record
+    /// reference to each (collection, version), and the first fault that does not depend on
+    /// the cut.
+    struct CatalogState {
+        var catalog = Catalog()
+        /// Position at which each collection reached each schema version (index 0 = version 1).
+        var versionReachedAt: [[UInt64]] = []
+        var references: [RecordReference: ReferenceOrigin] = [:]
+        var firstFault: Fault?
+        /// Only what lies after this offset is replayed (the checkpoint replay).
+        var start: UInt64 = 0
+        var seenBegin = false
+        static let referenceLimit = 65_536
+
+        mutating func record(_ fault: Fault) {
+            if firstFault == nil { firstFault = fault }
+        }
+
+        /// Applies an entry; returns the violation, if any.
+        mutating func apply(_ entry: CatalogEntry, segmentOffset: UInt64, position: UInt64) -> Catalog.Violation? {
+            do {
+                try catalog.apply(entry, segmentOffset: segmentOffset)
+                if case .createCollection = entry.kind {
+                    versionReachedAt.append([position])
+                } else {
+                    versionReachedAt[Int(entry.collectionId) - 1].append(position)
+                }
+                return nil
+            } catch let violation as Catalog.Violation {
+                record(Fault(position: position, variant: violation.variant, message: violation.message))
+                return violation
+            } catch {
+                return nil
+            }
+        }
+
+        mutating func reference(_ key: RecordReference, _ origin: ReferenceOrigin) {
+            if references[key] == nil, references.count < Self.referenceLimit { references[key] = origin }
+        }
+
+        /// The first record fault for a log kept up to `end`.
+        func recordFault(keptEnd end: UInt64) -> Fault? {
+            var first: Fault?
+            for (key, origin) in references where origin.position <= end {
+                if var fault = fault(for: key, at: origin.position, keptEnd: end),
+                   first == nil || fault.position < first!.position {
+                    fault.origin = origin
+                    first = fault
+                }
+            }
+            return first
+        }
+
+        func fault(for key: RecordReference, at position: UInt64, keptEnd end: UInt64) -> Fault? {
+            let id = Int(key.collectionId)
+            guard id >= 1, id <= versionReachedAt.count, versionReachedAt[id - 1][0] <= end else {
+                return Fault(position: position, variant: "unknown_collection",
+                             message: "record for unknown collection \(key.collectionId)")
+            }
+            let reached = versionReachedAt[id - 1].filter { $0 <= end }.count
+            if key.schemaVersion > UInt32(reached) {
+                return Fault(position: position, variant: "invalid_schema_version",
+                             message: "record for collection \(key.collectionId) names schema version \(key.schemaVersion), current is \(reached)")
+            }
+            return nil
+        }
     }
 
-    private(set) var catalog = Catalog()
-    /// Log position at which each collection reached each schema version (index 0 = version 1).
-    private var versionReachedAt: [[UInt64]] = []
+    private struct Staged {
+        var entries: [(Result<CatalogEntry, FormatError>, UInt64)] = []
+        var references: Set<RecordReference> = []
+    }
+
+    /// The replay from the start of the log (what the report shows).
+    private(set) var log = CatalogState()
+    /// The replay from the selected checkpoint, once it has been read.
+    private(set) var fromCheckpoint: CatalogState?
     private var staged = Staged()
-    /// Earliest position at which a record naming (collection, version) is applied.
-    private var references: [RecordReference: ReferenceOrigin] = [:]
-    private var referencesFromReplayStart: [RecordReference: ReferenceOrigin] = [:]
-    private static let referenceLimit = 65_536
 
-    /// The first fault of each kind that does not depend on the cut.
-    private(set) var firstFault: Fault?
-    private(set) var firstFaultFromReplayStart: Fault?
-    /// Where a checkpoint would start replay; faults before it are invisible then.
-    var replayStart: UInt64?
-    private var seenBeginSinceReplayStart = false
+    var catalog: Catalog { log.catalog }
 
-    mutating func record(_ fault: Fault) {
-        if firstFault == nil { firstFault = fault }
-        if let start = replayStart, fault.position > start, firstFaultFromReplayStart == nil {
-            firstFaultFromReplayStart = fault
+    /// Seeds the checkpoint replay with the checkpoint's catalog; replay resumes after `start`.
+    mutating func useCheckpoint(entries: [CatalogEntry], offset: UInt64, replayFrom start: UInt64) {
+        var state = CatalogState()
+        state.start = start
+        for entry in entries {
+            if state.apply(entry, segmentOffset: offset, position: 0) != nil {
+                state.firstFault = Fault(position: 0, variant: "invalid_catalog_payload", message: "checkpoint catalog does not apply")
+            }
         }
+        fromCheckpoint = state
     }
 
     /// Feeds a segment with the framing's verdict on it.
@@ -62,138 +130,103 @@ struct ReplayModel {
                           catalogEntry: Result<CatalogEntry, FormatError>?,
                           record: RecordPreamble?, framing: inout TransactionFraming,
                           into sink: inout FindingSink) {
-        if case .begin = effect {
-            staged = Staged()
-            if let start = replayStart, s.offset >= start { seenBeginSinceReplayStart = true }
-            return
-        }
-        if case let .unframed(legal) = effect, s.type.isData {
-            let legalFromReplayStart = replayStart.map { s.offset >= $0 && !seenBeginSinceReplayStart } ?? legal
-            if !legal {
-                let fault = Fault(position: s.end, variant: "invalid_txn_payload",
-                                  message: "unframed data segment in format minor 6")
-                if firstFault == nil { firstFault = fault }
-                if !legalFromReplayStart, let start = replayStart, s.offset >= start, firstFaultFromReplayStart == nil {
-                    firstFaultFromReplayStart = fault
-                }
-            }
-        }
+        let inCheckpointReplay = fromCheckpoint.map { s.offset >= $0.start } ?? false
         switch effect {
-        case .staged:
-            if let entry = catalogEntry {
-                switch entry {
-                case let .success(e): staged.entries.append((e, s.offset))
-                case let .failure(error): staged.badEntries.append((error, s.offset))
-                }
+        case .begin:
+            staged = Staged()
+            if inCheckpointReplay { fromCheckpoint?.seenBegin = true }
+        case let .unframed(legal):
+            if s.type.isData {
+                let unframed = Fault(position: s.end, variant: "invalid_txn_payload", message: "unframed data segment in format minor 6")
+                if !legal { log.record(unframed) }
+                if inCheckpointReplay, fromCheckpoint!.seenBegin, framing.enforcesFraming { fromCheckpoint!.record(unframed) }
             }
-            if let record { stage(record, into: &staged.references, at: 0) }
-        case .unframed:
             if let entry = catalogEntry {
-                apply(entry, segmentOffset: s.offset, position: s.end, framing: &framing, into: &sink, segmentStart: s.offset)
+                apply(entry, segmentOffset: s.offset, position: s.end, inCheckpointReplay: inCheckpointReplay, into: &sink) {
+                    framing.noteDamage(beforeSegmentAt: s.offset)
+                }
             }
             if let record {
-                reference(RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion),
-                          ReferenceOrigin(position: s.end, txnStart: s.offset, manifestBefore: framing.latestIntactManifest,
-                                          committedBefore: framing.committed))
+                let origin = ReferenceOrigin(position: s.end, txnStart: s.offset, manifestBefore: framing.latestIntactManifest,
+                                             committedBefore: framing.committed)
+                reference(record, origin, inCheckpointReplay: inCheckpointReplay)
+            }
+        case .staged:
+            if let entry = catalogEntry { staged.entries.append((entry, s.offset)) }
+            if let record, staged.references.count < CatalogState.referenceLimit {
+                staged.references.insert(RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion))
             }
         case let .commit(_, beganAt):
             let batch = staged
             staged = Staged()
-            for (error, offset) in batch.badEntries {
-                apply(.failure(error), segmentOffset: offset, position: s.end, framing: &framing, into: &sink, txnStart: beganAt)
-            }
+            let inReplay = fromCheckpoint.map { beganAt >= $0.start } ?? false
             for (entry, offset) in batch.entries {
-                apply(.success(entry), segmentOffset: offset, position: s.end, framing: &framing, into: &sink, txnStart: beganAt)
+                apply(entry, segmentOffset: offset, position: s.end, inCheckpointReplay: inReplay, into: &sink) {
+                    framing.noteDamageAt(beganAt)
+                }
             }
             let origin = ReferenceOrigin(position: s.end, txnStart: beganAt, manifestBefore: framing.manifestBeforeOpenTransaction,
                                          committedBefore: max(0, framing.committed - 1))
-            for key in batch.references.keys { reference(key, origin) }
+            for key in batch.references {
+                log.reference(key, origin)
+                if inReplay { fromCheckpoint?.reference(key, origin) }
+            }
         case .abort:
             staged = Staged()
-        case .begin, .none:
+        case .none:
             break
         }
     }
 
-    private func stage(_ record: RecordPreamble, into map: inout [RecordReference: UInt64], at position: UInt64) {
+    private mutating func reference(_ record: RecordPreamble, _ origin: ReferenceOrigin, inCheckpointReplay: Bool) {
         let key = RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion)
-        if map[key] == nil, map.count < Self.referenceLimit { map[key] = position }
+        log.reference(key, origin)
+        if inCheckpointReplay { fromCheckpoint?.reference(key, origin) }
     }
 
-    private mutating func reference(_ key: RecordReference, _ origin: ReferenceOrigin) {
-        if references[key] == nil, references.count < Self.referenceLimit { references[key] = origin }
-        if let start = replayStart, origin.position > start,
-           referencesFromReplayStart[key] == nil, referencesFromReplayStart.count < Self.referenceLimit {
-            referencesFromReplayStart[key] = origin
-        }
-    }
-
+    /// Applies an entry to both replays; reports faults of the log replay as findings.
     private mutating func apply(_ entry: Result<CatalogEntry, FormatError>, segmentOffset: UInt64, position: UInt64,
-                                framing: inout TransactionFraming, into sink: inout FindingSink,
-                                txnStart: UInt64? = nil, segmentStart: UInt64? = nil) {
-        func damaged() {
-            if let segmentStart { framing.noteDamage(beforeSegmentAt: segmentStart) } else { framing.noteDamageAt(txnStart) }
-        }
+                                inCheckpointReplay: Bool, into sink: inout FindingSink, damaged: () -> Void) {
         switch entry {
         case let .failure(error):
             damaged()
             sink.add(Finding(.catalogBadPayload, .error, offset: segmentOffset, length: 0, segmentType: .schema,
                              message: "Schema payload does not decode: \(error)"))
-            record(Fault(position: position, variant: "invalid_catalog_payload", message: "\(error)"))
+            let fault = Fault(position: position, variant: "invalid_catalog_payload", message: "\(error)")
+            log.record(fault)
+            if inCheckpointReplay { fromCheckpoint?.record(fault) }
         case let .success(e):
-            do {
-                try catalog.apply(e, segmentOffset: segmentOffset)
-                if case .createCollection = e.kind {
-                    versionReachedAt.append([position])
-                } else {
-                    versionReachedAt[Int(e.collectionId) - 1].append(position)
-                }
-            } catch let violation as Catalog.Violation {
+            if let violation = log.apply(e, segmentOffset: segmentOffset, position: position) {
                 damaged()
                 sink.add(Finding(.catalogInconsistent, .error, offset: segmentOffset, length: 0, segmentType: .schema,
                                  message: "catalog entry cannot apply (\(violation.variant)): \(violation.message)"))
-                record(Fault(position: position, variant: violation.variant, message: violation.message))
-            } catch {}
+            }
+            if inCheckpointReplay { _ = fromCheckpoint?.apply(e, segmentOffset: segmentOffset, position: position) }
         }
     }
 
-    /// The first record fault for a kept log ending at `end`: a record applied by then that
-    /// names a collection or schema version the catalog has not reached by then.
-    func recordFault(keptEnd end: UInt64, fromReplayStart: Bool) -> Fault? {
-        let map = fromReplayStart ? referencesFromReplayStart : references
-        var first: Fault?
-        for (key, origin) in map where origin.position <= end {
-            if var fault = fault(for: key, at: origin.position, keptEnd: end),
-               first == nil || fault.position < first!.position {
-                fault.origin = origin
-                first = fault
-            }
+    /// The replay the engine runs for a log kept up to `end`: from the checkpoint if it uses one.
+    func state(fromCheckpoint useCheckpoint: Bool) -> CatalogState {
+        useCheckpoint ? (fromCheckpoint ?? log) : log
+    }
+
+    /// The first fault, of any kind, replay meets in a log kept up to `end`.
+    func firstFault(keptEnd end: UInt64, fromCheckpoint useCheckpoint: Bool) -> Fault? {
+        let state = state(fromCheckpoint: useCheckpoint)
+        var first = state.firstFault.flatMap { $0.position <= end ? $0 : nil }
+        if let recordFault = state.recordFault(keptEnd: end), first == nil || recordFault.position < first!.position {
+            first = recordFault
         }
         return first
     }
 
-    private func fault(for key: RecordReference, at position: UInt64, keptEnd end: UInt64) -> Fault? {
-        let id = Int(key.collectionId)
-        guard id >= 1, id <= versionReachedAt.count, versionReachedAt[id - 1][0] <= end else {
-            return Fault(position: position, variant: "unknown_collection",
-                         message: "record for unknown collection \(key.collectionId)")
-        }
-        let reached = versionReachedAt[id - 1].filter { $0 <= end }.count
-        if key.schemaVersion > UInt32(reached) {
-            return Fault(position: position, variant: "invalid_schema_version",
-                         message: "record for collection \(key.collectionId) names schema version \(key.schemaVersion), current is \(reached)")
-        }
-        return nil
-    }
-
-    /// Findings for every record reference that never resolves, judged on the whole log.
+    /// Findings for every record reference that never resolves in the log replay.
     func unresolvedReferenceFindings(fileLength: UInt64) -> [Finding] {
-        references.compactMap { key, origin -> Finding? in
-            let position = origin.position
-            guard let fault = fault(for: key, at: position, keptEnd: fileLength) else { return nil }
+        log.references.compactMap { key, origin -> Finding? in
+            guard let fault = log.fault(for: key, at: origin.position, keptEnd: fileLength) else { return nil }
             let code: Finding.Code = fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion
-            return Finding(code, .error, offset: position, length: 0, segmentType: .record,
-                           message: fault.message + " (first applied by the commit ending at \(position))")
+            return Finding(code, .error, offset: origin.txnStart, length: 0, segmentType: .record,
+                           message: fault.message + " (applied by the commit ending at \(origin.position))")
         }.sorted { $0.offset < $1.offset }
     }
 }
