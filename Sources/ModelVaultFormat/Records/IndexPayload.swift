@@ -103,6 +103,6 @@ public struct IndexPayload {
     }
 
     private static func mapping<T>(_ body: () throws -> T) throws -> T {
-        try RecordDecodeError.mapping(truncation: .invalidCatalogPayload, body)
+        try RecordDecodeError.mapping(.index, body)
     }
 }

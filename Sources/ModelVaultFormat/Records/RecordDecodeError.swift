@@ -37,28 +37,32 @@ public struct RecordDecodeError: Error, Equatable, CustomStringConvertible, Send
 
     public var description: String { "\(variant.rawValue): \(message) at offset \(offset)" }
 
-    /// Carries a reader fault into the engine's terms: running out of bytes is a truncated
-    /// record, an over-long length claim the engine's decode-limit error.
-    init(_ error: FormatError, truncation: Variant = .truncatedRecordPayload) {
-        switch error.kind {
-        case .truncated:
-            self.init(truncation, error.description, at: error.offset)
-        case .tooLong:
-            self.init(.invalidCatalogPayload, error.description, at: error.offset)
-        case .trailingBytes:
-            self.init(truncation == .truncatedRecordPayload ? .trailingRecordPayload : .invalidCatalogPayload,
-                      error.description, at: error.offset)
-        default:
+    /// Where a reader fault happened: the engine reports every Index payload fault as
+    /// `invalid_catalog_payload`, a Record running short as `truncated_record_payload`.
+    enum Payload { case record, index }
+
+    /// Carries a reader fault into the engine's terms.
+    init(_ error: FormatError, in payload: Payload) {
+        switch (error.kind, payload) {
+        case let (.truncated(needed, available), .record):
+            self.init(.truncatedRecordPayload, "needs \(needed) bytes, only \(available) remain", at: error.offset)
+        case let (.truncated(needed, available), .index):
+            self.init(.invalidCatalogPayload, "unexpected eof: needs \(needed) bytes, only \(available) remain", at: error.offset)
+        case let (.tooLong(field, length, maximum), _):
+            self.init(.invalidCatalogPayload, "\(field) \(length) exceeds maximum \(maximum)", at: error.offset)
+        case (_, .record):
             self.init(.recordPayloadTypeMismatch, error.description, at: error.offset)
+        case (_, .index):
+            self.init(.invalidCatalogPayload, error.description, at: error.offset)
         }
     }
 
     /// Runs `body`, turning any `FormatError` it throws into a `RecordDecodeError`.
-    static func mapping<T>(truncation: Variant = .truncatedRecordPayload, _ body: () throws -> T) throws -> T {
+    static func mapping<T>(_ payload: Payload = .record, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as FormatError {
-            throw RecordDecodeError(error, truncation: truncation)
+            throw RecordDecodeError(error, in: payload)
         }
     }
 }

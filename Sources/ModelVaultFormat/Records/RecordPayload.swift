@@ -121,7 +121,7 @@ public struct RecordPayload: Equatable, Sendable {
                 for field in carried {
                     let value: RowValue
                     if version == 1 {
-                        guard let tag = field.type.scalarTag else {
+                        guard let tag = field.type.primitiveTag else {
                             throw RecordDecodeError(.recordPayloadUnsupportedType,
                                                     "field \"\(field.path.dotted)\" of type \(field.type.name) cannot be carried by record v1",
                                                     at: reader.offset)
@@ -133,17 +133,27 @@ public struct RecordPayload: Equatable, Sendable {
                     fields.append(Field(path: field.path, value: value))
                 }
             default:
-                var seen = Set<[String]>()
-                for _ in 0..<count {
+                // The engine looks each path up, so any order is accepted; it writes schema
+                // order, so the positional guess almost always hits and the table is rarely built.
+                var byPath: [FieldPath: Int]?
+                var seen = [Bool](repeating: false, count: nonKey.count)
+                for position in 0..<Int(count) {
                     let pathAt = reader.offset
                     let path = try Self.decodeV3Path(&reader)
-                    guard let field = nonKey.first(where: { $0.path == path }), !seen.contains(path.segments) else {
+                    var index: Int? = nonKey[position].path == path ? position : nil
+                    if index == nil {
+                        if byPath == nil {
+                            byPath = Dictionary(nonKey.enumerated().map { ($0.element.path, $0.offset) }, uniquingKeysWith: { first, _ in first })
+                        }
+                        index = byPath?[path]
+                    }
+                    guard let found = index, !seen[found] else {
                         throw RecordDecodeError(.recordPayloadTypeMismatch,
                                                 "field path \"\(path.dotted)\" is not an unused non-key field of schema version \(schema.version)",
                                                 at: pathAt)
                     }
-                    seen.insert(path.segments)
-                    fields.append(Field(path: path, value: try RowValue(parsing: &reader, as: field.type)))
+                    seen[found] = true
+                    fields.append(Field(path: path, value: try RowValue(parsing: &reader, as: nonKey[found].type)))
                 }
             }
         }
@@ -170,7 +180,7 @@ public struct RecordPayload: Equatable, Sendable {
             throw RecordDecodeError(.recordPayloadTypeMismatch,
                                     "primary field \"\(primary)\" is missing from schema version \(schema.version)", at: at)
         }
-        guard let tag = type.scalarTag else {
+        guard let tag = type.primitiveTag else {
             // 0.16.0 registers such a collection but refuses to insert into it.
             throw RecordDecodeError(.recordPayloadTypeMismatch,
                                     "primary field \"\(primary)\" has non-primitive type \(type.name)", at: at)

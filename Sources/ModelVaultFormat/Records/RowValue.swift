@@ -99,12 +99,12 @@ public enum TaggedScalar {
             case 3: return .float64(try reader.f64())
             case 4:
                 let at = reader.offset
-                let raw = try reader.lengthPrefixed(field: "string length", maximum: RecordLimits.maxValueLength)
+                let raw = try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength)
                 guard let text = String(validating: raw, as: UTF8.self) else {
                     throw RecordDecodeError(.invalidRecordUTF8, "string value is not valid UTF-8", at: at)
                 }
                 return .string(text)
-            case 5: return .bytes(try reader.lengthPrefixed(field: "bytes length", maximum: RecordLimits.maxValueLength))
+            case 5: return .bytes(try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength))
             case 6: return .uuid(try reader.bytes(16))
             case 7: return .timestamp(try reader.i64())
             default:
@@ -130,7 +130,7 @@ extension RowValue {
             throw RecordDecodeError(.recordPayloadTypeMismatch,
                                     "declared type nests deeper than \(FieldType.maximumDepth)", at: at)
         }
-        if let tag = type.scalarTag {
+        if let tag = type.primitiveTag {
             self = try TaggedScalar.decode(&reader, expecting: tag, what: "\(type.name) value")
             return
         }
@@ -167,6 +167,18 @@ extension RowValue {
 }
 
 extension FieldType {
-    /// Whether a v1 record can carry this type (a bare tagged scalar).
-    var isPrimitive: Bool { scalarTag != nil }
+    /// The tag of a primitive type (as `scalarTag`, without its table scan on the hot path).
+    var primitiveTag: UInt8? {
+        switch self {
+        case .bool: return 0
+        case .int64: return 1
+        case .uint64: return 2
+        case .float64: return 3
+        case .string: return 4
+        case .bytes: return 5
+        case .uuid: return 6
+        case .timestamp: return 7
+        case .optional, .list, .object, .enumeration: return nil
+        }
+    }
 }
