@@ -81,6 +81,8 @@ extension Finding {
         case recordUnknownCollection = "record.unknown_collection"
         case recordUnknownSchemaVersion = "record.unknown_schema_version"
         case indexBadPayload = "index.bad_payload"
+        case indexUniqueViolation = "index.unique_violation"
+        case deepUniqueBudget = "deep.unique_budget"
         case tempPayloadChecksum = "temp.payload_checksum"
         case fileWriterActive = "file.writer_active"
         case containerGzipTruncated = "container.gzip_truncated"

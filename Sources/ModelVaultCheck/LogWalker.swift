@@ -23,6 +23,7 @@ public final class LogWalker {
     private var framing = TransactionFraming(minor: Layout.transactionalMinor)
     private var scan = EngineScan(minor: Layout.transactionalMinor)
     private var replay = ReplayModel()
+    private var deep = DeepCheck()
     private var manifestTarget: ManifestTarget?
     /// Each slot's manifest pointer, probed so a repair can tell whether the slot still fits.
     private var slotManifests: [Superblock.Slot: ManifestTarget] = [:]
@@ -317,6 +318,7 @@ public final class LogWalker {
         let intactManifest = s.type == .manifest && s.payloadCRCMatches && checkManifest(s)
         if intactManifest { framing.noteIntactManifest(at: s.offset) }
         if !s.beyondBreak { scan.segment(s, intactManifest: intactManifest) }
+        let txnBefore = framing.open?.id
         let effect = framing.observe(s, into: &sink)
         var catalogEntry: Result<CatalogEntry, FormatError>?
         var record: RecordPreamble?
@@ -337,11 +339,33 @@ public final class LogWalker {
             }
         }
         if s.type == .checkpoint { checkCheckpoint(s) }
-        replay.observe(s, effect: effect, catalogEntry: catalogEntry, record: record, framing: &framing, into: &sink)
+        let deepFault = options.deep && s.payloadCRCMatches ? deepDecode(s, txnId: txnBefore) : nil
+        replay.observe(s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault,
+                       framing: &framing, into: &sink)
         if let onSegment {
             let detail = payload.withUnsafeBytes { SegmentDescription.describe(s, payload: $0, catalogEntry: catalogEntry) }
             onSegment(SegmentSummary(event: s, effect: effect, detail: detail))
         }
+    }
+
+    /// `--deep`: decodes a Record or Index payload against the catalog in force.
+    private func deepDecode(_ s: SegmentEvent, txnId: UInt64?) -> ReplayModel.Fault? {
+        let fault: DeepCheck.Fault?
+        switch s.type {
+        case .record:
+            let catalog = replay.catalogWithStaged
+            fault = payload.withUnsafeBytes { deep.record(s, payload: $0, catalog: catalog, txnId: txnId) }
+        case .index:
+            var warnings: [Finding] = []
+            let catalog = replay.catalogWithStaged
+            fault = payload.withUnsafeBytes { deep.index(s, payload: $0, catalog: catalog, txnId: txnId, warnings: &warnings) }
+            for warning in warnings { sink.add(warning) }
+        default:
+            return nil
+        }
+        guard let fault else { return nil }
+        sink.add(fault.finding)
+        return ReplayModel.Fault(position: s.end, variant: fault.variant, message: fault.finding.message)
     }
 
     private func reportPayloadChecksum(_ s: SegmentEvent) {
@@ -391,6 +415,12 @@ public final class LogWalker {
                 state = decoded.replayFromOffset < s.end
                     ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
                     : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
+                if options.deep, let problem = payload.withUnsafeBytes({ DeepCheck.checkpoint($0, at: s.payloadOffset, decoded: decoded) }) {
+                    state = .badPayload("checkpoint at \(s.offset): \(problem)")
+                    sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
+                                     segmentIndex: s.index, segmentType: .checkpoint,
+                                     message: problem + (isTarget ? "" : " (not the selected checkpoint)")))
+                }
             } catch {
                 state = .badPayload("checkpoint at \(s.offset): \(error)")
                 sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
@@ -463,6 +493,10 @@ public final class LogWalker {
         framing.finish(fileLength: fileLength, into: &sink)
         checkpointTarget?.settleFromProbe()
         reportReplayFaults(fileLength: fileLength)
+        if deep.uniqueBudgetExhausted {
+            sink.add(Finding(.deepUniqueBudget, .info, offset: 0, length: 0,
+                             message: "unique-index checks stopped after \(DeepCheck.uniqueKeyBudget) keys to keep memory bounded"))
+        }
         let prediction = predict(fileLength: fileLength)
         reportPointers(fileLength: fileLength)
         if framing.pastBreak, let firstBreak {
@@ -508,7 +542,8 @@ public final class LogWalker {
             for finding in replay.unresolvedReferenceFindings(fileLength: fileLength) { sink.add(finding) }
             return
         }
-        let hidden: Set<Finding.Code> = [.catalogBadPayload, .catalogInconsistent, .txnUnframedSegment]
+        let hidden: Set<Finding.Code> = [.catalogBadPayload, .catalogInconsistent, .txnUnframedSegment,
+                                         .recordBadPayload, .indexBadPayload, .indexUniqueViolation]
         sink.revise { finding in
             guard hidden.contains(finding.code), finding.offset < replayFrom, finding.severity == .error else { return }
             finding.severity = .warning

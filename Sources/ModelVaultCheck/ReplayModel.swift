@@ -103,6 +103,8 @@ struct ReplayModel {
     private struct Staged {
         var entries: [(Result<CatalogEntry, FormatError>, UInt64)] = []
         var references: Set<RecordReference> = []
+        /// The first Record or Index payload of the transaction that does not decode (`--deep`).
+        var deepFault: Fault?
     }
 
     /// The replay from the start of the log (what the report shows).
@@ -112,6 +114,16 @@ struct ReplayModel {
     private var staged = Staged()
 
     var catalog: Catalog { log.catalog }
+
+    /// The catalog as the open transaction will leave it: what a Record inside it is written
+    /// against (a schema version bump and the rewritten Records share one transaction).
+    var catalogWithStaged: Catalog {
+        var result = log.catalog
+        for case let (.success(entry), offset) in staged.entries {
+            try? result.apply(entry, segmentOffset: offset)
+        }
+        return result
+    }
 
     /// Seeds the checkpoint replay with the checkpoint's catalog; replay resumes after `start`.
     mutating func useCheckpoint(entries: [CatalogEntry], offset: UInt64, replayFrom start: UInt64) {
@@ -128,7 +140,7 @@ struct ReplayModel {
     /// Feeds a segment with the framing's verdict on it.
     mutating func observe(_ s: SegmentEvent, effect: TransactionFraming.Effect,
                           catalogEntry: Result<CatalogEntry, FormatError>?,
-                          record: RecordPreamble?, framing: inout TransactionFraming,
+                          record: RecordPreamble?, deepFault: Fault? = nil, framing: inout TransactionFraming,
                           into sink: inout FindingSink) {
         let inCheckpointReplay = fromCheckpoint.map { s.offset >= $0.start } ?? false
         switch effect {
@@ -146,6 +158,11 @@ struct ReplayModel {
                     framing.noteDamage(beforeSegmentAt: s.offset)
                 }
             }
+            if let deepFault {
+                framing.noteDamage(beforeSegmentAt: s.offset)
+                log.record(deepFault)
+                if inCheckpointReplay { fromCheckpoint?.record(deepFault) }
+            }
             if let record {
                 let origin = ReferenceOrigin(position: s.end, txnStart: s.offset, manifestBefore: framing.latestIntactManifest,
                                              committedBefore: framing.committed)
@@ -153,6 +170,7 @@ struct ReplayModel {
             }
         case .staged:
             if let entry = catalogEntry { staged.entries.append((entry, s.offset)) }
+            if staged.deepFault == nil { staged.deepFault = deepFault }
             if let record, staged.references.count < CatalogState.referenceLimit {
                 staged.references.insert(RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion))
             }
@@ -164,6 +182,12 @@ struct ReplayModel {
                 apply(entry, segmentOffset: offset, position: s.end, inCheckpointReplay: inReplay, into: &sink) {
                     framing.noteDamageAt(beganAt)
                 }
+            }
+            if var fault = batch.deepFault {
+                fault.position = s.end
+                framing.noteDamageAt(beganAt)
+                log.record(fault)
+                if inReplay { fromCheckpoint?.record(fault) }
             }
             let origin = ReferenceOrigin(position: s.end, txnStart: beganAt, manifestBefore: framing.manifestBeforeOpenTransaction,
                                          committedBefore: max(0, framing.committed - 1))

@@ -45,7 +45,7 @@ public enum Salvage {
         try checkDestination(source: source, destination: destination, force: force)
         if dryRun {
             let report: Report
-            do { report = try Checker.check(path: source, command: "repair", progress: progress) }
+            do { report = try Checker.check(path: source, command: "repair", options: CheckOptions(deep: true), progress: progress) }
             catch let error as InputError { throw Failure.input(error) }
             catch let error as Interruption.Interrupted { throw Failure.interrupted(error.signal) }
             return Outcome(source: report, plan: SalvagePlan(report: report), output: nil, written: false, rounds: 0)
@@ -105,7 +105,8 @@ public enum Salvage {
     /// Walks the source once, copying every byte into the temporary file as it goes.
     static func copyAndWalk(source: String, into file: AtomicFile, progress: ((UInt64, UInt64?) -> Void)?) throws -> Report {
         let input = try OpenedInput.open(path: source)
-        let walker = LogWalker(source: input.source)
+        // A deep check, so a transaction whose contents the engine would refuse is left out.
+        let walker = LogWalker(source: input.source, options: CheckOptions(deep: true))
         walker.tap = { try file.write($0) }
         if let progress {
             let size = input.compressed ? nil : input.diskSize
@@ -125,7 +126,7 @@ public enum Salvage {
             if let manifest = plan.appendedManifest { try file.write(manifest, at: plan.keepEnd) }
         }
         do {
-            return try Checker.check(path: file.temporaryPath, command: "verify")
+            return try Checker.check(path: file.temporaryPath, command: "verify", options: CheckOptions(deep: true))
         } catch let error as InputError {
             throw AtomicFile.WriteError(path: file.destination, reason: "cannot read back the output: \(error.reason)")
         }

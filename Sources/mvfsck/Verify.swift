@@ -14,6 +14,7 @@ struct Verify: ParsableCommand {
         """)
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var depth: CheckDepthOptions
 
     @Argument(help: "Database files to check (- for standard input).")
     var files: [String]
@@ -27,7 +28,7 @@ struct Verify: ParsableCommand {
         var status: Int32 = 0
         var reports: [JSON] = []
         for path in files {
-            let outcome = CheckRun.check(path: path, command: "verify", output: output)
+            let outcome = CheckRun.check(path: path, command: "verify", output: output, deep: depth.deep)
             status |= outcome.status
             reports.append(outcome.json)
             if let report = outcome.report, !output.json, !output.quiet {
@@ -46,12 +47,13 @@ struct Inspect: ParsableCommand {
         abstract: "Summarise one file: header, superblocks, segments, transactions, catalog, engine outcome.")
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var depth: CheckDepthOptions
 
     @Argument(help: "The database file (- for standard input).")
     var file: String
 
     func run() throws {
-        let outcome = CheckRun.check(path: file, command: "inspect", output: output)
+        let outcome = CheckRun.check(path: file, command: "inspect", output: output, deep: depth.deep)
         if output.json {
             Console.out([outcome.json.pretty])
         } else if let report = outcome.report, !output.quiet {

@@ -93,3 +93,27 @@ import Testing
         #expect(text.stdout.contains("version 2"))
     }
 }
+
+/// `--deep` sees damage under valid checksums that framing cannot.
+@Suite struct DeepModeTests {
+    @Test(arguments: [("damaged/basic__record_field_count.modelvault", "record.bad_payload"),
+                      ("damaged/indexed__unique_index_clash.modelvault", "index.unique_violation")])
+    func onlyADeepCheckSeesCorruptedValuesUnderValidCRCs(name: String, code: String) throws {
+        let framing = try CLI.run(["--json", CLI.fixture(name)])
+        #expect(framing.status == 0)
+        #expect(((framing.json as? [String: Any])?["engine"] as? [String: Any])?["basis"] as? String == "framing")
+        let deep = try CLI.run(["--json", "--deep", CLI.fixture(name)])
+        #expect(deep.status == 4)
+        let report = try #require(deep.json as? [String: Any])
+        #expect((report["engine"] as? [String: Any])?["basis"] as? String == "deep")
+        #expect((report["engine"] as? [String: Any])?["strict_open"] as? String == "fails")
+        let codes = (report["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        #expect(codes.contains(code))
+    }
+
+    @Test(arguments: CLI.fixtureNames("clean"))
+    func cleanFilesDecodeCompletely(name: String) throws {
+        let r = try CLI.run(["--deep", "--quiet", CLI.fixture(name)])
+        #expect(r.status == 0)
+    }
+}

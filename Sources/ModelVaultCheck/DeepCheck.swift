@@ -1,0 +1,151 @@
+import ModelVaultFormat
+
+/// `--deep`: decodes Record and Index payloads against the catalog in force, and replays unique
+/// indexes, so semantic damage under valid checksums is seen. Memory is bounded by the catalog
+/// plus a fixed budget of unique keys (beyond it, unique checks stop and a finding says so).
+struct DeepCheck {
+    /// Unique-index keys tracked, as 64-bit hashes of (collection, index, key) → hash of the
+    /// primary key: about 24 MiB at the limit.
+    static let uniqueKeyBudget = 1 << 20
+    private var unique: [UInt64: UInt64] = [:]
+    private(set) var uniqueBudgetExhausted = false
+    private(set) var recordsDecoded = 0
+    private(set) var indexEntriesDecoded = 0
+
+    /// A decode fault: the finding to report and the engine's variant.
+    struct Fault {
+        var finding: Finding
+        var variant: String
+    }
+
+    /// Decodes a Record payload; nil when it decodes (or names a collection or schema version
+    /// the catalog has not reached yet, which the reference check already judges).
+    mutating func record(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?) -> Fault? {
+        do {
+            _ = try RecordPayload(parsing: payload, at: s.payloadOffset, catalog: catalog)
+            recordsDecoded += 1
+            return nil
+        } catch let error as RecordDecodeError {
+            if error.variant == .unknownCollection || error.variant == .invalidSchemaVersion { return nil }
+            return Fault(finding: Finding(.recordBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
+                                          segmentType: .record, txnId: txnId,
+                                          message: "Record at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
+                         variant: error.variant.rawValue)
+        } catch {
+            return nil
+        }
+    }
+
+    /// Decodes an Index payload and replays its unique entries.
+    mutating func index(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?,
+                        warnings: inout [Finding]) -> Fault? {
+        do {
+            try IndexPayload.forEachEntry(in: payload, at: s.payloadOffset) { entry in
+                indexEntriesDecoded += 1
+                let known = catalog.collection(id: entry.collectionId)?.current?.indexes.contains { $0.name == entry.name } ?? false
+                if !known && warnings.count < 100 {
+                    warnings.append(Finding(.indexBadPayload, .warning, offset: entry.offset, length: 0, segmentIndex: s.index,
+                                            segmentType: .index, txnId: txnId,
+                                            message: "index entry names \"\(entry.name)\", not an index of collection \(entry.collectionId)"))
+                }
+                guard entry.kind == .unique else { return }
+                if let fault = applyUnique(entry) {
+                    throw fault
+                }
+            }
+            return nil
+        } catch let fault as UniqueFault {
+            return Fault(finding: Finding(.indexUniqueViolation, .error, offset: fault.offset, length: 0, segmentIndex: s.index,
+                                          segmentType: .index, txnId: txnId, message: fault.message),
+                         variant: fault.variant)
+        } catch let error as RecordDecodeError {
+            return Fault(finding: Finding(.indexBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
+                                          segmentType: .index, txnId: txnId,
+                                          message: "Index payload at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
+                         variant: error.variant.rawValue)
+        } catch {
+            return nil
+        }
+    }
+
+    private struct UniqueFault: Error {
+        var offset: UInt64
+        var variant: String
+        var message: String
+    }
+
+    private mutating func applyUnique(_ entry: IndexEntry) -> UniqueFault? {
+        var hasher = FNV()
+        hasher.add(entry.collectionId)
+        hasher.add(Array(entry.name.utf8))
+        hasher.add(entry.key)
+        let slot = hasher.value
+        var pkHasher = FNV()
+        pkHasher.add(entry.primaryKey)
+        let pk = pkHasher.value
+        switch entry.op {
+        case .insert:
+            if let existing = unique[slot] {
+                if existing != pk {
+                    return UniqueFault(offset: entry.offset, variant: "unique_index_violation",
+                                       message: "unique index \"\(entry.name)\" of collection \(entry.collectionId): key already belongs to another primary key")
+                }
+            } else if unique.count < Self.uniqueKeyBudget {
+                unique[slot] = pk
+            } else {
+                uniqueBudgetExhausted = true
+            }
+        case .delete:
+            if let existing = unique[slot] {
+                if existing != pk {
+                    return UniqueFault(offset: entry.offset, variant: "invalid_catalog_payload",
+                                       message: "unique index \"\(entry.name)\" of collection \(entry.collectionId): delete names another primary key")
+                }
+                unique[slot] = nil
+            }
+        }
+        return nil
+    }
+
+    /// Checkpoint rows and index state, decoded against the checkpoint's own catalog.
+    static func checkpoint(_ payload: UnsafeRawBufferPointer, at offset: UInt64, decoded: CheckpointPayload) -> String? {
+        var catalog = Catalog()
+        for entry in decoded.catalogEntries {
+            do { try catalog.apply(entry, segmentOffset: offset) } catch { return "checkpoint catalog does not apply: \(error)" }
+        }
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: payload[decoded.rowSection]),
+                                baseOffset: offset + UInt64(decoded.rowSection.lowerBound))
+        do {
+            for _ in 0..<decoded.rowCount {
+                let length = try reader.u32()
+                var row = try reader.slice(Int(length))
+                _ = try RecordPayload(parsing: &row, collections: { catalog.collection(id: $0) })
+            }
+            try IndexPayload.forEachEntry(in: UnsafeRawBufferPointer(rebasing: payload[decoded.indexRange]),
+                                          at: offset + UInt64(decoded.indexRange.lowerBound)) { _ in }
+        } catch {
+            return "checkpoint contents do not decode: \(error)"
+        }
+        return nil
+    }
+}
+
+/// 64-bit FNV-1a.
+struct FNV {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ bytes: [UInt8]) {
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01b3
+        }
+        add(UInt32(bytes.count))
+    }
+    mutating func add(_ number: UInt32) {
+        withUnsafeBytes(of: number.littleEndian) { raw in
+            for byte in raw {
+                value ^= UInt64(byte)
+                value = value &* 0x0000_0100_0000_01b3
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The files a run checks, expanded from the command line: a directory is walked recursively
+/// in sorted order, links inside it are not followed, and only `*.modelvault` and
+/// `*.modelvault.gz` are picked (every regular file that starts with the `TDB0` or gzip magic
+/// with `--all-files`).
+struct InputList {
+    struct Entry {
+        /// The path as shown and opened.
+        var path: String
+        /// The path relative to the argument that found it (the subset hash input).
+        var relative: String
+        /// Set when the entry cannot be listed or read: an operational error for it alone.
+        var error: String?
+    }
+
+    var allFiles = false
+    var excludes: [String] = []
+
+    func expand(_ arguments: [String]) -> [Entry] {
+        var entries: [Entry] = []
+        for argument in arguments {
+            if argument == "-" {
+                entries.append(Entry(path: "-", relative: "-"))
+                continue
+            }
+            var info = stat()
+            guard stat(argument, &info) == 0 else {
+                // Let the check report it with the system's reason.
+                entries.append(Entry(path: argument, relative: argument))
+                continue
+            }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                walk(directory: argument, relative: "", into: &entries)
+            } else if !isExcluded(argument) {
+                entries.append(Entry(path: argument, relative: argument))
+            }
+        }
+        return entries
+    }
+
+    private func walk(directory: String, relative: String, into entries: inout [Entry]) {
+        guard let dir = opendir(directory) else {
+            entries.append(Entry(path: directory, relative: relative, error: "cannot read directory: \(String(cString: strerror(errno)))"))
+            return
+        }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        for name in names.sorted() {
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            let rel = relative.isEmpty ? name : relative + "/" + name
+            if isExcluded(path) || isExcluded(rel) { continue }
+            var info = stat()
+            guard lstat(path, &info) == 0 else {
+                entries.append(Entry(path: path, relative: rel, error: "cannot stat: \(String(cString: strerror(errno)))"))
+                continue
+            }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                walk(directory: path, relative: rel, into: &entries)
+            case S_IFREG:
+                if allFiles ? sniff(path) : (name.hasSuffix(".modelvault") || name.hasSuffix(".modelvault.gz")) {
+                    entries.append(Entry(path: path, relative: rel))
+                } else if allFiles && access(path, R_OK) != 0 {
+                    entries.append(Entry(path: path, relative: rel, error: "cannot open: \(String(cString: strerror(errno)))"))
+                }
+            default:
+                continue  // links and special files inside a walked directory are not followed
+            }
+        }
+    }
+
+    private func isExcluded(_ path: String) -> Bool {
+        excludes.contains { fnmatch($0, path, 0) == 0 }
+    }
+
+    /// Whether a file starts with the ModelVault or gzip magic.
+    private func sniff(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 4)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4) }
+        return (n >= 4 && head == Array("TDB0".utf8)) || (n >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+    }
+
+    /// A stable 64-bit FNV-1a hash of the relative path, for `--subset K/N`.
+    static func subsetHash(_ relative: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in relative.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+}

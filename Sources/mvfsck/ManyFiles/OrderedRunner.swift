@@ -1,0 +1,67 @@
+import Foundation
+
+/// Runs jobs on N threads and hands their results over in the listed order, as soon as each
+/// is due. At most `window` jobs run or wait ahead of the next result to hand over, so memory
+/// stays bounded and one slow job holds back at most that many others.
+final class OrderedRunner<Result> {
+    private let count: Int
+    private let workers: Int
+    private let window: Int
+    private let condition = NSCondition()
+    private var next = 0
+    private var delivered = 0
+    private var results: [Int: Result] = [:]
+    private var stopped = false
+
+    init(count: Int, workers: Int) {
+        self.count = count
+        self.workers = max(1, min(workers, max(count, 1)))
+        window = max(1, workers) * 2
+    }
+
+    /// `shouldStart(i)` is asked before job i starts; a job not started yields `skipped(i)`.
+    func run(job: @escaping (Int) -> Result, skipped: @escaping (Int) -> Result, shouldStart: @escaping (Int) -> Bool,
+             deliver: (Int, Result) -> Void) {
+        var threads: [Thread] = []
+        for _ in 0..<workers {
+            let thread = Thread { [self] in
+                while let index = claim() {
+                    let result = (!stopped && shouldStart(index)) ? job(index) : skipped(index)
+                    condition.lock()
+                    results[index] = result
+                    condition.broadcast()
+                    condition.unlock()
+                }
+            }
+            thread.stackSize = 8 << 20
+            threads.append(thread)
+            thread.start()
+        }
+        while delivered < count {
+            condition.lock()
+            while results[delivered] == nil { condition.wait() }
+            let result = results.removeValue(forKey: delivered)!
+            let index = delivered
+            delivered += 1
+            condition.broadcast()
+            condition.unlock()
+            deliver(index, result)
+        }
+    }
+
+    /// Stops new jobs from starting; the ones not started are handed over as skipped.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.unlock()
+    }
+
+    private func claim() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        while next < count && next >= delivered + window { condition.wait() }
+        guard next < count else { return nil }
+        defer { next += 1 }
+        return next
+    }
+}
