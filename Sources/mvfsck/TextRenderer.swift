@@ -17,6 +17,21 @@ enum TextRenderer {
         return lines
     }
 
+    /// One line per file in a run over many files, with the findings of a file that is not clean.
+    static func manyFilesLines(_ result: FileResult) -> [String] {
+        guard let outcome = result.outcome else { return [] }
+        guard let r = outcome.report else {
+            return ["\(result.entry.path): operational error"]
+        }
+        var lines = ["\(r.file.path): \(r.verdict.rawValue), \(r.errorCount) error\(r.errorCount == 1 ? "" : "s"), "
+            + "\(r.warningCount) warning\(r.warningCount == 1 ? "" : "s"), \(Progress.size(r.file.size)), \(RunSummary.seconds(result.seconds))"]
+        if r.verdict != .clean || r.warningCount > 0 {
+            lines += findingLines(r.findings.filter { $0.severity != .info || r.verdict != .clean }, indent: "    ")
+        }
+        if r.verdict != .clean { lines.append("    engine: " + engineSentence(r.engine)) }
+        return lines
+    }
+
     static func summary(_ r: Report) -> String {
         let minor = r.header.map { "format \($0.formatMajor).\($0.formatMinor), " } ?? ""
         return "\(minor)\(r.file.size) bytes, \(r.segments.count) segments, \(r.transactions.committed) committed transactions, "

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FileOutput
+import Foundation
 import ModelVaultCheck
 
 struct Verify: ParsableCommand {
@@ -8,37 +9,144 @@ struct Verify: ParsableCommand {
         discussion: """
         Walks the header, both superblocks and every segment of each FILE once, reports every \
         fault with its byte offset, predicts what ModelVault's strict and AutoTruncate opens \
-        would do, and gives a verdict. FILE may be - for standard input; gzip-compressed input \
-        is inflated on the fly. Exit status: 0 clean, 4 errors left uncorrected, 8 operational \
-        error, 16 usage error; with several files, the bitwise OR.
+        would do, and gives a verdict. FILE may be a path, a directory (walked recursively for \
+        *.modelvault and *.modelvault.gz) or - for standard input; gzip-compressed input is \
+        inflated on the fly. Exit status: 0 clean, 4 errors left uncorrected, 8 operational \
+        error, 16 usage error, 32 interrupted; with several files, the bitwise OR.
         """)
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var depth: CheckDepthOptions
 
-    @Argument(help: "Database files to check (- for standard input).")
+    @Option(name: .long, help: ArgumentHelp("Check up to N files at once (default: the number of cores).", valueName: "N"))
+    var jobs: Int?
+
+    @Flag(name: .customLong("json-lines"), help: "Print each file's report on one line as it completes (in order), then a summary line.")
+    var jsonLines = false
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Skip paths matching this glob (repeatable).", valueName: "GLOB"))
+    var exclude: [String] = []
+
+    @Flag(name: .customLong("all-files"), help: "In directories, check every regular file that starts with the TDB0 or gzip magic, not only *.modelvault[.gz].")
+    var allFiles = false
+
+    @Option(name: .long, help: ArgumentHelp("Check only share K of N (by a stable hash of each path), so N runs cover every file.", valueName: "K/N"))
+    var subset: String?
+
+    @Option(name: .customLong("max-duration"), help: ArgumentHelp("Start no new file after this many seconds.", valueName: "SECONDS"))
+    var maxDuration: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Write the run's figures in Prometheus text format to PATH, atomically.", valueName: "PATH"))
+    var metrics: String?
+
+    @Argument(help: "Database files or directories to check (- for standard input).")
     var files: [String]
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one FILE") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if output.json && jsonLines { throw ValidationError("--json and --json-lines are exclusive") }
+        if let subset { _ = try Self.parseSubset(subset) }
+        if let maxDuration, !(maxDuration >= 0) { throw ValidationError("--max-duration must be a number of seconds") }
+    }
+
+    static func parseSubset(_ text: String) throws -> (k: UInt64, n: UInt64) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let k = UInt64(parts[0]), let n = UInt64(parts[1]), n >= 1, k >= 1, k <= n else {
+            throw ValidationError("--subset takes K/N with 1 ≤ K ≤ N, e.g. 3/7")
+        }
+        return (k, n)
     }
 
     func run() throws {
-        var status: Int32 = 0
-        var reports: [JSON] = []
-        for path in files {
-            let outcome = CheckRun.check(path: path, command: "verify", output: output, deep: depth.deep)
-            status |= outcome.status
-            reports.append(outcome.json)
-            if let report = outcome.report, !output.json, !output.quiet {
-                Console.out(TextRenderer.verifyLines(report))
+        Interruption.install()
+        let started = Progress.now()
+        var entries = InputList(allFiles: allFiles, excludes: exclude).expand(files)
+        if let subset, let (k, n) = try? Self.parseSubset(subset) {
+            entries = entries.filter { InputList.subsetHash($0.relative) % n == k - 1 }
+        }
+        let single = files.count == 1 && entries.count == 1 && entries[0].path == files[0]
+        let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        var summary = RunSummary()
+        var arrayItems: [JSON] = []
+        let deadline = maxDuration.map { started + $0 }
+        let runner = OrderedRunner<FileResult>(count: entries.count, workers: workers)
+        let quietOutput = output.quiet
+        runner.run(
+            job: { index in FileResult.check(entries[index], output: output, deep: depth.deep, showProgress: workers == 1) },
+            skipped: { index in FileResult(entry: entries[index], outcome: nil, seconds: 0) },
+            shouldStart: { _ in
+                if Interruption.signalReceived != nil { return false }
+                if let deadline, Progress.now() >= deadline { return false }
+                return true
+            },
+            deliver: { _, result in
+                guard let outcome = result.outcome else {
+                    summary.notReached += 1
+                    return
+                }
+                summary.exitStatus |= outcome.status
+                if let report = outcome.report {
+                    summary.add(report)
+                } else if outcome.interrupted {
+                    summary.notReached += 1
+                } else {
+                    summary.operationalErrors += 1
+                }
+                if outcome.interrupted { return }
+                if output.json {
+                    arrayItems.append(outcome.json)
+                } else if jsonLines {
+                    Console.out([outcome.json.compact])
+                } else if !quietOutput {
+                    Console.out(single ? (outcome.report.map(TextRenderer.verifyLines) ?? [])
+                                       : TextRenderer.manyFilesLines(result))
+                }
+            })
+        summary.elapsedSeconds = Progress.now() - started
+        if Interruption.signalReceived != nil {
+            summary.interrupted = true
+            summary.exitStatus |= ExitStatus.interrupted
+        }
+        var status = summary.exitStatus
+        let combined: JSON = single && !arrayItems.isEmpty ? arrayItems[0] : .array(arrayItems)
+        if output.json { Console.out([combined.pretty]) }
+        if jsonLines { Console.out([summary.json.compact]) }
+        if !single && !output.json && !jsonLines && !output.quiet { Console.out([summary.text]) }
+        if summary.notReached > 0 && !output.quiet && !output.json && !jsonLines {
+            Console.err("mvfsck: \(summary.notReached) file(s) not reached")
+        }
+        if output.report != nil { status |= CheckRun.writeReportFile(combined, output: output) }
+        if let metrics {
+            do {
+                summary.exitStatus = status
+                try Metrics.write(summary, to: metrics)
+            } catch {
+                Console.err("mvfsck: cannot write metrics: \(error)")
+                status |= ExitStatus.operational
             }
         }
-        let combined: JSON = files.count == 1 ? reports[0] : .array(reports)
-        if output.json { Console.out([combined.pretty]) }
-        status |= CheckRun.writeReportFile(combined, output: output)
         throw ExitCode(status)
+    }
+}
+
+/// One file's outcome in a run over many files.
+struct FileResult {
+    var entry: InputList.Entry
+    /// Nil when the file was not started (--max-duration or an interruption).
+    var outcome: CheckRun?
+    var seconds: Double
+
+    static func check(_ entry: InputList.Entry, output: OutputOptions, deep: Bool, showProgress: Bool) -> FileResult {
+        let start = Progress.now()
+        if let error = entry.error {
+            Console.err("mvfsck: \(entry.path): \(error)")
+            return FileResult(entry: entry, outcome: CheckRun(report: nil, json: ReportJSON.operationalError(command: "verify", path: entry.path, message: error),
+                                                              status: ExitStatus.operational), seconds: 0)
+        }
+        let outcome = CheckRun.check(path: entry.path, command: "verify", output: output, deep: deep, showProgress: showProgress)
+        return FileResult(entry: entry, outcome: outcome, seconds: Progress.now() - start)
     }
 }
 
@@ -53,6 +161,7 @@ struct Inspect: ParsableCommand {
     var file: String
 
     func run() throws {
+        Interruption.install()
         let outcome = CheckRun.check(path: file, command: "inspect", output: output, deep: depth.deep)
         if output.json {
             Console.out([outcome.json.pretty])
@@ -69,9 +178,11 @@ struct CheckRun {
     var report: Report?
     var json: JSON
     var status: Int32
+    var interrupted = false
 
-    static func check(path: String, command: String, output: OutputOptions, deep: Bool = false) -> CheckRun {
-        let progress = Progress.make(label: path, output: output)
+    static func check(path: String, command: String, output: OutputOptions, deep: Bool = false,
+                      showProgress: Bool = true) -> CheckRun {
+        let progress = showProgress ? Progress.make(label: path, output: output) : nil
         defer { progress?.finish() }
         do {
             let report = try Checker.check(path: path, command: command, options: CheckOptions(deep: deep),
@@ -81,6 +192,9 @@ struct CheckRun {
             Console.err("mvfsck: \(error)")
             return CheckRun(report: nil, json: ReportJSON.operationalError(command: command, path: path, message: error.reason),
                             status: ExitStatus.operational)
+        } catch let error as Interruption.Interrupted {
+            return CheckRun(report: nil, json: ReportJSON.operationalError(command: command, path: path, message: "\(error)"),
+                            status: ExitStatus.interrupted, interrupted: true)
         } catch {
             Console.err("mvfsck: \(path): \(error)")
             return CheckRun(report: nil, json: ReportJSON.operationalError(command: command, path: path, message: "\(error)"),

@@ -67,8 +67,21 @@ public final class FileSource: ByteSource {
         if ownsDescriptor { close(fd) }
     }
 
+    /// A pipe can block forever: wait in short slices, so a stop request is seen whichever
+    /// thread the signal was delivered to.
+    private func waitUntilReadable() throws {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            try Interruption.check()
+            let n = poll(&poller, 1, 100)
+            if n > 0 { return }
+            if n < 0 && Glibc.errno != EINTR { return }
+        }
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        if knownSize == nil { try waitUntilReadable() }
         while true {
             let n = Glibc.read(fd, base, buffer.count)
             if n >= 0 { return n }
