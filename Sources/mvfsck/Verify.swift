@@ -95,8 +95,8 @@ struct Verify: ParsableCommand {
                     summary.operationalErrors += 1
                 }
                 if outcome.interrupted { return }
+                if output.json || output.report != nil { arrayItems.append(outcome.json) }
                 if output.json {
-                    arrayItems.append(outcome.json)
                 } else if jsonLines {
                     Console.out([outcome.json.compact])
                 } else if !quietOutput {
