@@ -1,6 +1,10 @@
 // swift-tools-version:5.9
 import PackageDescription
 
+/// Release builds skip the runtime exclusivity checks on the hot path (debug builds and the
+/// tests keep them): they cost more than checksumming the bytes.
+let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "mvfsck",
     products: [
@@ -12,10 +16,10 @@ let package = Package(
     targets: [
         .target(name: "CCRC32C", cSettings: [.unsafeFlags(["-O3"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "ModelVaultFormat", dependencies: ["CCRC32C"]),
-        .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat", "CZlib"]),
+        .target(name: "ModelVaultFormat", dependencies: ["CCRC32C"], swiftSettings: fast),
+        .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat", "CZlib"], swiftSettings: fast),
         .target(name: "FileOutput", dependencies: ["CZlib"]),
-        .target(name: "ModelVaultRepair", dependencies: ["ModelVaultCheck", "FileOutput"]),
+        .target(name: "ModelVaultRepair", dependencies: ["ModelVaultCheck", "FileOutput"], swiftSettings: fast),
         .executableTarget(
             name: "mvfsck",
             dependencies: [

@@ -103,6 +103,7 @@ struct ReplayModel {
     private struct Staged {
         var entries: [(Result<CatalogEntry, FormatError>, UInt64)] = []
         var references: Set<RecordReference> = []
+        var lastReference: RecordReference?
         /// The first Record or Index payload of the transaction that does not decode (`--deep`).
         var deepFault: Fault?
     }
@@ -171,8 +172,13 @@ struct ReplayModel {
         case .staged:
             if let entry = catalogEntry { staged.entries.append((entry, s.offset)) }
             if staged.deepFault == nil { staged.deepFault = deepFault }
-            if let record, staged.references.count < CatalogState.referenceLimit {
-                staged.references.insert(RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion))
+            if let record {
+                let key = RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion)
+                // Records of one transaction mostly name the same collection and version.
+                if key != staged.lastReference, staged.references.count < CatalogState.referenceLimit {
+                    staged.references.insert(key)
+                    staged.lastReference = key
+                }
             }
         case let .commit(_, beganAt):
             let batch = staged

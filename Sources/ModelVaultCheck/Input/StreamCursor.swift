@@ -60,8 +60,12 @@ public final class StreamCursor {
     public func probe(at start: UInt64, length: Int) -> Probe {
         let probe = Probe(start: start, length: length)
         probes.append(probe)
+        firstProbeStart = min(firstProbeStart, start)
         return probe
     }
+
+    /// The lowest offset any pending probe wants: below it, consuming needs no probe work.
+    private var firstProbeStart = UInt64.max
 
     /// Buffers at least `count` bytes (at most the capacity) unless the input ends first.
     /// Returns how many are available.
@@ -103,10 +107,16 @@ public final class StreamCursor {
     /// Moves past `count` buffered bytes (`count` ≤ `available`).
     public func consume(_ count: Int) throws {
         precondition(count <= available)
-        if !probes.isEmpty || tap != nil {
+        if position + UInt64(count) > firstProbeStart {
             let chunk = UnsafeRawBufferPointer(rebasing: storage[head..<(head + count)])
             for probe in probes { probe.capture(chunk, at: position) }
-            try tap?(chunk)
+            // A probe the walk has passed is settled: drop it, so the common path stays bare.
+            let reached = position + UInt64(count)
+            probes.removeAll { reached >= $0.start + UInt64($0.length) }
+            firstProbeStart = probes.map(\.start).min() ?? .max
+        }
+        if let tap {
+            try tap(UnsafeRawBufferPointer(rebasing: storage[head..<(head + count)]))
         }
         head += count
         position += UInt64(count)
