@@ -284,10 +284,21 @@ public final class LogWalker {
         }
         payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
         var crc: UInt32 = 0
-        let streamed = try cursor.stream(header.payloadLength) { chunk in
-            crc = CRC32C.checksum(chunk, continuing: crc)
-            let room = captureLimit - payload.count
-            if room > 0 { payload.append(contentsOf: chunk.prefix(room)) }
+        let streamed: UInt64
+        let length = header.payloadLength
+        if length <= UInt64(cursor.capacity / 2), try cursor.request(Int(length)) >= Int(length) {
+            // The common case: the whole payload is in the buffer.
+            let bytes = UnsafeRawBufferPointer(rebasing: cursor.window.prefix(Int(length)))
+            crc = CRC32C.checksum(bytes)
+            if captureLimit > 0 { payload.append(contentsOf: bytes.prefix(captureLimit)) }
+            try cursor.consume(Int(length))
+            streamed = length
+        } else {
+            streamed = try cursor.stream(length) { chunk in
+                crc = CRC32C.checksum(chunk, continuing: crc)
+                let room = captureLimit - payload.count
+                if room > 0 { payload.append(contentsOf: chunk.prefix(room)) }
+            }
         }
         guard streamed == header.payloadLength else {
             scan.tornEnd()

@@ -143,7 +143,7 @@ struct ReplayModel {
                           catalogEntry: Result<CatalogEntry, FormatError>?,
                           record: RecordPreamble?, deepFault: Fault? = nil, framing: inout TransactionFraming,
                           into sink: inout FindingSink) {
-        let inCheckpointReplay = fromCheckpoint.map { s.offset >= $0.start } ?? false
+        let inCheckpointReplay = (fromCheckpoint?.start).map { s.offset >= $0 } ?? false
         switch effect {
         case .begin:
             staged = Staged()
@@ -183,7 +183,7 @@ struct ReplayModel {
         case let .commit(_, beganAt):
             let batch = staged
             staged = Staged()
-            let inReplay = fromCheckpoint.map { beganAt >= $0.start } ?? false
+            let inReplay = (fromCheckpoint?.start).map { beganAt >= $0 } ?? false
             for (entry, offset) in batch.entries {
                 apply(entry, segmentOffset: offset, position: s.end, inCheckpointReplay: inReplay, into: &sink) {
                     framing.noteDamageAt(beganAt)
