@@ -130,17 +130,19 @@ struct DeepCheck {
     }
 }
 
-/// 64-bit FNV-1a.
-struct FNV {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-    mutating func add(_ bytes: [UInt8]) {
+/// 64-bit FNV-1a: a stable hash (unlike `Hasher`, the same in every run).
+public struct FNV {
+    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    public init() {}
+    /// Adds the bytes, then their count (so concatenations of different splits differ).
+    public mutating func add(_ bytes: [UInt8]) {
         for byte in bytes {
             value ^= UInt64(byte)
             value = value &* 0x0000_0100_0000_01b3
         }
         add(UInt32(bytes.count))
     }
-    mutating func add(_ number: UInt32) {
+    public mutating func add(_ number: UInt32) {
         withUnsafeBytes(of: number.littleEndian) { raw in
             for byte in raw {
                 value ^= UInt64(byte)

@@ -96,10 +96,9 @@ struct Verify: ParsableCommand {
                 }
                 if outcome.interrupted { return }
                 if output.json || output.report != nil { arrayItems.append(outcome.json) }
-                if output.json {
-                } else if jsonLines {
+                if jsonLines {
                     Console.out([outcome.json.compact])
-                } else if !quietOutput {
+                } else if !output.json && !quietOutput {
                     Console.out(single ? (outcome.report.map(TextRenderer.verifyLines) ?? [])
                                        : TextRenderer.manyFilesLines(result))
                 }

@@ -51,9 +51,19 @@ public indirect enum FieldType: Equatable, Sendable {
         }
     }
 
-    /// The scalar tag a tagged value of this type carries, for primitives.
+    /// The tag a tagged value of this type carries, for primitives; nil for the others.
     public var scalarTag: UInt8? {
-        Self.scalarTags.first(where: { $0.value == self })?.key
+        switch self {
+        case .bool: return 0
+        case .int64: return 1
+        case .uint64: return 2
+        case .float64: return 3
+        case .string: return 4
+        case .bytes: return 5
+        case .uuid: return 6
+        case .timestamp: return 7
+        case .optional, .list, .object, .enumeration: return nil
+        }
     }
 
     public var name: String {

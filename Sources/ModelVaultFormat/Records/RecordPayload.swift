@@ -121,7 +121,7 @@ public struct RecordPayload: Equatable, Sendable {
                 for field in carried {
                     let value: RowValue
                     if version == 1 {
-                        guard let tag = field.type.primitiveTag else {
+                        guard let tag = field.type.scalarTag else {
                             throw RecordDecodeError(.recordPayloadUnsupportedType,
                                                     "field \"\(field.path.dotted)\" of type \(field.type.name) cannot be carried by record v1",
                                                     at: reader.offset)
@@ -180,7 +180,7 @@ public struct RecordPayload: Equatable, Sendable {
             throw RecordDecodeError(.recordPayloadTypeMismatch,
                                     "primary field \"\(primary)\" is missing from schema version \(schema.version)", at: at)
         }
-        guard let tag = type.primitiveTag else {
+        guard let tag = type.scalarTag else {
             // 0.16.0 registers such a collection but refuses to insert into it.
             throw RecordDecodeError(.recordPayloadTypeMismatch,
                                     "primary field \"\(primary)\" has non-primitive type \(type.name)", at: at)

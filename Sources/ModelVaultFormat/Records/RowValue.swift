@@ -130,7 +130,7 @@ extension RowValue {
             throw RecordDecodeError(.recordPayloadTypeMismatch,
                                     "declared type nests deeper than \(FieldType.maximumDepth)", at: at)
         }
-        if let tag = type.primitiveTag {
+        if let tag = type.scalarTag {
             self = try TaggedScalar.decode(&reader, expecting: tag, what: "\(type.name) value")
             return
         }
@@ -166,19 +166,3 @@ extension RowValue {
     }
 }
 
-extension FieldType {
-    /// The tag of a primitive type (as `scalarTag`, without its table scan on the hot path).
-    var primitiveTag: UInt8? {
-        switch self {
-        case .bool: return 0
-        case .int64: return 1
-        case .uint64: return 2
-        case .float64: return 3
-        case .string: return 4
-        case .bytes: return 5
-        case .uuid: return 6
-        case .timestamp: return 7
-        case .optional, .list, .object, .enumeration: return nil
-        }
-    }
-}

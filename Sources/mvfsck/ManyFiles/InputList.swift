@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ModelVaultCheck
 
 /// The files a run checks, expanded from the command line: a directory is walked recursively
 /// in sorted order, links inside it are not followed, and only `*.modelvault` and
@@ -90,13 +91,10 @@ struct InputList {
         return (n >= 4 && head == Array("TDB0".utf8)) || (n >= 2 && head[0] == 0x1f && head[1] == 0x8b)
     }
 
-    /// A stable 64-bit FNV-1a hash of the relative path, for `--subset K/N`.
+    /// The stable hash of the relative path that `--subset K/N` partitions by.
     static func subsetHash(_ relative: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in relative.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return hash
+        var hash = FNV()
+        hash.add(Array(relative.utf8))
+        return hash.value
     }
 }
