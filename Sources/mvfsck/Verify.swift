@@ -74,7 +74,7 @@ struct Verify: ParsableCommand {
         let runner = OrderedRunner<FileResult>(count: entries.count, workers: workers)
         let quietOutput = output.quiet
         runner.run(
-            job: { index in FileResult.check(entries[index], output: output, deep: depth.deep, showProgress: workers == 1) },
+            job: { index in FileResult.check(entries[index], output: output, deep: depth.deep, showProgress: workers == 1 || entries.count == 1) },
             skipped: { index in FileResult(entry: entries[index], outcome: nil, seconds: 0) },
             shouldStart: { _ in
                 if Interruption.signalReceived != nil { return false }

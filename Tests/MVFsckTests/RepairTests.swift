@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `repair`: a fresh file that verifies clean, the source untouched, nothing half-written.
 @Suite struct RepairTests {
@@ -123,7 +126,8 @@ import Testing
         #expect(scratch.names.isEmpty, "\(scratch.names)")
     }
 
-    @Test func interruptionRemovesTheTemporaryFile() throws {
+    @Test(arguments: [SIGINT, SIGTERM])
+    func interruptionRemovesTheTemporaryFile(signal: Int32) throws {
         let scratch = try Scratch()
         // A large source arriving slowly through a pipe, interrupted mid-copy.
         let fixture = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
@@ -141,7 +145,7 @@ import Testing
         for _ in 0..<200 { input.fileHandleForWriting.write(Data(repeating: 0, count: 64 << 10)) }
         Thread.sleep(forTimeInterval: 0.3)
         #expect(scratch.names.contains { $0.contains(".tmp-") }, "the copy is under way in a temporary file")
-        process.interrupt()
+        kill(process.processIdentifier, signal)
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
