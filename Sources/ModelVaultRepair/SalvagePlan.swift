@@ -52,10 +52,13 @@ public struct SalvagePlan: Sendable {
     private mutating func planSuperblocks(_ r: Report) {
         let facts = r.salvage
         let slots = r.superblocks.map(\.0)
-        let selected = r.superblocks.first(where: { $0.selected })?.0
         let consistent = { (s: Superblock) in facts.consistentSlots.contains(s.slot.rawValue) }
-        if let chosen = selected, consistent(chosen) {
-            // Keep the selected slot as it is; the other stays if it is sound, fits and is older.
+        // Keep the slot the engine selects if it fits the kept prefix, else the newest sound
+        // slot that does; the other slot stays if it is sound, fits and is older.
+        let selected = r.superblocks.first(where: { $0.selected })?.0
+        let keeper = selected.flatMap { consistent($0) ? $0 : nil }
+            ?? slots.filter(consistent).max { $0.generation < $1.generation }
+        if let chosen = keeper {
             if let other = slots.first(where: { $0.slot != chosen.slot }),
                consistent(other) && (other.generation < chosen.generation || (other.generation == chosen.generation && chosen.slot == .a)) {
                 return
