@@ -1,0 +1,34 @@
+import ModelVaultFormat
+
+/// One segment as `walk` lists it.
+public struct SegmentSummary: Sendable {
+    public var index: Int
+    public var offset: UInt64
+    public var type: SegmentType
+    public var payloadLength: UInt64
+    public var payloadCRCMatches: Bool
+    public var txnId: UInt64?
+    public var beyondBreak: Bool
+    public var storedPayloadCRC: UInt32
+    public var computedPayloadCRC: UInt32
+    /// A one-line decoded summary of the payload.
+    public var detail: String
+
+    public var totalLength: UInt64 { UInt64(Layout.segmentHeaderSize) + payloadLength }
+
+    init(event: SegmentEvent, effect: TransactionFraming.Effect, detail: String) {
+        self.detail = detail
+        storedPayloadCRC = event.header.payloadCRC
+        computedPayloadCRC = event.payloadCRC
+        index = event.index
+        offset = event.offset
+        type = event.type
+        payloadLength = event.header.payloadLength
+        payloadCRCMatches = event.payloadCRCMatches
+        beyondBreak = event.beyondBreak
+        switch effect {
+        case let .staged(id), let .begin(id), let .commit(id, _): txnId = id
+        default: txnId = event.txnId
+        }
+    }
+}
