@@ -35,7 +35,11 @@ public final class LogWalker {
     /// A fatal fault before the log (header, superblocks): the engine opens nothing.
     var preLogFatal: String?
     var special: Special?
+    /// Payload bytes kept when a payload is larger than the buffer and streams through it.
     var payload: [UInt8] = []
+    /// The payload being processed: borrowed from the read buffer when it fits there (the
+    /// common case, no copy), else `payload`'s bytes. Valid only inside `process`.
+    var payloadView = UnsafeRawBufferPointer(start: nil, count: 0)
     var segmentIndex = 0
     var beyondBreak = false
     var firstBreak: UInt64?
@@ -147,48 +151,58 @@ public final class LogWalker {
         case .index: captureLimit = options.deep ? Int.max : onSegment == nil ? 0 : 6
         default: captureLimit = Int.max
         }
-        payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
         var crc: UInt32 = 0
-        let streamed: UInt64
         let length = header.payloadLength
         if length <= UInt64(cursor.capacity / 2), try cursor.request(Int(length)) >= Int(length) {
-            // The common case: the whole payload is in the buffer.
+            // The common case: the whole payload is in the buffer; it is read where it lies.
             let bytes = UnsafeRawBufferPointer(rebasing: cursor.window.prefix(Int(length)))
             crc = CRC32C.checksum(bytes)
-            if captureLimit > 0 { payload.append(contentsOf: bytes.prefix(captureLimit)) }
+            process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
             try cursor.consume(Int(length))
-            streamed = length
         } else {
-            streamed = try cursor.stream(length) { chunk in
+            payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
+            let streamed = try cursor.stream(length) { chunk in
                 crc = CRC32C.checksum(chunk, continuing: crc)
                 let room = captureLimit - payload.count
                 if room > 0 { payload.append(contentsOf: chunk.prefix(room)) }
             }
-        }
-        guard streamed == header.payloadLength else {
-            scan.tornEnd()
-            framing.noteDamage()
-            sink.add(Finding(.segmentPayloadPastEOF, .error, offset: offset, length: header.totalLength,
-                             segmentIndex: segmentIndex, segmentType: type,
-                             message: "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input (\(streamed) present): torn write or damaged length"))
-            if checkpointTarget?.offset == offset {
-                checkpointTarget?.state = .badPayload("checkpoint at \(offset): payload runs past end of store")
+            guard streamed == length else {
+                scan.tornEnd()
+                framing.noteDamage()
+                sink.add(Finding(.segmentPayloadPastEOF, .error, offset: offset, length: header.totalLength,
+                                 segmentIndex: segmentIndex, segmentType: type,
+                                 message: "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input (\(streamed) present): torn write or damaged length"))
+                if checkpointTarget?.offset == offset {
+                    checkpointTarget?.state = .badPayload("checkpoint at \(offset): payload runs past end of store")
+                }
+                return false
             }
-            return false
-        }
-        var event = SegmentEvent(index: segmentIndex, offset: offset, header: header, type: type,
-                                 payloadCRC: crc, beyondBreak: beyondBreak, marker: nil)
-        if type.isMarker {
-            event.marker = payload.withUnsafeBytes { bytes in
-                Result(decoding: { try TxnMarker(parsing: bytes, at: event.payloadOffset) })
+            payload.withUnsafeBytes { bytes in
+                process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
             }
         }
-        process(event)
         segmentIndex += 1
         return true
     }
 
-    func process(_ s: SegmentEvent) {
+    func event(_ header: SegmentHeader, at offset: UInt64, type: SegmentType, crc: UInt32,
+               payload: UnsafeRawBufferPointer) -> SegmentEvent {
+        var event = SegmentEvent(index: segmentIndex, offset: offset, header: header, type: type,
+                                 payloadCRC: crc, beyondBreak: beyondBreak, marker: nil)
+        if type.isMarker {
+            event.marker = Result(decoding: { try TxnMarker(parsing: payload, at: event.payloadOffset) })
+        }
+        return event
+    }
+
+    /// Processes one segment whose payload is `bytes` (borrowed for the duration).
+    func process(_ s: SegmentEvent, payload bytes: UnsafeRawBufferPointer) {
+        payloadView = bytes
+        defer { payloadView = UnsafeRawBufferPointer(start: nil, count: 0) }
+        process(s)
+    }
+
+    private func process(_ s: SegmentEvent) {
         stats.add(s.type, bytes: s.header.totalLength)
         if !s.payloadCRCMatches { reportPayloadChecksum(s) }
         let intactManifest = s.type == .manifest && s.payloadCRCMatches && checkManifest(s)
@@ -201,11 +215,9 @@ public final class LogWalker {
         if s.payloadCRCMatches {
             switch s.type {
             case .schema:
-                catalogEntry = payload.withUnsafeBytes { bytes in
-                    Result(decoding: { try CatalogEntry(parsing: bytes, at: s.payloadOffset) })
-                }
+                catalogEntry = Result(decoding: { try CatalogEntry(parsing: payloadView, at: s.payloadOffset) })
             case .record:
-                record = payload.withUnsafeBytes { try? RecordPreamble(parsing: $0, at: s.payloadOffset) }
+                record = try? RecordPreamble(parsing: payloadView, at: s.payloadOffset)
             case .manifest:
                 break
             case .checkpoint:
@@ -219,7 +231,7 @@ public final class LogWalker {
         replay.observe(s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault,
                        framing: &framing, into: &sink)
         if let onSegment {
-            let detail = payload.withUnsafeBytes { SegmentDescription.describe(s, payload: $0, catalogEntry: catalogEntry) }
+            let detail = SegmentDescription.describe(s, payload: payloadView, catalogEntry: catalogEntry)
             onSegment(SegmentSummary(event: s, effect: effect, detail: detail))
         }
     }
@@ -230,11 +242,11 @@ public final class LogWalker {
         switch s.type {
         case .record:
             let catalog = replay.catalogWithStaged
-            fault = payload.withUnsafeBytes { deep.record(s, payload: $0, catalog: catalog, txnId: txnId) }
+            fault = deep.record(s, payload: payloadView, catalog: catalog, txnId: txnId)
         case .index:
             var warnings: [Finding] = []
             let catalog = replay.catalogWithStaged
-            fault = payload.withUnsafeBytes { deep.index(s, payload: $0, catalog: catalog, txnId: txnId, warnings: &warnings) }
+            fault = deep.index(s, payload: payloadView, catalog: catalog, txnId: txnId, warnings: &warnings)
             for warning in warnings { sink.add(warning) }
         default:
             return nil
@@ -267,7 +279,7 @@ public final class LogWalker {
     /// Decodes a Manifest payload; reports and returns false when it does not decode.
     func checkManifest(_ s: SegmentEvent) -> Bool {
         do {
-            _ = try payload.withUnsafeBytes { try ManifestPayload(parsing: $0, at: s.payloadOffset) }
+            _ = try ManifestPayload(parsing: payloadView, at: s.payloadOffset)
             return true
         } catch {
             let selected = manifestTarget?.offset == s.offset
@@ -286,12 +298,12 @@ public final class LogWalker {
             state = .badPayload("checkpoint at \(s.offset): payload CRC mismatch")
         } else {
             do {
-                let decoded = try payload.withUnsafeBytes { try CheckpointPayload(parsing: $0, at: s.payloadOffset) }
+                let decoded = try CheckpointPayload(parsing: payloadView, at: s.payloadOffset)
                 catalogEntries = decoded.catalogEntries
                 state = decoded.replayFromOffset < s.end
                     ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
                     : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
-                if options.deep, let problem = payload.withUnsafeBytes({ DeepCheck.checkpoint($0, at: s.payloadOffset, decoded: decoded) }) {
+                if options.deep, let problem = DeepCheck.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) {
                     state = .badPayload("checkpoint at \(s.offset): \(problem)")
                     sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
                                      segmentIndex: s.index, segmentType: .checkpoint,
