@@ -72,7 +72,8 @@ extension LogWalker {
             sink.add(finding)
         }
         guard start != nil, let state = replay.fromCheckpoint else { return }
-        for (key, origin) in state.references {
+        // Dictionary order differs between runs: sort, so reports are stable.
+        for (key, origin) in state.references.sorted(by: { ($0.value.position, $0.key.collectionId, $0.key.schemaVersion) < ($1.value.position, $1.key.collectionId, $1.key.schemaVersion) }) {
             guard let fault = state.fault(for: key, at: origin.position, keptEnd: fileLength) else { continue }
             sink.add(Finding(fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion, .error,
                              offset: origin.txnStart, length: 0, segmentType: .record,

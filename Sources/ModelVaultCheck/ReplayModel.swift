@@ -74,15 +74,16 @@ struct ReplayModel {
 
         /// The first record fault for a log kept up to `end`.
         func recordFault(keptEnd end: UInt64) -> Fault? {
-            var first: Fault?
+            var first: (fault: Fault, key: RecordReference)?
             for (key, origin) in references where origin.position <= end {
-                if var fault = fault(for: key, at: origin.position, keptEnd: end),
-                   first == nil || fault.position < first!.position {
-                    fault.origin = origin
-                    first = fault
-                }
+                guard var fault = fault(for: key, at: origin.position, keptEnd: end) else { continue }
+                // Ties broken by key, not by dictionary order, so reports are stable.
+                if let best = first, (best.fault.position, best.key.collectionId, best.key.schemaVersion)
+                    <= (fault.position, key.collectionId, key.schemaVersion) { continue }
+                fault.origin = origin
+                first = (fault, key)
             }
-            return first
+            return first?.fault
         }
 
         func fault(for key: RecordReference, at position: UInt64, keptEnd end: UInt64) -> Fault? {
@@ -257,6 +258,6 @@ struct ReplayModel {
             let code: Finding.Code = fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion
             return Finding(code, .error, offset: origin.txnStart, length: 0, segmentType: .record,
                            message: fault.message + " (applied by the commit ending at \(origin.position))")
-        }.sorted { $0.offset < $1.offset }
+        }.sorted { ($0.offset, $0.message) < ($1.offset, $1.message) }
     }
 }
