@@ -70,7 +70,28 @@ public final class AtomicFile {
         try write(Array(text.utf8))
     }
 
+    /// Appends go through this buffer, so many small writes cost few system calls.
+    private var pending: [UInt8] = []
+    private static let bufferSize = 1 << 20
+
     private func writeRaw(_ bytes: UnsafeRawBufferPointer) throws {
+        bytesWritten += UInt64(bytes.count)
+        if pending.count + bytes.count > Self.bufferSize { try flush() }
+        if bytes.count >= Self.bufferSize {
+            try writeFully(bytes)
+        } else {
+            pending.append(contentsOf: bytes)
+        }
+    }
+
+    /// Writes out what the buffer holds.
+    public func flush() throws {
+        guard !pending.isEmpty else { return }
+        try pending.withUnsafeBytes { try writeFully($0) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func writeFully(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
             let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
@@ -80,12 +101,12 @@ public final class AtomicFile {
             }
             offset += n
         }
-        bytesWritten += UInt64(bytes.count)
     }
 
     /// Writes at an absolute offset (uncompressed files only).
     public func write(_ bytes: [UInt8], at offset: UInt64) throws {
         precondition(deflater == nil)
+        try flush()
         try bytes.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {
@@ -102,6 +123,7 @@ public final class AtomicFile {
     /// Cuts the file to `length` bytes and moves appends there (uncompressed files only).
     public func truncate(to length: UInt64) throws {
         precondition(deflater == nil)
+        try flush()
         guard ftruncate(fd, off_t(length)) == 0, lseek(fd, off_t(length), SEEK_SET) >= 0 else {
             throw WriteError(path: destination, reason: "truncate failed: \(String(cString: strerror(errno)))")
         }
@@ -112,6 +134,7 @@ public final class AtomicFile {
         if let deflater {
             try deflater.compress(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) { try writeRaw($0) }
         }
+        try flush()
         guard fsync(fd) == 0 else {
             throw WriteError(path: destination, reason: "fsync failed: \(String(cString: strerror(errno)))")
         }

@@ -224,6 +224,6 @@ extension Catalog.Version {
     /// with `dims.w` and `dims.h` has two), as v3 records show.
     public func nonKeyFields(primaryField: String?) -> [FieldDefinition] {
         guard let primaryField else { return fields }
-        return fields.filter { $0.path.segments != [primaryField] }
+        return fields.filter { !($0.path.segments.count == 1 && $0.path.segments[0] == primaryField) }
     }
 }
