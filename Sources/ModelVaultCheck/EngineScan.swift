@@ -62,6 +62,14 @@ struct EngineScan {
         if minor >= Layout.transactionalMinor { walk(s) }
     }
 
+    /// A Record or Index segment with a sound payload inside a transaction: the same as
+    /// `segment(_:intactManifest:)` for it, without the event.
+    mutating func dataSegment(end: UInt64) {
+        guard scanning else { return }
+        lastScannedEnd = end
+        if minor >= Layout.transactionalMinor, walking, open == nil { safe = end }
+    }
+
     private mutating func walk(_ s: SegmentEvent) {
         guard walking else { return }
         if s.type.isMarker {

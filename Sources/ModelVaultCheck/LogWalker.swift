@@ -157,7 +157,11 @@ public final class LogWalker {
             // The common case: the whole payload is in the buffer; it is read where it lies.
             let bytes = UnsafeRawBufferPointer(rebasing: cursor.window.prefix(Int(length)))
             crc = CRC32C.checksum(bytes)
-            process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
+            if crc == header.payloadCRC && isPlainTransactionBody(type) {
+                processTransactionBody(type, at: offset, header: header, payload: bytes)
+            } else {
+                process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
+            }
             try cursor.consume(Int(length))
         } else {
             payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
@@ -183,6 +187,24 @@ public final class LogWalker {
         }
         segmentIndex += 1
         return true
+    }
+
+    /// The bulk of a log: a Record or Index with a sound payload inside an open transaction,
+    /// on a plain check. Nothing about it can be a finding; it only counts and is staged.
+    func isPlainTransactionBody(_ type: SegmentType) -> Bool {
+        (type == .record || type == .index) && !options.deep && onSegment == nil && !beyondBreak
+            && framing.enforcesFraming && framing.open != nil
+    }
+
+    /// What `process` does for such a segment, without building its event.
+    func processTransactionBody(_ type: SegmentType, at offset: UInt64, header: SegmentHeader,
+                                payload: UnsafeRawBufferPointer) {
+        stats.add(type, bytes: header.totalLength)
+        scan.dataSegment(end: offset + header.totalLength)
+        if type == .record,
+           let preamble = try? RecordPreamble(parsing: payload, at: offset + UInt64(Layout.segmentHeaderSize)) {
+            replay.stage(preamble)
+        }
     }
 
     func event(_ header: SegmentHeader, at offset: UInt64, type: SegmentType, crc: UInt32,

@@ -173,14 +173,7 @@ struct ReplayModel {
         case .staged:
             if let entry = catalogEntry { staged.entries.append((entry, s.offset)) }
             if staged.deepFault == nil { staged.deepFault = deepFault }
-            if let record {
-                let key = RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion)
-                // Records of one transaction mostly name the same collection and version.
-                if key != staged.lastReference, staged.references.count < CatalogState.referenceLimit {
-                    staged.references.insert(key)
-                    staged.lastReference = key
-                }
-            }
+            if let record { stage(record) }
         case let .commit(_, beganAt):
             let batch = staged
             staged = Staged()
@@ -206,6 +199,16 @@ struct ReplayModel {
             staged = Staged()
         case .none:
             break
+        }
+    }
+
+    /// Notes the collection and version a Record inside the open transaction names.
+    mutating func stage(_ record: RecordPreamble) {
+        let key = RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion)
+        // Records of one transaction mostly name the same collection and version.
+        if key != staged.lastReference, staged.references.count < CatalogState.referenceLimit {
+            staged.references.insert(key)
+            staged.lastReference = key
         }
     }
 

@@ -19,13 +19,19 @@ public struct Report: Sendable {
     public struct SegmentStats: Sendable {
         public var count = 0
         public var bytes: UInt64 = 0
+        /// Counts indexed by type code, and the order in which types were first seen.
+        private var counts = [Int](repeating: 0, count: 10)
+        private var firstSeen: [SegmentType] = []
+
         /// Per type, in the order types were first seen.
-        public var byType: [(SegmentType, Int)] = []
+        public var byType: [(SegmentType, Int)] { firstSeen.map { ($0, counts[Int($0.rawValue)]) } }
 
         mutating func add(_ type: SegmentType, bytes length: UInt64) {
             count += 1
             bytes += length
-            if let i = byType.firstIndex(where: { $0.0 == type }) { byType[i].1 += 1 } else { byType.append((type, 1)) }
+            let i = Int(type.rawValue)
+            if counts[i] == 0 { firstSeen.append(type) }
+            counts[i] += 1
         }
     }
 
