@@ -107,6 +107,14 @@ struct ReplayModel {
         var lastReference: RecordReference?
         /// The first Record or Index payload of the transaction that does not decode (`--deep`).
         var deepFault: Fault?
+
+        /// Empties it for the next transaction, keeping its storage.
+        mutating func reset() {
+            if !entries.isEmpty { entries.removeAll(keepingCapacity: true) }
+            if !references.isEmpty { references.removeAll(keepingCapacity: true) }
+            lastReference = nil
+            deepFault = nil
+        }
     }
 
     /// The replay from the start of the log (what the report shows).
@@ -147,7 +155,7 @@ struct ReplayModel {
         let inCheckpointReplay = (fromCheckpoint?.start).map { s.offset >= $0 } ?? false
         switch effect {
         case .begin:
-            staged = Staged()
+            staged.reset()
             if inCheckpointReplay { fromCheckpoint?.seenBegin = true }
         case let .unframed(legal):
             if s.type.isData {
@@ -175,15 +183,15 @@ struct ReplayModel {
             if staged.deepFault == nil { staged.deepFault = deepFault }
             if let record { stage(record) }
         case let .commit(_, beganAt):
-            let batch = staged
-            staged = Staged()
+            // The batch is consumed in place, then emptied (keeping its storage).
+            defer { staged.reset() }
             let inReplay = (fromCheckpoint?.start).map { beganAt >= $0 } ?? false
-            for (entry, offset) in batch.entries {
+            for (entry, offset) in staged.entries {
                 apply(entry, segmentOffset: offset, position: s.end, inCheckpointReplay: inReplay, into: &sink) {
                     framing.noteDamageAt(beganAt)
                 }
             }
-            if var fault = batch.deepFault {
+            if var fault = staged.deepFault {
                 fault.position = s.end
                 framing.noteDamageAt(beganAt)
                 log.record(fault)
@@ -191,12 +199,12 @@ struct ReplayModel {
             }
             let origin = ReferenceOrigin(position: s.end, txnStart: beganAt, manifestBefore: framing.manifestBeforeOpenTransaction,
                                          committedBefore: max(0, framing.committed - 1))
-            for key in batch.references {
+            for key in staged.references {
                 log.reference(key, origin)
                 if inReplay { fromCheckpoint?.reference(key, origin) }
             }
         case .abort:
-            staged = Staged()
+            staged.reset()
         case .none:
             break
         }
