@@ -111,7 +111,6 @@ public final class LogWalker {
                 guard try resynchronise(after: offset) else { return }
                 continue
             }
-            try cursor.consume(Layout.segmentHeaderSize)
             guard try walkPayload(header, at: offset) else { return }
         }
     }
@@ -153,17 +152,19 @@ public final class LogWalker {
         }
         var crc: UInt32 = 0
         let length = header.payloadLength
-        if length <= UInt64(cursor.capacity / 2), try cursor.request(Int(length)) >= Int(length) {
-            // The common case: the whole payload is in the buffer; it is read where it lies.
-            let bytes = UnsafeRawBufferPointer(rebasing: cursor.window.prefix(Int(length)))
+        let headerSize = Layout.segmentHeaderSize
+        if length <= UInt64(cursor.capacity / 2), try cursor.request(headerSize + Int(length)) >= headerSize + Int(length) {
+            // The common case: the whole segment is in the buffer; it is read where it lies.
+            let bytes = UnsafeRawBufferPointer(rebasing: cursor.window[headerSize..<(headerSize + Int(length))])
             crc = CRC32C.checksum(bytes)
             if crc == header.payloadCRC && isPlainTransactionBody(type) {
                 processTransactionBody(type, at: offset, header: header, payload: bytes)
             } else {
                 process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
             }
-            try cursor.consume(Int(length))
+            try cursor.consume(headerSize + Int(length))
         } else {
+            try cursor.consume(headerSize)
             payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
             let streamed = try cursor.stream(length) { chunk in
                 crc = CRC32C.checksum(chunk, continuing: crc)
