@@ -47,6 +47,35 @@ import Testing
         #expect(verdicts.count >= 3, "the damage should produce several verdicts, got \(verdicts)")
     }
 
+    @Test func deepDecodingSurvivesDamageUnderValidChecksums() throws {
+        // Flip bytes inside payloads and fix every CRC, so the damage reaches the decoders.
+        let sources = try Fixtures.files("clean").map { try Fixtures.bytes($0) }
+        var rng = Lcg(state: 0xdee9)
+        for round in 0..<1500 {
+            var bytes = sources[round % sources.count]
+            var offsets: [Int] = []
+            var at = Int(Layout.logStart)
+            while at + 32 <= bytes.count {
+                let length = bytes.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: at + 12, as: UInt64.self)) }
+                offsets.append(at)
+                at += 32 + length
+            }
+            let target = offsets[Int.random(in: 0..<offsets.count, using: &rng)]
+            let length = bytes.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: target + 12, as: UInt64.self)) }
+            guard length > 0 else { continue }
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                bytes[target + 32 + Int.random(in: 0..<length, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            }
+            let crc = CRC32C.checksum(Array(bytes[(target + 32)..<(target + 32 + length)]))
+            withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((target + 20)..<(target + 24), with: $0) }
+            let headerCRC = CRC32C.checksum(Array(bytes[target..<(target + 28)]))
+            withUnsafeBytes(of: headerCRC.littleEndian) { bytes.replaceSubrange((target + 28)..<(target + 32), with: $0) }
+            let report = try Fixtures.check(bytes, deep: true)
+            #expect(report.engine.basis == .deep)
+            #expect((report.verdict == .clean) == (report.errorCount == 0 && report.engine.strictOpens))
+        }
+    }
+
     @Test func pureNoiseIsAFindingNotAFailure() throws {
         var rng = Lcg(state: 42)
         for length in [1, 31, 32, 100, 8223, 8224, 9000, 70_000] {
