@@ -264,11 +264,12 @@ public final class LogWalker {
         let fault: DeepCheck.Fault?
         switch s.type {
         case .record:
-            let catalog = replay.catalogWithStaged
+            // Stored-property reads: the common case costs no copy of the replay state.
+            let catalog = replay.staged.entries.isEmpty ? replay.log.catalog : replay.catalogWithStaged
             fault = deep.record(s, payload: payloadView, catalog: catalog, txnId: txnId)
         case .index:
             var warnings: [Finding] = []
-            let catalog = replay.catalogWithStaged
+            let catalog = replay.staged.entries.isEmpty ? replay.log.catalog : replay.catalogWithStaged
             fault = deep.index(s, payload: payloadView, catalog: catalog, txnId: txnId, warnings: &warnings)
             for warning in warnings { sink.add(warning) }
         default:

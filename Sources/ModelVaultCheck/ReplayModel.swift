@@ -101,7 +101,7 @@ struct ReplayModel {
         }
     }
 
-    private struct Staged {
+    struct Staged {
         var entries: [(Result<CatalogEntry, FormatError>, UInt64)] = []
         var references: Set<RecordReference> = []
         var lastReference: RecordReference?
@@ -121,7 +121,7 @@ struct ReplayModel {
     private(set) var log = CatalogState()
     /// The replay from the selected checkpoint, once it has been read.
     private(set) var fromCheckpoint: CatalogState?
-    private var staged = Staged()
+    private(set) var staged = Staged()
 
     var catalog: Catalog { log.catalog }
 

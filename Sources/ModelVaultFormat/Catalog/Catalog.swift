@@ -7,6 +7,21 @@ public struct Catalog: Sendable {
         public var segmentOffset: UInt64
         public var fields: [FieldDefinition]
         public var indexes: [IndexDefinition]
+        /// The fields a Record carries besides its key, in schema order, worked out once per
+        /// version: every field except the top-level one named by the primary field. Nested paths
+        /// count one field each (a schema with `dims.w` and `dims.h` has two), as v3 records show.
+        public private(set) var nonKeyFields: [FieldDefinition] = []
+
+        init(version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
+             primaryField: String?) {
+            self.version = version
+            self.segmentOffset = segmentOffset
+            self.fields = fields
+            self.indexes = indexes
+            nonKeyFields = primaryField.map { key in
+                fields.filter { !($0.path.segments.count == 1 && $0.path.segments[0] == key) }
+            } ?? fields
+        }
     }
 
     public struct Collection: Equatable, Sendable {
@@ -48,7 +63,8 @@ public struct Catalog: Sendable {
             try Self.checkFields(entry.fields, primaryField: primaryField)
             collections.append(Collection(
                 id: entry.collectionId, name: name, primaryField: primaryField,
-                versions: [Version(version: 1, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes)]))
+                versions: [Version(version: 1, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes,
+                                   primaryField: primaryField)]))
         case .newSchemaVersion:
             guard let existing = collection(id: entry.collectionId) else {
                 throw Violation(variant: "unknown_collection", message: "new schema version for unknown collection \(entry.collectionId)")
@@ -59,7 +75,8 @@ public struct Catalog: Sendable {
             }
             try Self.checkFields(entry.fields, primaryField: existing.primaryField)
             collections[Int(entry.collectionId) - 1].versions.append(
-                Version(version: entry.schemaVersion, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes))
+                Version(version: entry.schemaVersion, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes,
+                        primaryField: existing.primaryField))
         }
     }
 

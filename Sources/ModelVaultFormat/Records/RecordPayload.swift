@@ -95,7 +95,7 @@ public struct RecordPayload: Equatable, Sendable {
 
         let countAt = reader.offset
         let count = try RecordDecodeError.mapping { try reader.u32() }
-        let nonKey = schema.nonKeyFields(primaryField: collection.primaryField)
+        let nonKey = schema.nonKeyFields
         let namesNoVersion = schemaVersion == 0
         let nested = nonKey.contains { $0.path.segments.count > 1 }
 
@@ -219,11 +219,4 @@ extension Catalog.Collection {
 }
 
 extension Catalog.Version {
-    /// The fields a record carries besides its key, in schema order: every field except the
-    /// top-level one named by the primary field. Nested paths count one field each (a schema
-    /// with `dims.w` and `dims.h` has two), as v3 records show.
-    public func nonKeyFields(primaryField: String?) -> [FieldDefinition] {
-        guard let primaryField else { return fields }
-        return fields.filter { !($0.path.segments.count == 1 && $0.path.segments[0] == primaryField) }
-    }
 }
