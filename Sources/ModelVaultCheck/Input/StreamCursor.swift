@@ -46,10 +46,23 @@ public final class StreamCursor {
 
     public init(source: ByteSource, capacity: Int = StreamCursor.defaultCapacity) {
         self.source = source
-        storage = .allocate(byteCount: max(capacity, 64), alignment: 64)
+        // The buffer is mapped from the system and unmapped when the walk ends, so a run over
+        // many files never keeps a heap grown by earlier ones.
+        let size = max(capacity, 64)
+        if let region = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), region != MAP_FAILED {
+            storage = UnsafeMutableRawBufferPointer(start: region, count: size)
+            mapped = true
+        } else {
+            storage = .allocate(byteCount: size, alignment: 64)
+            mapped = false
+        }
     }
 
-    deinit { storage.deallocate() }
+    private let mapped: Bool
+
+    deinit {
+        if mapped { munmap(storage.baseAddress, storage.count) } else { storage.deallocate() }
+    }
 
     public var capacity: Int { storage.count }
     public var available: Int { tail - head }
