@@ -80,6 +80,19 @@ public struct ByteReader {
         return try bytes(Int(length))
     }
 
+    /// A u32-length-prefixed UTF-8 string built straight from the borrowed bytes; nil when they
+    /// are not UTF-8 (the bytes are consumed either way).
+    public mutating func utf8String(field: String, maximum: Int) throws -> String? {
+        let at = offset
+        let length = try u32()
+        guard length <= maximum else {
+            throw FormatError(.tooLong(field: field, length: UInt64(length), maximum: UInt64(maximum)), at: at)
+        }
+        try need(Int(length))
+        defer { position += Int(length) }
+        return String(validating: bytes[position..<(position + Int(length))], as: UTF8.self)
+    }
+
     /// A u32-length-prefixed UTF-8 string.
     public mutating func string(field: String, maximum: Int) throws -> String {
         let at = offset

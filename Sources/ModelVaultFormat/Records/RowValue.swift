@@ -99,8 +99,7 @@ public enum TaggedScalar {
             case 3: return .float64(try reader.f64())
             case 4:
                 let at = reader.offset
-                let raw = try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength)
-                guard let text = String(validating: raw, as: UTF8.self) else {
+                guard let text = try reader.utf8String(field: "field length", maximum: RecordLimits.maxValueLength) else {
                     throw RecordDecodeError(.invalidRecordUTF8, "string value is not valid UTF-8", at: at)
                 }
                 return .string(text)
