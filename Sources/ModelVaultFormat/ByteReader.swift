@@ -96,8 +96,7 @@ public struct ByteReader {
     /// A u32-length-prefixed UTF-8 string.
     public mutating func string(field: String, maximum: Int) throws -> String {
         let at = offset
-        let raw = try lengthPrefixed(field: field, maximum: maximum)
-        guard let text = String(validating: raw, as: UTF8.self) else {
+        guard let text = try utf8String(field: field, maximum: maximum) else {
             throw FormatError(.invalid("\(field) is not valid UTF-8"), at: at)
         }
         return text
