@@ -22,7 +22,7 @@ struct DeepCheck {
     /// the catalog has not reached yet, which the reference check already judges).
     mutating func record(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?) -> Fault? {
         do {
-            _ = try RecordPayload(parsing: payload, at: s.payloadOffset, catalog: catalog)
+            try RecordPayload.validate(payload, at: s.payloadOffset, catalog: catalog)
             recordsDecoded += 1
             return nil
         } catch let error as RecordDecodeError {
@@ -42,11 +42,10 @@ struct DeepCheck {
         do {
             try IndexPayload.forEachEntry(in: payload, at: s.payloadOffset) { entry in
                 indexEntriesDecoded += 1
-                let known = catalog.collection(id: entry.collectionId)?.current?.indexes.contains { $0.name == entry.name } ?? false
-                if !known && warnings.count < 100 {
+                if !catalog.hasIndex(collectionId: entry.collectionId, named: entry.name) && warnings.count < 100 {
                     warnings.append(Finding(.indexBadPayload, .warning, offset: entry.offset, length: 0, segmentIndex: s.index,
                                             segmentType: .index, txnId: txnId,
-                                            message: "index entry names \"\(entry.name)\", not an index of collection \(entry.collectionId)"))
+                                            message: "index entry names \"\(String(decoding: entry.name, as: UTF8.self))\", not an index of collection \(entry.collectionId)"))
                 }
                 guard entry.kind == .unique else { return }
                 if let fault = applyUnique(entry) {
@@ -74,10 +73,10 @@ struct DeepCheck {
         var message: String
     }
 
-    private mutating func applyUnique(_ entry: IndexEntry) -> UniqueFault? {
+    private mutating func applyUnique(_ entry: IndexEntry.View) -> UniqueFault? {
         var hasher = FNV()
         hasher.add(entry.collectionId)
-        hasher.add(Array(entry.name.utf8))
+        hasher.add(entry.name)
         hasher.add(entry.key)
         let slot = hasher.value
         var pkHasher = FNV()
@@ -88,7 +87,7 @@ struct DeepCheck {
             if let existing = unique[slot] {
                 if existing != pk {
                     return UniqueFault(offset: entry.offset, variant: "unique_index_violation",
-                                       message: "unique index \"\(entry.name)\" of collection \(entry.collectionId): key already belongs to another primary key")
+                                       message: "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): key already belongs to another primary key")
                 }
             } else if unique.count < Self.uniqueKeyBudget {
                 unique[slot] = pk
@@ -99,7 +98,7 @@ struct DeepCheck {
             if let existing = unique[slot] {
                 if existing != pk {
                     return UniqueFault(offset: entry.offset, variant: "invalid_catalog_payload",
-                                       message: "unique index \"\(entry.name)\" of collection \(entry.collectionId): delete names another primary key")
+                                       message: "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): delete names another primary key")
                 }
                 unique[slot] = nil
             }
@@ -119,7 +118,7 @@ struct DeepCheck {
             for _ in 0..<decoded.rowCount {
                 let length = try reader.u32()
                 var row = try reader.slice(Int(length))
-                _ = try RecordPayload(parsing: &row, collections: { catalog.collection(id: $0) })
+                try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
             }
             try IndexPayload.forEachEntry(in: UnsafeRawBufferPointer(rebasing: payload[decoded.indexRange]),
                                           at: offset + UInt64(decoded.indexRange.lowerBound)) { _ in }
@@ -135,12 +134,16 @@ public struct FNV {
     public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
     public init() {}
     /// Adds the bytes, then their count (so concatenations of different splits differ).
-    public mutating func add(_ bytes: [UInt8]) {
+    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
         for byte in bytes {
             value ^= UInt64(byte)
             value = value &* 0x0000_0100_0000_01b3
         }
         add(UInt32(bytes.count))
+    }
+
+    public mutating func add(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { add($0) }
     }
     public mutating func add(_ number: UInt32) {
         withUnsafeBytes(of: number.littleEndian) { raw in

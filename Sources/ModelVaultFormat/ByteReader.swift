@@ -64,20 +64,30 @@ public struct ByteReader {
     }
 
     public mutating func bytes(_ count: Int) throws -> [UInt8] {
+        Array(try view(count))
+    }
+
+    /// The next `count` bytes, borrowed (valid as long as the underlying buffer is).
+    public mutating func view(_ count: Int) throws -> UnsafeRawBufferPointer {
         try need(count)
         defer { position += count }
-        return Array(bytes[position..<(position + count)])
+        return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
     }
 
     /// A length-prefixed run: u32 length, then that many bytes (checked against `maximum`
     /// and against what remains before anything is copied).
     public mutating func lengthPrefixed(field: String, maximum: Int) throws -> [UInt8] {
+        Array(try lengthPrefixedView(field: field, maximum: maximum))
+    }
+
+    /// `lengthPrefixed`, borrowed.
+    public mutating func lengthPrefixedView(field: String, maximum: Int) throws -> UnsafeRawBufferPointer {
         let at = offset
         let length = try u32()
         guard length <= maximum else {
             throw FormatError(.tooLong(field: field, length: UInt64(length), maximum: UInt64(maximum)), at: at)
         }
-        return try bytes(Int(length))
+        return try view(Int(length))
     }
 
     /// A u32-length-prefixed UTF-8 string built straight from the borrowed bytes; nil when they

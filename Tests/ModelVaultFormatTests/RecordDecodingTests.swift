@@ -54,7 +54,7 @@ private struct FixtureLog {
     }
 
     func record(_ segment: Segment) throws -> RecordPayload {
-        try withPayload(segment) { try RecordPayload(parsing: $0, at: UInt64(segment.payload.lowerBound), catalog: catalog) }
+        try withPayload(segment) { try decodeAndValidate($0, at: UInt64(segment.payload.lowerBound), catalog) }
     }
 
     func of(type: UInt16) -> [Segment] { segments.filter { $0.type == type } }
@@ -66,9 +66,28 @@ private func fixture(_ relative: String) throws -> FixtureLog {
     try FixtureLog(FixtureLog.root.appendingPathComponent(relative))
 }
 
-/// Decodes `payload` as a Record at absolute offset 1000.
+/// Decodes `payload` as a Record at absolute offset 1000 (see `decodeAndValidate`).
 private func decodeRecord(_ payload: [UInt8], _ catalog: Catalog) throws -> RecordPayload {
-    try payload.withUnsafeBytes { try RecordPayload(parsing: $0, at: 1000, catalog: catalog) }
+    try payload.withUnsafeBytes { try decodeAndValidate($0, at: 1000, catalog) }
+}
+
+/// Decodes a Record payload, and checks on the way that `RecordPayload.validate` (the deep
+/// check's path, which builds no values) accepts it or refuses it with the very same error.
+private func decodeAndValidate(_ raw: UnsafeRawBufferPointer, at offset: UInt64, _ catalog: Catalog) throws -> RecordPayload {
+    let validation = Result(catching: { try RecordPayload.validate(raw, at: offset, catalog: catalog) })
+    do {
+        let decoded = try RecordPayload(parsing: raw, at: offset, catalog: catalog)
+        if case let .failure(error) = validation { Issue.record("decodes, but validate refuses it: \(error)") }
+        return decoded
+    } catch {
+        switch validation {
+        case .success: Issue.record("validate accepts what decoding refuses: \(error)")
+        case let .failure(refusal):
+            let (refused, failed) = (refusal as? RecordDecodeError, error as? RecordDecodeError)
+            #expect(refused == failed, "\(String(reflecting: type(of: refusal))): \(String(describing: refusal))")
+        }
+        throw error
+    }
 }
 
 /// The engine variant a decode fails with, or nil when it succeeds.
@@ -228,7 +247,8 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
                       let collection = log.catalog.collection(id: row.collectionId),
                       let schema = collection.recordSchema(forSchemaVersion: row.schemaVersion) else { continue }
                 try log.withPayload(segment) { raw in
-                    try IndexPayload.forEachEntry(in: raw, at: 0) { entry in
+                    try IndexPayload.forEachEntry(in: raw, at: 0) { view in
+                        let entry = IndexEntry(view)
                         guard entry.op == .insert, entry.collectionId == row.collectionId else { return }
                         #expect(entry.primaryKey == row.primaryKey.canonicalKey, "\(log.name) \(entry.name)")
                         guard let path = schema.indexes.first(where: { $0.name == entry.name })?.path,
@@ -315,6 +335,25 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
                 #expect(recordVariant(Array(payload[..<cut]), log.catalog) == .truncatedRecordPayload, "cut at \(cut)")
             }
         }
+    }
+
+    @Test func validationRefusesEveryAlteredRealRecordExactlyAsDecodingDoes() throws {
+        var checked = 0
+        for url in FixtureLog.files("clean") {
+            let log = try FixtureLog(url)
+            for segment in log.of(type: 2).prefix(40) {
+                let original = log.payloadBytes(segment)
+                for position in original.indices {
+                    for change: (UInt8) -> UInt8 in [{ $0 ^ 0x01 }, { $0 ^ 0x80 }, { _ in 0 }, { _ in 0xFF }] {
+                        var altered = original
+                        altered[position] = change(altered[position])
+                        _ = try? decodeRecord(altered, log.catalog)
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked > 10_000)
     }
 
     @Test func oneExtraByteIsTrailingRecordPayloadAtItsOffset() throws {

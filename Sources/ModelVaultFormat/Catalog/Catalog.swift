@@ -11,6 +11,10 @@ public struct Catalog: Sendable {
         /// version: every field except the top-level one named by the primary field. Nested paths
         /// count one field each (a schema with `dims.w` and `dims.h` has two), as v3 records show.
         public private(set) var nonKeyFields: [FieldDefinition] = []
+        /// The type of the top-level field named by the collection's primary field, if any.
+        public private(set) var primaryFieldType: FieldType?
+        /// Whether a non-key field has a nested path (which only a v3 record can carry).
+        public private(set) var hasNestedNonKeyField = false
 
         init(version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
              primaryField: String?) {
@@ -21,6 +25,10 @@ public struct Catalog: Sendable {
             nonKeyFields = primaryField.map { key in
                 fields.filter { !($0.path.segments.count == 1 && $0.path.segments[0] == key) }
             } ?? fields
+            primaryFieldType = primaryField.flatMap { key in
+                fields.first { $0.path.segments.count == 1 && $0.path.segments[0] == key }?.type
+            }
+            hasNestedNonKeyField = nonKeyFields.contains { $0.path.segments.count > 1 }
         }
     }
 
@@ -46,6 +54,15 @@ public struct Catalog: Sendable {
     public func collection(id: UInt32) -> Collection? {
         guard id >= 1, Int(id) <= collections.count else { return nil }
         return collections[Int(id) - 1]
+    }
+
+    /// Whether the current version of collection `collectionId` defines an index whose name
+    /// is these UTF-8 bytes.
+    public func hasIndex(collectionId: UInt32, named name: UnsafeRawBufferPointer) -> Bool {
+        guard collectionId >= 1, Int(collectionId) <= collections.count else { return false }
+        let versions = collections[Int(collectionId) - 1].versions
+        guard let current = versions.last else { return false }
+        return current.indexes.contains { $0.name.utf8.elementsEqual(name) }
     }
 
     /// Applies one entry, or throws the rule it breaks (and leaves the catalog unchanged).

@@ -15,6 +15,33 @@ public struct IndexEntry: Equatable, Sendable {
     public var key: [UInt8]
     /// Canonical key of the row's primary key.
     public var primaryKey: [UInt8]
+
+    public init(_ view: View) {
+        self.init(offset: view.offset, collectionId: view.collectionId, kind: view.kind, op: view.op,
+                  name: String(decoding: view.name, as: UTF8.self), key: Array(view.key), primaryKey: Array(view.primaryKey))
+    }
+
+    public init(offset: UInt64, collectionId: UInt32, kind: IndexDefinition.Kind, op: Operation, name: String,
+                key: [UInt8], primaryKey: [UInt8]) {
+        self.offset = offset
+        self.collectionId = collectionId
+        self.kind = kind
+        self.op = op
+        self.name = name
+        self.key = key
+        self.primaryKey = primaryKey
+    }
+
+    /// An entry whose name (checked UTF-8), key and primary key are borrowed from the payload.
+    public struct View {
+        public var offset: UInt64
+        public var collectionId: UInt32
+        public var kind: IndexDefinition.Kind
+        public var op: Operation
+        public var name: UnsafeRawBufferPointer
+        public var key: UnsafeRawBufferPointer
+        public var primaryKey: UnsafeRawBufferPointer
+    }
 }
 
 /// A streaming reader over an Index payload (versions 1–2): the header is read on `init`,
@@ -54,6 +81,11 @@ public struct IndexPayload {
 
     /// The next entry, or nil after the last one (when the payload must also be used up).
     public mutating func next() throws -> IndexEntry? {
+        try nextView().map(IndexEntry.init)
+    }
+
+    /// `next()`, borrowing the entry's bytes from the payload.
+    public mutating func nextView() throws -> IndexEntry.View? {
         guard entriesRead < entryCount else {
             if !reader.isAtEnd {
                 throw RecordDecodeError(.invalidCatalogPayload,
@@ -68,12 +100,12 @@ public struct IndexPayload {
 
     /// Visits every entry in order, then checks that nothing follows the last one.
     public static func forEachEntry(in bytes: UnsafeRawBufferPointer, at offset: UInt64,
-                                    _ body: (IndexEntry) throws -> Void) throws {
+                                    _ body: (IndexEntry.View) throws -> Void) throws {
         var payload = try IndexPayload(parsing: bytes, at: offset)
-        while let entry = try payload.next() { try body(entry) }
+        while let entry = try payload.nextView() { try body(entry) }
     }
 
-    static func decodeEntry(_ reader: inout ByteReader, version: UInt16) throws -> IndexEntry {
+    static func decodeEntry(_ reader: inout ByteReader, version: UInt16) throws -> IndexEntry.View {
         let entryAt = reader.offset
         let collectionId = try mapping { try reader.u32() }
         let kindAt = reader.offset
@@ -91,15 +123,15 @@ public struct IndexPayload {
             op = decoded
         }
         let nameAt = reader.offset
-        let rawName = try mapping { try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength) }
-        guard !rawName.isEmpty else { throw RecordDecodeError(.invalidCatalogPayload, "empty index name", at: nameAt) }
-        guard let name = String(validating: rawName, as: UTF8.self) else {
+        let name = try mapping { try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength) }
+        guard !name.isEmpty else { throw RecordDecodeError(.invalidCatalogPayload, "empty index name", at: nameAt) }
+        guard UTF8Validation.isValid(name) else {
             throw RecordDecodeError(.invalidCatalogPayload, "invalid utf-8 in index name", at: nameAt)
         }
-        let key = try mapping { try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength) }
-        let primaryKey = try mapping { try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength) }
-        return IndexEntry(offset: entryAt, collectionId: collectionId, kind: kind, op: op, name: name,
-                          key: key, primaryKey: primaryKey)
+        let key = try mapping { try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength) }
+        let primaryKey = try mapping { try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength) }
+        return IndexEntry.View(offset: entryAt, collectionId: collectionId, kind: kind, op: op, name: name,
+                               key: key, primaryKey: primaryKey)
     }
 
     private static func mapping<T>(_ body: () throws -> T) throws -> T {

@@ -66,6 +66,52 @@ public struct RecordPayload: Equatable, Sendable {
     }
 
     /// Decodes a whole payload from `reader`, resolving collections through `collections`.
+    public init(parsing reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?) throws {
+        var key = RowValue.none
+        var decoded: [Field] = []
+        let frame = try Self.read(&reader, collections: collections,
+                                  primaryKey: { reader, tag in
+                                      key = try tag.map { try TaggedScalar.decode(&reader, expecting: $0, what: "primary key") }
+                                          ?? TaggedScalar.decode(&reader)
+                                  },
+                                  field: { reader, field in
+                                      decoded.append(Field(path: field.path, value: try RowValue(parsing: &reader, as: field.type)))
+                                  })
+        version = frame.version
+        collectionId = frame.collectionId
+        schemaVersion = frame.schemaVersion
+        decodedSchemaVersion = frame.decodedSchemaVersion
+        op = frame.op
+        primaryKey = key
+        fields = decoded
+    }
+
+    /// Checks a payload exactly as `init(parsing:at:catalog:)` decodes it (same faults, same
+    /// order, same offsets) without building any value: the deep check's path.
+    public static func validate(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, catalog: Catalog) throws {
+        var reader = ByteReader(bytes, baseOffset: offset)
+        try validate(&reader, collections: { catalog.collection(id: $0) })
+    }
+
+    /// `validate`, over a confined reader.
+    public static func validate(_ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?) throws {
+        _ = try read(&reader, collections: collections,
+                     primaryKey: { reader, tag in try TaggedScalar.skip(&reader, expecting: tag, what: "primary key") },
+                     field: { reader, field in try RowValue.skip(&reader, as: field.type) })
+    }
+
+    /// What a payload says besides its values.
+    struct Frame {
+        var version: UInt16
+        var collectionId: UInt32
+        var schemaVersion: UInt32
+        var decodedSchemaVersion: UInt32
+        var op: Operation
+    }
+
+    /// Reads a whole payload in the engine's order, handing each value to `primaryKey` (with
+    /// the tag it must carry, nil when the collection names no primary field) or `field` (with
+    /// the field it belongs to) to decode or skip.
     ///
     /// Schema version resolution: a version 1...current is decoded against that version with
     /// exactly its non-key field count; a version above current against the current version
@@ -74,11 +120,13 @@ public struct RecordPayload: Equatable, Sendable {
     /// when every path is a single segment) and leaves the rest to row validation, while a v3
     /// record naming version 0 for a collection with nested paths must carry every field and is
     /// then refused as a stale layout (`invalid_catalog_payload`).
-    public init(parsing reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?) throws {
+    static func read(_ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?,
+                     primaryKey: (inout ByteReader, UInt8?) throws -> Void,
+                     field: (inout ByteReader, FieldDefinition) throws -> Void) throws -> Frame {
         let start = reader.offset
-        version = try RecordDecodeError.mapping { try reader.u16() }
+        let version = try RecordDecodeError.mapping { try reader.u16() }
         let collectionAt = reader.offset
-        collectionId = try RecordDecodeError.mapping { try reader.u32() }
+        let collectionId = try RecordDecodeError.mapping { try reader.u32() }
         guard let collection = collections(collectionId), let current = collection.current else {
             throw RecordDecodeError(.unknownCollection, "unknown collection id \(collectionId)", at: collectionAt)
         }
@@ -86,20 +134,18 @@ public struct RecordPayload: Equatable, Sendable {
             throw RecordDecodeError(.unknownRecordPayloadVersion, "unknown record payload version \(version)", at: start)
         }
         let schemaVersionAt = reader.offset
-        schemaVersion = try RecordDecodeError.mapping { try reader.u32() }
-        op = Operation(rawValue: try RecordDecodeError.mapping { try reader.u8() })
+        let schemaVersion = try RecordDecodeError.mapping { try reader.u32() }
+        let op = Operation(rawValue: try RecordDecodeError.mapping { try reader.u8() })
         let schema = collection.recordSchema(forSchemaVersion: schemaVersion) ?? current
-        decodedSchemaVersion = schema.version
 
-        primaryKey = try Self.decodePrimaryKey(&reader, collection: collection, schema: schema)
+        try primaryKey(&reader, try Self.primaryKeyTag(at: reader.offset, collection: collection, schema: schema))
 
         let countAt = reader.offset
         let count = try RecordDecodeError.mapping { try reader.u32() }
         let nonKey = schema.nonKeyFields
         let namesNoVersion = schemaVersion == 0
-        let nested = nonKey.contains { $0.path.segments.count > 1 }
+        let nested = schema.hasNestedNonKeyField
 
-        fields = []
         if op == .delete {
             guard count == 0 else {
                 throw RecordDecodeError(.recordPayloadTypeMismatch, "delete record carries \(count) fields, expected 0", at: countAt)
@@ -118,19 +164,13 @@ public struct RecordPayload: Equatable, Sendable {
                     throw RecordDecodeError(.recordPayloadTypeMismatch,
                                             "record v\(version) cannot carry nested field \"\(deep.path.dotted)\" (needs v3)", at: countAt)
                 }
-                for field in carried {
-                    let value: RowValue
-                    if version == 1 {
-                        guard let tag = field.type.scalarTag else {
-                            throw RecordDecodeError(.recordPayloadUnsupportedType,
-                                                    "field \"\(field.path.dotted)\" of type \(field.type.name) cannot be carried by record v1",
-                                                    at: reader.offset)
-                        }
-                        value = try TaggedScalar.decode(&reader, expecting: tag, what: "field \"\(field.path.dotted)\"")
-                    } else {
-                        value = try RowValue(parsing: &reader, as: field.type)
+                for definition in carried {
+                    if version == 1 && definition.type.scalarTag == nil {
+                        throw RecordDecodeError(.recordPayloadUnsupportedType,
+                                                "field \"\(definition.path.dotted)\" of type \(definition.type.name) cannot be carried by record v1",
+                                                at: reader.offset)
                     }
-                    fields.append(Field(path: field.path, value: value))
+                    try field(&reader, definition)
                 }
             default:
                 // The engine looks each path up, so any order is accepted; it writes schema
@@ -139,21 +179,25 @@ public struct RecordPayload: Equatable, Sendable {
                 var seen = [Bool](repeating: false, count: nonKey.count)
                 for position in 0..<Int(count) {
                     let pathAt = reader.offset
-                    let path = try Self.decodeV3Path(&reader)
-                    var index: Int? = nonKey[position].path == path ? position : nil
-                    if index == nil {
+                    func notUnused(_ path: FieldPath) -> RecordDecodeError {
+                        RecordDecodeError(.recordPayloadTypeMismatch,
+                                          "field path \"\(path.dotted)\" is not an unused non-key field of schema version \(schema.version)",
+                                          at: pathAt)
+                    }
+                    let found: Int
+                    if Self.skipV3Path(&reader, ifItIs: nonKey[position].path) {
+                        found = position
+                    } else {
+                        let path = try Self.decodeV3Path(&reader)
                         if byPath == nil {
                             byPath = Dictionary(nonKey.enumerated().map { ($0.element.path, $0.offset) }, uniquingKeysWith: { first, _ in first })
                         }
-                        index = byPath?[path]
+                        guard let index = byPath?[path] else { throw notUnused(path) }
+                        found = index
                     }
-                    guard let found = index, !seen[found] else {
-                        throw RecordDecodeError(.recordPayloadTypeMismatch,
-                                                "field path \"\(path.dotted)\" is not an unused non-key field of schema version \(schema.version)",
-                                                at: pathAt)
-                    }
+                    guard !seen[found] else { throw notUnused(nonKey[found].path) }
                     seen[found] = true
-                    fields.append(Field(path: path, value: try RowValue(parsing: &reader, as: nonKey[found].type)))
+                    try field(&reader, nonKey[found])
                 }
             }
         }
@@ -170,22 +214,41 @@ public struct RecordPayload: Equatable, Sendable {
                                     "stale record schema_version 0 layout incompatible with catalog version \(current.version)",
                                     at: schemaVersionAt)
         }
+        return Frame(version: version, collectionId: collectionId, schemaVersion: schemaVersion,
+                     decodedSchemaVersion: schema.version, op: op)
     }
 
-    static func decodePrimaryKey(_ reader: inout ByteReader, collection: Catalog.Collection,
-                                 schema: Catalog.Version) throws -> RowValue {
-        let at = reader.offset
-        guard let primary = collection.primaryField else { return try TaggedScalar.decode(&reader) }
-        guard let type = schema.fields.first(where: { $0.path.segments == [primary] })?.type else {
+    /// The tag the primary key must carry: nil (any) for a collection without a primary field.
+    static func primaryKeyTag(at offset: UInt64, collection: Catalog.Collection, schema: Catalog.Version) throws -> UInt8? {
+        guard let primary = collection.primaryField else { return nil }
+        guard let type = schema.primaryFieldType else {
             throw RecordDecodeError(.recordPayloadTypeMismatch,
-                                    "primary field \"\(primary)\" is missing from schema version \(schema.version)", at: at)
+                                    "primary field \"\(primary)\" is missing from schema version \(schema.version)", at: offset)
         }
         guard let tag = type.scalarTag else {
             // 0.16.0 registers such a collection but refuses to insert into it.
             throw RecordDecodeError(.recordPayloadTypeMismatch,
-                                    "primary field \"\(primary)\" has non-primitive type \(type.name)", at: at)
+                                    "primary field \"\(primary)\" has non-primitive type \(type.name)", at: offset)
         }
-        return try TaggedScalar.decode(&reader, expecting: tag, what: "primary key")
+        return tag
+    }
+
+    /// Steps over a v3 field path when it is exactly `expected` (building nothing); otherwise
+    /// leaves the reader where it was.
+    static func skipV3Path(_ reader: inout ByteReader, ifItIs expected: FieldPath) -> Bool {
+        var probe = reader
+        guard let count = try? probe.u8(), Int(count) == expected.segments.count else { return false }
+        for segment in expected.segments {
+            var segment = segment
+            let matches = segment.withUTF8 { utf8 in
+                guard !utf8.isEmpty, let length = try? probe.u16(), Int(length) == utf8.count,
+                      let bytes = try? probe.view(utf8.count) else { return false }
+                return bytes.elementsEqual(utf8)
+            }
+            guard matches else { return false }
+        }
+        reader = probe
+        return true
     }
 
     /// A v3 field path: u8 segment count (≥ 1), each segment u16 length (≥ 1) + UTF-8.
@@ -214,9 +277,10 @@ extension Catalog.Collection {
     /// The schema version a record naming `schemaVersion` is decoded against: that version if
     /// it exists, else (0, or above current) the current one.
     public func recordSchema(forSchemaVersion schemaVersion: UInt32) -> Catalog.Version? {
-        versions.first(where: { $0.version == schemaVersion }) ?? current
+        // Versions are numbered 1, 2, … in order, so the position is tried before the search.
+        if schemaVersion >= 1, schemaVersion <= versions.count, versions[Int(schemaVersion) - 1].version == schemaVersion {
+            return versions[Int(schemaVersion) - 1]
+        }
+        return versions.first(where: { $0.version == schemaVersion }) ?? current
     }
-}
-
-extension Catalog.Version {
 }

@@ -69,25 +69,38 @@ public indirect enum RowValue: Equatable, Sendable {
 
 /// A tag byte (0..7) and the scalar it announces: the encoding of primary keys, of every v1
 /// field and of every primitive inside a row value.
+///
+/// Each reader comes in two forms that accept and refuse exactly the same bytes: `decode`
+/// builds the value, `skip` only checks it (the deep check's path, which builds nothing).
 public enum TaggedScalar {
     /// Decodes any tagged scalar. An unknown tag → `record_payload_type_mismatch`; a string or
     /// bytes length above 16 MiB → `invalid_catalog_payload` (checked before the bytes are
     /// looked for); invalid UTF-8 → `invalid_record_utf8`.
     public static func decode(_ reader: inout ByteReader) throws -> RowValue {
         let at = reader.offset
-        let tag = try RecordDecodeError.mapping { try reader.u8() }
-        return try decodeValue(tag: tag, tagOffset: at, &reader)
+        return try decodeValue(tag: try readTag(&reader, expecting: nil, what: ""), tagOffset: at, &reader)
     }
 
     /// Decodes a tagged scalar whose tag must be `expected`.
     public static func decode(_ reader: inout ByteReader, expecting expected: UInt8, what: @autoclosure () -> String) throws -> RowValue {
         let at = reader.offset
+        return try decodeValue(tag: try readTag(&reader, expecting: expected, what: what()), tagOffset: at, &reader)
+    }
+
+    /// Checks a tagged scalar (whose tag must be `expected` unless it is nil) and steps over it.
+    public static func skip(_ reader: inout ByteReader, expecting expected: UInt8?, what: @autoclosure () -> String) throws {
+        let at = reader.offset
+        try skipValue(tag: try readTag(&reader, expecting: expected, what: what()), tagOffset: at, &reader)
+    }
+
+    private static func readTag(_ reader: inout ByteReader, expecting expected: UInt8?, what: @autoclosure () -> String) throws -> UInt8 {
+        let at = reader.offset
         let tag = try RecordDecodeError.mapping { try reader.u8() }
-        guard tag == expected else {
+        if let expected, tag != expected {
             throw RecordDecodeError(.recordPayloadTypeMismatch,
                                     "\(what()) carries tag \(tag) where tag \(expected) was expected", at: at)
         }
-        return try decodeValue(tag: tag, tagOffset: at, &reader)
+        return tag
     }
 
     static func decodeValue(tag: UInt8, tagOffset: UInt64, _ reader: inout ByteReader) throws -> RowValue {
@@ -100,16 +113,40 @@ public enum TaggedScalar {
             case 4:
                 let at = reader.offset
                 guard let text = try reader.utf8String(field: "field length", maximum: RecordLimits.maxValueLength) else {
-                    throw RecordDecodeError(.invalidRecordUTF8, "string value is not valid UTF-8", at: at)
+                    throw invalidUTF8(at: at)
                 }
                 return .string(text)
             case 5: return .bytes(try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength))
             case 6: return .uuid(try reader.bytes(16))
             case 7: return .timestamp(try reader.i64())
-            default:
-                throw RecordDecodeError(.recordPayloadTypeMismatch, "unknown scalar tag \(tag)", at: tagOffset)
+            default: throw unknownTag(tag, at: tagOffset)
             }
         }
+    }
+
+    static func skipValue(tag: UInt8, tagOffset: UInt64, _ reader: inout ByteReader) throws {
+        try RecordDecodeError.mapping {
+            switch tag {
+            case 0: try reader.skip(1)
+            case 1, 2, 3, 7: try reader.skip(8)
+            case 4:
+                let at = reader.offset
+                guard UTF8Validation.isValid(try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)) else {
+                    throw invalidUTF8(at: at)
+                }
+            case 5: _ = try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
+            case 6: try reader.skip(16)
+            default: throw unknownTag(tag, at: tagOffset)
+            }
+        }
+    }
+
+    private static func invalidUTF8(at offset: UInt64) -> RecordDecodeError {
+        RecordDecodeError(.invalidRecordUTF8, "string value is not valid UTF-8", at: offset)
+    }
+
+    private static func unknownTag(_ tag: UInt8, at offset: UInt64) -> RecordDecodeError {
+        RecordDecodeError(.recordPayloadTypeMismatch, "unknown scalar tag \(tag)", at: offset)
     }
 }
 
@@ -124,30 +161,16 @@ extension RowValue {
     /// Recursion follows the declared type, whose depth the catalog bounds; a deeper type built
     /// by hand is refused rather than followed.
     public init(parsing reader: inout ByteReader, as type: FieldType, depth: Int = 0) throws {
-        let at = reader.offset
-        guard depth <= FieldType.maximumDepth + 1 else {
-            throw RecordDecodeError(.recordPayloadTypeMismatch,
-                                    "declared type nests deeper than \(FieldType.maximumDepth)", at: at)
-        }
+        try Self.checkDepth(depth, at: reader.offset)
         if let tag = type.scalarTag {
             self = try TaggedScalar.decode(&reader, expecting: tag, what: "\(type.name) value")
             return
         }
         switch type {
         case let .optional(inner):
-            let presence = try RecordDecodeError.mapping { try reader.u8() }
-            switch presence {
-            case 0: self = .none
-            case 1: self = try RowValue(parsing: &reader, as: inner, depth: depth + 1)
-            default:
-                throw RecordDecodeError(.recordPayloadTypeMismatch, "optional presence byte \(presence), expected 0 or 1", at: at)
-            }
+            self = try Self.readPresence(&reader) ? RowValue(parsing: &reader, as: inner, depth: depth + 1) : .none
         case let .list(element):
-            let count = try RecordDecodeError.mapping { try reader.u32() }
-            guard count <= RecordLimits.maxEntryCount else {
-                throw RecordDecodeError(.invalidCatalogPayload,
-                                        "list count \(count) exceeds maximum \(RecordLimits.maxEntryCount)", at: at)
-            }
+            let count = try Self.readListCount(&reader)
             var elements: [RowValue] = []
             for _ in 0..<count { elements.append(try RowValue(parsing: &reader, as: element, depth: depth + 1)) }
             self = .list(elements)
@@ -163,5 +186,51 @@ extension RowValue {
             preconditionFailure("primitive types are handled above")
         }
     }
-}
 
+    /// Checks a row value exactly as `init(parsing:as:)` decodes it and steps over it.
+    public static func skip(_ reader: inout ByteReader, as type: FieldType, depth: Int = 0) throws {
+        try checkDepth(depth, at: reader.offset)
+        if let tag = type.scalarTag {
+            try TaggedScalar.skip(&reader, expecting: tag, what: "\(type.name) value")
+            return
+        }
+        switch type {
+        case let .optional(inner):
+            if try readPresence(&reader) { try skip(&reader, as: inner, depth: depth + 1) }
+        case let .list(element):
+            for _ in 0..<(try readListCount(&reader)) { try skip(&reader, as: element, depth: depth + 1) }
+        case let .object(members):
+            for member in members { try skip(&reader, as: member.type, depth: depth + 1) }
+        case .enumeration:
+            try TaggedScalar.skip(&reader, expecting: 4, what: "enum value")
+        default:
+            preconditionFailure("primitive types are handled above")
+        }
+    }
+
+    private static func checkDepth(_ depth: Int, at offset: UInt64) throws {
+        guard depth <= FieldType.maximumDepth + 1 else {
+            throw RecordDecodeError(.recordPayloadTypeMismatch, "declared type nests deeper than \(FieldType.maximumDepth)", at: offset)
+        }
+    }
+
+    /// An optional's presence byte: 0 absent, 1 present, anything else a mismatch.
+    private static func readPresence(_ reader: inout ByteReader) throws -> Bool {
+        let at = reader.offset
+        let presence = try RecordDecodeError.mapping { try reader.u8() }
+        guard presence <= 1 else {
+            throw RecordDecodeError(.recordPayloadTypeMismatch, "optional presence byte \(presence), expected 0 or 1", at: at)
+        }
+        return presence == 1
+    }
+
+    /// A list's element count, refused above 2^20 before any element is looked for.
+    private static func readListCount(_ reader: inout ByteReader) throws -> UInt32 {
+        let at = reader.offset
+        let count = try RecordDecodeError.mapping { try reader.u32() }
+        guard count <= RecordLimits.maxEntryCount else {
+            throw RecordDecodeError(.invalidCatalogPayload, "list count \(count) exceeds maximum \(RecordLimits.maxEntryCount)", at: at)
+        }
+        return count
+    }
+}
