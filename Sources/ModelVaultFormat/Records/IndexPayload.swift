@@ -16,22 +16,6 @@ public struct IndexEntry: Equatable, Sendable {
     /// Canonical key of the row's primary key.
     public var primaryKey: [UInt8]
 
-    public init(_ view: View) {
-        self.init(offset: view.offset, collectionId: view.collectionId, kind: view.kind, op: view.op,
-                  name: String(decoding: view.name, as: UTF8.self), key: Array(view.key), primaryKey: Array(view.primaryKey))
-    }
-
-    public init(offset: UInt64, collectionId: UInt32, kind: IndexDefinition.Kind, op: Operation, name: String,
-                key: [UInt8], primaryKey: [UInt8]) {
-        self.offset = offset
-        self.collectionId = collectionId
-        self.kind = kind
-        self.op = op
-        self.name = name
-        self.key = key
-        self.primaryKey = primaryKey
-    }
-
     /// An entry whose name (checked UTF-8), key and primary key are borrowed from the payload.
     public struct View {
         public var offset: UInt64
@@ -41,6 +25,14 @@ public struct IndexEntry: Equatable, Sendable {
         public var name: UnsafeRawBufferPointer
         public var key: UnsafeRawBufferPointer
         public var primaryKey: UnsafeRawBufferPointer
+    }
+}
+
+extension IndexEntry {
+    /// Copies a borrowed entry out of its payload.
+    public init(_ view: View) {
+        self.init(offset: view.offset, collectionId: view.collectionId, kind: view.kind, op: view.op,
+                  name: String(decoding: view.name, as: UTF8.self), key: Array(view.key), primaryKey: Array(view.primaryKey))
     }
 }
 
