@@ -213,7 +213,7 @@ public final class LogWalker {
         var event = SegmentEvent(index: segmentIndex, offset: offset, header: header, type: type,
                                  payloadCRC: crc, beyondBreak: beyondBreak, marker: nil)
         if type.isMarker {
-            event.marker = Result(decoding: { try TxnMarker(parsing: payload, at: event.payloadOffset) })
+            event.marker = Result.decoding { try TxnMarker(parsing: payload, at: event.payloadOffset) }
         }
         return event
     }
@@ -238,7 +238,7 @@ public final class LogWalker {
         if s.payloadCRCMatches {
             switch s.type {
             case .schema:
-                catalogEntry = Result(decoding: { try CatalogEntry(parsing: payloadView, at: s.payloadOffset) })
+                catalogEntry = Result.decoding { try CatalogEntry(parsing: payloadView, at: s.payloadOffset) }
             case .record:
                 record = try? RecordPreamble(parsing: payloadView, at: s.payloadOffset)
             case .manifest:

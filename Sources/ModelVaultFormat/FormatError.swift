@@ -65,13 +65,14 @@ public enum Hex {
 
 extension Result where Failure == FormatError {
     /// Captures a decoder's outcome as a value, so a failure can be reported where it matters.
-    public init(decoding body: () throws -> Success) {
+    /// (A static function, not an initialiser: `Result { … }` stays the standard library's.)
+    public static func decoding(_ body: () throws -> Success) -> Result {
         do {
-            self = .success(try body())
+            return .success(try body())
         } catch let error as FormatError {
-            self = .failure(error)
+            return .failure(error)
         } catch {
-            self = .failure(FormatError(.invalid("\(error)"), at: 0))
+            return .failure(FormatError(.invalid("\(error)"), at: 0))
         }
     }
 }
