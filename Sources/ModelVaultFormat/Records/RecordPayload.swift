@@ -10,7 +10,8 @@
 /// 4. only then a schema version above the current one → `invalid_schema_version`.
 ///
 /// Memory is bounded by the record: counts are checked against the schema before any field is
-/// read, and values are appended as they decode.
+/// read, and values are appended as they decode. `validate` walks the same reader (`read`) but
+/// only checks each value where it lies, for callers that need the verdict, not the row.
 public struct RecordPayload: Equatable, Sendable {
     public enum Operation: Equatable, Sendable {
         case insert, replace, delete
