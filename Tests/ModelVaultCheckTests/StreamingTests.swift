@@ -28,4 +28,21 @@ import Testing
         #expect(total == UInt64(bytes.count))
         #expect(expected.file.size == total)
     }
+
+    @Test(arguments: [1, 7, 4096])
+    func tapSeesEveryConsumedByteOnceInOrder(chunk: Int) throws {
+        let bytes = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let cursor = StreamCursor(source: MemorySource(bytes, chunk: chunk), capacity: 64)
+        var tapped: [UInt8] = []
+        cursor.tap = { tapped.append(contentsOf: $0) }
+        var generator = SystemRandomNumberGenerator()
+        while cursor.position < 15_000 {
+            let available = try cursor.request(Int.random(in: 1...80, using: &generator))
+            try cursor.consume(Int.random(in: 0...available, using: &generator))
+            #expect(tapped.count <= Int(cursor.position))
+        }
+        _ = try cursor.stream(1_000) { _ in }
+        _ = try cursor.drain()
+        #expect(tapped == bytes)
+    }
 }

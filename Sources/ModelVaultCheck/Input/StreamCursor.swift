@@ -87,15 +87,16 @@ public final class StreamCursor {
         let wanted = min(count, storage.count)
         while available < wanted && !sourceEnded {
             if storage.count - head < wanted {
+                try flushTap()
                 let live = available
                 if live > 0, let base = storage.baseAddress {
                     memmove(base, base + head, live)
                 }
                 head = 0
+                tapFrom = 0
                 tail = live
             } else if head == tail {
-                head = 0
-                tail = 0
+                try restart()
             }
             try fill()
         }
@@ -114,8 +115,26 @@ public final class StreamCursor {
         }
     }
 
-    /// Sees every byte once, in order, as it is consumed (repair copies the input this way).
+    /// Sees every byte once, in order, after it is consumed (repair copies the input this way):
+    /// consumed bytes are handed over in runs as large as the buffer, when the buffer is about
+    /// to be reused and when the input is drained.
     public var tap: ((UnsafeRawBufferPointer) throws -> Void)?
+    /// Start of the consumed bytes not yet handed to `tap` (`tapFrom..<head`).
+    private var tapFrom = 0
+
+    private func flushTap() throws {
+        guard head > tapFrom else { return }
+        defer { tapFrom = head }
+        try tap?(UnsafeRawBufferPointer(rebasing: storage[tapFrom..<head]))
+    }
+
+    /// Empties the buffer (everything in it consumed) so the next read fills it from the start.
+    private func restart() throws {
+        try flushTap()
+        head = 0
+        tail = 0
+        tapFrom = 0
+    }
 
     /// Moves past `count` buffered bytes (`count` ≤ `available`).
     public func consume(_ count: Int) throws {
@@ -128,9 +147,6 @@ public final class StreamCursor {
             probes.removeAll { reached >= $0.start + UInt64($0.length) }
             firstProbeStart = probes.map(\.start).min() ?? .max
         }
-        if let tap {
-            try tap(UnsafeRawBufferPointer(rebasing: storage[head..<(head + count)]))
-        }
         head += count
         position += UInt64(count)
     }
@@ -142,8 +158,7 @@ public final class StreamCursor {
         var left = count
         while left > 0 {
             if available == 0 {
-                head = 0
-                tail = 0
+                try restart()
                 if sourceEnded { break }
                 try fill()
                 if available == 0 { break }
@@ -156,12 +171,14 @@ public final class StreamCursor {
         return count - left
     }
 
-    /// Consumes everything left; returns how many bytes that was and whether all were zero.
+    /// Consumes everything left (the last bytes reach `tap` before it returns); returns how
+    /// many bytes that was and whether all were zero.
     public func drain() throws -> (count: UInt64, allZero: Bool) {
         var allZero = true
         let n = try stream(.max) { chunk in
             if allZero && chunk.contains(where: { $0 != 0 }) { allZero = false }
         }
+        try flushTap()
         return (n, allZero)
     }
 }
