@@ -30,21 +30,6 @@ public indirect enum RowValue: Equatable, Sendable {
         }
     }
 
-    /// The tag byte of a scalar value (FORMAT.md §5), nil for none, list and object.
-    public var scalarTag: UInt8? {
-        switch self {
-        case .bool: return 0
-        case .int64: return 1
-        case .uint64: return 2
-        case .float64: return 3
-        case .string: return 4
-        case .bytes: return 5
-        case .uuid: return 6
-        case .timestamp: return 7
-        case .none, .list, .object: return nil
-        }
-    }
-
     /// The canonical key bytes of a scalar (FORMAT.md §7), as Index entries carry them; nil for
     /// none, list and object.
     public var canonicalKey: [UInt8]? {
