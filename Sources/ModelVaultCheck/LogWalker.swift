@@ -241,10 +241,6 @@ public final class LogWalker {
                 catalogEntry = Result.decoding { try CatalogEntry(parsing: payloadView, at: s.payloadOffset) }
             case .record:
                 record = try? RecordPreamble(parsing: payloadView, at: s.payloadOffset)
-            case .manifest:
-                break
-            case .checkpoint:
-                break
             default:
                 break
             }
@@ -261,19 +257,16 @@ public final class LogWalker {
 
     /// `--deep`: decodes a Record or Index payload against the catalog in force.
     func deepDecode(_ s: SegmentEvent, txnId: UInt64?) -> ReplayModel.Fault? {
+        guard s.type == .record || s.type == .index else { return nil }
+        // Stored-property reads: the common case costs no copy of the replay state.
+        let catalog = replay.staged.entries.isEmpty ? replay.log.catalog : replay.catalogWithStaged
         let fault: DeepCheck.Fault?
-        switch s.type {
-        case .record:
-            // Stored-property reads: the common case costs no copy of the replay state.
-            let catalog = replay.staged.entries.isEmpty ? replay.log.catalog : replay.catalogWithStaged
+        if s.type == .record {
             fault = deep.record(s, payload: payloadView, catalog: catalog, txnId: txnId)
-        case .index:
+        } else {
             var warnings: [Finding] = []
-            let catalog = replay.staged.entries.isEmpty ? replay.log.catalog : replay.catalogWithStaged
             fault = deep.index(s, payload: payloadView, catalog: catalog, txnId: txnId, warnings: &warnings)
             for warning in warnings { sink.add(warning) }
-        default:
-            return nil
         }
         guard let fault else { return nil }
         sink.add(fault.finding)
