@@ -25,6 +25,7 @@ extension LogWalker {
             sink.add(Finding(.logDataBeyondCut, .info, offset: keptEnd, length: prediction.truncatedBytes,
                              message: "an AutoTruncate open cuts the file at \(keptEnd) (\(reason)), discarding \(prediction.truncatedBytes) bytes and \(prediction.committedTransactionsLost) committed transaction(s)"))
         }
+        let safeEnd = recordSafeSalvageEnd(fileLength)
         let verdict: Verdict
         if special == .empty {
             verdict = .unrecoverable
@@ -34,7 +35,7 @@ extension LogWalker {
         } else if prediction.autoTruncateOpens {
             verdict = .recoverable
         } else {
-            verdict = recordSafeSalvageEnd(fileLength) > Layout.logStart ? .repairable : .unrecoverable
+            verdict = safeEnd > Layout.logStart ? .repairable : .unrecoverable
         }
         var transactions = Report.TransactionStats()
         transactions.committed = framing.committed
@@ -47,7 +48,7 @@ extension LogWalker {
                       findings: sink.findings.enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element),
                       findingsDropped: sink.dropped,
                       errorCount: sink.errorCount, warningCount: sink.warningCount,
-                      salvageEnd: recordSafeSalvageEnd(fileLength), formatMinor: minor,
+                      salvageEnd: safeEnd, formatMinor: minor,
                       salvage: salvageFacts(prediction: prediction, fileLength: fileLength))
     }
 
@@ -59,16 +60,18 @@ extension LogWalker {
             for finding in replay.unresolvedReferenceFindings(fileLength: fileLength) { sink.add(finding) }
             return
         }
+        func demote(_ finding: inout Finding) {
+            finding.severity = .warning
+            finding.message += " (before the checkpoint's replay_from_offset \(replayFrom): the engine never replays it)"
+        }
         let hidden: Set<Finding.Code> = [.catalogBadPayload, .catalogInconsistent, .txnUnframedSegment,
                                          .recordBadPayload, .indexBadPayload, .indexUniqueViolation]
         sink.revise { finding in
             guard hidden.contains(finding.code), finding.offset < replayFrom, finding.severity == .error else { return }
-            finding.severity = .warning
-            finding.message += " (before the checkpoint's replay_from_offset \(replayFrom): the engine never replays it)"
+            demote(&finding)
         }
         for var finding in replay.unresolvedReferenceFindings(fileLength: fileLength) where finding.offset < replayFrom {
-            finding.severity = .warning
-            finding.message += " (before the checkpoint's replay_from_offset \(replayFrom): the engine never replays it)"
+            demote(&finding)
             sink.add(finding)
         }
         guard start != nil, let state = replay.fromCheckpoint else { return }
