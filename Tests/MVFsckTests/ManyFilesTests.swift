@@ -83,6 +83,14 @@ import Glibc
         #expect(!relative.contains { $0.hasPrefix("c/") })
     }
 
+    @Test func allFilesAddsSniffedFilesToTheSuffixedOnes() throws {
+        let tree = try Tree()
+        let plain = Set(Self.paths(Self.jsonLines(try CLI.run(["--json-lines", tree.path]))))
+        let all = Set(Self.paths(Self.jsonLines(try CLI.run(["--json-lines", "--all-files", tree.path]))))
+        #expect(plain.isSubset(of: all), "a *.modelvault file without the magic is still checked")
+        #expect(all.subtracting(plain).map { String($0.dropFirst(tree.path.count + 1)) } == ["d/e/no-suffix.db"])
+    }
+
     @Test func subsetsPartitionTheTree() throws {
         let tree = try Tree()
         let all = Set(Self.paths(Self.jsonLines(try CLI.run(["--json-lines", tree.path]))))

@@ -66,7 +66,7 @@ struct InputList {
             case S_IFDIR:
                 walk(directory: path, relative: rel, into: &entries)
             case S_IFREG:
-                if allFiles ? sniff(path) : (name.hasSuffix(".modelvault") || name.hasSuffix(".modelvault.gz")) {
+                if name.hasSuffix(".modelvault") || name.hasSuffix(".modelvault.gz") || (allFiles && sniff(path)) {
                     entries.append(Entry(path: path, relative: rel))
                 } else if allFiles && access(path, R_OK) != 0 {
                     entries.append(Entry(path: path, relative: rel, error: "cannot open: \(String(cString: strerror(errno)))"))
