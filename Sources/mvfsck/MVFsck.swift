@@ -1,4 +1,5 @@
 import ArgumentParser
+import ModelVaultCheck
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,6 +21,7 @@ enum Main {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
+        Interruption.install()
         do {
             var command = try MVFsck.parseAsRoot()
             try command.run()

@@ -31,7 +31,6 @@ struct Repair: ParsableCommand {
     var source: String
 
     func run() throws {
-        Interruption.install()
         let progress = Progress.make(label: source, output: output)
         let outcome: Salvage.Outcome
         do {
