@@ -11,7 +11,6 @@ final class OrderedRunner<Result> {
     private var next = 0
     private var delivered = 0
     private var results: [Int: Result] = [:]
-    private var stopped = false
 
     init(count: Int, workers: Int) {
         self.count = count
@@ -26,7 +25,7 @@ final class OrderedRunner<Result> {
         for _ in 0..<workers {
             let thread = Thread { [self] in
                 while let index = claim() {
-                    let result = (!stopped && shouldStart(index)) ? job(index) : skipped(index)
+                    let result = shouldStart(index) ? job(index) : skipped(index)
                     condition.lock()
                     results[index] = result
                     condition.broadcast()
@@ -47,13 +46,6 @@ final class OrderedRunner<Result> {
             condition.unlock()
             deliver(index, result)
         }
-    }
-
-    /// Stops new jobs from starting; the ones not started are handed over as skipped.
-    func stop() {
-        condition.lock()
-        stopped = true
-        condition.unlock()
     }
 
     private func claim() -> Int? {
