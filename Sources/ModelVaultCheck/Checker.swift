@@ -2,12 +2,15 @@
 /// returns the report.
 public enum Checker {
     /// Throws `InputError` when the input cannot be opened or read (an operational error);
-    /// any bytes that can be read yield a report, however damaged.
+    /// any bytes that can be read yield a report, however damaged. `configure` may attach
+    /// observers (`walk`'s listing) or a tap (repair's copy) before the walk starts.
     public static func check(path: String, command: String, options: CheckOptions = CheckOptions(),
-                             progress: ((UInt64, UInt64?) -> Void)? = nil) throws -> Report {
+                             progress: ((UInt64, UInt64?) -> Void)? = nil,
+                             configure: (LogWalker) -> Void = { _ in }) throws -> Report {
         let writerActive = WriterLock.isHeld(forDatabaseAt: path)
         let input = try OpenedInput.open(path: path)
         let walker = LogWalker(source: input.source, options: options)
+        configure(walker)
         if let progress {
             let size = input.compressed ? nil : input.diskSize
             walker.progress = { progress($0, size) }

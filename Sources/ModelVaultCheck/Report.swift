@@ -19,12 +19,19 @@ public struct Report: Sendable {
     public struct SegmentStats: Sendable {
         public var count = 0
         public var bytes: UInt64 = 0
-        /// Counts indexed by type code, and the order in which types were first seen.
+        /// Counts and bytes (headers included) indexed by type code, and the order in which
+        /// types were first seen.
         private var counts = [Int](repeating: 0, count: 10)
+        private var bytesByCode = [UInt64](repeating: 0, count: 10)
         private var firstSeen: [SegmentType] = []
 
         /// Per type, in the order types were first seen.
         public var byType: [(SegmentType, Int)] { firstSeen.map { ($0, counts[Int($0.rawValue)]) } }
+
+        /// Segments of `type` and the bytes they take.
+        public func total(of type: SegmentType) -> (count: Int, bytes: UInt64) {
+            (counts[Int(type.rawValue)], bytesByCode[Int(type.rawValue)])
+        }
 
         mutating func add(_ type: SegmentType, bytes length: UInt64) {
             count += 1
@@ -32,6 +39,7 @@ public struct Report: Sendable {
             let i = Int(type.rawValue)
             if counts[i] == 0 { firstSeen.append(type) }
             counts[i] += 1
+            bytesByCode[i] += length
         }
     }
 

@@ -102,18 +102,12 @@ public enum Salvage {
         if !force { throw Failure.destinationExists(destination) }
     }
 
-    /// Walks the source once, copying every byte into the temporary file as it goes.
+    /// Walks the source once, copying every byte into the temporary file as it goes. A deep
+    /// check, so a transaction whose contents the engine would refuse is left out.
     static func copyAndWalk(source: String, into file: AtomicFile, progress: ((UInt64, UInt64?) -> Void)?) throws -> Report {
-        let input = try OpenedInput.open(path: source)
-        // A deep check, so a transaction whose contents the engine would refuse is left out.
-        let walker = LogWalker(source: input.source, options: CheckOptions(deep: true))
-        walker.tap = { try file.write($0) }
-        if let progress {
-            let size = input.compressed ? nil : input.diskSize
-            walker.progress = { progress($0, size) }
+        try Checker.check(path: source, command: "repair", options: CheckOptions(deep: true), progress: progress) { walker in
+            walker.tap = { try file.write($0) }
         }
-        return try walker.run(command: "repair", path: source, compressed: input.compressed,
-                              containerFault: { input.containerFault })
     }
 
     /// Cuts the temporary file to the plan's prefix, rewrites what the plan rebuilds, and

@@ -60,7 +60,6 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        Interruption.install()
         let started = Progress.now()
         var entries = InputList(allFiles: allFiles, excludes: exclude).expand(files)
         if let subset, let (k, n) = try? Self.parseSubset(subset) {
@@ -108,25 +107,24 @@ struct Verify: ParsableCommand {
             summary.interrupted = true
             summary.exitStatus |= ExitStatus.interrupted
         }
-        var status = summary.exitStatus
+        // Files first, so the summary printed last carries the final exit status.
         let combined: JSON = single && !arrayItems.isEmpty ? arrayItems[0] : .array(arrayItems)
+        summary.exitStatus |= CheckRun.writeReportFile(combined, output: output)
+        if let metrics {
+            do {
+                try Metrics.write(summary, to: metrics)
+            } catch {
+                Console.err("mvfsck: cannot write metrics: \(error)")
+                summary.exitStatus |= ExitStatus.operational
+            }
+        }
         if output.json { Console.out([combined.pretty]) }
         if jsonLines { Console.out([summary.json.compact]) }
         if !single && !output.json && !jsonLines && !output.quiet { Console.out([summary.text]) }
         if summary.notReached > 0 && !output.quiet && !output.json && !jsonLines {
             Console.err("mvfsck: \(summary.notReached) file(s) not reached")
         }
-        if output.report != nil { status |= CheckRun.writeReportFile(combined, output: output) }
-        if let metrics {
-            do {
-                summary.exitStatus = status
-                try Metrics.write(summary, to: metrics)
-            } catch {
-                Console.err("mvfsck: cannot write metrics: \(error)")
-                status |= ExitStatus.operational
-            }
-        }
-        throw ExitCode(status)
+        throw ExitCode(summary.exitStatus)
     }
 }
 
@@ -160,7 +158,6 @@ struct Inspect: ParsableCommand {
     var file: String
 
     func run() throws {
-        Interruption.install()
         let outcome = CheckRun.check(path: file, command: "inspect", output: output, deep: depth.deep)
         if output.json {
             Console.out([outcome.json.pretty])
@@ -180,12 +177,12 @@ struct CheckRun {
     var interrupted = false
 
     static func check(path: String, command: String, output: OutputOptions, deep: Bool = false,
-                      showProgress: Bool = true) -> CheckRun {
+                      showProgress: Bool = true, configure: (LogWalker) -> Void = { _ in }) -> CheckRun {
         let progress = showProgress ? Progress.make(label: path, output: output) : nil
         defer { progress?.finish() }
         do {
             let report = try Checker.check(path: path, command: command, options: CheckOptions(deep: deep),
-                                           progress: progress.map { p in { p.update($0, of: $1) } })
+                                           progress: progress.map { p in { p.update($0, of: $1) } }, configure: configure)
             return CheckRun(report: report, json: ReportJSON.render(report), status: report.verdict.exitStatus)
         } catch let error as InputError {
             Console.err("mvfsck: \(error)")

@@ -40,47 +40,26 @@ struct Walk: ParsableCommand {
     func run() throws {
         let types = Set(type.compactMap(SegmentType.init(name:)))
         let listing = WalkListing(json: output.json, quiet: output.quiet || stats, from: from, types: types, limit: limit)
-        let input: OpenedInput
-        do {
-            input = try OpenedInput.open(path: file)
-        } catch let error as InputError {
-            Console.err("mvfsck: \(error)")
-            throw ExitCode(ExitStatus.operational)
+        let outcome = CheckRun.check(path: file, command: "walk", output: output) { walker in
+            // Without a listing to print the walk runs as a plain check (its fast path).
+            guard !listing.quiet else { return }
+            walker.onPrelude = { listing.prelude($0, $1) }
+            walker.onFinding = { listing.finding($0) }
+            walker.onSegment = { listing.segment($0) }
         }
-        let walker = LogWalker(source: input.source)
-        walker.onPrelude = { listing.prelude($0, $1) }
-        walker.onFinding = { listing.finding($0) }
-        var perType: [SegmentType: (count: Int, bytes: UInt64)] = [:]
-        walker.onSegment = { segment in
-            perType[segment.type, default: (0, 0)].count += 1
-            perType[segment.type, default: (0, 0)].bytes += segment.totalLength
-            listing.segment(segment)
-        }
-        let progress = Progress.make(label: file, output: output)
-        let size = input.compressed ? nil : input.diskSize
-        walker.progress = progress.map { p in { p.update($0, of: size) } }
-        let report: Report
-        do {
-            report = try walker.run(command: "walk", path: file, compressed: input.compressed,
-                                    containerFault: { input.containerFault })
-        } catch {
-            progress?.finish()
-            Console.err("mvfsck: \(file): \(error)")
-            throw ExitCode(ExitStatus.operational)
-        }
-        progress?.finish()
+        guard let report = outcome.report else { throw ExitCode(outcome.status) }
         listing.flush()
         if stats && !output.quiet {
-            Console.out(StatsTable.lines(perType: perType, fileSize: report.file.size, json: output.json))
+            Console.out(StatsTable.lines(report.segments, fileSize: report.file.size, json: output.json))
         } else if !output.json && !output.quiet {
             Console.out(["verdict: \(report.verdict.rawValue) (\(TextRenderer.summary(report)))"])
         }
-        throw ExitCode(report.verdict.exitStatus | CheckRun.writeReportFile(ReportJSON.render(report), output: output))
+        throw ExitCode(outcome.status | CheckRun.writeReportFile(outcome.json, output: output))
     }
 }
 
 /// Prints walk entries as they arrive, holding findings back until the structure they
-/// concern has been listed.
+/// concern has been listed. Attached to the walk only when there is a listing to print.
 final class WalkListing {
     let json: Bool
     let quiet: Bool
@@ -99,7 +78,7 @@ final class WalkListing {
     }
 
     func prelude(_ header: FileHeader?, _ superblocks: [(Superblock, selected: Bool)]) {
-        guard !quiet, from == 0 else { return }
+        guard from == 0 else { return }
         if let header {
             emit(json: .object([
                 ("kind", .string("header")), ("offset", .uint(0)),
@@ -117,12 +96,11 @@ final class WalkListing {
     }
 
     func finding(_ f: Finding) {
-        guard !quiet, f.offset >= from || f.offset < UInt64(Layout.logStart) && from == 0 else { return }
+        guard f.offset >= from else { return }
         pending.append(f)
     }
 
     func segment(_ s: SegmentSummary) {
-        guard !quiet else { return }
         flushPending(before: s.offset)
         let wanted = s.offset >= from && (types.isEmpty || types.contains(s.type)) && (limit.map { listed < $0 } ?? true)
         if wanted {
@@ -162,8 +140,8 @@ final class WalkListing {
 
 /// `walk --stats`: per-type counts, bytes and share of the file.
 enum StatsTable {
-    static func lines(perType: [SegmentType: (count: Int, bytes: UInt64)], fileSize: UInt64, json: Bool) -> [String] {
-        let rows = SegmentType.allCases.compactMap { t in perType[t].map { (t, $0.count, $0.bytes) } }
+    static func lines(_ stats: Report.SegmentStats, fileSize: UInt64, json: Bool) -> [String] {
+        let rows = SegmentType.allCases.map { ($0, stats.total(of: $0)) }.filter { $0.1.count > 0 }.map { ($0.0, $0.1.count, $0.1.bytes) }
         let share = { (bytes: UInt64) in fileSize == 0 ? 0 : Double(bytes) * 100 / Double(fileSize) }
         if json {
             return [JSON.object([
