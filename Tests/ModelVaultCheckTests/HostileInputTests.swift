@@ -86,6 +86,19 @@ import Testing
         }
     }
 
+    @Test func pointersNearTheTopOfTheOffsetRangeAreFindingsNotOverflows() throws {
+        var bytes = try Fixtures.bytes(Fixtures.files("clean").first { $0.lastPathComponent == "checkpoint.modelvault" }!)
+        for (slot, pointer) in [(32, 36), (4128, 16)] {
+            // Slot A's checkpoint pointer and slot B's manifest pointer, resealed with a valid CRC.
+            withUnsafeBytes(of: (UInt64.max - 8).littleEndian) { bytes.replaceSubrange((slot + pointer)..<(slot + pointer + 8), with: $0) }
+            let crc = CRC32C.checksum(Array(bytes[slot..<(slot + 48)]))
+            withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((slot + 48)..<(slot + 52), with: $0) }
+        }
+        let report = try Fixtures.check(bytes)
+        #expect(report.superblocks.allSatisfy { $0.0.isSound })
+        #expect(report.findings.contains { $0.code == .superblockCheckpointOutOfBounds || $0.code == .superblockManifestOutOfBounds })
+    }
+
     @Test func hugeClaimedLengthsAllocateNothing() throws {
         var bytes = try Fixtures.bytes(Fixtures.files("clean")[0])
         // A Schema header claiming the maximum payload, with nothing behind it.

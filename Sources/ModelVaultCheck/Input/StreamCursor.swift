@@ -14,10 +14,15 @@ public final class StreamCursor {
     public final class Probe {
         public let start: UInt64
         public let length: Int
+        /// One past the range's last byte, saturated: `start` comes from the input and may lie
+        /// anywhere up to UInt64.max.
+        let end: UInt64
         public private(set) var bytes: [UInt8] = []
         init(start: UInt64, length: Int) {
             self.start = start
             self.length = length
+            let (sum, overflow) = start.addingReportingOverflow(UInt64(length))
+            end = overflow ? .max : sum
         }
         /// Whether every byte of the range was seen (false when the input ended first).
         public var isComplete: Bool { bytes.count == length }
@@ -144,7 +149,7 @@ public final class StreamCursor {
             for probe in probes { probe.capture(chunk, at: position) }
             // A probe the walk has passed is settled: drop it, so the common path stays bare.
             let reached = position + UInt64(count)
-            probes.removeAll { reached >= $0.start + UInt64($0.length) }
+            probes.removeAll { reached >= $0.end }
             firstProbeStart = probes.map(\.start).min() ?? .max
         }
         head += count
