@@ -3,11 +3,17 @@ import ModelVaultFormat
 /// `--deep`: decodes Record and Index payloads against the catalog in force, and replays unique
 /// indexes, so semantic damage under valid checksums is seen. Memory is bounded by the catalog
 /// plus a fixed budget of unique keys (beyond it, unique checks stop and a finding says so).
+///
+/// Unique entries count as the engine counts them: those of a transaction are undone unless it
+/// commits (an abort, a new begin over it, or a torn end drops them).
 struct DeepCheck {
     /// Unique-index keys tracked, as 64-bit hashes of (collection, index, key) → hash of the
     /// primary key: about 24 MiB at the limit.
     static let uniqueKeyBudget = 1 << 20
     private var unique: [UInt64: UInt64] = [:]
+    /// Slots the open transaction changed, each with its value before the transaction (nil:
+    /// absent), to restore if it does not commit. One entry per slot, so bounded like `unique`.
+    private var journal: [UInt64: UInt64?] = [:]
     private(set) var uniqueBudgetExhausted = false
     private(set) var recordsDecoded = 0
     private(set) var indexEntriesDecoded = 0
@@ -36,9 +42,30 @@ struct DeepCheck {
         }
     }
 
-    /// Decodes an Index payload and replays its unique entries.
+    /// Follows the transaction framing: what a transaction did to the unique keys stands only
+    /// once it commits.
+    mutating func transaction(_ effect: TransactionFraming.Effect) {
+        switch effect {
+        case .begin, .abort:
+            for (slot, before) in journal { unique[slot] = before }
+            journal.removeAll(keepingCapacity: true)
+        case .commit:
+            journal.removeAll(keepingCapacity: true)
+        case .staged, .unframed, .none:
+            break
+        }
+    }
+
+    /// Decodes an Index payload and replays its unique entries when the segment takes part in
+    /// the log (`effect` staged in the open transaction, or applied at once when unframed).
     mutating func index(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?,
-                        warnings: inout [Finding]) -> Fault? {
+                        effect: TransactionFraming.Effect, warnings: inout [Finding]) -> Fault? {
+        var replays = true, journalled = false
+        switch effect {
+        case .staged: journalled = true
+        case .unframed: break
+        case .begin, .commit, .abort, .none: replays = false
+        }
         do {
             try IndexPayload.forEachEntry(in: payload, at: s.payloadOffset) { entry in
                 indexEntriesDecoded += 1
@@ -47,8 +74,8 @@ struct DeepCheck {
                                             segmentType: .index, txnId: txnId,
                                             message: "index entry names \"\(String(decoding: entry.name, as: UTF8.self))\", not an index of collection \(entry.collectionId)"))
                 }
-                guard entry.kind == .unique else { return }
-                if let fault = applyUnique(entry) {
+                guard replays, entry.kind == .unique else { return }
+                if let fault = applyUnique(entry, journalled: journalled) {
                     throw fault
                 }
             }
@@ -73,7 +100,7 @@ struct DeepCheck {
         var message: String
     }
 
-    private mutating func applyUnique(_ entry: IndexEntry.View) -> UniqueFault? {
+    private mutating func applyUnique(_ entry: IndexEntry.View, journalled: Bool) -> UniqueFault? {
         var hasher = FNV()
         hasher.add(entry.collectionId)
         hasher.add(entry.name)
@@ -90,7 +117,7 @@ struct DeepCheck {
                                        message: "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): key already belongs to another primary key")
                 }
             } else if unique.count < Self.uniqueKeyBudget {
-                unique[slot] = pk
+                set(slot, pk, journalled: journalled)
             } else {
                 uniqueBudgetExhausted = true
             }
@@ -100,10 +127,15 @@ struct DeepCheck {
                     return UniqueFault(offset: entry.offset, variant: "invalid_catalog_payload",
                                        message: "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): delete names another primary key")
                 }
-                unique[slot] = nil
+                set(slot, nil, journalled: journalled)
             }
         }
         return nil
+    }
+
+    private mutating func set(_ slot: UInt64, _ value: UInt64?, journalled: Bool) {
+        if journalled && journal.index(forKey: slot) == nil { journal.updateValue(unique[slot], forKey: slot) }
+        unique[slot] = value
     }
 
     /// Checkpoint rows and index state, decoded against the checkpoint's own catalog.

@@ -246,7 +246,8 @@ public final class LogWalker {
             }
         }
         if s.type == .checkpoint { checkCheckpoint(s) }
-        let deepFault = options.deep && s.payloadCRCMatches ? deepDecode(s, txnId: txnBefore) : nil
+        if options.deep { deep.transaction(effect) }
+        let deepFault = options.deep && s.payloadCRCMatches ? deepDecode(s, effect: effect, txnId: txnBefore) : nil
         replay.observe(s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault,
                        framing: &framing, into: &sink)
         if let onSegment {
@@ -256,7 +257,7 @@ public final class LogWalker {
     }
 
     /// `--deep`: decodes a Record or Index payload against the catalog in force.
-    func deepDecode(_ s: SegmentEvent, txnId: UInt64?) -> ReplayModel.Fault? {
+    func deepDecode(_ s: SegmentEvent, effect: TransactionFraming.Effect, txnId: UInt64?) -> ReplayModel.Fault? {
         guard s.type == .record || s.type == .index else { return nil }
         // Stored-property reads: the common case costs no copy of the replay state.
         let catalog = replay.staged.entries.isEmpty ? replay.log.catalog : replay.catalogWithStaged
@@ -265,7 +266,7 @@ public final class LogWalker {
             fault = deep.record(s, payload: payloadView, catalog: catalog, txnId: txnId)
         } else {
             var warnings: [Finding] = []
-            fault = deep.index(s, payload: payloadView, catalog: catalog, txnId: txnId, warnings: &warnings)
+            fault = deep.index(s, payload: payloadView, catalog: catalog, txnId: txnId, effect: effect, warnings: &warnings)
             for warning in warnings { sink.add(warning) }
         }
         guard let fault else { return nil }
