@@ -18,9 +18,6 @@ public final class GzipSource: ByteSource {
     public private(set) var fault: Finding?
 
     public var knownSize: UInt64? { nil }
-    /// Size of the compressed input, when known (for progress).
-    public var compressedSize: UInt64? { upstream.knownSize }
-    public var compressedBytesRead: UInt64 { consumed }
 
     public init(upstream: ByteSource) throws {
         self.upstream = upstream
