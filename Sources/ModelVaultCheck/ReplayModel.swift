@@ -188,12 +188,12 @@ struct ReplayModel {
             let inReplay = (fromCheckpoint?.start).map { beganAt >= $0 } ?? false
             for (entry, offset) in staged.entries {
                 apply(entry, segmentOffset: offset, position: s.end, inCheckpointReplay: inReplay, into: &sink) {
-                    framing.noteDamageAt(beganAt)
+                    framing.noteDamage(inTransactionBegunAt: beganAt)
                 }
             }
             if var fault = staged.deepFault {
                 fault.position = s.end
-                framing.noteDamageAt(beganAt)
+                framing.noteDamage(inTransactionBegunAt: beganAt)
                 log.record(fault)
                 if inReplay { fromCheckpoint?.record(fault) }
             }

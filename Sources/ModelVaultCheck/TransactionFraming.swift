@@ -71,31 +71,26 @@ struct TransactionFraming {
 
     /// Freezes the clean prefix at the current safe point (the open transaction's start).
     mutating func noteDamage() {
-        if salvageEnd == nil {
-            salvageEnd = open?.offset ?? safe
-            salvageManifest = manifestAtSafe
-            committedAtSalvage = committed
-        }
+        freeze(end: open?.offset ?? safe, manifest: manifestAtSafe, committed: committed)
     }
 
     /// Freezes the clean prefix before an unframed segment at `offset` that cannot apply.
     mutating func noteDamage(beforeSegmentAt offset: UInt64) {
-        if salvageEnd == nil {
-            salvageEnd = min(offset, safe)
-            salvageManifest = manifestAtSafe
-            committedAtSalvage = committed
-        }
+        freeze(end: min(offset, safe), manifest: manifestAtSafe, committed: committed)
     }
 
     /// Freezes the clean prefix before the transaction that began at `txnStart`: a fault found
     /// when its commit applies, just after this machine counted that commit.
-    mutating func noteDamageAt(_ txnStart: UInt64?) {
-        guard let txnStart else { return noteDamage() }
-        if salvageEnd == nil {
-            salvageEnd = txnStart
-            salvageManifest = manifestAtBegin
-            committedAtSalvage = max(0, committed - 1)
-        }
+    mutating func noteDamage(inTransactionBegunAt txnStart: UInt64) {
+        freeze(end: txnStart, manifest: manifestAtBegin, committed: max(0, committed - 1))
+    }
+
+    /// The first damage fixes the clean prefix; later damage lies beyond it.
+    private mutating func freeze(end: UInt64, manifest: UInt64?, committed: Int) {
+        guard salvageEnd == nil else { return }
+        salvageEnd = end
+        salvageManifest = manifest
+        committedAtSalvage = committed
     }
 
     /// Feeds one readable segment with a valid payload CRC; findings go to `sink`.
@@ -155,7 +150,7 @@ struct TransactionFraming {
             }
             seenBegin = true
             open = OpenTransaction(id: marker.txnId, offset: s.offset)
-            openDamaged = damagedSegment(s)
+            openDamaged = !s.payloadCRCMatches
             safe = s.offset
             manifestAtBegin = manifestAtSafe
             return .begin(txnId: marker.txnId)
@@ -180,7 +175,7 @@ struct TransactionFraming {
             }
             open = nil
             safe = s.end
-            if openDamaged || damagedSegment(s) {
+            if openDamaged || !s.payloadCRCMatches {
                 uncommitted += 1
                 return .abort
             }
@@ -199,8 +194,6 @@ struct TransactionFraming {
             return .abort
         }
     }
-
-    private func damagedSegment(_ s: SegmentEvent) -> Bool { !s.payloadCRCMatches }
 
     /// Minors 3–5 never decode markers: every segment applies as it comes, and each Manifest
     /// closes one write.
