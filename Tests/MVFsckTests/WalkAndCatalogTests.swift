@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 @Suite struct WalkTests {
@@ -56,6 +59,31 @@ import Testing
 
     @Test func unknownTypeIsAUsageError() throws {
         #expect(try CLI.run(["walk", "--type", "Bogus", CLI.fixture("clean/basic.modelvault")]).status == 16)
+    }
+
+    @Test(arguments: ["walk", "dump-catalog"])
+    func interruptionStopsWithStatus32(command: String) throws {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = [command, "-"]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The walk blocks on standard input, which never ends, until it is interrupted.
+        input.fileHandleForWriting.write(try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault")).prefix(8224))
+        Thread.sleep(forTimeInterval: 0.5)
+        process.interrupt()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            Issue.record("\(command) ignored SIGINT")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        try? input.fileHandleForWriting.close()
+        #expect(process.terminationStatus == 32)
     }
 }
 
