@@ -911,8 +911,6 @@ def _error_info(e):
     else:
         details = None
     msg = str(e)
-    if len(msg) > 300:
-        msg = msg[:300] + "..."
     return {"error": variant if variant else "%s: %s" % (type(e).__name__, msg),
             "type": type(e).__name__, "message": msg, "details": details}
 
@@ -983,7 +981,8 @@ def observe_in_process(path, want_rows=True):
         except Exception as e:  # noqa: BLE001
             info = _error_info(e)
             at.update(opens=False, truncated_bytes=None, truncate_reason=None,
-                      error=info["error"], message=info["message"], details=info["details"])
+                      error=info["error"], type=info["type"], message=info["message"],
+                      details=info["details"])
         after, size_after = _digest(auto_copy)
         at["modifies_file"] = after != before
         at["size_after"] = size_after

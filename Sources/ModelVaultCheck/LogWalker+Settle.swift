@@ -23,7 +23,7 @@ extension LogWalker {
         if let reason = prediction.truncateReason, prediction.autoTruncateOpens || prediction.modifiesFile {
             let keptEnd = fileLength - prediction.truncatedBytes
             sink.add(Finding(.logDataBeyondCut, .info, offset: keptEnd, length: prediction.truncatedBytes,
-                             message: "an AutoTruncate open cuts the file at \(keptEnd) (\(reason)), discarding \(prediction.truncatedBytes) bytes and \(prediction.committedTransactionsLost) committed transaction(s)"))
+                             message: "an AutoTruncate open cuts the file at \(keptEnd) (\(reason)), discarding \(prediction.truncatedBytes) bytes and with them \(prediction.committedTransactionsLost == 1 ? "1 committed transaction" : "\(prediction.committedTransactionsLost) committed transactions")"))
         }
         let safeEnd = recordSafeSalvageEnd(fileLength)
         let verdict: Verdict

@@ -15,8 +15,19 @@ struct OutputOptions: ParsableArguments {
     var noProgress = false
 }
 
-/// Options that change what a check decodes.
+/// Options that change what a check decodes. The full decode is the default: a framing-only
+/// check cannot see damage under valid checksums, which the engine refuses all the same.
 struct CheckDepthOptions: ParsableArguments {
-    @Flag(name: .long, help: "Decode every Record, Index and Checkpoint payload against the catalog, not only framing and checksums.")
+    @Flag(name: .customLong("framing-only"), help: "Check framing, checksums, transaction markers, superblocks, manifests and the catalog only; skip the decode of Record, Index and Checkpoint payloads (faster, but blind to damage under valid checksums).")
+    var framingOnly = false
+
+    @Flag(name: .long, help: ArgumentHelp("Decode every payload (the default; kept for older scripts).", visibility: .hidden))
     var deep = false
+
+    func validate() throws {
+        if framingOnly && deep { throw ValidationError("--framing-only and --deep are exclusive") }
+    }
+
+    /// Whether Record, Index and Checkpoint payloads are decoded.
+    var decodesContents: Bool { !framingOnly }
 }

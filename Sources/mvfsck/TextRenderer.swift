@@ -5,11 +5,15 @@ import ModelVaultFormat
 /// would do.
 enum TextRenderer {
     static func verifyLines(_ r: Report) -> [String] {
-        var lines = ["\(r.file.path): \(r.verdict.rawValue) (\(summary(r)))"]
+        var lines = ["\(r.file.path): \(verdictWord(r)) (\(summary(r)))"]
         lines += findingLines(r.findings, indent: "  ")
         if r.findingsDropped > 0 { lines.append("  … \(r.findingsDropped) more findings not listed") }
         if r.verdict == .clean {
-            if r.errorCount == 0 && r.warningCount == 0 { lines.append("  no errors found") }
+            if r.engine.basis == .framing {
+                lines.append("  verdict: " + verdictSentence(r))
+            } else if r.errorCount == 0 && r.warningCount == 0 {
+                lines.append("  no errors found")
+            }
         } else {
             lines.append("  engine: " + engineSentence(r.engine))
             lines.append("  verdict: " + verdictSentence(r))
@@ -23,8 +27,8 @@ enum TextRenderer {
         guard let r = outcome.report else {
             return ["\(result.entry.path): operational error"]
         }
-        var lines = ["\(r.file.path): \(r.verdict.rawValue), \(r.errorCount) error\(r.errorCount == 1 ? "" : "s"), "
-            + "\(r.warningCount) warning\(r.warningCount == 1 ? "" : "s"), \(Progress.size(r.file.size)), \(RunSummary.seconds(result.seconds))"]
+        var lines = ["\(r.file.path): \(verdictWord(r)), \(counted(r.errorCount, "error")), "
+            + "\(counted(r.warningCount, "warning")), \(Progress.size(r.file.size)), \(RunSummary.seconds(result.seconds))"]
         if r.verdict != .clean || r.warningCount > 0 {
             lines += findingLines(r.findings.filter { $0.severity != .info || r.verdict != .clean }, indent: "    ")
         }
@@ -35,7 +39,16 @@ enum TextRenderer {
     static func summary(_ r: Report) -> String {
         let minor = r.header.map { "format \($0.formatMajor).\($0.formatMinor), " } ?? ""
         return "\(minor)\(r.file.size) bytes, \(r.segments.count) segments, \(r.transactions.committed) committed transactions, "
-            + "\(r.errorCount) error\(r.errorCount == 1 ? "" : "s"), \(r.warningCount) warning\(r.warningCount == 1 ? "" : "s")"
+            + "\(counted(r.errorCount, "error")), \(counted(r.warningCount, "warning"))"
+    }
+
+    /// "1 error", "2 errors".
+    static func counted(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
+    /// The verdict as one word, qualified when only framing was checked: a framing-level
+    /// "clean" says nothing about the contents.
+    static func verdictWord(_ r: Report) -> String {
+        r.verdict == .clean && r.engine.basis == .framing ? "clean at framing level" : r.verdict.rawValue
     }
 
     static func findingLines(_ findings: [Finding], indent: String) -> [String] {
@@ -53,7 +66,9 @@ enum TextRenderer {
         parts.append(e.strictOpens ? "a strict open succeeds" : "a strict open fails (\(e.strictError ?? "?"))")
         if e.autoTruncateOpens {
             if e.truncatedBytes > 0 {
-                parts.append("an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")), losing \(e.committedTransactionsLost) committed transaction(s), and succeeds")
+                let lost = e.committedTransactionsLost
+                parts.append("an AutoTruncate open cuts the last \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and succeeds, "
+                    + (lost == 0 ? "losing no committed transaction" : "losing \(counted(lost, "committed transaction")) that lie\(lost == 1 ? "s" : "") after the cut"))
             } else if e.modifiesFile {
                 parts.append("a read-write open rewrites the file as a new, empty database")
             } else {
@@ -69,7 +84,8 @@ enum TextRenderer {
 
     static func verdictSentence(_ r: Report) -> String {
         switch r.verdict {
-        case .clean: return "clean"
+        case .clean:
+            return r.engine.basis == .framing ? "clean at framing level: contents not decoded" : "clean"
         case .recoverable: return "recoverable: the engine's own AutoTruncate open succeeds"
         case .repairable: return "repairable: the engine cannot open it, but its committed prefix (up to offset \(r.salvageEnd)) can be salvaged into a fresh file"
         case .unrecoverable: return "unrecoverable: no committed data can be salvaged"
@@ -96,7 +112,7 @@ enum TextRenderer {
         lines.append("selection   " + selectionSentence(r))
         let byType = r.segments.byType.map { "\($0.0.name) \($0.1)" }.joined(separator: ", ")
         lines.append("segments    \(r.segments.count) (\(r.segments.bytes) bytes)\(byType.isEmpty ? "" : ": " + byType)")
-        lines.append("txns        \(r.transactions.committed) committed, \(r.transactions.aborted) aborted, \(r.transactions.uncommitted) uncommitted, max id \(r.transactions.maxTxnId.map(String.init) ?? "-")")
+        lines.append("txns        \(r.transactions.committed) committed, \(r.transactions.aborted) aborted, \(r.transactions.uncommitted) uncommitted, highest id \(r.transactions.maxTxnId.map(String.init) ?? "-") (ids restart at 1 each time the engine opens the file)")
         if r.catalog.collections.isEmpty { lines.append("catalog     (no collections)") }
         for (i, c) in r.catalog.collections.enumerated() {
             let label = i == 0 ? "catalog     " : "            "
@@ -105,7 +121,7 @@ enum TextRenderer {
         lines.append("engine      " + engineSentence(r.engine))
         lines.append("verdict     " + verdictSentence(r))
         if !r.findings.isEmpty {
-            lines.append("findings    \(r.errorCount) errors, \(r.warningCount) warnings")
+            lines.append("findings    \(counted(r.errorCount, "error")), \(counted(r.warningCount, "warning"))")
             lines += findingLines(r.findings, indent: "  ")
         }
         return lines

@@ -7,9 +7,10 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check each file read-only and report every fault (the default command).",
         discussion: """
-        Walks the header, both superblocks and every segment of each FILE once, reports every \
-        fault with its byte offset, predicts what ModelVault's strict and AutoTruncate opens \
-        would do, and gives a verdict. FILE may be a path, a directory (walked recursively for \
+        Walks the header, both superblocks and every segment of each FILE once, decodes every \
+        Record, Index and Checkpoint payload (unless --framing-only), reports every fault with \
+        its byte offset, predicts what ModelVault's strict and AutoTruncate opens would do, and \
+        gives a verdict. FILE may be a path, a directory (walked recursively for \
         *.modelvault and *.modelvault.gz) or - for standard input; gzip-compressed input is \
         inflated on the fly. Exit status: 0 clean, 4 errors left uncorrected, 8 operational \
         error, 16 usage error, 32 interrupted; with several files, the bitwise OR.
@@ -73,7 +74,7 @@ struct Verify: ParsableCommand {
         let runner = OrderedRunner<FileResult>(count: entries.count, workers: workers)
         let quietOutput = output.quiet
         runner.run(
-            job: { index in FileResult.check(entries[index], output: output, deep: depth.deep, showProgress: workers == 1 || entries.count == 1) },
+            job: { index in FileResult.check(entries[index], output: output, deep: depth.decodesContents, showProgress: workers == 1 || entries.count == 1) },
             skipped: { index in FileResult(entry: entries[index], outcome: nil, seconds: 0) },
             shouldStart: { _ in
                 if Interruption.signalReceived != nil { return false }
@@ -158,7 +159,7 @@ struct Inspect: ParsableCommand {
     var file: String
 
     func run() throws {
-        let outcome = CheckRun.check(path: file, command: "inspect", output: output, deep: depth.deep)
+        let outcome = CheckRun.check(path: file, command: "inspect", output: output, deep: depth.decodesContents)
         if output.json {
             Console.out([outcome.json.pretty])
         } else if let report = outcome.report, !output.quiet {

@@ -23,7 +23,7 @@ import Testing
         for key in ["opens", "truncated_bytes", "truncate_reason", "modifies_file", "committed_transactions_lost"] {
             #expect(auto.keys.contains(key), "\(name): engine.auto_truncate.\(key) missing")
         }
-        #expect(engine["basis"] as? String == "framing")
+        #expect(engine["basis"] as? String == "deep")
         let findings = try #require(report["findings"] as? [[String: Any]])
         for finding in findings {
             for key in Self.findingKeys { #expect(finding.keys.contains(key), "\(name): finding without \(key)") }

@@ -122,26 +122,45 @@ import Testing
     }
 }
 
-/// `--deep` sees damage under valid checksums that framing cannot.
-@Suite struct DeepModeTests {
+/// The full decode, the default, sees damage under valid checksums that a framing-only check
+/// cannot; `--framing-only` says that its "clean" is limited to framing.
+@Suite struct DecodeDepthTests {
     @Test(arguments: [("damaged/basic__record_field_count.modelvault", "record.bad_payload"),
                       ("damaged/indexed__unique_index_clash.modelvault", "index.unique_violation")])
-    func onlyADeepCheckSeesCorruptedValuesUnderValidCRCs(name: String, code: String) throws {
-        let framing = try CLI.run(["--json", CLI.fixture(name)])
+    func theDefaultCheckSeesCorruptedValuesUnderValidCRCs(name: String, code: String) throws {
+        let framing = try CLI.run(["--json", "--framing-only", CLI.fixture(name)])
         #expect(framing.status == 0)
         #expect(((framing.json as? [String: Any])?["engine"] as? [String: Any])?["basis"] as? String == "framing")
-        let deep = try CLI.run(["--json", "--deep", CLI.fixture(name)])
-        #expect(deep.status == 4)
-        let report = try #require(deep.json as? [String: Any])
-        #expect((report["engine"] as? [String: Any])?["basis"] as? String == "deep")
-        #expect((report["engine"] as? [String: Any])?["strict_open"] as? String == "fails")
-        let codes = (report["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
-        #expect(codes.contains(code))
+        for arguments in [["--json"], ["verify", "--json"], ["verify", "--json", "--deep"]] {
+            let full = try CLI.run(arguments + [CLI.fixture(name)])
+            #expect(full.status == 4, "\(arguments)")
+            let report = try #require(full.json as? [String: Any])
+            #expect((report["engine"] as? [String: Any])?["basis"] as? String == "deep")
+            #expect((report["engine"] as? [String: Any])?["strict_open"] as? String == "fails")
+            let codes = (report["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+            #expect(codes.contains(code))
+        }
+        let inspect = try CLI.run(["inspect", "--json", CLI.fixture(name)])
+        #expect(inspect.status == 4)
+        #expect(((inspect.json as? [String: Any])?["engine"] as? [String: Any])?["basis"] as? String == "deep")
+    }
+
+    @Test func aFramingOnlyCleanVerdictSaysTheContentsWereNotDecoded() throws {
+        let name = CLI.fixture("damaged/basic__record_field_count.modelvault")
+        let framing = try CLI.run(["verify", "--framing-only", name])
+        #expect(framing.status == 0)
+        #expect(framing.stdout.contains("clean at framing level: contents not decoded"))
+        let full = try CLI.run(["verify", name])
+        #expect(!full.stdout.contains("framing level"))
+        let exclusive = try CLI.run(["verify", "--framing-only", "--deep", name])
+        #expect(exclusive.status == 16)
     }
 
     @Test(arguments: CLI.fixtureNames("clean"))
     func cleanFilesDecodeCompletely(name: String) throws {
-        let r = try CLI.run(["--deep", "--quiet", CLI.fixture(name)])
+        let r = try CLI.run(["--quiet", CLI.fixture(name)])
         #expect(r.status == 0)
+        let framing = try CLI.run(["--quiet", "--framing-only", CLI.fixture(name)])
+        #expect(framing.status == 0)
     }
 }
