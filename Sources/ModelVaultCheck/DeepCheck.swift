@@ -16,12 +16,13 @@ struct DeepCheck {
     private var journal: [UInt64: UInt64?] = [:]
     private(set) var uniqueBudgetExhausted = false
     private(set) var recordsDecoded = 0
+    private(set) var versionAhead = VersionAheadRecords()
     private(set) var indexEntriesDecoded = 0
 
-    /// A decode fault: the finding to report and the engine's variant.
+    /// A decode fault: the finding to report and the engine's error.
     struct Fault {
         var finding: Finding
-        var variant: String
+        var error: EngineError
     }
 
     /// Decodes a Record payload; nil when it decodes (or names a collection or schema version
@@ -32,11 +33,15 @@ struct DeepCheck {
             recordsDecoded += 1
             return nil
         } catch let error as RecordDecodeError {
+            if error.variant == .invalidSchemaVersion, let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset) {
+                versionAhead.note(collectionId: preamble.collectionId, schemaVersion: preamble.schemaVersion,
+                                  payload: payload, at: s.payloadOffset)
+            }
             if error.variant == .unknownCollection || error.variant == .invalidSchemaVersion { return nil }
             return Fault(finding: Finding(.recordBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
                                           segmentType: .record, txnId: txnId,
                                           message: "Record at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
-                         variant: error.variant.rawValue)
+                         error: .payloadDecode(error))
         } catch {
             return nil
         }
@@ -83,12 +88,12 @@ struct DeepCheck {
         } catch let fault as UniqueFault {
             return Fault(finding: Finding(.indexUniqueViolation, .error, offset: fault.offset, length: 0, segmentIndex: s.index,
                                           segmentType: .index, txnId: txnId, message: fault.message),
-                         variant: fault.variant)
+                         error: fault.error)
         } catch let error as RecordDecodeError {
             return Fault(finding: Finding(.indexBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
                                           segmentType: .index, txnId: txnId,
                                           message: "Index payload at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
-                         variant: error.variant.rawValue)
+                         error: .payloadDecode(error))
         } catch {
             return nil
         }
@@ -96,7 +101,7 @@ struct DeepCheck {
 
     private struct UniqueFault: Error {
         var offset: UInt64
-        var variant: String
+        var error: EngineError
         var message: String
     }
 
@@ -113,7 +118,7 @@ struct DeepCheck {
         case .insert:
             if let existing = unique[slot] {
                 if existing != pk {
-                    return UniqueFault(offset: entry.offset, variant: "unique_index_violation",
+                    return UniqueFault(offset: entry.offset, error: .uniqueIndexViolation,
                                        message: "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): key already belongs to another primary key")
                 }
             } else if unique.count < Self.uniqueKeyBudget {
@@ -124,7 +129,7 @@ struct DeepCheck {
         case .delete:
             if let existing = unique[slot] {
                 if existing != pk {
-                    return UniqueFault(offset: entry.offset, variant: "invalid_catalog_payload",
+                    return UniqueFault(offset: entry.offset, error: .invalidCatalogPayload("unique index delete names another primary key"),
                                        message: "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): delete names another primary key")
                 }
                 set(slot, nil, journalled: journalled)
@@ -138,11 +143,18 @@ struct DeepCheck {
         unique[slot] = value
     }
 
-    /// Checkpoint rows and index state, decoded against the checkpoint's own catalog.
-    static func checkpoint(_ payload: UnsafeRawBufferPointer, at offset: UInt64, decoded: CheckpointPayload) -> String? {
+    /// Checkpoint rows and index state, decoded against the checkpoint's own catalog: nil, or
+    /// what is wrong and the engine's error for it.
+    static func checkpoint(_ payload: UnsafeRawBufferPointer, at offset: UInt64, decoded: CheckpointPayload) -> (String, EngineError)? {
         var catalog = Catalog()
         for entry in decoded.catalogEntries {
-            do { try catalog.apply(entry, segmentOffset: offset) } catch { return "checkpoint catalog does not apply: \(error)" }
+            do {
+                try catalog.apply(entry, segmentOffset: offset)
+            } catch let violation as Catalog.Violation {
+                return ("checkpoint catalog does not apply: \(violation.message)", .catalogViolation(violation))
+            } catch {
+                return ("checkpoint catalog does not apply: \(error)", .invalidCatalogPayload("\(error)"))
+            }
         }
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: payload[decoded.rowSection]),
                                 baseOffset: offset + UInt64(decoded.rowSection.lowerBound))
@@ -154,8 +166,12 @@ struct DeepCheck {
             }
             try IndexPayload.forEachEntry(in: UnsafeRawBufferPointer(rebasing: payload[decoded.indexRange]),
                                           at: offset + UInt64(decoded.indexRange.lowerBound)) { _ in }
+        } catch let error as RecordDecodeError {
+            return ("checkpoint contents do not decode: \(error)", .payloadDecode(error))
+        } catch let error as FormatError {
+            return ("checkpoint contents do not decode: \(error)", .checkpointPayload(error))
         } catch {
-            return "checkpoint contents do not decode: \(error)"
+            return ("checkpoint contents do not decode: \(error)", .invalidCatalogPayload("\(error)"))
         }
         return nil
     }

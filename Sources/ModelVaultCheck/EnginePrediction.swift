@@ -6,17 +6,17 @@ public struct EnginePrediction: Equatable, Sendable {
     public enum Basis: String, Sendable { case framing, deep }
 
     public var strictOpens: Bool
-    /// The engine's error variant and message when strict fails.
-    public var strictError: String?
+    /// The engine's error when strict fails.
+    public var strictError: EngineError?
     public var autoTruncateOpens: Bool
-    public var autoTruncateError: String?
+    public var autoTruncateError: EngineError?
     public var truncatedBytes: UInt64
     public var truncateReason: String?
     public var modifiesFile: Bool
     public var committedTransactionsLost: Int
     public var basis: Basis
 
-    static func fails(_ error: String, basis: Basis) -> EnginePrediction {
+    static func fails(_ error: EngineError, basis: Basis) -> EnginePrediction {
         EnginePrediction(strictOpens: false, strictError: error, autoTruncateOpens: false, autoTruncateError: error,
                          truncatedBytes: 0, truncateReason: nil, modifiesFile: false,
                          committedTransactionsLost: 0, basis: basis)
@@ -38,12 +38,13 @@ struct EngineInputs {
     var checkpoint: CheckpointTarget?
     var scan: EngineScan
     var replay: ReplayModel
+    var versionAhead: VersionAheadRecords
     var committedTransactions: Int
     var basis: EnginePrediction.Basis
 
     func predict() -> EnginePrediction {
         if let fatal = scan.fatal {
-            return .fails("\(fatal.variant): \(fatal.message)", basis: basis)
+            return .fails(fatal.error, basis: basis)
         }
         let cut = scan.cut(fileLength: fileLength)
         var prediction = EnginePrediction(
@@ -54,7 +55,7 @@ struct EngineInputs {
         if let failure = manifest?.strictFailure(fileLength: fileLength) {
             prediction.strictError = failure
         } else if let cut {
-            prediction.strictError = "unclean_log_tail: unclean log tail (strict open): \(cut.reason); safe truncate end offset \(cut.end)"
+            prediction.strictError = .uncleanLogTail(reason: cut.reason, safeEnd: cut.end)
         } else if let failure = replayFailure(keptEnd: fileLength, strict: true) {
             prediction.strictError = failure
         }
@@ -75,23 +76,27 @@ struct EngineInputs {
         return prediction
     }
 
-    /// The first fault replay meets in a log kept up to `keptEnd`, as "variant: message".
-    func replayFailure(keptEnd: UInt64, strict: Bool) -> String? {
+    /// The error of the first fault replay meets in a log kept up to `keptEnd`.
+    func replayFailure(keptEnd: UInt64, strict: Bool) -> EngineError? {
         var fromReplayStart = false
         if let checkpoint {
             switch checkpoint.use(fileLength: keptEnd) {
             case .ignored:
                 break
-            case let .strictFailsAutoTruncateReplaysAll(message):
-                if strict { return "checkpoint: \(message)" }
-            case let .fatal(variant, message):
-                return "\(variant): \(message)"
+            case let .strictFailsAutoTruncateReplaysAll(error):
+                if strict { return error }
+            case let .fatal(error):
+                return error
             case let .replayFrom(start):
                 guard start != nil else { return nil }
                 fromReplayStart = true
             }
         }
-        let first = replay.firstFault(keptEnd: keptEnd, fromCheckpoint: fromReplayStart)
-        return first.map { "\($0.variant): \($0.message)" }
+        guard let first = replay.firstFault(keptEnd: keptEnd, fromCheckpoint: fromReplayStart) else { return nil }
+        if first.variant == "invalid_schema_version", let key = first.reference,
+           let decodeError = versionAhead.decodeError(for: key, catalog: replay.catalog) {
+            return decodeError
+        }
+        return first.error
     }
 }

@@ -6,8 +6,7 @@ import ModelVaultFormat
 struct EngineScan {
     /// A fault that fails the open in both modes and leaves the file untouched.
     struct Fatal {
-        var variant: String
-        var message: String
+        var error: EngineError
         var offset: UInt64
     }
 
@@ -38,14 +37,7 @@ struct EngineScan {
     mutating func headerFault(_ fault: SegmentHeaderFault, at offset: UInt64) {
         guard scanning else { return }
         scanning = false
-        let variant: String
-        switch fault {
-        case .badMagic: variant = "bad_segment_magic"
-        case .unsupportedVersion, .unknownType, .badHeaderLength, .unsupportedChecksumKind: variant = "unsupported_version"
-        case .payloadTooLong: variant = "invalid_catalog_payload"
-        case .headerChecksum: variant = "bad_segment_header_checksum"
-        }
-        fatal = Fatal(variant: variant, message: fault.description, offset: offset)
+        fatal = Fatal(error: .segmentHeader(fault), offset: offset)
     }
 
     /// The input ends inside a segment header or payload: the scan stops quietly.
@@ -75,7 +67,7 @@ struct EngineScan {
         if s.type.isMarker {
             guard case let .success(marker)? = s.marker else {
                 if case let .failure(error)? = s.marker {
-                    fatal = Fatal(variant: "invalid_txn_payload", message: "\(error)", offset: s.offset)
+                    fatal = Fatal(error: .txnMarker(error), offset: s.offset)
                 }
                 walking = false
                 return

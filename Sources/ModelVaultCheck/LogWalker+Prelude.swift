@@ -15,7 +15,7 @@ extension LogWalker {
             return
         }
         guard available >= Layout.fileHeaderSize else {
-            preLogFatal = "truncated_header: file is \(available) bytes, a header needs 32"
+            preLogFatal = .truncatedHeader(got: UInt64(available))
             sink.add(Finding(.headerTruncated, .error, offset: 0, length: UInt64(available),
                              message: "file is \(available) bytes long; the header alone needs 32"))
             return
@@ -25,7 +25,7 @@ extension LogWalker {
         checkHeader(fileHeader, available: available)
         guard available >= Int(Layout.logStart) else {
             if special == nil, preLogFatal == nil {
-                preLogFatal = "truncated_superblock: got \(available) bytes, expected 8224"
+                preLogFatal = .truncatedSuperblock(got: UInt64(available))
             }
             if special == nil {
                 sink.add(Finding(.superblockTruncated, .error, offset: UInt64(Layout.fileHeaderSize),
@@ -58,11 +58,11 @@ extension LogWalker {
 
     func checkHeader(_ h: FileHeader, available: Int) {
         if !h.hasValidMagic {
-            preLogFatal = "bad_magic: expected \"TDB0\", found \(Hex.bytes(h.magic))"
+            preLogFatal = .badMagic(h.magic)
             sink.add(Finding(.headerBadMagic, .error, offset: 0, length: 4,
                              message: "file magic is \(Hex.bytes(h.magic)), expected \"TDB0\": not recognisable as a ModelVault file header"))
         } else if !h.isSupportedVersion {
-            preLogFatal = "unsupported_version: unsupported format version \(h.formatMajor).\(h.formatMinor)"
+            preLogFatal = .unsupportedVersion(major: UInt64(h.formatMajor), minor: UInt64(h.formatMinor))
             sink.add(Finding(.headerUnsupportedVersion, .error, offset: 4, length: 4,
                              message: "format version \(h.formatMajor).\(h.formatMinor) is not one the engine accepts (0.2 to 0.6)"))
         } else if h.formatMinor == 2 {
@@ -71,7 +71,7 @@ extension LogWalker {
                 sink.add(Finding(.headerLegacyStub, .warning, offset: 0, length: 32,
                                  message: "a 32-byte format 0.2 stub: a read-write open rebuilds it in place as an empty database"))
             } else {
-                preLogFatal = "unsupported_version: unsupported format version 0.2"
+                preLogFatal = .unsupportedVersion(major: 0, minor: 2)
                 sink.add(Finding(.headerUnsupportedVersion, .error, offset: 4, length: 4,
                                  message: "format version 0.2 on a file longer than its header: the engine refuses it"))
             }
@@ -114,14 +114,13 @@ extension LogWalker {
                                  message: "superblock \(slot.slot.rawValue) (generation \(slot.generation)) CRC-32C \(Hex.u32(slot.computedCRC)) does not match stored \(Hex.u32(slot.storedCRC))\(why)"))
             }
         }
+        // The header is checked first: a fault there is what the engine reports.
+        if selection.selectedSlot == nil, preLogFatal == nil { preLogFatal = .superblockChecksum }
         switch selection {
         case .noneSound:
-            preLogFatal = "bad_superblock_checksum: superblock checksum mismatch (no sound superblock)"
             sink.add(Finding(.superblockNoneValid, .error, offset: Layout.superblockAOffset, length: 8192,
                              message: "neither superblock is sound: the engine refuses the file"))
-        case let .newerSlotUnsound(slot):
-            preLogFatal = "bad_superblock_checksum: superblock checksum mismatch (slot \(slot.rawValue) is newer and unsound)"
-        case .selected:
+        case .newerSlotUnsound, .selected:
             break
         }
     }

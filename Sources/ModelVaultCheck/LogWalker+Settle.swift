@@ -18,7 +18,7 @@ extension LogWalker {
         reportPointers(fileLength: fileLength)
         if framing.pastBreak, let firstBreak {
             sink.add(Finding(.logDataBeyondBreak, .info, offset: firstBreak, length: 0,
-                             message: "\(framing.committedBeyondBreak) committed transaction(s) lie intact beyond the first unreadable stretch, where the engine stops"))
+                             message: "\(framing.committedBeyondBreak == 1 ? "1 committed transaction lies" : "\(framing.committedBeyondBreak) committed transactions lie") intact beyond the first unreadable stretch, where the engine stops"))
         }
         if let reason = prediction.truncateReason, prediction.autoTruncateOpens || prediction.modifiesFile {
             let keptEnd = fileLength - prediction.truncatedBytes
@@ -135,7 +135,8 @@ extension LogWalker {
         }
         if let fatal = preLogFatal { return .fails(fatal, basis: basis) }
         let inputs = EngineInputs(fileLength: fileLength, manifest: manifestTarget, checkpoint: checkpointTarget,
-                                  scan: scan, replay: replay, committedTransactions: framing.committed, basis: basis)
+                                  scan: scan, replay: replay, versionAhead: deep.versionAhead,
+                                  committedTransactions: framing.committed, basis: basis)
         return inputs.predict()
     }
 
@@ -152,7 +153,7 @@ extension LogWalker {
                 let past = target.offset >= fileLength || !target.probe.isComplete
                 sink.add(Finding(past ? .superblockManifestOutOfBounds : .superblockManifestNotAManifest, .error,
                                  offset: slot.slot.offset + 16, length: 8,
-                                 message: "superblock \(slot.slot.rawValue) manifest pointer: \(failure); a strict open fails"))
+                                 message: "superblock \(slot.slot.rawValue) manifest pointer \(target.offset): a strict open fails (\(failure))"))
             }
             guard let target = checkpointTarget, target.length != 0 else { continue }
             if target.offset >= fileLength || target.offset < Layout.logStart {
@@ -161,9 +162,9 @@ extension LogWalker {
                 continue
             }
             switch target.state {
-            case let .badHeader(message):
+            case let .badHeader(error):
                 sink.add(Finding(.superblockCheckpointNotACheckpoint, .error, offset: slot.slot.offset + 36, length: 12,
-                                 message: message + "; a strict open fails"))
+                                 message: "checkpoint pointer \(target.offset) is not a Checkpoint segment header: a strict open fails (\(error))"))
             case let .otherType(type):
                 sink.add(Finding(.superblockCheckpointNotACheckpoint, .warning, offset: slot.slot.offset + 36, length: 12,
                                  message: "checkpoint pointer \(target.offset) leads to a \(type.name) segment (ignored by the engine)"))

@@ -33,7 +33,7 @@ public final class LogWalker {
     var committedAtReplayFrom: Int?
     var minor: UInt16 = Layout.transactionalMinor
     /// A fatal fault before the log (header, superblocks): the engine opens nothing.
-    var preLogFatal: String?
+    var preLogFatal: EngineError?
     var special: Special?
     /// Payload bytes kept when a payload is larger than the buffer and streams through it.
     var payload: [UInt8] = []
@@ -106,7 +106,7 @@ public final class LogWalker {
             if let fault = header.fault {
                 reportHeaderFault(fault, header: header, at: offset)
                 if checkpointTarget?.offset == offset {
-                    checkpointTarget?.state = .badHeader("checkpoint pointer \(offset): \(fault.description)")
+                    checkpointTarget?.state = .badHeader(.segmentHeader(fault))
                 }
                 guard try resynchronise(after: offset) else { return }
                 continue
@@ -178,7 +178,7 @@ public final class LogWalker {
                                  segmentIndex: segmentIndex, segmentType: type,
                                  message: "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input (\(streamed) present): torn write or damaged length"))
                 if checkpointTarget?.offset == offset {
-                    checkpointTarget?.state = .badPayload("checkpoint at \(offset): payload runs past end of store")
+                    checkpointTarget?.state = .badPayload(.readPastEnd)
                 }
                 return false
             }
@@ -271,7 +271,7 @@ public final class LogWalker {
         }
         guard let fault else { return nil }
         sink.add(fault.finding)
-        return ReplayModel.Fault(position: s.end, variant: fault.variant, message: fault.finding.message)
+        return ReplayModel.Fault(position: s.end, error: fault.error, message: fault.finding.message)
     }
 
     func reportPayloadChecksum(_ s: SegmentEvent) {
@@ -313,7 +313,7 @@ public final class LogWalker {
         var state: CheckpointTarget.State
         var catalogEntries: [CatalogEntry] = []
         if !s.payloadCRCMatches {
-            state = .badPayload("checkpoint at \(s.offset): payload CRC mismatch")
+            state = .badPayload(.segmentPayloadChecksum)
         } else {
             do {
                 let decoded = try CheckpointPayload(parsing: payloadView, at: s.payloadOffset)
@@ -321,14 +321,14 @@ public final class LogWalker {
                 state = decoded.replayFromOffset < s.end
                     ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
                     : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
-                if options.deep, let problem = DeepCheck.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) {
-                    state = .badPayload("checkpoint at \(s.offset): \(problem)")
+                if options.deep, let (problem, engineError) = DeepCheck.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) {
+                    state = .badPayload(engineError)
                     sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
                                      segmentIndex: s.index, segmentType: .checkpoint,
                                      message: problem + (isTarget ? "" : " (not the selected checkpoint)")))
                 }
             } catch {
-                state = .badPayload("checkpoint at \(s.offset): \(error)")
+                state = .badPayload((error as? FormatError).map(EngineError.checkpointPayload) ?? .invalidCatalogPayload("\(error)"))
                 sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
                                  segmentIndex: s.index, segmentType: .checkpoint,
                                  message: "Checkpoint payload does not decode: \(error)" + (isTarget ? "" : " (not the selected checkpoint)")))
@@ -339,6 +339,9 @@ public final class LogWalker {
         committedAtCheckpointEnd = framing.committed
         if case let .usable(from, _) = state {
             replayFrom = from
+            if from >= s.end {
+                checkpointTarget?.replayFromProbe = cursor.probe(at: from, length: Layout.segmentHeaderSize)
+            }
             replay.useCheckpoint(entries: catalogEntries, offset: s.offset, replayFrom: from)
         }
     }

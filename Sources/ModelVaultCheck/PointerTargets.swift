@@ -7,24 +7,18 @@ struct ManifestTarget {
     let probe: StreamCursor.Probe
 
     /// Why a strict open fails on this pointer, or nil when it reads a version-0 Manifest.
-    func strictFailure(fileLength: UInt64) -> String? {
+    func strictFailure(fileLength: UInt64) -> EngineError? {
         let bytes = probe.bytes
-        guard offset < fileLength, bytes.count >= Layout.segmentHeaderSize else {
-            return "manifest pointer \(offset): read past end of store"
-        }
+        guard offset < fileLength, bytes.count >= Layout.segmentHeaderSize else { return .readPastEnd }
         let header = bytes.withUnsafeBytes { SegmentHeader(parsing: $0) }
-        if let fault = header.fault { return "manifest pointer \(offset): \(fault.description)" }
-        guard header.type == .manifest else {
-            return "manifest pointer \(offset) leads to a \(header.type?.name ?? "?") segment: unsupported format version 0.0"
-        }
-        guard offset + header.totalLength <= fileLength else {
-            return "manifest pointer \(offset): payload runs past end of store"
-        }
+        if let fault = header.fault { return .segmentHeader(fault) }
+        guard header.type == .manifest else { return .unsupportedVersion(major: 0, minor: 0) }
+        guard offset + header.totalLength <= fileLength else { return .readPastEnd }
         guard header.payloadLength >= UInt64(ManifestPayload.length), bytes.count >= Layout.segmentHeaderSize + 2 else {
-            return "manifest at \(offset): payload of \(header.payloadLength) bytes is too short"
+            return .truncatedHeader(got: header.payloadLength, expected: ManifestPayload.length)
         }
         let version = UInt16(bytes[32]) | UInt16(bytes[33]) << 8
-        guard version == 0 else { return "manifest at \(offset): unsupported manifest version \(version)" }
+        guard version == 0 else { return .unsupportedVersion(major: 0, minor: UInt64(version)) }
         return nil
     }
 }
@@ -35,11 +29,11 @@ struct CheckpointTarget {
         /// The walk has not settled it yet (or the pointer leads past the input).
         case unseen
         /// A segment header there fails the engine's checks (also: pointer off a boundary).
-        case badHeader(String)
+        case badHeader(EngineError)
         /// A readable header of another type: ignored by the engine.
         case otherType(SegmentType)
         /// The Checkpoint's payload is unusable: strict fails, AutoTruncate replays in full.
-        case badPayload(String)
+        case badPayload(EngineError)
         /// `replay_from_offset` lies before the checkpoint's own end: fatal in both modes.
         case replayBeforeEnd(replayFrom: UInt64, end: UInt64)
         /// A usable checkpoint.
@@ -53,17 +47,27 @@ struct CheckpointTarget {
     /// Whether a segment boundary was seen at `replay_from_offset`, and whether a
     /// transaction was open there.
     var replayFromBoundary: (hit: Bool, insideTransaction: Bool) = (false, false)
+    /// The bytes at `replay_from_offset`: what the engine reads as a segment header there.
+    var replayFromProbe: StreamCursor.Probe?
+
+    /// The engine's error for a `replay_from_offset` off every segment boundary: the header
+    /// check of the bytes found there.
+    var replayFromHeaderError: EngineError {
+        guard let probe = replayFromProbe, probe.isComplete else { return .readPastEnd }
+        let header = probe.bytes.withUnsafeBytes { SegmentHeader(parsing: $0) }
+        return header.fault.map(EngineError.segmentHeader) ?? .unsupportedVersion(major: 0, minor: 0)
+    }
 
     /// Settles a pointer the walk passed without landing on a segment boundary.
     mutating func settleFromProbe() {
         guard case .unseen = state, probe.isComplete else { return }
         let header = probe.bytes.withUnsafeBytes { SegmentHeader(parsing: $0) }
         if let fault = header.fault {
-            state = .badHeader("checkpoint pointer \(offset) is not a segment header: \(fault.description)")
+            state = .badHeader(.segmentHeader(fault))
         } else if let type = header.type, type != .checkpoint {
             state = .otherType(type)
         } else {
-            state = .badHeader("checkpoint pointer \(offset) is not on a segment boundary")
+            state = .badHeader(.unsupportedVersion(major: 0, minor: 0))
         }
     }
 
@@ -71,9 +75,9 @@ struct CheckpointTarget {
     enum Use {
         case ignored
         /// Strict fails with this message; AutoTruncate replays the whole log.
-        case strictFailsAutoTruncateReplaysAll(String)
+        case strictFailsAutoTruncateReplaysAll(EngineError)
         /// Fatal in both modes.
-        case fatal(variant: String, message: String)
+        case fatal(EngineError)
         /// State comes from the checkpoint; replay from this offset (nil: nothing to replay).
         case replayFrom(UInt64?)
     }
@@ -82,24 +86,23 @@ struct CheckpointTarget {
         guard offset != 0, length != 0, offset >= Layout.logStart, offset < fileLength else { return .ignored }
         switch state {
         case .unseen:
-            return .strictFailsAutoTruncateReplaysAll("checkpoint at \(offset): read past end of store")
-        case let .badHeader(message), let .badPayload(message):
-            return .strictFailsAutoTruncateReplaysAll(message)
+            return .strictFailsAutoTruncateReplaysAll(.readPastEnd)
+        case let .badHeader(error), let .badPayload(error):
+            return .strictFailsAutoTruncateReplaysAll(error)
         case .otherType:
             return .ignored
         case let .replayBeforeEnd(replayFrom, end):
-            return .fatal(variant: "invalid_checkpoint_payload",
-                          message: "replay_from_offset \(replayFrom) is before checkpoint segment end \(end)")
+            return .fatal(.invalidCheckpointPayload("replay_from_offset \(replayFrom) is before checkpoint segment end \(end)"))
         case let .usable(replayFrom, end):
             if end > fileLength {
-                return .strictFailsAutoTruncateReplaysAll("checkpoint at \(offset): payload runs past end of store")
+                return .strictFailsAutoTruncateReplaysAll(.readPastEnd)
             }
             guard replayFrom < fileLength else { return .replayFrom(nil) }
             guard replayFromBoundary.hit else {
-                return .fatal(variant: "bad_segment_header", message: "replay_from_offset \(replayFrom) is not on a segment boundary")
+                return .fatal(replayFromHeaderError)
             }
             if replayFromBoundary.insideTransaction {
-                return .fatal(variant: "invalid_txn_payload", message: "replay_from_offset \(replayFrom) lies inside a transaction: TxnCommit outside transaction in replay")
+                return .fatal(.commitOutsideTransaction)
             }
             return .replayFrom(replayFrom)
         }

@@ -12,10 +12,15 @@ struct ReplayModel {
     /// A fault that fails the engine's replay when the kept log reaches `position`.
     struct Fault {
         var position: UInt64
-        var variant: String
+        /// What the engine raises.
+        var error: EngineError
+        /// What mvfsck says of it in a finding.
         var message: String
+        var variant: String? { error.variant }
         /// For a record fault: where the offending record's transaction starts.
         var origin: ReferenceOrigin?
+        /// For a record fault: the collection and schema version the record names.
+        var reference: RecordReference?
     }
 
     /// Where a record reference was first applied, and the state of the log before its
@@ -61,7 +66,7 @@ struct ReplayModel {
                 }
                 return nil
             } catch let violation as Catalog.Violation {
-                record(Fault(position: position, variant: violation.variant, message: violation.message))
+                record(Fault(position: position, error: .catalogViolation(violation), message: violation.message))
                 return violation
             } catch {
                 return nil
@@ -81,6 +86,7 @@ struct ReplayModel {
                 if let best = first, (best.fault.position, best.key.collectionId, best.key.schemaVersion)
                     <= (fault.position, key.collectionId, key.schemaVersion) { continue }
                 fault.origin = origin
+                fault.reference = key
                 first = (fault, key)
             }
             return first?.fault
@@ -89,12 +95,12 @@ struct ReplayModel {
         func fault(for key: RecordReference, at position: UInt64, keptEnd end: UInt64) -> Fault? {
             let id = Int(key.collectionId)
             guard id >= 1, id <= versionReachedAt.count, versionReachedAt[id - 1][0] <= end else {
-                return Fault(position: position, variant: "unknown_collection",
+                return Fault(position: position, error: .unknownCollection(key.collectionId),
                              message: "record for unknown collection \(key.collectionId)")
             }
             let reached = versionReachedAt[id - 1].filter { $0 <= end }.count
             if key.schemaVersion > UInt32(reached) {
-                return Fault(position: position, variant: "invalid_schema_version",
+                return Fault(position: position, error: .invalidSchemaVersion(expected: UInt32(reached), got: key.schemaVersion),
                              message: "record for collection \(key.collectionId) names schema version \(key.schemaVersion), current is \(reached)")
             }
             return nil
@@ -141,7 +147,8 @@ struct ReplayModel {
         state.start = start
         for entry in entries {
             if state.apply(entry, segmentOffset: offset, position: 0) != nil {
-                state.firstFault = Fault(position: 0, variant: "invalid_catalog_payload", message: "checkpoint catalog does not apply")
+                state.firstFault = Fault(position: 0, error: .invalidCatalogPayload("checkpoint catalog does not apply"),
+                                         message: "checkpoint catalog does not apply")
             }
         }
         fromCheckpoint = state
@@ -159,7 +166,7 @@ struct ReplayModel {
             if inCheckpointReplay { fromCheckpoint?.seenBegin = true }
         case let .unframed(legal):
             if s.type.isData {
-                let unframed = Fault(position: s.end, variant: "invalid_txn_payload", message: "unframed data segment in format minor 6")
+                let unframed = Fault(position: s.end, error: .unframedDataSegment, message: "unframed data segment in format minor 6")
                 if !legal { log.record(unframed) }
                 if inCheckpointReplay, fromCheckpoint!.seenBegin, framing.enforcesFraming { fromCheckpoint!.record(unframed) }
             }
@@ -234,7 +241,7 @@ struct ReplayModel {
             damaged()
             sink.add(Finding(.catalogBadPayload, .error, offset: segmentOffset, length: 0, segmentType: .schema,
                              message: "Schema payload does not decode: \(error)"))
-            let fault = Fault(position: position, variant: "invalid_catalog_payload", message: "\(error)")
+            let fault = Fault(position: position, error: .catalogDecode(error), message: "\(error)")
             log.record(fault)
             if inCheckpointReplay { fromCheckpoint?.record(fault) }
         case let .success(e):

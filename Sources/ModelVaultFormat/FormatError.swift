@@ -12,6 +12,8 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
         case unsupported(field: String, value: UInt64)
         /// A length claim larger than the format allows.
         case tooLong(field: String, length: UInt64, maximum: UInt64)
+        /// A structure of fixed size found with another size.
+        case wrongLength(field: String, expected: Int, got: Int)
         /// Bytes left over after a structure that must fill its container exactly.
         case trailingBytes(count: Int)
         /// A checksum did not match.
@@ -38,6 +40,8 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
             return "unsupported \(field) \(value) at offset \(offset)"
         case let .tooLong(field, length, maximum):
             return "\(field) \(length) exceeds maximum \(maximum) at offset \(offset)"
+        case let .wrongLength(field, expected, got):
+            return "\(field): expected \(expected) bytes, got \(got) at offset \(offset)"
         case let .trailingBytes(count):
             return "\(count) unexpected trailing bytes at offset \(offset)"
         case let .checksumMismatch(field, computed, stored):

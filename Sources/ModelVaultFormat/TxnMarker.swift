@@ -10,7 +10,7 @@ public struct TxnMarker: Equatable, Sendable {
 
     public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
         guard bytes.count == Self.length else {
-            throw FormatError(.invalid("txn marker payload: expected 24 bytes, got \(bytes.count)"), at: offset)
+            throw FormatError(.wrongLength(field: "txn marker payload", expected: Self.length, got: bytes.count), at: offset)
         }
         var reader = ByteReader(bytes, baseOffset: offset)
         version = try reader.u16()

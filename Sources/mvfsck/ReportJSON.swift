@@ -104,17 +104,22 @@ enum ReportJSON {
     static func engine(_ e: EnginePrediction) -> JSON {
         .object([
             ("strict_open", .string(e.strictOpens ? "ok" : "fails")),
-            ("strict_error", .optional(e.strictError) { .string($0) }),
+            ("strict_error", .optional(e.strictError, engineError)),
             ("auto_truncate", .object([
                 ("opens", .bool(e.autoTruncateOpens)),
                 ("truncated_bytes", .uint(e.truncatedBytes)),
                 ("truncate_reason", .optional(e.truncateReason) { .string($0) }),
                 ("modifies_file", .bool(e.modifiesFile)),
                 ("committed_transactions_lost", .int(Int64(e.committedTransactionsLost))),
-                ("error", .optional(e.autoTruncateError) { .string($0) }),
+                ("error", .optional(e.autoTruncateError, engineError)),
             ])),
             ("basis", .string(e.basis.rawValue)),
         ])
+    }
+
+    /// As the engine's Python binding raises it: the exception class and exactly `str()` of it.
+    static func engineError(_ e: EngineError) -> JSON {
+        .object([("exception", .string(e.exception.rawValue)), ("message", .string(e.message))])
     }
 
     static func finding(_ f: Finding) -> JSON {

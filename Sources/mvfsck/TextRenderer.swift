@@ -63,7 +63,7 @@ enum TextRenderer {
 
     static func engineSentence(_ e: EnginePrediction) -> String {
         var parts: [String] = []
-        parts.append(e.strictOpens ? "a strict open succeeds" : "a strict open fails (\(e.strictError ?? "?"))")
+        parts.append(e.strictOpens ? "a strict open succeeds" : "a strict open fails (\(e.strictError.map(String.init(describing:)) ?? "?"))")
         if e.autoTruncateOpens {
             if e.truncatedBytes > 0 {
                 let lost = e.committedTransactionsLost
@@ -75,9 +75,9 @@ enum TextRenderer {
                 parts.append("an AutoTruncate open succeeds without changing the file")
             }
         } else if e.modifiesFile {
-            parts.append("an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and then still fails (\(e.autoTruncateError ?? "?"))")
+            parts.append("an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and then still fails (\(e.autoTruncateError.map(String.init(describing:)) ?? "?"))")
         } else {
-            parts.append("an AutoTruncate open fails without changing the file (\(e.autoTruncateError ?? "?"))")
+            parts.append("an AutoTruncate open fails without changing the file (\(e.autoTruncateError.map(String.init(describing:)) ?? "?"))")
         }
         return parts.joined(separator: "; ") + (e.basis == .framing ? " [prediction from framing and catalog]" : " [prediction from a deep decode]")
     }

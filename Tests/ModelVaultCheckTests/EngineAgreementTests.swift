@@ -39,6 +39,17 @@ import Testing
         try compare(name, deep: true)
     }
 
+    /// "Exception: message" as Python prints what an open raised, from the recorded outcome
+    /// (nil when it opened). The exception class follows from the message's prefix.
+    static func raised(_ open: [String: Any]) -> String? {
+        guard open["ok"] as? Bool != true, open["opens"] as? Bool != true else { return nil }
+        // An OSError is recorded as "OSError: message" alone.
+        guard let message = open["message"] as? String ?? (open["error"] as? String)?.replacingOccurrences(of: "OSError: ", with: "") else { return nil }
+        let exception = message.hasPrefix("format error: ") ? "ModelVaultFormatError"
+            : message.hasPrefix("schema error: ") ? "ModelVaultSchemaError" : "OSError"
+        return "\(exception): \(message)"
+    }
+
     func compare(_ name: String, deep: Bool) throws {
         let outcome = try #require(try Fixtures.engineOutcomes()[name])
         let strict = try #require(outcome["strict"] as? [String: Any])
@@ -46,8 +57,13 @@ import Testing
         let report = try Fixtures.check(try Fixtures.bytes(Fixtures.root.appendingPathComponent(name)), deep: deep)
         #expect(report.engine.basis == (deep ? .deep : .framing))
         let e = report.engine
-        #expect(e.strictOpens == (strict["ok"] as? Bool), "strict open: \(e.strictError ?? "ok") vs \(strict["error"] ?? "ok")")
-        #expect(e.autoTruncateOpens == (auto["opens"] as? Bool), "AutoTruncate: \(e.autoTruncateError ?? "opens") vs \(auto["error"] ?? "opens")")
+        #expect(e.strictOpens == (strict["ok"] as? Bool), "strict open: \(e.strictError.map(String.init(describing:)) ?? "ok") vs \(strict["error"] ?? "ok")")
+        #expect(e.autoTruncateOpens == (auto["opens"] as? Bool), "AutoTruncate: \(e.autoTruncateError.map(String.init(describing:)) ?? "opens") vs \(auto["error"] ?? "opens")")
+        if deep {
+            // The engine's own words: a report is matched against the text a user saw.
+            #expect(e.strictError.map(String.init(describing:)) == Self.raised(strict), "\(name): strict error")
+            #expect(e.autoTruncateError.map(String.init(describing:)) == Self.raised(auto), "\(name): AutoTruncate error")
+        }
         #expect(e.modifiesFile == (auto["modifies_file"] as? Bool))
         // A failing open reports no recovery_info: the cut it made shows in the size it left.
         let size = (outcome["size"] as? NSNumber)?.uint64Value ?? 0

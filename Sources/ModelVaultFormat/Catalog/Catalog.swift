@@ -72,7 +72,7 @@ public struct Catalog: Sendable {
             let expected = UInt32(collections.count + 1)
             guard entry.collectionId == expected else {
                 throw Violation(variant: "unexpected_collection_id",
-                                message: "collection id \(entry.collectionId) created where \(expected) was expected")
+                                message: "unexpected collection id in catalog replay: expected \(expected), got \(entry.collectionId)")
             }
             guard !collections.contains(where: { $0.name == name }) else {
                 throw Violation(variant: "invalid_catalog_payload", message: "collection name \"\(name)\" already exists")
@@ -84,11 +84,11 @@ public struct Catalog: Sendable {
                                    primaryField: primaryField)]))
         case .newSchemaVersion:
             guard let existing = collection(id: entry.collectionId) else {
-                throw Violation(variant: "unknown_collection", message: "new schema version for unknown collection \(entry.collectionId)")
+                throw Violation(variant: "unknown_collection", message: "unknown collection id \(entry.collectionId)")
             }
             guard entry.schemaVersion == existing.currentVersion + 1 else {
                 throw Violation(variant: "invalid_schema_version",
-                                message: "schema version \(entry.schemaVersion) for collection \(existing.id) where \(existing.currentVersion + 1) was expected")
+                                message: "invalid schema version: expected \(existing.currentVersion + 1), got \(entry.schemaVersion)")
             }
             try Self.checkFields(entry.fields, primaryField: existing.primaryField)
             collections[Int(entry.collectionId) - 1].versions.append(

@@ -1,0 +1,197 @@
+import ModelVaultFormat
+
+/// The error ModelVault 0.16.0 raises when it refuses an open, as its Python binding shows it:
+/// the exception class and exactly `str()` of the exception, so a report can be matched against
+/// the text a user saw. `variant` is the engine's `details['variant']` (nil for an `OSError`).
+public struct EngineError: Equatable, Sendable, CustomStringConvertible {
+    public enum Exception: String, Sendable {
+        case format = "ModelVaultFormatError"
+        case schema = "ModelVaultSchemaError"
+        case os = "OSError"
+    }
+
+    public var exception: Exception
+    public var message: String
+    public var variant: String?
+
+    /// As Python's last traceback line prints it: `ModelVaultFormatError: format error: …`.
+    public var description: String { "\(exception.rawValue): \(message)" }
+
+    static func format(_ variant: String, _ text: String) -> EngineError {
+        EngineError(exception: .format, message: "format error: " + text, variant: variant)
+    }
+
+    static func schema(_ variant: String, _ text: String) -> EngineError {
+        EngineError(exception: .schema, message: "schema error: " + text, variant: variant)
+    }
+}
+
+// One factory per error the engine raises on open, each with the engine's own wording.
+extension EngineError {
+    /// A read of a structure that lies (partly) past the end of the file.
+    static let readPastEnd = EngineError(exception: .os, message: "read past end of store", variant: nil)
+    static let superblockChecksum = format("bad_superblock_checksum", "superblock checksum mismatch")
+    static let segmentHeaderChecksum = format("bad_segment_header_checksum", "segment header checksum mismatch")
+    static let segmentPayloadChecksum = format("bad_segment_payload_checksum", "segment payload checksum mismatch")
+    static let uniqueIndexViolation = schema("unique_index_violation", "unique index violation")
+    static let unframedDataSegment = invalidTxnPayload("unframed data segment in format minor 6")
+    static let commitOutsideTransaction = invalidTxnPayload("TxnCommit outside transaction in replay")
+
+    static func badMagic(_ got: [UInt8]) -> EngineError {
+        format("bad_magic", "bad magic bytes: expected \"TDB0\", got \(debugBytes(got))")
+    }
+
+    static func badSegmentMagic(_ got: [UInt8]) -> EngineError {
+        format("bad_segment_magic", "bad segment magic bytes: expected \"TSG0\", got \(debugBytes(got))")
+    }
+
+    static func truncatedHeader(got: UInt64, expected: Int = Layout.fileHeaderSize) -> EngineError {
+        format("truncated_header", "truncated header: got \(got) bytes, expected \(expected)")
+    }
+
+    static func truncatedSuperblock(got: UInt64) -> EngineError {
+        format("truncated_superblock", "truncated superblock: got \(got) bytes, expected \(Layout.logStart)")
+    }
+
+    static func unsupportedVersion(major: UInt64, minor: UInt64) -> EngineError {
+        format("unsupported_version", "unsupported format version \(major).\(minor)")
+    }
+
+    static func invalidCatalogPayload(_ text: String) -> EngineError {
+        format("invalid_catalog_payload", "invalid catalog payload: " + text)
+    }
+
+    static func invalidTxnPayload(_ text: String) -> EngineError {
+        format("invalid_txn_payload", "invalid transaction marker payload: " + text)
+    }
+
+    static func invalidCheckpointPayload(_ text: String) -> EngineError {
+        format("invalid_checkpoint_payload", "invalid checkpoint payload: " + text)
+    }
+
+    static func uncleanLogTail(reason: String, safeEnd: UInt64) -> EngineError {
+        format("unclean_log_tail", "unclean log tail (strict open): \(reason); safe truncate end offset \(safeEnd)")
+    }
+
+    static func unknownCollection(_ id: UInt32) -> EngineError {
+        schema("unknown_collection", "unknown collection id \(id)")
+    }
+
+    static func invalidSchemaVersion(expected: UInt32, got: UInt32) -> EngineError {
+        schema("invalid_schema_version", "invalid schema version: expected \(expected), got \(got)")
+    }
+
+    static func unexpectedCollectionId(expected: UInt32, got: UInt32) -> EngineError {
+        schema("unexpected_collection_id", "unexpected collection id in catalog replay: expected \(expected), got \(got)")
+    }
+
+    /// A segment header the engine's checks refuse (the first failing check, in its order).
+    static func segmentHeader(_ fault: SegmentHeaderFault) -> EngineError {
+        switch fault {
+        case let .badMagic(found): return badSegmentMagic(found)
+        case let .unsupportedVersion(v): return unsupportedVersion(major: 0, minor: UInt64(v))
+        case let .unknownType(t): return unsupportedVersion(major: 0, minor: UInt64(t))
+        case let .badHeaderLength(l): return unsupportedVersion(major: 0, minor: UInt64(l & 0xFFFF))
+        case let .payloadTooLong(l): return invalidCatalogPayload("segment payload length \(l) exceeds maximum \(Layout.maxPayloadLength)")
+        case let .unsupportedChecksumKind(k): return unsupportedVersion(major: 0, minor: UInt64(k))
+        case .headerChecksum: return segmentHeaderChecksum
+        }
+    }
+
+    /// A transaction marker payload the engine refuses.
+    static func txnMarker(_ error: FormatError) -> EngineError {
+        switch error.kind {
+        case let .unsupported(_, value): return invalidTxnPayload("unsupported txn payload version \(value)")
+        case .checksumMismatch: return invalidTxnPayload("txn payload crc mismatch")
+        case let .wrongLength(_, expected, got): return invalidTxnPayload("expected \(expected) bytes, got \(got)")
+        default: return invalidTxnPayload(error.description)
+        }
+    }
+
+    /// Rust's `{:02x?}` of a byte array: `[54, 53, 47, 0a]`.
+    static func debugBytes(_ bytes: [UInt8]) -> String {
+        "[" + bytes.map { b in
+            let d = String(b, radix: 16)
+            return d.count == 1 ? "0" + d : d
+        }.joined(separator: ", ") + "]"
+    }
+}
+
+extension EngineError {
+    /// A Record or Index payload the engine cannot decode on replay.
+    static func payloadDecode(_ error: RecordDecodeError) -> EngineError {
+        let variant = error.variant.rawValue
+        switch error.variant {
+        case .truncatedRecordPayload: return format(variant, "truncated record payload")
+        case .trailingRecordPayload: return format(variant, "trailing bytes in record payload")
+        case .recordPayloadTypeMismatch: return format(variant, "record payload type does not match schema")
+        case .invalidRecordUTF8: return format(variant, "invalid UTF-8 in record string")
+        case .recordPayloadUnsupportedType: return format(variant, "unsupported type in record payload v1")
+        case .invalidFieldPath: return schema(variant, "invalid field path")
+        case .unknownCollection, .invalidSchemaVersion: return schema(variant, error.message)
+        case .unknownRecordPayloadVersion, .unsupportedVersion: return format(variant, error.message)
+        case .invalidCatalogPayload:
+            // The engine's cursor says only "unexpected eof" where the decoder says how short.
+            return invalidCatalogPayload(error.message.hasPrefix("unexpected eof") ? "unexpected eof" : error.message)
+        }
+    }
+
+    /// A Checkpoint payload that does not decode: its framing, or (full decode) its contents.
+    static func checkpointPayload(_ error: FormatError) -> EngineError {
+        switch error.kind {
+        case let .unsupported(_, value): return unsupportedVersion(major: 0, minor: value)
+        case .truncated: return invalidCatalogPayload("unexpected eof")
+        case .trailingBytes: return invalidCatalogPayload("trailing bytes in checkpoint payload")
+        default: return invalidCatalogPayload(error.description)
+        }
+    }
+}
+
+extension EngineError {
+    /// A Schema payload the engine cannot decode: its catalog decoder names the fault with
+    /// Rust's `Debug` of `CatalogDecodeError`.
+    static func catalogDecode(_ error: FormatError) -> EngineError {
+        switch error.kind {
+        case .truncated: return invalidCatalogPayload("UnexpectedEof")
+        case .trailingBytes: return invalidCatalogPayload("TrailingBytes")
+        case let .unsupported(field, value) where field == "catalog version":
+            return invalidCatalogPayload("UnknownCatalogPayloadVersion { got: \(value) }")
+        case let .unsupported(field, value) where field == "catalog entry kind":
+            return invalidCatalogPayload("UnknownEntryKind { got: \(value) }")
+        case let .unsupported(field, value) where field == "index kind":
+            return invalidCatalogPayload("UnknownIndexKind { got: \(value) }")
+        case let .unsupported(field, value) where field == "constraint tag":
+            return invalidCatalogPayload("unknown constraint tag \(value)")
+        case let .unsupported(field, value) where field == "field type tag":
+            return invalidCatalogPayload("unknown type tag \(value)")
+        case let .tooLong(field, length, _) where field == "collection name":
+            return invalidCatalogPayload("CollectionNameTooLong { got: \(length) }")
+        case let .tooLong(field, length, _) where field == "index name":
+            return invalidCatalogPayload("IndexNameTooLong { got: \(length) }")
+        case let .invalid(text):
+            if text.hasSuffix("is not valid UTF-8") { return invalidCatalogPayload("InvalidUtf8") }
+            if text.hasPrefix("type nesting deeper than") { return invalidCatalogPayload("TypeNestingTooDeep { max: 32 }") }
+            if text == "empty collection name" { return invalidCatalogPayload("EmptyCollectionName") }
+            if text == "empty index name" { return invalidCatalogPayload("EmptyIndexName") }
+            if text.hasPrefix("field path with no segments") || text.hasPrefix("empty field path segment") {
+                return schema("invalid_field_path", "invalid field path")
+            }
+            if text.hasPrefix("create collection with schema version ") {
+                let got = text.dropFirst("create collection with schema version ".count).prefix { $0.isNumber }
+                return invalidCatalogPayload("InvalidCreateSchemaVersion { got: \(got) }")
+            }
+            return invalidCatalogPayload(error.description)
+        default: return invalidCatalogPayload(error.description)
+        }
+    }
+
+    /// A catalog entry that decodes but does not apply to the catalog replayed so far.
+    static func catalogViolation(_ violation: Catalog.Violation) -> EngineError {
+        switch violation.variant {
+        case "unexpected_collection_id", "unknown_collection", "invalid_schema_version", "invalid_field_path":
+            return schema(violation.variant, violation.message)
+        default:
+            return format(violation.variant, violation.message)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import ModelVaultFormat
+
+/// Records that name a schema version their collection has not reached where they stand in the
+/// log. The engine applies every catalog entry before any record, so it decodes such a record
+/// against the collection's final schema (the version it names, else the current one), and a
+/// record written for an older layout then fails as a decode error rather than as an invalid
+/// schema version. Their payloads are kept, within a fixed budget, to be decoded once the whole
+/// catalog is known.
+struct VersionAheadRecords {
+    static let maxRecords = 8
+    static let maxPayloadBytes = 256 * 1024
+
+    private(set) var kept: [(key: ReplayModel.RecordReference, offset: UInt64, payload: [UInt8])] = []
+
+    mutating func note(collectionId: UInt32, schemaVersion: UInt32, payload: UnsafeRawBufferPointer, at offset: UInt64) {
+        guard kept.count < Self.maxRecords, payload.count <= Self.maxPayloadBytes else { return }
+        kept.append((ReplayModel.RecordReference(collectionId: collectionId, schemaVersion: schemaVersion), offset, Array(payload)))
+    }
+
+    /// The engine's error for the first kept record naming `key`, decoded against `catalog`;
+    /// nil when none is kept or it decodes (the invalid schema version stands).
+    func decodeError(for key: ReplayModel.RecordReference, catalog: Catalog) -> EngineError? {
+        guard let record = kept.first(where: { $0.key == key }) else { return nil }
+        do {
+            try record.payload.withUnsafeBytes { try RecordPayload.validate($0, at: record.offset, catalog: catalog) }
+            return nil
+        } catch let error as RecordDecodeError {
+            return error.variant == .invalidSchemaVersion ? nil : .payloadDecode(error)
+        } catch {
+            return nil
+        }
+    }
+}
