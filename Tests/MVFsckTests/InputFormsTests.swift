@@ -147,6 +147,25 @@ import Testing
         }
     }
 
+    @Test func verdictLineAgreesWithTheEngineLine() throws {
+        // The database is whole, but the gzip trailer is cut: a strict open succeeds, and the
+        // file is recoverable only for the container error.
+        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        let r = try Self.checkBothWays(try Self.gzip(data).dropLast(4), [])
+        #expect(r.status == 4)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let engine = try #require(lines.first { $0.hasPrefix("  engine: ") })
+        let verdict = try #require(lines.first { $0.hasPrefix("  verdict: ") })
+        #expect(engine.contains("a strict open succeeds"))
+        #expect(verdict.hasPrefix("  verdict: recoverable: a strict open succeeds and nothing is cut"))
+        #expect(verdict.contains("container.gzip_truncated"))
+        #expect(!verdict.contains("AutoTruncate"))
+
+        let cut = try CLI.run([CLI.fixture("damaged/basic__payload_flip_record.modelvault")])
+        #expect(cut.stdout.contains("a strict open fails"))
+        #expect(cut.stdout.contains("  verdict: recoverable: the engine's own AutoTruncate open succeeds"))
+    }
+
     @Test func reportFileIsWrittenAtomicallyPlainOrCompressed() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-rep-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
