@@ -16,7 +16,7 @@ public enum Checker {
             walker.progress = { progress($0, size) }
         }
         var report = try walker.run(command: command, path: path, compressed: input.compressed,
-                                    containerFault: { input.containerFault })
+                                    containerFinding: { input.containerFinding })
         if writerActive || WriterLock.isHeld(forDatabaseAt: path) {
             report.findings.insert(WriterLock.finding(for: path), at: 0)
             report.warningCount += 1

@@ -87,6 +87,7 @@ extension Finding {
         case fileWriterActive = "file.writer_active"
         case containerGzipTruncated = "container.gzip_truncated"
         case containerGzipCorrupt = "container.gzip_corrupt"
+        case containerTrailingGarbage = "container.trailing_garbage"
     }
 }
 

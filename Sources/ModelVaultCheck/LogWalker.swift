@@ -72,16 +72,17 @@ public final class LogWalker {
     }
 
     /// Runs the walk to the end of the input and builds the report.
-    /// `containerFault` is asked once the input is exhausted (a truncated or corrupt gzip stream).
+    /// `containerFinding` is asked once the input is exhausted (a truncated or corrupt gzip
+    /// stream, or trailing garbage after it).
     public func run(command: String, path: String, compressed: Bool = false,
-                    containerFault: () -> Finding? = { nil }) throws -> Report {
+                    containerFinding: () -> Finding? = { nil }) throws -> Report {
         try walkPrelude()
         onPrelude?(header, superblocks)
         if cursor.position == UInt64(Layout.logStart) { try walkSegments() }
         _ = try cursor.drain()
         // A stop request that raced with the end of the input.
         try Interruption.check()
-        if let fault = containerFault() { sink.add(fault) }
+        if let finding = containerFinding() { sink.add(finding) }
         let fileLength = cursor.position
         return finish(command: command, path: path, compressed: compressed, fileLength: fileLength)
     }

@@ -82,10 +82,17 @@ enum TextRenderer {
         return parts.joined(separator: "; ") + (e.basis == .framing ? " [prediction from framing and catalog]" : " [prediction from a deep decode]")
     }
 
+    /// Says why, from the same facts the verdict rests on: a file the engine opens strictly and
+    /// without a cut is recoverable only for its error findings (a damaged gzip container).
     static func verdictSentence(_ r: Report) -> String {
         switch r.verdict {
         case .clean:
             return r.engine.basis == .framing ? "clean at framing level: contents not decoded" : "clean"
+        case .recoverable where r.engine.strictOpens && r.engine.truncatedBytes == 0:
+            var codes: [String] = []
+            for f in r.findings where f.severity == .error && !codes.contains(f.code.rawValue) { codes.append(f.code.rawValue) }
+            return "recoverable: a strict open succeeds and nothing is cut, but "
+                + "\(counted(r.errorCount, "error finding")) remain\(r.errorCount == 1 ? "s" : "") (\(codes.joined(separator: ", ")))"
         case .recoverable: return "recoverable: the engine's own AutoTruncate open succeeds"
         case .repairable: return "repairable: the engine cannot open it, but its committed prefix (up to offset \(r.salvageEnd)) can be salvaged into a fresh file"
         case .unrecoverable: return "unrecoverable: no committed data can be salvaged"

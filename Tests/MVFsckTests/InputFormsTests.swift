@@ -72,6 +72,100 @@ import Testing
         #expect(c.status == 4)
     }
 
+    static func findings(_ json: Any?) -> [[String: Any]] {
+        (json as? [String: Any])?["findings"] as? [[String: Any]] ?? []
+    }
+
+    /// Checks `compressed` as a file and from standard input; both must give the same report.
+    static func checkBothWays(_ compressed: Data, _ arguments: [String] = ["--json"]) throws -> CLI.Result {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gzp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gz = dir.appendingPathComponent("db.modelvault.gz")
+        try compressed.write(to: gz)
+        let file = try CLI.run(arguments + [gz.path])
+        let piped = try CLI.run(arguments + ["-"], stdin: compressed)
+        #expect(piped.status == file.status)
+        #expect(Self.comparable(piped.json) == Self.comparable(file.json))
+        return file
+    }
+
+    @Test(arguments: ["clean/basic.modelvault", "damaged/basic__payload_flip_record.modelvault"])
+    func zeroPaddingAfterTheLastMemberIsIgnoredAsGzipDoes(name: String) throws {
+        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))
+        let padded = try Self.gzip(data) + Data(count: 4096)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gzt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gz = dir.appendingPathComponent("padded.gz")
+        try padded.write(to: gz)
+        let test = Process()
+        test.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        test.arguments = ["-t", gz.path]
+        try test.run()
+        test.waitUntilExit()
+        #expect(test.terminationStatus == 0, "gzip -t accepts zero padding")
+
+        let plain = try CLI.run(["--json", CLI.fixture(name)])
+        let r = try Self.checkBothWays(padded)
+        #expect(r.status == plain.status)
+        #expect(Self.comparable(r.json) == Self.comparable(plain.json))
+        #expect(!Self.findings(r.json).contains { ($0["code"] as? String)?.hasPrefix("container.") == true })
+    }
+
+    @Test func concatenatedMembersReportLikeThePlainFile() throws {
+        let name = "clean/many_rows.modelvault"
+        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))
+        let cut = data.count / 3
+        let joined = try Self.gzip(data.prefix(cut)) + Self.gzip(data.dropFirst(cut))
+        let plain = try CLI.run(["--json", CLI.fixture(name)])
+        let r = try Self.checkBothWays(joined)
+        #expect(r.status == 0 && plain.status == 0)
+        #expect(Self.comparable(r.json) == Self.comparable(plain.json))
+    }
+
+    @Test(arguments: ["clean/basic.modelvault", "damaged/basic__payload_flip_record.modelvault"])
+    func trailingGarbageIsAWarningAndTheDatabaseIsJudgedAlone(name: String) throws {
+        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))
+        let member = try Self.gzip(data)
+        let plain = try CLI.run(["--json", CLI.fixture(name)])
+        let plainReport = try #require(plain.json as? [String: Any])
+        for (tail, junkStart) in [(Data("junk".utf8), member.count), (Data(count: 100) + Data("junk".utf8), member.count + 100)] {
+            let r = try Self.checkBothWays(member + tail)
+            #expect(r.status == plain.status)
+            let report = try #require(r.json as? [String: Any])
+            #expect(report["verdict"] as? String == plainReport["verdict"] as? String)
+            let summary = report["summary"] as? [String: Any], plainSummary = plainReport["summary"] as? [String: Any]
+            #expect(summary?["errors"] as? Int == plainSummary?["errors"] as? Int)
+            #expect(summary?["warnings"] as? Int == (plainSummary?["warnings"] as? Int ?? -1) + 1)
+            let garbage = Self.findings(r.json).filter { $0["code"] as? String == "container.trailing_garbage" }
+            #expect(garbage.count == 1)
+            #expect(garbage.first?["severity"] as? String == "warning")
+            #expect(garbage.first?["offset"] as? Int == junkStart)
+            #expect(garbage.first?["length"] as? Int == 4)
+            #expect(Self.findings(r.json).count == Self.findings(plain.json).count + 1)
+        }
+    }
+
+    @Test func verdictLineAgreesWithTheEngineLine() throws {
+        // The database is whole, but the gzip trailer is cut: a strict open succeeds, and the
+        // file is recoverable only for the container error.
+        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        let r = try Self.checkBothWays(try Self.gzip(data).dropLast(4), [])
+        #expect(r.status == 4)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let engine = try #require(lines.first { $0.hasPrefix("  engine: ") })
+        let verdict = try #require(lines.first { $0.hasPrefix("  verdict: ") })
+        #expect(engine.contains("a strict open succeeds"))
+        #expect(verdict.hasPrefix("  verdict: recoverable: a strict open succeeds and nothing is cut"))
+        #expect(verdict.contains("container.gzip_truncated"))
+        #expect(!verdict.contains("AutoTruncate"))
+
+        let cut = try CLI.run([CLI.fixture("damaged/basic__payload_flip_record.modelvault")])
+        #expect(cut.stdout.contains("a strict open fails"))
+        #expect(cut.stdout.contains("  verdict: recoverable: the engine's own AutoTruncate open succeeds"))
+    }
+
     @Test func reportFileIsWrittenAtomicallyPlainOrCompressed() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-rep-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
