@@ -27,9 +27,10 @@ struct DeepCheck {
 
     /// Decodes a Record payload; nil when it decodes (or names a collection or schema version
     /// the catalog has not reached yet, which the reference check already judges).
-    mutating func record(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?) -> Fault? {
+    mutating func record(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: CatalogView, txnId: UInt64?) -> Fault? {
         do {
-            try RecordPayload.validate(payload, at: s.payloadOffset, catalog: catalog)
+            var reader = ByteReader(payload, baseOffset: s.payloadOffset)
+            try RecordPayload.validate(&reader, collections: catalog.collection(id:))
             recordsDecoded += 1
             return nil
         } catch let error as RecordDecodeError {
@@ -63,7 +64,7 @@ struct DeepCheck {
 
     /// Decodes an Index payload and replays its unique entries when the segment takes part in
     /// the log (`effect` staged in the open transaction, or applied at once when unframed).
-    mutating func index(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?,
+    mutating func index(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: CatalogView, txnId: UInt64?,
                         effect: TransactionFraming.Effect, warnings: inout [Finding]) -> Fault? {
         var replays = true, journalled = false
         switch effect {

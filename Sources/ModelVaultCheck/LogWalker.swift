@@ -260,8 +260,7 @@ public final class LogWalker {
     /// `--deep`: decodes a Record or Index payload against the catalog in force.
     func deepDecode(_ s: SegmentEvent, effect: TransactionFraming.Effect, txnId: UInt64?) -> ReplayModel.Fault? {
         guard s.type == .record || s.type == .index else { return nil }
-        // Stored-property reads: the common case costs no copy of the replay state.
-        let catalog = replay.staged.entries.isEmpty ? replay.log.catalog : replay.catalogWithStaged
+        let catalog = replay.catalogView
         let fault: DeepCheck.Fault?
         if s.type == .record {
             fault = deep.record(s, payload: payloadView, catalog: catalog, txnId: txnId)

@@ -113,10 +113,13 @@ struct ReplayModel {
         var lastReference: RecordReference?
         /// The first Record or Index payload of the transaction that does not decode (`--deep`).
         var deepFault: Fault?
+        /// The catalog as the staged entries leave it, for decoding the transaction's Records.
+        var catalog = StagedCatalog()
 
         /// Empties it for the next transaction, keeping its storage.
         mutating func reset() {
             if !entries.isEmpty { entries.removeAll(keepingCapacity: true) }
+            catalog.reset()
             if !references.isEmpty { references.removeAll(keepingCapacity: true) }
             lastReference = nil
             deepFault = nil
@@ -133,12 +136,8 @@ struct ReplayModel {
 
     /// The catalog as the open transaction will leave it: what a Record inside it is written
     /// against (a schema version bump and the rewritten Records share one transaction).
-    var catalogWithStaged: Catalog {
-        var result = log.catalog
-        for case let (.success(entry), offset) in staged.entries {
-            try? result.apply(entry, segmentOffset: offset)
-        }
-        return result
+    var catalogView: CatalogView {
+        CatalogView(base: log.catalog, staged: staged.catalog.isEmpty ? nil : staged.catalog)
     }
 
     /// Seeds the checkpoint replay with the checkpoint's catalog; replay resumes after `start`.
@@ -186,7 +185,10 @@ struct ReplayModel {
                 reference(record, origin, inCheckpointReplay: inCheckpointReplay)
             }
         case .staged:
-            if let entry = catalogEntry { staged.entries.append((entry, s.offset)) }
+            if let entry = catalogEntry {
+                staged.entries.append((entry, s.offset))
+                if case let .success(decoded) = entry { staged.catalog.apply(decoded, segmentOffset: s.offset, over: log.catalog) }
+            }
             if staged.deepFault == nil { staged.deepFault = deepFault }
             if let record { stage(record) }
         case let .commit(_, beganAt):

@@ -48,6 +48,8 @@ public struct Catalog: Sendable {
     }
 
     public private(set) var collections: [Collection] = []
+    /// Collection ids by name, so a registration's name check costs one lookup, not a scan.
+    private var idsByName: [String: UInt32] = [:]
 
     public init() {}
 
@@ -56,44 +58,69 @@ public struct Catalog: Sendable {
         return collections[Int(id) - 1]
     }
 
+    public func hasCollection(named name: String) -> Bool { idsByName[name] != nil }
+
     /// Whether the current version of collection `collectionId` defines an index whose name
     /// is these UTF-8 bytes.
     public func hasIndex(collectionId: UInt32, named name: UnsafeRawBufferPointer) -> Bool {
-        guard collectionId >= 1, Int(collectionId) <= collections.count else { return false }
-        let versions = collections[Int(collectionId) - 1].versions
-        guard let current = versions.last else { return false }
+        collection(id: collectionId).map { Self.hasIndex($0, named: name) } ?? false
+    }
+
+    public static func hasIndex(_ collection: Collection, named name: UnsafeRawBufferPointer) -> Bool {
+        guard let current = collection.versions.last else { return false }
         return current.indexes.contains { $0.name.utf8.elementsEqual(name) }
     }
 
     /// Applies one entry, or throws the rule it breaks (and leaves the catalog unchanged).
     public mutating func apply(_ entry: CatalogEntry, segmentOffset: UInt64) throws {
+        switch try Self.change(entry, segmentOffset: segmentOffset, count: collections.count,
+                               collection: collection(id:), nameTaken: hasCollection(named:)) {
+        case let .create(created):
+            collections.append(created)
+            idsByName[created.name] = created.id
+        case let .newVersion(id, version):
+            collections[Int(id) - 1].versions.append(version)
+        }
+    }
+
+    /// What one entry does to a catalog.
+    public enum Change: Sendable {
+        case create(Collection)
+        case newVersion(collectionId: UInt32, Version)
+    }
+
+    /// What `entry` does to a catalog of `count` collections described by `collection` and
+    /// `nameTaken`, or the rule it breaks. Shared by the catalog and by overlays of it that
+    /// must not copy it.
+    public static func change(_ entry: CatalogEntry, segmentOffset: UInt64, count: Int,
+                              collection: (UInt32) -> Collection?, nameTaken: (String) -> Bool) throws -> Change {
         switch entry.kind {
         case let .createCollection(name, primaryField):
-            let expected = UInt32(collections.count + 1)
+            let expected = UInt32(count + 1)
             guard entry.collectionId == expected else {
                 throw Violation(variant: "unexpected_collection_id",
                                 message: "unexpected collection id in catalog replay: expected \(expected), got \(entry.collectionId)")
             }
-            guard !collections.contains(where: { $0.name == name }) else {
+            guard !nameTaken(name) else {
                 throw Violation(variant: "invalid_catalog_payload", message: "collection name \"\(name)\" already exists")
             }
-            try Self.checkFields(entry.fields, primaryField: primaryField)
-            collections.append(Collection(
+            try checkFields(entry.fields, primaryField: primaryField)
+            return .create(Collection(
                 id: entry.collectionId, name: name, primaryField: primaryField,
                 versions: [Version(version: 1, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes,
                                    primaryField: primaryField)]))
         case .newSchemaVersion:
-            guard let existing = collection(id: entry.collectionId) else {
+            guard let existing = collection(entry.collectionId) else {
                 throw Violation(variant: "unknown_collection", message: "unknown collection id \(entry.collectionId)")
             }
             guard entry.schemaVersion == existing.currentVersion + 1 else {
                 throw Violation(variant: "invalid_schema_version",
                                 message: "invalid schema version: expected \(existing.currentVersion + 1), got \(entry.schemaVersion)")
             }
-            try Self.checkFields(entry.fields, primaryField: existing.primaryField)
-            collections[Int(entry.collectionId) - 1].versions.append(
-                Version(version: entry.schemaVersion, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes,
-                        primaryField: existing.primaryField))
+            try checkFields(entry.fields, primaryField: existing.primaryField)
+            return .newVersion(collectionId: entry.collectionId,
+                               Version(version: entry.schemaVersion, segmentOffset: segmentOffset, fields: entry.fields,
+                                       indexes: entry.indexes, primaryField: existing.primaryField))
         }
     }
 
