@@ -25,20 +25,25 @@ enum Main {
         do {
             var command = try MVFsck.parseAsRoot()
             try command.run()
-            exit(0)
+            finish(ExitStatus.clean)
+        } catch let exit as ExitCode {
+            finish(exit.rawValue)
         } catch {
+            Console.flush()
             let code = MVFsck.exitCode(for: error)
             if code == .success {
                 MVFsck.exit(withError: error)
             }
-            if let exit = error as? ExitCode {
-                fflush(stdout)
-                Glibc.exit(exit.rawValue)
-            }
             let message = MVFsck.fullMessage(for: error)
-            if !message.isEmpty { fputs(message + "\n", stderr) }
-            fflush(stdout)
+            if !message.isEmpty { Console.err(message) }
             Glibc.exit(code == .validationFailure || code.rawValue == 64 ? ExitStatus.usage : code.rawValue)
         }
+    }
+
+    /// Writes out standard output and exits; a stop request that arrived at any point, even
+    /// while the last output was being written, adds 32.
+    static func finish(_ status: Int32) -> Never {
+        Console.flush()
+        Glibc.exit(status | (Interruption.signalReceived == nil ? 0 : ExitStatus.interrupted))
     }
 }
