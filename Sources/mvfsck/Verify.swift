@@ -30,6 +30,9 @@ struct Verify: ParsableCommand {
     @Flag(name: .customLong("all-files"), help: "In directories, check every regular file that starts with the TDB0 or gzip magic, not only *.modelvault[.gz].")
     var allFiles = false
 
+    @Flag(name: .customLong("allow-empty"), help: "Accept a directory that holds no file to check (by default an operational error).")
+    var allowEmpty = false
+
     @Option(name: .long, help: ArgumentHelp("Check only share K of N (by a stable hash of each path), so N runs cover every file.", valueName: "K/N"))
     var subset: String?
 
@@ -61,11 +64,12 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let started = Progress.now()
-        var entries = InputList(allFiles: allFiles, excludes: exclude).expand(files)
+        var entries = InputList(allFiles: allFiles, excludes: exclude, allowEmpty: allowEmpty).expand(files)
+        // An empty directory is reported by every share: each run must see a wrong path.
         if let subset, let (k, n) = try? Self.parseSubset(subset) {
-            entries = entries.filter { InputList.subsetHash($0.relative) % n == k - 1 }
+            entries = entries.filter { $0.isEmptyDirectory || InputList.subsetHash($0.relative) % n == k - 1 }
         }
-        let single = files.count == 1 && entries.count == 1 && entries[0].path == files[0]
+        let single = files.count == 1 && entries.count == 1 && entries[0].path == files[0] && !entries[0].isEmptyDirectory
         let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         var summary = RunSummary()
         var arrayItems: [JSON] = []
@@ -75,7 +79,9 @@ struct Verify: ParsableCommand {
         runner.run(
             job: { index in FileResult.check(entries[index], output: output, deep: depth.deep, showProgress: workers == 1 || entries.count == 1) },
             skipped: { index in FileResult(entry: entries[index], outcome: nil, seconds: 0) },
-            shouldStart: { _ in
+            shouldStart: { index in
+                // Known from the listing alone, so reported whatever the deadline.
+                if entries[index].isEmptyDirectory { return true }
                 if Interruption.signalReceived != nil { return false }
                 if let deadline, Progress.now() >= deadline { return false }
                 return true
@@ -138,8 +144,8 @@ struct FileResult {
     static func check(_ entry: InputList.Entry, output: OutputOptions, deep: Bool, showProgress: Bool) -> FileResult {
         let start = Progress.now()
         if let error = entry.error {
-            Console.err("mvfsck: \(entry.path): \(error)")
-            return FileResult(entry: entry, outcome: CheckRun(report: nil, json: ReportJSON.operationalError(command: "verify", path: entry.path, message: error),
+            Console.err(error.message(path: entry.path))
+            return FileResult(entry: entry, outcome: CheckRun(report: nil, json: ReportJSON.operationalError(command: "verify", path: entry.path, message: "\(error)"),
                                                               status: ExitStatus.operational), seconds: 0)
         }
         let outcome = CheckRun.check(path: entry.path, command: "verify", output: output, deep: deep, showProgress: showProgress)
