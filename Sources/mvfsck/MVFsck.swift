@@ -12,6 +12,9 @@ struct MVFsck: ParsableCommand {
         version: MVFsckVersion.current,
         subcommands: [Verify.self, Inspect.self, Walk.self, DumpCatalog.self, Repair.self],
         defaultSubcommand: Verify.self)
+
+    /// Every command name, with the parser's built-in `help`.
+    static var commandNames: [String] { configuration.subcommands.map { $0._commandName } + ["help"] }
 }
 
 /// Parses and runs, mapping argument errors to status 16 (fsck's usage error) instead of the
@@ -22,6 +25,10 @@ enum Main {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
         Interruption.install()
+        if let suggestion = CommandSuggestion.find(in: Array(CommandLine.arguments.dropFirst()), commands: MVFsck.commandNames) {
+            Console.err("mvfsck: \(suggestion)")
+            finish(ExitStatus.usage)
+        }
         do {
             var command = try MVFsck.parseAsRoot()
             try command.run()

@@ -18,7 +18,8 @@ struct Verify: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var depth: CheckDepthOptions
 
-    @Option(name: .long, help: ArgumentHelp("Check up to N files at once (default: the number of cores).", valueName: "N"))
+    // .unconditional on the numeric options: "-1" is a value to reject by name, not a missing one.
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Check up to N files at once (default: the number of cores).", valueName: "N"))
     var jobs: Int?
 
     @Flag(name: .customLong("json-lines"), help: "Print each file's report on one line as it completes (in order), then a summary line.")
@@ -33,10 +34,10 @@ struct Verify: ParsableCommand {
     @Flag(name: .customLong("allow-empty"), help: "Accept a directory that holds no file to check (by default an operational error).")
     var allowEmpty = false
 
-    @Option(name: .long, help: ArgumentHelp("Check only share K of N (by a stable hash of each path), so N runs cover every file.", valueName: "K/N"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Check only share K of N (by a stable hash of each path), so N runs cover every file.", valueName: "K/N"))
     var subset: String?
 
-    @Option(name: .customLong("max-duration"), help: ArgumentHelp("Start no new file after this many seconds.", valueName: "SECONDS"))
+    @Option(name: .customLong("max-duration"), parsing: .unconditional, help: ArgumentHelp("Start no new file after this many seconds.", valueName: "SECONDS"))
     var maxDuration: Double?
 
     @Option(name: .long, help: ArgumentHelp("Write the run's figures in Prometheus text format to PATH, atomically.", valueName: "PATH"))
@@ -48,16 +49,19 @@ struct Verify: ParsableCommand {
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one FILE") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be a whole number of at least 1, got '\(jobs)'") }
         if output.json && jsonLines { throw ValidationError("--json and --json-lines are exclusive") }
         if let subset { _ = try Self.parseSubset(subset) }
-        if let maxDuration, !(maxDuration >= 0) { throw ValidationError("--max-duration must be a number of seconds") }
+        if let maxDuration, !(maxDuration >= 0) {
+            let text = maxDuration == maxDuration.rounded() && abs(maxDuration) < 1e15 ? String(Int64(maxDuration)) : "\(maxDuration)"
+            throw ValidationError("--max-duration must be a non-negative number of seconds, got '\(text)'")
+        }
     }
 
     static func parseSubset(_ text: String) throws -> (k: UInt64, n: UInt64) {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let k = UInt64(parts[0]), let n = UInt64(parts[1]), n >= 1, k >= 1, k <= n else {
-            throw ValidationError("--subset takes K/N with 1 ≤ K ≤ N, e.g. 3/7")
+            throw ValidationError("--subset takes K/N with 1 ≤ K ≤ N, e.g. 3/7, got '\(text)'")
         }
         return (k, n)
     }
