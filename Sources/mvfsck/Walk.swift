@@ -4,9 +4,11 @@ import ModelVaultFormat
 
 struct Walk: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List every structure in file order: header, superblocks, then each segment, with findings where they occur.",
+        abstract: "List every structure in file order: header, superblocks, then each segment, with the findings.",
         discussion: """
-        In the spirit of pg_waldump. --from, --type and --limit narrow the listing without \
+        In the spirit of pg_waldump. A finding follows the structure it concerns; those settled \
+        only at the end of the input (an unfinished transaction, where an open would cut the \
+        log, a superblock pointer past the end) come last. --from, --type and --limit narrow the listing without \
         changing what is checked; --stats prints per-type counts, bytes and share of the file \
         instead. With --json the output is JSON Lines, one object per structure, each with a \
         "kind" (header, superblock, segment, finding), so a large file streams. The exit status \
@@ -19,7 +21,9 @@ struct Walk: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("List segments starting at or after this byte offset.", valueName: "OFFSET"))
     var from: Int64 = 0
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("List only segments of this type (Schema, Record, Manifest, Checkpoint, Index, TxnBegin, TxnCommit, TxnAbort, Temp); repeatable.", valueName: "TYPE"))
+    @Option(name: .long, parsing: .singleValue,
+            help: ArgumentHelp("List only segments of this type (\(SegmentType.allCases.map(\.name).joined(separator: ", "))); repeatable.", valueName: "TYPE"),
+            completion: .list(SegmentType.allCases.map(\.name)))
     var type: [String] = []
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("List at most N segments.", valueName: "N"))
