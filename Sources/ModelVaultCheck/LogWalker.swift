@@ -252,7 +252,7 @@ public final class LogWalker {
         replay.observe(s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault,
                        framing: &framing, into: &sink)
         if let onSegment {
-            let detail = SegmentDescription.describe(s, payload: payloadView, catalogEntry: catalogEntry)
+            let detail = SegmentDescription.describe(s, effect: effect, payload: payloadView, catalogEntry: catalogEntry)
             onSegment(SegmentSummary(event: s, effect: effect, detail: detail))
         }
     }

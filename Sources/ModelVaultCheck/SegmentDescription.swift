@@ -2,7 +2,7 @@ import ModelVaultFormat
 
 /// One-line decoded summaries of segment payloads, for listings (`walk`).
 enum SegmentDescription {
-    static func describe(_ s: SegmentEvent, payload: UnsafeRawBufferPointer,
+    static func describe(_ s: SegmentEvent, effect: TransactionFraming.Effect, payload: UnsafeRawBufferPointer,
                          catalogEntry: Result<CatalogEntry, FormatError>?) -> String {
         switch s.type {
         case .schema:
@@ -31,12 +31,24 @@ enum SegmentDescription {
             return "checkpoint: replay from \(c.replayFromOffset), \(c.catalogEntries.count) catalog entries, \(c.rowCount) rows, index state \(c.indexRange.count) bytes"
         case .txnBegin, .txnCommit, .txnAbort:
             switch s.marker {
-            case let .success(m)?: return "txn \(m.txnId)"
+            case .success?: return describeMarker(s.type, effect: effect)
             case let .failure(error)?: return "malformed marker: \(error)"
             case nil: return "marker"
             }
         case .temp:
             return "scratch space (never replayed)"
+        }
+    }
+
+    /// What a well-formed marker does to the transaction; its id is the segment's own, listed
+    /// beside it.
+    static func describeMarker(_ type: SegmentType, effect: TransactionFraming.Effect) -> String {
+        switch (type, effect) {
+        case (.txnBegin, .begin): return "begin"
+        case let (.txnCommit, .commit(_, beganAt)): return "commit of the transaction begun at \(beganAt)"
+        case (.txnCommit, .abort): return "no commit: the transaction is dropped"
+        case (.txnAbort, .abort): return "abort"
+        default: return "no part in replay"
         }
     }
 

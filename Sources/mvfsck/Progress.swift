@@ -37,12 +37,12 @@ final class Progress {
             line += " of \(Progress.size(total)) (\(min(100, bytes * 100 / total))%)"
         }
         line += ", \(Progress.size(UInt64(rate)))/s"
-        fputs("\r\u{1b}[K" + line, stderr)
+        Console.errText("\r\u{1b}[K" + line)
         drawn = true
     }
 
     func finish() {
-        if drawn { fputs("\r\u{1b}[K", stderr) }
+        if drawn { Console.errText("\r\u{1b}[K") }
     }
 
     static func size(_ bytes: UInt64) -> String {

@@ -19,7 +19,8 @@ struct Verify: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var depth: CheckDepthOptions
 
-    @Option(name: .long, help: ArgumentHelp("Check up to N files at once (default: the number of cores).", valueName: "N"))
+    // .unconditional on the numeric options: "-1" is a value to reject by name, not a missing one.
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Check up to N files at once (default: the number of cores).", valueName: "N"))
     var jobs: Int?
 
     @Flag(name: .customLong("json-lines"), help: "Print each file's report on one line as it completes (in order), then a summary line.")
@@ -31,10 +32,13 @@ struct Verify: ParsableCommand {
     @Flag(name: .customLong("all-files"), help: "In directories, check every regular file that starts with the TDB0 or gzip magic, not only *.modelvault[.gz].")
     var allFiles = false
 
-    @Option(name: .long, help: ArgumentHelp("Check only share K of N (by a stable hash of each path), so N runs cover every file.", valueName: "K/N"))
+    @Flag(name: .customLong("allow-empty"), help: "Accept a directory that holds no file to check (by default an operational error).")
+    var allowEmpty = false
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Check only share K of N (by a stable hash of each path), so N runs cover every file.", valueName: "K/N"))
     var subset: String?
 
-    @Option(name: .customLong("max-duration"), help: ArgumentHelp("Start no new file after this many seconds.", valueName: "SECONDS"))
+    @Option(name: .customLong("max-duration"), parsing: .unconditional, help: ArgumentHelp("Start no new file after this many seconds.", valueName: "SECONDS"))
     var maxDuration: Double?
 
     @Option(name: .long, help: ArgumentHelp("Write the run's figures in Prometheus text format to PATH, atomically.", valueName: "PATH"))
@@ -46,27 +50,31 @@ struct Verify: ParsableCommand {
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one FILE") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be a whole number of at least 1, got '\(jobs)'") }
         if output.json && jsonLines { throw ValidationError("--json and --json-lines are exclusive") }
         if let subset { _ = try Self.parseSubset(subset) }
-        if let maxDuration, !(maxDuration >= 0) { throw ValidationError("--max-duration must be a number of seconds") }
+        if let maxDuration, !(maxDuration >= 0) {
+            let text = maxDuration == maxDuration.rounded() && abs(maxDuration) < 1e15 ? String(Int64(maxDuration)) : "\(maxDuration)"
+            throw ValidationError("--max-duration must be a non-negative number of seconds, got '\(text)'")
+        }
     }
 
     static func parseSubset(_ text: String) throws -> (k: UInt64, n: UInt64) {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let k = UInt64(parts[0]), let n = UInt64(parts[1]), n >= 1, k >= 1, k <= n else {
-            throw ValidationError("--subset takes K/N with 1 ≤ K ≤ N, e.g. 3/7")
+            throw ValidationError("--subset takes K/N with 1 ≤ K ≤ N, e.g. 3/7, got '\(text)'")
         }
         return (k, n)
     }
 
     func run() throws {
         let started = Progress.now()
-        var entries = InputList(allFiles: allFiles, excludes: exclude).expand(files)
+        var entries = InputList(allFiles: allFiles, excludes: exclude, allowEmpty: allowEmpty).expand(files)
+        // An empty directory is reported by every share: each run must see a wrong path.
         if let subset, let (k, n) = try? Self.parseSubset(subset) {
-            entries = entries.filter { InputList.subsetHash($0.relative) % n == k - 1 }
+            entries = entries.filter { $0.isEmptyDirectory || InputList.subsetHash($0.relative) % n == k - 1 }
         }
-        let single = files.count == 1 && entries.count == 1 && entries[0].path == files[0]
+        let single = files.count == 1 && entries.count == 1 && entries[0].path == files[0] && !entries[0].isEmptyDirectory
         let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         var summary = RunSummary()
         var arrayItems: [JSON] = []
@@ -76,7 +84,9 @@ struct Verify: ParsableCommand {
         runner.run(
             job: { index in FileResult.check(entries[index], output: output, deep: depth.decodesContents, showProgress: workers == 1 || entries.count == 1) },
             skipped: { index in FileResult(entry: entries[index], outcome: nil, seconds: 0) },
-            shouldStart: { _ in
+            shouldStart: { index in
+                // Known from the listing alone, so reported whatever the deadline.
+                if entries[index].isEmptyDirectory { return true }
                 if Interruption.signalReceived != nil { return false }
                 if let deadline, Progress.now() >= deadline { return false }
                 return true
@@ -139,8 +149,8 @@ struct FileResult {
     static func check(_ entry: InputList.Entry, output: OutputOptions, deep: Bool, showProgress: Bool) -> FileResult {
         let start = Progress.now()
         if let error = entry.error {
-            Console.err("mvfsck: \(entry.path): \(error)")
-            return FileResult(entry: entry, outcome: CheckRun(report: nil, json: ReportJSON.operationalError(command: "verify", path: entry.path, message: error),
+            Console.err(error.message(path: entry.path))
+            return FileResult(entry: entry, outcome: CheckRun(report: nil, json: ReportJSON.operationalError(command: "verify", path: entry.path, message: "\(error)"),
                                                               status: ExitStatus.operational), seconds: 0)
         }
         let outcome = CheckRun.check(path: entry.path, command: "verify", output: output, deep: deep, showProgress: showProgress)

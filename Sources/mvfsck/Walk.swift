@@ -4,9 +4,11 @@ import ModelVaultFormat
 
 struct Walk: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List every structure in file order: header, superblocks, then each segment, with findings where they occur.",
+        abstract: "List every structure in file order: header, superblocks, then each segment, with the findings.",
         discussion: """
-        In the spirit of pg_waldump. --from, --type and --limit narrow the listing without \
+        In the spirit of pg_waldump. A finding follows the structure it concerns; those settled \
+        only at the end of the input (an unfinished transaction, where an open would cut the \
+        log, a superblock pointer past the end) come last. --from, --type and --limit narrow the listing without \
         changing what is checked; --stats prints per-type counts, bytes and share of the file \
         instead. With --json the output is JSON Lines, one object per structure, each with a \
         "kind" (header, superblock, segment, finding), so a large file streams. The exit status \
@@ -15,13 +17,16 @@ struct Walk: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Option(name: .long, help: ArgumentHelp("List segments starting at or after this byte offset.", valueName: "OFFSET"))
-    var from: UInt64 = 0
+    // .unconditional: "-1" is a value to reject by name, not a missing one.
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("List segments starting at or after this byte offset.", valueName: "OFFSET"))
+    var from: Int64 = 0
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("List only segments of this type (Schema, Record, Manifest, Checkpoint, Index, TxnBegin, TxnCommit, TxnAbort, Temp); repeatable.", valueName: "TYPE"))
+    @Option(name: .long, parsing: .singleValue,
+            help: ArgumentHelp("List only segments of this type (\(SegmentType.allCases.map(\.name).joined(separator: ", "))); repeatable.", valueName: "TYPE"),
+            completion: .list(SegmentType.allCases.map(\.name)))
     var type: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("List at most N segments.", valueName: "N"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("List at most N segments.", valueName: "N"))
     var limit: Int?
 
     @Flag(name: .long, help: "Print per-type counts, bytes and share of the file instead of the listing.")
@@ -34,12 +39,13 @@ struct Walk: ParsableCommand {
         for name in type where SegmentType(name: name) == nil {
             throw ValidationError("unknown segment type '\(name)'")
         }
-        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+        if from < 0 { throw ValidationError("--from must be a non-negative byte offset, got '\(from)'") }
+        if let limit, limit < 0 { throw ValidationError("--limit must be a non-negative number of segments, got '\(limit)'") }
     }
 
     func run() throws {
         let types = Set(type.compactMap(SegmentType.init(name:)))
-        let listing = WalkListing(json: output.json, quiet: output.quiet || stats, from: from, types: types, limit: limit)
+        let listing = WalkListing(json: output.json, quiet: output.quiet || stats, from: UInt64(from), types: types, limit: limit)
         let outcome = CheckRun.check(path: file, command: "walk", output: output) { walker in
             // Without a listing to print the walk runs as a plain check (its fast path).
             guard !listing.quiet else { return }

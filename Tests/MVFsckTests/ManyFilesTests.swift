@@ -208,4 +208,84 @@ import Glibc
         #expect(summary["files"] as? Int == 7, "the files before the interruption were checked")
         #expect(summary["not_reached"] as? Int == 8, "standard input and the second tree were not")
     }
+
+    /// A scratch directory, removed afterwards.
+    final class Scratch {
+        let root: URL
+        init() throws {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-empty-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(at: root) }
+        var path: String { root.path }
+    }
+
+    @Test func aDirectoryWithoutDatabasesIsAnOperationalError() throws {
+        let empty = try Scratch()
+        let r = try CLI.run(["verify", "--quiet", empty.path])
+        #expect(r.status == 8)
+        #expect(r.stderr.contains("no database files under \(empty.path)"), "\(r.stderr)")
+        let text = try CLI.run([empty.path])
+        #expect(text.status == 8)
+        #expect(text.stdout.contains("summary: 0 files"))
+        #expect(text.stdout.contains("1 operational errors"))
+        // Other arguments are still checked.
+        let mixed = try CLI.run(["--quiet", CLI.fixture("clean/basic.modelvault"), empty.path])
+        #expect(mixed.status == 8)
+    }
+
+    @Test func allowEmptyAcceptsADirectoryWithoutDatabases() throws {
+        let empty = try Scratch()
+        let r = try CLI.run(["verify", "--quiet", "--allow-empty", empty.path])
+        #expect(r.status == 0)
+        #expect(r.stderr.isEmpty)
+    }
+
+    @Test func aDirectoryWhoseFilesAreAllExcludedOrNotDatabasesIsEmpty() throws {
+        let scratch = try Scratch()
+        try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"),
+                                         to: scratch.root.appendingPathComponent("skip.modelvault"))
+        try Data("notes\n".utf8).write(to: scratch.root.appendingPathComponent("notes.txt"))
+        let excluded = try CLI.run(["--quiet", "--exclude", "*skip*", scratch.path])
+        #expect(excluded.status == 8)
+        #expect(excluded.stderr.contains("no database files under"))
+        #expect(try CLI.run(["--quiet", "--exclude", "*skip*", "--allow-empty", scratch.path]).status == 0)
+        #expect(try CLI.run(["--quiet", scratch.path]).status == 0)
+    }
+
+    @Test func anEmptyDirectoryIsAnErrorEntryInJSON() throws {
+        let empty = try Scratch()
+        let lines = Self.jsonLines(try CLI.run(["--json-lines", empty.path]))
+        #expect(lines.count == 2)
+        let entry = try #require(lines.first)
+        #expect((entry["file"] as? [String: Any])?["path"] as? String == empty.path)
+        #expect(entry["error"] as? String == "no database files under \(empty.path)")
+        #expect(entry.keys.contains("verdict"))
+        let summary = try #require(lines.last)
+        #expect(summary["operational_errors"] as? Int == 1)
+        #expect(summary["files"] as? Int == 0)
+        #expect(summary["exit_status"] as? Int == 8)
+        let array = try #require(try CLI.run(["--json", empty.path]).json as? [[String: Any]])
+        #expect(array.count == 1)
+        #expect(array.first?["error"] as? String == "no database files under \(empty.path)")
+        // Every share of a subset run reports it, and so does a run past its --max-duration.
+        for k in 1...3 { #expect(try CLI.run(["--quiet", "--subset", "\(k)/3", empty.path]).status == 8) }
+        #expect(try CLI.run(["--quiet", "--max-duration", "0", empty.path]).status == 8)
+    }
+
+    @Test func metricsCountAnEmptyDirectory() throws {
+        let empty = try Scratch()
+        let out = try Scratch()
+        let metrics = out.root.appendingPathComponent("mvfsck.prom")
+        let r = try CLI.run(["--quiet", "--metrics", metrics.path, empty.path])
+        #expect(r.status == 8)
+        var samples: [String: String] = [:]
+        for line in try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            samples[String(parts[0])] = String(parts[1])
+        }
+        #expect(samples["mvfsck_operational_errors"] == "1")
+        #expect(samples["mvfsck_exit_status"] == "8")
+        #expect(samples["mvfsck_files{verdict=\"clean\"}"] == "0")
+    }
 }

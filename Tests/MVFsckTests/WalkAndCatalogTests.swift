@@ -57,6 +57,43 @@ import Testing
         #expect(byType["TxnBegin"]?["count"] as? Int == 3)
     }
 
+    @Test func eachSegmentLineGivesItsTransactionOnce() throws {
+        let r = try CLI.run(["walk", CLI.fixture("clean/basic.modelvault")])
+        #expect(r.status == 0)
+        let segmentLines = r.stdout.split(separator: "\n").filter { $0.contains("  crc ") }
+        #expect(segmentLines.count == 13)
+        for line in segmentLines {
+            #expect(line.split(separator: " ").filter { $0 == "txn" }.count == 1, "\(line)")
+        }
+        #expect(segmentLines.contains { $0.contains("TxnBegin") && $0.contains("txn 1 ") && $0.hasSuffix("begin") })
+        #expect(segmentLines.contains { $0.contains("TxnCommit") && $0.contains("txn 1 ") && $0.hasSuffix("commit of the transaction begun at 8274") })
+        let json = Self.lines(try CLI.run(["walk", "--json", CLI.fixture("clean/basic.modelvault")]))
+        let commit = try #require(json.first { $0["type"] as? String == "TxnCommit" })
+        #expect(commit["txn_id"] as? Int == 1)
+        #expect(commit["summary"] as? String == "commit of the transaction begun at 8274")
+    }
+
+    /// Findings follow the structure they concern; those settled only at the end of the input
+    /// come last, and the help says so.
+    @Test func helpTellsWhereFindingsAppear() throws {
+        let help = try CLI.run(["walk", "--help"])
+        let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(!text.contains("findings where they occur"))
+        #expect(text.contains("A finding follows the structure it concerns; those settled only at the end of the input"))
+        #expect(text.contains("come last"))
+        let lines = try CLI.run(["walk", CLI.fixture("damaged/basic__torn_in_last_record.modelvault")]).stdout.split(separator: "\n")
+        let lastSegment = try #require(lines.lastIndex { $0.contains("  crc ") })
+        #expect(lines[(lastSegment + 1)...].contains { $0.contains("txn.uncommitted") }, "settled at the end, listed at the end")
+    }
+
+    @Test func segmentTypesAreOfferedByShellCompletion() throws {
+        let script = try CLI.run(["--generate-completion-script", "bash"])
+        #expect(script.status == 0)
+        let names = ["Schema", "Record", "Manifest", "Checkpoint", "Index", "TxnBegin", "TxnCommit", "TxnAbort", "Temp"]
+        let line = script.stdout.split(separator: "\n").first { line in names.allSatisfy { line.contains($0) } }
+        #expect(line != nil, "one completion list holds every segment type")
+    }
+
     @Test func unknownTypeIsAUsageError() throws {
         #expect(try CLI.run(["walk", "--type", "Bogus", CLI.fixture("clean/basic.modelvault")]).status == 16)
     }

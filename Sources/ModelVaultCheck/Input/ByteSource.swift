@@ -43,8 +43,7 @@ public final class FileSource: ByteSource {
             fd = 0
             ownsDescriptor = false
         } else {
-            fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw InputError.errno(path, "cannot open") }
+            fd = try Self.openWithoutBlocking(path)
             ownsDescriptor = true
         }
         var info = stat()
@@ -58,6 +57,7 @@ public final class FileSource: ByteSource {
             throw InputError(path: path, reason: "is a directory")
         }
         knownSize = (info.st_mode & S_IFMT) == S_IFREG ? UInt64(info.st_size) : nil
+        if knownSize != nil && ownsDescriptor { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         #if os(Linux)
         if knownSize != nil { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
         #endif
@@ -67,8 +67,21 @@ public final class FileSource: ByteSource {
         if ownsDescriptor { close(fd) }
     }
 
+    /// Opens with O_NONBLOCK: a blocking open of a FIFO waits for a writer where no stop
+    /// request can reach it (the signal may go to another thread). Reads from anything but a
+    /// regular file wait in `waitUntilReadable` instead, which does see a stop request.
+    private static func openWithoutBlocking(_ path: String) throws -> Int32 {
+        while true {
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            if fd >= 0 { return fd }
+            guard Glibc.errno == EINTR else { throw InputError.errno(path, "cannot open") }
+            try Interruption.check()
+        }
+    }
+
     /// A pipe can block forever: wait in short slices, so a stop request is seen whichever
-    /// thread the signal was delivered to.
+    /// thread the signal was delivered to. A FIFO opened before any writer reports nothing
+    /// until a writer writes (POLLIN) or comes and goes (POLLHUP, then read returns 0).
     private func waitUntilReadable() throws {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         while true {
@@ -81,15 +94,15 @@ public final class FileSource: ByteSource {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        if knownSize == nil { try waitUntilReadable() }
         while true {
+            if knownSize == nil { try waitUntilReadable() }
             let n = Glibc.read(fd, base, buffer.count)
             if n >= 0 { return n }
-            if Glibc.errno == EINTR {
-                try Interruption.check()
-                continue
+            switch Glibc.errno {
+            case EINTR: try Interruption.check()
+            case EAGAIN, EWOULDBLOCK: continue  // not readable after all: wait again
+            default: throw InputError.errno(path, "read failed")
             }
-            throw InputError.errno(path, "read failed")
         }
     }
 }

@@ -11,7 +11,8 @@ public enum WriterLock {
     /// Whether a writer holds the database at `path` open right now.
     public static func isHeld(forDatabaseAt path: String) -> Bool {
         guard path != "-" else { return false }
-        let fd = open(lockPath(for: path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        // O_NONBLOCK: a FIFO in the lock file's place must not stall the check.
+        let fd = open(lockPath(for: path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         if flock(fd, LOCK_SH | LOCK_NB) == 0 {

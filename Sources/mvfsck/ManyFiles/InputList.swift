@@ -6,19 +6,26 @@ import ModelVaultCheck
 /// The files a run checks, expanded from the command line: a directory is walked recursively
 /// in sorted order, links inside it are not followed, and only `*.modelvault` and
 /// `*.modelvault.gz` are picked (every regular file that starts with the `TDB0` or gzip magic
-/// with `--all-files`).
+/// with `--all-files`). A directory argument that yields nothing to check, because it holds no
+/// database or every one is excluded, is an operational error unless `allowEmpty`.
 struct InputList {
     struct Entry {
         /// The path as shown and opened.
         var path: String
         /// The path relative to the argument that found it (the subset hash input).
         var relative: String
-        /// Set when the entry cannot be listed or read: an operational error for it alone.
-        var error: String?
+        /// Set when the entry cannot be checked: an operational error for it alone.
+        var error: ListingError?
+
+        var isEmptyDirectory: Bool {
+            if case .noDatabaseFiles = error { return true }
+            return false
+        }
     }
 
     var allFiles = false
     var excludes: [String] = []
+    var allowEmpty = false
 
     func expand(_ arguments: [String]) -> [Entry] {
         var entries: [Entry] = []
@@ -34,7 +41,11 @@ struct InputList {
                 continue
             }
             if (info.st_mode & S_IFMT) == S_IFDIR {
+                let before = entries.count
                 walk(directory: argument, relative: "", into: &entries)
+                if entries.count == before && !allowEmpty {
+                    entries.append(Entry(path: argument, relative: argument, error: .noDatabaseFiles(argument)))
+                }
             } else if !isExcluded(argument) {
                 entries.append(Entry(path: argument, relative: argument))
             }
@@ -44,7 +55,7 @@ struct InputList {
 
     private func walk(directory: String, relative: String, into entries: inout [Entry]) {
         guard let dir = opendir(directory) else {
-            entries.append(Entry(path: directory, relative: relative, error: "cannot read directory: \(String(cString: strerror(errno)))"))
+            entries.append(Entry(path: directory, relative: relative, error: .unreadable("cannot read directory: \(String(cString: strerror(errno)))")))
             return
         }
         var names: [String] = []
@@ -59,7 +70,7 @@ struct InputList {
             if isExcluded(path) || isExcluded(rel) { continue }
             var info = stat()
             guard lstat(path, &info) == 0 else {
-                entries.append(Entry(path: path, relative: rel, error: "cannot stat: \(String(cString: strerror(errno)))"))
+                entries.append(Entry(path: path, relative: rel, error: .unreadable("cannot stat: \(String(cString: strerror(errno)))")))
                 continue
             }
             switch info.st_mode & S_IFMT {
@@ -69,7 +80,7 @@ struct InputList {
                 if name.hasSuffix(".modelvault") || name.hasSuffix(".modelvault.gz") || (allFiles && sniff(path)) {
                     entries.append(Entry(path: path, relative: rel))
                 } else if allFiles && access(path, R_OK) != 0 {
-                    entries.append(Entry(path: path, relative: rel, error: "cannot open: \(String(cString: strerror(errno)))"))
+                    entries.append(Entry(path: path, relative: rel, error: .unreadable("cannot open: \(String(cString: strerror(errno)))")))
                 }
             default:
                 continue  // links and special files inside a walked directory are not followed

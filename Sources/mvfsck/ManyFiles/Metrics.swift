@@ -15,7 +15,7 @@ enum Metrics {
         }
         metric("mvfsck_files", "Files checked by the last run, by verdict.",
                Verdict.allCases.map { ("{verdict=\"\($0.rawValue)\"}", String(s.byVerdict[$0] ?? 0)) })
-        metric("mvfsck_operational_errors", "Files that could not be opened or read in the last run.", [("", String(s.operationalErrors))])
+        metric("mvfsck_operational_errors", "Files that could not be opened or read, and directory arguments with no file to check, in the last run.", [("", String(s.operationalErrors))])
         metric("mvfsck_files_not_reached", "Files not started before --max-duration or an interruption.", [("", String(s.notReached))])
         metric("mvfsck_bytes_read", "Database bytes checked by the last run.", [("", String(s.bytesRead))])
         metric("mvfsck_run_duration_seconds", "Wall-clock duration of the last run.", [("", String(s.elapsedSeconds))])
