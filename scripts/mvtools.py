@@ -13,7 +13,8 @@ Usage as a script (run by observe_engine under the modelvault 0.16.0 venv's pyth
     <venv>/bin/python scripts/mvtools.py observe FILE...     # JSON list of outcomes on stdout
     python3 scripts/mvtools.py walk FILE                     # one line per structure
 
-The byte format is described in FORMAT.md (superblocks, segments, markers, checkpoints).
+The byte format is described in docs/file-format.md (superblocks, segments, markers,
+checkpoints).
 """
 
 import hashlib
@@ -188,7 +189,8 @@ class Segment:
         return self.complete and crc32c(self.payload) == self.payload_crc
 
     def header_fault(self):
-        """First header fault in the engine's check order (FORMAT.md section 4), or None."""
+        """First header fault in the engine's check order (docs/file-format.md section 5, "How
+        the engine judges a header"), or None."""
         if self.magic != SEG_MAGIC:
             return "bad_segment_magic"
         if self.version != 0:
@@ -280,7 +282,8 @@ class ParsedFile:
         return self.superblocks
 
     def selected_superblock(self):
-        """The slot 0.16.0 selects (FORMAT.md section 3), or None when the open fails."""
+        """The slot 0.16.0 selects (docs/file-format.md section 4, "Which slot the engine uses"),
+        or None when the open fails."""
         rec = [s for s in self.superblocks if s.recognised]
         sound = [s for s in rec if s.sound]
         if not sound:
@@ -715,7 +718,7 @@ def older_slot(pf):
 
 
 # ---------------------------------------------------------------------------
-# A model of 0.16.0's open (FORMAT.md sections 3, 4, 9): framing only, no replay
+# A model of 0.16.0's open (docs/file-format.md sections 4, 5, 9): framing only, no replay
 
 
 def engine_scan(data):
@@ -800,8 +803,9 @@ def engine_scan(data):
 
 
 def _checkpoint_model(data, sel):
-    """(strict-only error, both-modes error) of the checkpoint step (FORMAT.md section 8) on
-    the log as it stands after any cut. Payload decode faults are not modelled."""
+    """(strict-only error, both-modes error) of the checkpoint step (docs/file-format.md section
+    9 step 7; the payload is section 6.7) on the log as it stands after any cut. Payload decode
+    faults are not modelled."""
     n = len(data)
     off = sel.checkpoint_offset
     if sel.version != 1 or off == 0 or sel.checkpoint_len == 0 or off < LOG_START or off >= n:
@@ -844,7 +848,7 @@ def _checkpoint_model(data, sel):
 
 
 def _frame(out, scanned, minor, n):
-    """Safe end of the scanned segments (FORMAT.md section 9 step 5), into `out`."""
+    """Safe end of the scanned segments (docs/file-format.md section 9 step 5), into `out`."""
     if minor < 6:
         end = scanned[-1].end if scanned else LOG_START
         if end < n:

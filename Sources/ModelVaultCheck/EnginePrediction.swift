@@ -1,7 +1,7 @@
 import ModelVaultFormat
 
 /// What ModelVault 0.16.0 does when it opens this exact file read-write, in strict mode and in
-/// AutoTruncate mode (CONTRACT.md, `engine`).
+/// AutoTruncate mode (docs/report-format.md §4, `engine`).
 public struct EnginePrediction: Equatable, Sendable {
     public enum Basis: String, Sendable { case framing, deep }
 

@@ -1,8 +1,8 @@
 import ModelVaultFormat
 
-/// ModelVault 0.16.0's log scan and safe-end walk (FORMAT.md §9 steps 4 and 5), fed the
-/// segments in file order. It stops where the engine stops, so what it keeps is exactly what an
-/// AutoTruncate open keeps.
+/// ModelVault 0.16.0's log scan and safe-end walk (docs/file-format.md §9, steps 4 "The scan" and 5
+/// "The safe end"), fed the segments in file order. It stops where the engine stops, so what it
+/// keeps is exactly what an AutoTruncate open keeps.
 struct EngineScan {
     /// A fault that fails the open in both modes and leaves the file untouched.
     struct Fatal {

@@ -1,7 +1,8 @@
 import ModelVaultFormat
 
-/// What lies where the selected superblock's manifest pointer leads (FORMAT.md §9 step 3:
-/// a strict open reads it before anything else). Settled from bytes captured as the walk passes.
+/// What lies where the selected superblock's manifest pointer leads (docs/file-format.md §9,
+/// step 3: a strict open reads it before anything else). Settled from bytes captured as the walk
+/// passes.
 struct ManifestTarget {
     let offset: UInt64
     let probe: StreamCursor.Probe
@@ -23,7 +24,8 @@ struct ManifestTarget {
     }
 }
 
-/// What lies where the selected superblock's checkpoint pointer leads (FORMAT.md §8).
+/// What lies where the selected superblock's checkpoint pointer leads (docs/file-format.md §9,
+/// step 7; the payload is §6.7).
 struct CheckpointTarget {
     enum State {
         /// The walk has not settled it yet (or the pointer leads past the input).

@@ -1,9 +1,9 @@
 import ModelVaultFormat
 
-/// Replays what the engine would apply (FORMAT.md §9 step 7): catalog entries in commit order,
-/// and which collection and schema version each record names. Every fault is remembered with the
-/// log position at which it takes effect, so the engine's outcome can be settled for whatever
-/// prefix it keeps once the cut is known at the end of the walk.
+/// Replays what the engine would apply (docs/file-format.md §9, step 7, "Replay"): catalog entries
+/// in commit order, and which collection and schema version each record names. Every fault is
+/// remembered with the log position at which it takes effect, so the engine's outcome can be
+/// settled for whatever prefix it keeps once the cut is known at the end of the walk.
 ///
 /// Two replays run side by side: one from the start of the log, and, once the selected
 /// superblock's checkpoint has been read, one seeded with the checkpoint's catalog that sees

@@ -1,6 +1,6 @@
 import ModelVaultFormat
 
-/// The verdict on one file (CONTRACT.md, "Verdicts").
+/// The verdict on one file (docs/report-format.md §6, "Verdicts").
 public enum Verdict: String, Sendable, CaseIterable {
     case clean, recoverable, repairable, unrecoverable
 

@@ -64,7 +64,7 @@ enum SegmentDescription {
     }
 }
 
-/// Displays a tagged scalar (FORMAT.md §6) briefly: strings quoted and shortened.
+/// Displays a tagged scalar (docs/file-format.md §6.5) briefly: strings quoted and shortened.
 enum KeyText {
     static func read(_ reader: inout ByteReader) throws -> String {
         let tag = try reader.u8()

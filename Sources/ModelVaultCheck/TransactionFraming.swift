@@ -1,8 +1,8 @@
 import ModelVaultFormat
 
 /// The TxnBegin/TxnCommit/TxnAbort state machine as mvfsck reads it: like the engine's safe-end
-/// walk (FORMAT.md §9 step 5) but it never stops, so it can count and report every framing
-/// fault and every commit, including those the engine would discard.
+/// walk (docs/file-format.md §9, step 5; §11) but it never stops, so it can count and report every
+/// framing fault and every commit, including those the engine would discard.
 struct TransactionFraming {
     /// What a segment means for the transaction it belongs to.
     enum Effect: Equatable {

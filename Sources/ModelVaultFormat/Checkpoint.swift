@@ -1,6 +1,6 @@
-/// A Checkpoint payload's framing (FORMAT.md §8): version 0, `replay_from_offset`, the catalog
-/// entries (decoded), the row and index sections (located by their lengths; their contents are
-/// decoded only by a deep check).
+/// A Checkpoint payload's framing (docs/file-format.md §6.7): version 0, `replay_from_offset`,
+/// the catalog entries (decoded), the row and index sections (located by their lengths; their
+/// contents are decoded only by a deep check).
 public struct CheckpointPayload: Sendable {
     public var replayFromOffset: UInt64
     public var catalogEntries: [CatalogEntry]
@@ -40,8 +40,8 @@ public struct CheckpointPayload: Sendable {
     }
 }
 
-/// The fixed fields at the start of a Record payload (FORMAT.md §6), readable without the
-/// catalog: enough to tell which collection and schema version a record claims.
+/// The fixed fields at the start of a Record payload (docs/file-format.md §6.5), readable
+/// without the catalog: enough to tell which collection and schema version a record claims.
 public struct RecordPreamble: Equatable, Sendable {
     public static let length = 11
 

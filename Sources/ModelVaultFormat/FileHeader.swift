@@ -1,5 +1,5 @@
-/// The 32-byte file header (FORMAT.md §2). It has no checksum; the engine checks only the
-/// magic, the major version and the minor range.
+/// The 32-byte file header (docs/file-format.md §3). It has no checksum; the engine checks only
+/// the magic, the major version and the minor range.
 public struct FileHeader: Equatable, Sendable {
     public static let magic: [UInt8] = Array("TDB0".utf8)
 

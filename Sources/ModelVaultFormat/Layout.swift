@@ -1,4 +1,4 @@
-/// Fixed positions and limits of the ModelVault file layout (FORMAT.md §1, §4).
+/// Fixed positions and limits of the ModelVault file layout (docs/file-format.md §2, §3, §5).
 public enum Layout {
     public static let fileHeaderSize = 32
     public static let superblockSize = 4096

@@ -1,4 +1,4 @@
-/// A Manifest payload (FORMAT.md §4): version 0 and a pointer the engine never checks.
+/// A Manifest payload (docs/file-format.md §6.2): version 0 and a pointer the engine never checks.
 public struct ManifestPayload: Equatable, Sendable {
     public static let length = 18
 

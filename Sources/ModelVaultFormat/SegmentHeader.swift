@@ -1,4 +1,4 @@
-/// A 32-byte segment header (FORMAT.md §4).
+/// A 32-byte segment header (docs/file-format.md §5).
 public struct SegmentHeader: Equatable, Sendable {
     public static let magic: [UInt8] = Array("TSG0".utf8)
     public static let magicWord: UInt32 = 0x3047_5354  // "TSG0" read little-endian

@@ -1,4 +1,4 @@
-/// Segment types (FORMAT.md §4).
+/// Segment types (docs/file-format.md §5, "Segment types").
 public enum SegmentType: UInt16, CaseIterable, Sendable {
     case schema = 1, record, manifest, checkpoint, index, txnBegin, txnCommit, txnAbort, temp
 

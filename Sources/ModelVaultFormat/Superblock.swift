@@ -1,5 +1,5 @@
-/// One superblock slot (FORMAT.md §3). Version 0 (typra ≤ 0.7) has its CRC at byte 32 over
-/// bytes 0..31; version 1 adds a checkpoint pointer and keeps its CRC at byte 48 over 0..47.
+/// One superblock slot (docs/file-format.md §4). Version 0 (typra ≤ 0.7) has its CRC at byte 32
+/// over bytes 0..31; version 1 adds a checkpoint pointer and keeps its CRC at byte 48 over 0..47.
 public struct Superblock: Equatable, Sendable {
     public enum Slot: String, Sendable, CaseIterable {
         case a = "A", b = "B"
@@ -54,7 +54,8 @@ public struct Superblock: Equatable, Sendable {
     public var isSound: Bool { isRecognised && checksumKind == 0 && checksumMatches }
 }
 
-/// The engine's choice between the two slots (FORMAT.md §3, measured on 0.16.0).
+/// The engine's choice between the two slots (docs/file-format.md §4, "Which slot the engine
+/// uses"; measured on 0.16.0).
 public enum SuperblockSelection: Equatable, Sendable {
     /// This slot is used.
     case selected(Superblock.Slot)

@@ -1,5 +1,5 @@
-/// A TxnBegin / TxnCommit / TxnAbort payload (FORMAT.md §4): 24 bytes with an inner CRC over
-/// bytes 0..17. In minor 6 the engine refuses the file when a marker it reaches is malformed.
+/// A TxnBegin / TxnCommit / TxnAbort payload (docs/file-format.md §6.1): 24 bytes with an inner CRC
+/// over bytes 0..17. In minor 6 the engine refuses the file when a marker it reaches is malformed.
 public struct TxnMarker: Equatable, Sendable {
     public static let length = 24
 

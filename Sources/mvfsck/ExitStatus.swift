@@ -1,4 +1,4 @@
-/// fsck(8)-style exit statuses (CONTRACT.md); with several files they are OR-ed.
+/// fsck(8)-style exit statuses (docs/report-format.md §7); with several files they are OR-ed.
 enum ExitStatus {
     static let clean: Int32 = 0
     static let corrected: Int32 = 1

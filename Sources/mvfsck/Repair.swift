@@ -71,7 +71,7 @@ struct Repair: ParsableCommand {
     }
 }
 
-/// The `repair` section of the report (CONTRACT.md).
+/// The `repair` section of the report (docs/report-format.md §4, `repair`).
 enum RepairJSON {
     static func render(_ o: Salvage.Outcome, destination: String, dryRun: Bool) -> JSON {
         .object([

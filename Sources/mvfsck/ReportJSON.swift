@@ -1,8 +1,8 @@
 import ModelVaultCheck
 import ModelVaultFormat
 
-/// The JSON report, `report_version` 1 (CONTRACT.md). Field order is fixed; absent values are
-/// `null`, never omitted.
+/// The JSON report, `report_version` 1 (docs/report-format.md §4 and §5). Field order is fixed;
+/// absent values are `null`, never omitted.
 enum ReportJSON {
     static let reportVersion: Int64 = 1
 

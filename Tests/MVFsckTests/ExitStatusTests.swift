@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// fsck(8) exit statuses, as CONTRACT.md lists them.
+/// fsck(8) exit statuses, as docs/report-format.md §7 lists them.
 @Suite struct ExitStatusTests {
     @Test func cleanFileExitsZeroAndSaysNoErrorsFound() throws {
         let r = try CLI.run([CLI.fixture("clean/basic.modelvault")])

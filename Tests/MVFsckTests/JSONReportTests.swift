@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// The JSON report's shape (CONTRACT.md, report_version 1): every field present, absent
-/// values null, several files an array.
+/// The JSON report's shape (docs/report-format.md §4, §5 and §8, report_version 1): every
+/// field present, absent values null, several files an array.
 @Suite struct JSONReportTests {
     static let topLevel = ["report_version", "tool", "command", "file", "verdict", "header", "superblocks",
                            "segments", "transactions", "catalog", "engine", "findings"]

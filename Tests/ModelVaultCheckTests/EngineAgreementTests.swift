@@ -6,7 +6,7 @@ import Testing
 /// fixtures/damage.py from modelvault 0.16.0); the walk's prediction must match it exactly.
 @Suite struct EngineAgreementTests {
     /// Damage that only a full decode of Record or Index contents reveals: a framing-basis
-    /// prediction does not claim to see it (CONTRACT.md, `engine.basis`).
+    /// prediction does not claim to see it (docs/report-format.md §4, `engine.basis`).
     static let needsDeepDecode: Set<String> = [
         "damaged/basic__record_field_count.modelvault",
         "damaged/indexed__unique_index_clash.modelvault",

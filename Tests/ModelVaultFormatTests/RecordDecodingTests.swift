@@ -113,7 +113,7 @@ private func indexVariant(_ payload: [UInt8]) -> RecordDecodeError.Variant? {
 
 // MARK: - hand-made catalogs and payloads
 
-/// Type encodings (FORMAT.md §5).
+/// Type encodings (docs/file-format.md §6.4).
 private enum T {
     static let bool: [UInt8] = [0], int64: [UInt8] = [1], uint64: [UInt8] = [2], float64: [UInt8] = [3]
     static let string: [UInt8] = [4], bytes: [UInt8] = [5], uuid: [UInt8] = [6], timestamp: [UInt8] = [7]

@@ -2,9 +2,9 @@
 import Glibc
 #endif
 
-/// ModelVault writers hold `flock(LOCK_EX)` on `<db_path>.writer.lock` while open (FORMAT.md
-/// §12). A non-blocking shared lock, released at once, tells whether one does. The lock file is
-/// never created or written: when it is missing, no writer is open.
+/// ModelVault writers hold `flock(LOCK_EX)` on `<db_path>.writer.lock` while open
+/// (docs/file-format.md §12). A non-blocking shared lock, released at once, tells whether one does.
+/// The lock file is never created or written: when it is missing, no writer is open.
 public enum WriterLock {
     public static func lockPath(for path: String) -> String { path + ".writer.lock" }
 

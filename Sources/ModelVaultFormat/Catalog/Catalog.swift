@@ -1,5 +1,6 @@
 /// The schema catalog as replay builds it: entries applied in log order, checked against the
-/// engine's catalog rules (FORMAT.md §5). Memory grows with the catalog, never with rows.
+/// engine's catalog rules (docs/file-format.md §6.4). Memory grows with the catalog, never with
+/// rows.
 public struct Catalog: Sendable {
     public struct Version: Equatable, Sendable {
         public var version: UInt32

@@ -1,4 +1,4 @@
-/// One Schema segment's payload (FORMAT.md §5, catalog versions 1–4).
+/// One Schema segment's payload (docs/file-format.md §6.4, catalog versions 1–4).
 public struct CatalogEntry: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
         /// kind 1: a new collection (its schema version is always 1).

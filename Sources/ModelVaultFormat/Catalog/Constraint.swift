@@ -1,4 +1,4 @@
-/// A field constraint (FORMAT.md §5): a tag byte and its value.
+/// A field constraint (docs/file-format.md §6.4): a tag byte and its value.
 public enum Constraint: Equatable, Sendable {
     case minI64(Int64), maxI64(Int64)
     case minU64(UInt64), maxU64(UInt64)

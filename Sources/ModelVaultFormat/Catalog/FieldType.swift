@@ -1,4 +1,5 @@
-/// A field's declared type (FORMAT.md §5): a tag byte, nested for optional, list and object.
+/// A field's declared type (docs/file-format.md §6.4): a tag byte, nested for optional, list and
+/// object.
 public indirect enum FieldType: Equatable, Sendable {
     case bool, int64, uint64, float64, string, bytes, uuid, timestamp
     case optional(FieldType)

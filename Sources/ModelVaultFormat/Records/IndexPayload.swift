@@ -1,4 +1,4 @@
-/// One entry of an Index payload (FORMAT.md §7).
+/// One entry of an Index payload (docs/file-format.md §6.6).
 public struct IndexEntry: Equatable, Sendable {
     public enum Operation: UInt8, Sendable {
         case insert = 1, delete = 2

@@ -2,7 +2,7 @@
 /// (`details['variant']`), at the absolute offset of the offending byte.
 ///
 /// Variants and their order of precedence were measured against the engine on altered copies
-/// of the clean fixtures; several are not listed in FORMAT.md (see each case).
+/// of the clean fixtures; several are not listed in docs/file-format.md §6.5 (see each case).
 public struct RecordDecodeError: Error, Equatable, CustomStringConvertible, Sendable {
     public enum Variant: String, Sendable, CaseIterable {
         case truncatedRecordPayload = "truncated_record_payload"

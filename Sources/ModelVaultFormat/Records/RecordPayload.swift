@@ -1,5 +1,6 @@
-/// A Record payload (FORMAT.md §6, versions 1–3) decoded against the catalog, following the
-/// decode order of ModelVault 0.16.0 so the first error is the one the engine reports:
+/// A Record payload (docs/file-format.md §6.5, versions 1–3) decoded against the catalog,
+/// following the decode order of ModelVault 0.16.0 so the first error is the one the engine
+/// reports:
 ///
 /// 1. u16 record version, u32 collection id; an unknown collection → `unknown_collection`
 ///    (before the version is judged and before anything after the id is needed);

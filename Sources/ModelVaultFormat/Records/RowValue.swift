@@ -1,4 +1,4 @@
-/// A decoded field value of a Record (FORMAT.md §6).
+/// A decoded field value of a Record (docs/file-format.md §6.5).
 ///
 /// An optional that is present decodes to its inner value; an absent one is `.none`. Enum values
 /// travel as tagged strings and decode to `.string` (variant membership is a validation matter,
@@ -30,8 +30,8 @@ public indirect enum RowValue: Equatable, Sendable {
         }
     }
 
-    /// The canonical key bytes of a scalar (FORMAT.md §7), as Index entries carry them; nil for
-    /// none, list and object.
+    /// The canonical key bytes of a scalar (docs/file-format.md §6.6), as Index entries carry
+    /// them; nil for none, list and object.
     public var canonicalKey: [UInt8]? {
         switch self {
         case let .bool(value): return [0, value ? 1 : 0]
@@ -136,10 +136,10 @@ public enum TaggedScalar {
 }
 
 extension RowValue {
-    /// Decodes a row value by its declared type (FORMAT.md §6): a primitive is a tagged scalar
-    /// with the matching tag; optional a presence byte 0/1 (other → mismatch) then the inner
-    /// value; list a u32 count (≤ 2^20, checked before any element) then the elements; object
-    /// each member's value in declared order; enum a tagged string.
+    /// Decodes a row value by its declared type (docs/file-format.md §6.5): a primitive is a tagged
+    /// scalar with the matching tag; optional a presence byte 0/1 (other → mismatch) then the inner
+    /// value; list a u32 count (≤ 2^20, checked before any element) then the elements; object each
+    /// member's value in declared order; enum a tagged string.
     ///
     /// Enum membership is not checked: 0.16.0 decodes a non-member and only then rejects the
     /// row as a validation error (`ModelVaultValidationError`, no variant), like a constraint.
