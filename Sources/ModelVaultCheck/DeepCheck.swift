@@ -16,6 +16,8 @@ struct DeepCheck {
     private var journal: [UInt64: UInt64?] = [:]
     private(set) var uniqueBudgetExhausted = false
     private(set) var recordsDecoded = 0
+    /// Row values visited by every decode so far (see `Report.valuesVisited`).
+    private(set) var valuesVisited = 0
     private(set) var versionAhead = VersionAheadRecords()
     private(set) var indexEntriesDecoded = 0
 
@@ -27,9 +29,10 @@ struct DeepCheck {
 
     /// Decodes a Record payload; nil when it decodes (or names a collection or schema version
     /// the catalog has not reached yet, which the reference check already judges).
-    mutating func record(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: CatalogView, txnId: UInt64?) -> Fault? {
+    mutating func record(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?) -> Fault? {
         do {
             var reader = ByteReader(payload, baseOffset: s.payloadOffset)
+            defer { valuesVisited += reader.steps }
             try RecordPayload.validate(&reader, collections: catalog.collection(id:))
             recordsDecoded += 1
             return nil
@@ -64,7 +67,7 @@ struct DeepCheck {
 
     /// Decodes an Index payload and replays its unique entries when the segment takes part in
     /// the log (`effect` staged in the open transaction, or applied at once when unframed).
-    mutating func index(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: CatalogView, txnId: UInt64?,
+    mutating func index(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?,
                         effect: TransactionFraming.Effect, warnings: inout [Finding]) -> Fault? {
         var replays = true, journalled = false
         switch effect {
@@ -146,7 +149,7 @@ struct DeepCheck {
 
     /// Checkpoint rows and index state, decoded against the checkpoint's own catalog: nil, or
     /// what is wrong and the engine's error for it.
-    static func checkpoint(_ payload: UnsafeRawBufferPointer, at offset: UInt64, decoded: CheckpointPayload) -> (String, EngineError)? {
+    mutating func checkpoint(_ payload: UnsafeRawBufferPointer, at offset: UInt64, decoded: CheckpointPayload) -> (String, EngineError)? {
         var catalog = Catalog()
         for entry in decoded.catalogEntries {
             do {
@@ -163,6 +166,7 @@ struct DeepCheck {
             for _ in 0..<decoded.rowCount {
                 let length = try reader.u32()
                 var row = try reader.slice(Int(length))
+                defer { valuesVisited += row.steps }
                 try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
             }
             try IndexPayload.forEachEntry(in: UnsafeRawBufferPointer(rebasing: payload[decoded.indexRange]),

@@ -49,7 +49,8 @@ extension LogWalker {
                       findingsDropped: sink.dropped,
                       errorCount: sink.errorCount, warningCount: sink.warningCount,
                       salvageEnd: safeEnd, formatMinor: minor,
-                      salvage: salvageFacts(prediction: prediction, fileLength: fileLength))
+                      salvage: salvageFacts(prediction: prediction, fileLength: fileLength),
+                      valuesVisited: deep.valuesVisited)
     }
 
     /// Record references that never resolve; and, when the engine replays from the selected

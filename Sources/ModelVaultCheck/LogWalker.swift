@@ -260,7 +260,7 @@ public final class LogWalker {
     /// `--deep`: decodes a Record or Index payload against the catalog in force.
     func deepDecode(_ s: SegmentEvent, effect: TransactionFraming.Effect, txnId: UInt64?) -> ReplayModel.Fault? {
         guard s.type == .record || s.type == .index else { return nil }
-        let catalog = replay.catalogView
+        let catalog = replay.workingCatalog
         let fault: DeepCheck.Fault?
         if s.type == .record {
             fault = deep.record(s, payload: payloadView, catalog: catalog, txnId: txnId)
@@ -321,7 +321,7 @@ public final class LogWalker {
                 state = decoded.replayFromOffset < s.end
                     ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
                     : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
-                if options.deep, let (problem, engineError) = DeepCheck.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) {
+                if options.deep, let (problem, engineError) = deep.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) {
                     state = .badPayload(engineError)
                     sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
                                      segmentIndex: s.index, segmentType: .checkpoint,

@@ -92,13 +92,25 @@ struct ReplayModel {
             return first?.fault
         }
 
+        /// How many of the ascending `positions` lie at or before `end` (a binary search:
+        /// a collection may have thousands of versions and be named by thousands of records).
+        static func count(_ positions: [UInt64], notAfter end: UInt64) -> Int {
+            var low = 0
+            var high = positions.count
+            while low < high {
+                let mid = (low + high) / 2
+                if positions[mid] <= end { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
+
         func fault(for key: RecordReference, at position: UInt64, keptEnd end: UInt64) -> Fault? {
             let id = Int(key.collectionId)
             guard id >= 1, id <= versionReachedAt.count, versionReachedAt[id - 1][0] <= end else {
                 return Fault(position: position, error: .unknownCollection(key.collectionId),
                              message: "record for unknown collection \(key.collectionId)")
             }
-            let reached = versionReachedAt[id - 1].filter { $0 <= end }.count
+            let reached = Self.count(versionReachedAt[id - 1], notAfter: end)
             if key.schemaVersion > UInt32(reached) {
                 return Fault(position: position, error: .invalidSchemaVersion(expected: UInt32(reached), got: key.schemaVersion),
                              message: "record for collection \(key.collectionId) names schema version \(key.schemaVersion), current is \(reached)")
@@ -113,13 +125,10 @@ struct ReplayModel {
         var lastReference: RecordReference?
         /// The first Record or Index payload of the transaction that does not decode (`--deep`).
         var deepFault: Fault?
-        /// The catalog as the staged entries leave it, for decoding the transaction's Records.
-        var catalog = StagedCatalog()
 
         /// Empties it for the next transaction, keeping its storage.
         mutating func reset() {
             if !entries.isEmpty { entries.removeAll(keepingCapacity: true) }
-            catalog.reset()
             if !references.isEmpty { references.removeAll(keepingCapacity: true) }
             lastReference = nil
             deepFault = nil
@@ -135,9 +144,20 @@ struct ReplayModel {
     var catalog: Catalog { log.catalog }
 
     /// The catalog as the open transaction will leave it: what a Record inside it is written
-    /// against (a schema version bump and the rewritten Records share one transaction).
-    var catalogView: CatalogView {
-        CatalogView(base: log.catalog, staged: staged.catalog.isEmpty ? nil : staged.catalog)
+    /// against (a schema version bump and the rewritten Records share one transaction). Staged
+    /// entries are applied to it as they come and reverted if the transaction does not commit,
+    /// so it costs one catalog more, never a copy per transaction or per Record.
+    private(set) var workingCatalog = Catalog()
+    private var uncommittedChanges: [Catalog.Change] = []
+
+    private mutating func applyToWorkingCatalog(_ entry: Result<CatalogEntry, FormatError>, segmentOffset: UInt64, staged: Bool) {
+        guard case let .success(decoded) = entry, let change = try? workingCatalog.apply(decoded, segmentOffset: segmentOffset) else { return }
+        if staged { uncommittedChanges.append(change) }
+    }
+
+    /// The open transaction ends without committing: its staged entries never apply.
+    private mutating func revertUncommitted() {
+        while let change = uncommittedChanges.popLast() { workingCatalog.revert(change) }
     }
 
     /// Seeds the checkpoint replay with the checkpoint's catalog; replay resumes after `start`.
@@ -162,6 +182,7 @@ struct ReplayModel {
         switch effect {
         case .begin:
             staged.reset()
+            revertUncommitted()
             if inCheckpointReplay { fromCheckpoint?.seenBegin = true }
         case let .unframed(legal):
             if s.type.isData {
@@ -173,6 +194,7 @@ struct ReplayModel {
                 apply(entry, segmentOffset: s.offset, position: s.end, inCheckpointReplay: inCheckpointReplay, into: &sink) {
                     framing.noteDamage(beforeSegmentAt: s.offset)
                 }
+                applyToWorkingCatalog(entry, segmentOffset: s.offset, staged: false)
             }
             if let deepFault {
                 framing.noteDamage(beforeSegmentAt: s.offset)
@@ -187,13 +209,14 @@ struct ReplayModel {
         case .staged:
             if let entry = catalogEntry {
                 staged.entries.append((entry, s.offset))
-                if case let .success(decoded) = entry { staged.catalog.apply(decoded, segmentOffset: s.offset, over: log.catalog) }
+                applyToWorkingCatalog(entry, segmentOffset: s.offset, staged: true)
             }
             if staged.deepFault == nil { staged.deepFault = deepFault }
             if let record { stage(record) }
         case let .commit(_, beganAt):
             // The batch is consumed in place, then emptied (keeping its storage).
             defer { staged.reset() }
+            uncommittedChanges.removeAll(keepingCapacity: true)
             let inReplay = (fromCheckpoint?.start).map { beganAt >= $0 } ?? false
             for (entry, offset) in staged.entries {
                 apply(entry, segmentOffset: offset, position: s.end, inCheckpointReplay: inReplay, into: &sink) {
@@ -214,6 +237,7 @@ struct ReplayModel {
             }
         case .abort:
             staged.reset()
+            revertUncommitted()
         case .none:
             break
         }

@@ -69,6 +69,9 @@ public struct Report: Sendable {
     public var formatMinor: UInt16
     /// What a repair needs to rebuild a sound file from this one.
     public var salvage: SalvageFacts
+    /// Row values the full decode visited: a work counter that stays in proportion to the
+    /// input's size, whatever its declared types ask for.
+    public var valuesVisited = 0
 }
 
 /// The facts a salvage plan rests on, gathered by the same walk that produced the report.

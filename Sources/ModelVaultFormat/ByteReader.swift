@@ -8,6 +8,9 @@ public struct ByteReader {
     /// Absolute file offset of `bytes[0]`.
     public let baseOffset: UInt64
     public private(set) var position: Int = 0
+    /// Values a checker visited with this reader: a work counter, for proving that the work
+    /// an input asks for stays in proportion to its size.
+    public var steps = 0
 
     public init(_ bytes: UnsafeRawBufferPointer, baseOffset: UInt64 = 0) {
         self.bytes = bytes

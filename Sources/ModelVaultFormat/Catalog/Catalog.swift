@@ -16,6 +16,8 @@ public struct Catalog: Sendable {
         public private(set) var primaryFieldType: FieldType?
         /// Whether a non-key field has a nested path (which only a v3 record can carry).
         public private(set) var hasNestedNonKeyField = false
+        /// How to step over each non-key field's value, parallel to `nonKeyFields`.
+        public private(set) var nonKeySkipPlans: [SkipPlan] = []
 
         init(version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
              primaryField: String?) {
@@ -30,6 +32,7 @@ public struct Catalog: Sendable {
                 fields.first { $0.path.segments.count == 1 && $0.path.segments[0] == key }?.type
             }
             hasNestedNonKeyField = nonKeyFields.contains { $0.path.segments.count > 1 }
+            nonKeySkipPlans = nonKeyFields.map { SkipPlan($0.type) }
         }
     }
 
@@ -64,23 +67,34 @@ public struct Catalog: Sendable {
     /// Whether the current version of collection `collectionId` defines an index whose name
     /// is these UTF-8 bytes.
     public func hasIndex(collectionId: UInt32, named name: UnsafeRawBufferPointer) -> Bool {
-        collection(id: collectionId).map { Self.hasIndex($0, named: name) } ?? false
-    }
-
-    public static func hasIndex(_ collection: Collection, named name: UnsafeRawBufferPointer) -> Bool {
-        guard let current = collection.versions.last else { return false }
+        guard let current = collection(id: collectionId)?.versions.last else { return false }
         return current.indexes.contains { $0.name.utf8.elementsEqual(name) }
     }
 
     /// Applies one entry, or throws the rule it breaks (and leaves the catalog unchanged).
-    public mutating func apply(_ entry: CatalogEntry, segmentOffset: UInt64) throws {
-        switch try Self.change(entry, segmentOffset: segmentOffset, count: collections.count,
-                               collection: collection(id:), nameTaken: hasCollection(named:)) {
+    /// Returns what it changed, which `revert` undoes.
+    @discardableResult
+    public mutating func apply(_ entry: CatalogEntry, segmentOffset: UInt64) throws -> Change {
+        let change = try Self.change(entry, segmentOffset: segmentOffset, count: collections.count,
+                                     collection: collection(id:), nameTaken: hasCollection(named:))
+        switch change {
         case let .create(created):
             collections.append(created)
             idsByName[created.name] = created.id
         case let .newVersion(id, version):
             collections[Int(id) - 1].versions.append(version)
+        }
+        return change
+    }
+
+    /// Undoes the last change `apply` made (changes are undone newest first).
+    public mutating func revert(_ change: Change) {
+        switch change {
+        case let .create(created):
+            collections.removeLast()
+            idsByName[created.name] = nil
+        case let .newVersion(id, _):
+            collections[Int(id) - 1].versions.removeLast()
         }
     }
 
@@ -91,9 +105,8 @@ public struct Catalog: Sendable {
     }
 
     /// What `entry` does to a catalog of `count` collections described by `collection` and
-    /// `nameTaken`, or the rule it breaks. Shared by the catalog and by overlays of it that
-    /// must not copy it.
-    public static func change(_ entry: CatalogEntry, segmentOffset: UInt64, count: Int,
+    /// `nameTaken`, or the rule it breaks.
+    static func change(_ entry: CatalogEntry, segmentOffset: UInt64, count: Int,
                               collection: (UInt32) -> Collection?, nameTaken: (String) -> Bool) throws -> Change {
         switch entry.kind {
         case let .createCollection(name, primaryField):

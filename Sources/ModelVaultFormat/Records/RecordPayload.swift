@@ -76,7 +76,8 @@ public struct RecordPayload: Equatable, Sendable {
                                       key = try tag.map { try TaggedScalar.decode(&reader, expecting: $0, what: "primary key") }
                                           ?? TaggedScalar.decode(&reader)
                                   },
-                                  field: { reader, field in
+                                  field: { reader, schema, index in
+                                      let field = schema.nonKeyFields[index]
                                       decoded.append(Field(path: field.path, value: try RowValue(parsing: &reader, as: field.type)))
                                   })
         version = frame.version
@@ -99,7 +100,7 @@ public struct RecordPayload: Equatable, Sendable {
     public static func validate(_ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?) throws {
         _ = try read(&reader, collections: collections,
                      primaryKey: { reader, tag in try TaggedScalar.skip(&reader, expecting: tag, what: "primary key") },
-                     field: { reader, field in try RowValue.skip(&reader, as: field.type) })
+                     field: { reader, schema, index in try RowValue.skip(&reader, plan: schema.nonKeySkipPlans[index]) })
     }
 
     /// What a payload says besides its values.
@@ -124,7 +125,7 @@ public struct RecordPayload: Equatable, Sendable {
     /// then refused as a stale layout (`invalid_catalog_payload`).
     static func read(_ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?,
                      primaryKey: (inout ByteReader, UInt8?) throws -> Void,
-                     field: (inout ByteReader, FieldDefinition) throws -> Void) throws -> Frame {
+                     field: (inout ByteReader, Catalog.Version, Int) throws -> Void) throws -> Frame {
         let start = reader.offset
         let version = try RecordDecodeError.mapping { try reader.u16() }
         let collectionAt = reader.offset
@@ -166,13 +167,13 @@ public struct RecordPayload: Equatable, Sendable {
                     throw RecordDecodeError(.recordPayloadTypeMismatch,
                                             "record v\(version) cannot carry nested field \"\(deep.path.dotted)\" (needs v3)", at: countAt)
                 }
-                for definition in carried {
+                for (index, definition) in carried.enumerated() {
                     if version == 1 && definition.type.scalarTag == nil {
                         throw RecordDecodeError(.recordPayloadUnsupportedType,
                                                 "field \"\(definition.path.dotted)\" of type \(definition.type.name) cannot be carried by record v1",
                                                 at: reader.offset)
                     }
-                    try field(&reader, definition)
+                    try field(&reader, schema, index)
                 }
             default:
                 // The engine looks each path up, so any order is accepted; it writes schema
@@ -199,7 +200,7 @@ public struct RecordPayload: Equatable, Sendable {
                     }
                     guard !seen[found] else { throw notUnused(nonKey[found].path) }
                     seen[found] = true
-                    try field(&reader, nonKey[found])
+                    try field(&reader, schema, found)
                 }
             }
         }

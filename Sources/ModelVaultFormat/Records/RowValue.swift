@@ -200,7 +200,7 @@ extension RowValue {
     }
 
     /// An optional's presence byte: 0 absent, 1 present, anything else a mismatch.
-    private static func readPresence(_ reader: inout ByteReader) throws -> Bool {
+    static func readPresence(_ reader: inout ByteReader) throws -> Bool {
         let at = reader.offset
         let presence = try RecordDecodeError.mapping { try reader.u8() }
         guard presence <= 1 else {
@@ -210,7 +210,7 @@ extension RowValue {
     }
 
     /// A list's element count, refused above 2^20 before any element is looked for.
-    private static func readListCount(_ reader: inout ByteReader) throws -> UInt32 {
+    static func readListCount(_ reader: inout ByteReader) throws -> UInt32 {
         let at = reader.offset
         let count = try RecordDecodeError.mapping { try reader.u32() }
         guard count <= RecordLimits.maxEntryCount else {

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import ModelVaultCheck
+
+/// Counts read from a file are claims about work: the crafted inputs of scripts/hostile-inputs,
+/// every checksum valid, ask for billions of steps or for work quadratic in their size, and
+/// the full check does work in proportion to their bytes.
+@Suite(.serialized) struct WorkBoundTests {
+    /// The crafted files, written once per test run.
+    static let directory: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-\(ProcessInfo.processInfo.processIdentifier)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path, dir.path]
+        try? process.run()
+        process.waitUntilExit()
+        return dir
+    }()
+
+    static func report(_ name: String) throws -> (Report, size: Int) {
+        let bytes = try Fixtures.bytes(directory.appendingPathComponent(name + ".modelvault"))
+        return (try Fixtures.check(bytes, chunk: 1 << 16, deep: true), bytes.count)
+    }
+
+    @Test(arguments: ["empty_object_lists", "empty_object_lists_checkpoint"])
+    func valuesThatTakeNoBytesCostNoSteps(name: String) throws {
+        let (report, size) = try Self.report(name)
+        // 6000 lists of 2^20 empty objects: 6.3e9 values as declared, 24 KB as stored.
+        #expect(report.valuesVisited > 6000)
+        #expect(report.valuesVisited <= size, "\(report.valuesVisited) values visited for \(size) bytes")
+        #expect(report.verdict == .clean)
+        #expect(report.engine.basis == .deep)
+    }
+
+    @Test func sixtyThousandCollectionsAreRegisteredByNameLookups() throws {
+        let (report, _) = try Self.report("many_collections")
+        #expect(report.catalog.collections.count == 60000)
+        #expect(report.catalog.hasCollection(named: "c60000"))
+        #expect(report.verdict == .clean)
+    }
+
+    @Test func stagedCatalogEntriesAreAppliedOnceEachNotPerRecord() throws {
+        let (report, _) = try Self.report("staged_entries")
+        #expect(report.catalog.collections.count == 3000)
+        // Every record decodes against a collection created earlier in its own transaction.
+        #expect(report.findings.allSatisfy { $0.severity != .error })
+        #expect(report.verdict == .clean)
+    }
+
+    @Test func recordsNamingAnyOfTwentyThousandVersionsResolveByBinarySearch() throws {
+        let (report, _) = try Self.report("many_versions")
+        #expect(report.catalog.collection(id: 1)?.currentVersion == 20000)
+        #expect(report.verdict == .clean)
+    }
+
+    @Test func theVersionCountOfAPositionIsABinarySearch() {
+        let positions: [UInt64] = [10, 20, 20, 30]
+        #expect(ReplayModel.CatalogState.count(positions, notAfter: 5) == 0)
+        #expect(ReplayModel.CatalogState.count(positions, notAfter: 10) == 1)
+        #expect(ReplayModel.CatalogState.count(positions, notAfter: 20) == 3)
+        #expect(ReplayModel.CatalogState.count(positions, notAfter: 99) == 4)
+        #expect(ReplayModel.CatalogState.count([], notAfter: 99) == 0)
+    }
+}
