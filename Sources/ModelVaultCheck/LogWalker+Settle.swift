@@ -67,9 +67,17 @@ extension LogWalker {
         }
         let hidden: Set<Finding.Code> = [.catalogBadPayload, .catalogInconsistent, .txnUnframedSegment,
                                          .recordBadPayload, .indexBadPayload, .indexUniqueViolation]
+        let legacyPrefix = replayFrom..<(firstBeginInReplay ?? .max)
         sink.revise { finding in
-            guard hidden.contains(finding.code), finding.offset < replayFrom, finding.severity == .error else { return }
-            demote(&finding)
+            guard hidden.contains(finding.code), finding.severity == .error else { return }
+            if finding.offset < replayFrom {
+                demote(&finding)
+            } else if finding.code == .txnUnframedSegment, legacyPrefix.contains(finding.offset) {
+                finding.severity = .warning
+                finding.message = "\(finding.segmentType?.name ?? "data") segment outside any transaction, after a TxnBegin: "
+                    + "the engine replays from the checkpoint's replay_from_offset \(replayFrom), where it comes before any TxnBegin, "
+                    + "a legacy prefix it accepts"
+            }
         }
         for var finding in replay.unresolvedReferenceFindings(fileLength: fileLength) where finding.offset < replayFrom {
             demote(&finding)

@@ -29,6 +29,9 @@ public final class LogWalker {
     var slotManifests: [Superblock.Slot: ManifestTarget] = [:]
     var checkpointTarget: CheckpointTarget?
     var replayFrom: UInt64?
+    /// The first TxnBegin at or after `replayFrom`: data segments between the two are the
+    /// replay's legacy prefix, which the engine accepts unframed.
+    var firstBeginInReplay: UInt64?
     var committedAtCheckpointEnd: Int?
     var committedAtReplayFrom: Int?
     var minor: UInt16 = Layout.transactionalMinor
@@ -228,6 +231,7 @@ public final class LogWalker {
 
     private func process(_ s: SegmentEvent) {
         stats.add(s.type, bytes: s.header.totalLength)
+        if s.type == .txnBegin, firstBeginInReplay == nil, let replayFrom, s.offset >= replayFrom { firstBeginInReplay = s.offset }
         if !s.payloadCRCMatches { reportPayloadChecksum(s) }
         let intactManifest = s.type == .manifest && s.payloadCRCMatches && checkManifest(s)
         if intactManifest { framing.noteIntactManifest(at: s.offset) }
@@ -295,12 +299,19 @@ public final class LogWalker {
     }
 
     /// Decodes a Manifest payload; reports and returns false when it does not decode.
+    /// Decodes a Manifest payload; reports and returns false when it does not decode. Bytes
+    /// after the 18 the engine reads are tolerated by it: a warning, and the Manifest stands.
     func checkManifest(_ s: SegmentEvent) -> Bool {
+        let selected = manifestTarget?.offset == s.offset
         do {
-            _ = try ManifestPayload(parsing: payloadView, at: s.payloadOffset)
+            let manifest = try ManifestPayload(parsing: payloadView, at: s.payloadOffset)
+            if manifest.trailingBytes > 0 {
+                sink.add(Finding(.manifestBadPayload, .warning, offset: s.offset, length: s.header.totalLength,
+                                 segmentIndex: s.index, segmentType: .manifest,
+                                 message: "Manifest payload carries \(manifest.trailingBytes) bytes after its 18 (the engine ignores them)"))
+            }
             return true
         } catch {
-            let selected = manifestTarget?.offset == s.offset
             sink.add(Finding(.manifestBadPayload, selected ? .error : .warning, offset: s.offset, length: s.header.totalLength,
                              segmentIndex: s.index, segmentType: .manifest,
                              message: "Manifest payload does not decode: \(error)" + (selected ? "" : " (not the selected manifest; the engine never reads it)")))

@@ -5,6 +5,8 @@ public struct ManifestPayload: Equatable, Sendable {
     public var version: UInt16
     public var lastSegmentOffset: UInt64
     public var lastSegmentLength: UInt64
+    /// Bytes after the 18 the engine reads (it ignores them).
+    public var trailingBytes: Int
 
     public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
         var reader = ByteReader(bytes, baseOffset: offset)
@@ -12,6 +14,6 @@ public struct ManifestPayload: Equatable, Sendable {
         guard version == 0 else { throw FormatError(.unsupported(field: "manifest version", value: UInt64(version)), at: offset) }
         lastSegmentOffset = try reader.u64()
         lastSegmentLength = try reader.u64()
-        try reader.expectEnd()
+        trailingBytes = reader.remaining
     }
 }
