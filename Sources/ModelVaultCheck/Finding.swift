@@ -76,6 +76,7 @@ extension Finding {
         case checkpointReplayFrom = "checkpoint.replay_from"
         case checkpointHidesCommits = "checkpoint.hides_commits"
         case catalogBadPayload = "catalog.bad_payload"
+        case catalogTooLarge = "catalog.too_large"
         case catalogInconsistent = "catalog.inconsistent"
         case recordBadPayload = "record.bad_payload"
         case recordUnknownCollection = "record.unknown_collection"

@@ -50,7 +50,8 @@ extension LogWalker {
                       errorCount: sink.errorCount, warningCount: sink.warningCount,
                       salvageEnd: safeEnd, formatMinor: minor,
                       salvage: salvageFacts(prediction: prediction, fileLength: fileLength),
-                      valuesVisited: deep.valuesVisited)
+                      valuesVisited: deep.valuesVisited,
+                      catalogStructures: options.catalogStructureLimit - catalogStructuresLeft)
     }
 
     /// Record references that never resolve; and, when the engine replays from the selected

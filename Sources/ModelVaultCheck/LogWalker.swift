@@ -7,6 +7,10 @@ import ModelVaultFormat
 public struct CheckOptions: Sendable {
     public var deep = false
     public var findingLimit = 10_000
+    /// The most catalog structures (collections and versions, weighted; fields, types, path
+    /// segments, enum variants, constraints, indexes) the walk builds, about 20 MiB: memory stays
+    /// bounded whatever the catalog claims. Past it the catalog is frozen (`LogWalker.freezeCatalog`).
+    public var catalogStructureLimit = 200_000
     public init(deep: Bool = false) { self.deep = deep }
 }
 
@@ -15,7 +19,11 @@ public struct CheckOptions: Sendable {
 /// fault it meets and predicts what the engine's open would do.
 public final class LogWalker {
     let cursor: StreamCursor
-    let options: CheckOptions
+    private(set) var options: CheckOptions
+    /// Catalog structures still allowed (see `CheckOptions.catalogStructureLimit`).
+    var catalogStructuresLeft: Int
+    /// Where the catalog outgrew the limit: from there nothing is decoded against it.
+    var catalogFrozenAt: UInt64?
     var sink: FindingSink
     var stats = Report.SegmentStats()
     var header: FileHeader?
@@ -60,7 +68,21 @@ public final class LogWalker {
     public init(source: ByteSource, options: CheckOptions = CheckOptions()) {
         cursor = StreamCursor(source: source)
         self.options = options
+        catalogStructuresLeft = options.catalogStructureLimit
         sink = FindingSink(limit: options.findingLimit)
+    }
+
+    /// The catalog has outgrown `CheckOptions.catalogStructureLimit` at `offset`: from there no
+    /// catalog entry is applied, no record reference is judged and nothing is decoded against
+    /// the catalog, and the prediction rests on framing. A warning says so.
+    func freezeCatalog(at offset: UInt64) {
+        guard catalogFrozenAt == nil else { return }
+        catalogFrozenAt = offset
+        options.deep = false
+        sink.add(Finding(.catalogTooLarge, .warning, offset: offset, length: 0,
+                         message: "the catalog outgrows mvfsck's memory limit of \(options.catalogStructureLimit) structures (collections, "
+                             + "versions, fields, types, path segments, enum variants, constraints, indexes) here: from this offset no catalog entry is applied "
+                             + "and no Record, Index or Checkpoint contents are decoded, so the prediction rests on framing"))
     }
 
     /// Sees every input byte once, in order (a salvage copies the input through it).
@@ -206,7 +228,7 @@ public final class LogWalker {
                                 payload: UnsafeRawBufferPointer) {
         stats.add(type, bytes: header.totalLength)
         scan.dataSegment(end: offset + header.totalLength)
-        if type == .record,
+        if type == .record, catalogFrozenAt == nil,
            let preamble = try? RecordPreamble(parsing: payload, at: offset + UInt64(Layout.segmentHeaderSize)) {
             replay.stage(preamble)
         }
@@ -242,9 +264,21 @@ public final class LogWalker {
         var record: RecordPreamble?
         if s.payloadCRCMatches {
             switch s.type {
-            case .schema:
-                catalogEntry = Result.decoding { try CatalogEntry(parsing: payloadView, at: s.payloadOffset) }
-            case .record:
+            case .schema where catalogFrozenAt == nil:
+                var reader = ByteReader(payloadView, baseOffset: s.payloadOffset)
+                reader.structureLimit = catalogStructuresLeft
+                let decoded = Result.decoding {
+                    let entry = try CatalogEntry(parsing: &reader)
+                    try reader.expectEnd()
+                    return entry
+                }
+                catalogStructuresLeft -= reader.structures
+                if case let .failure(error) = decoded, error.isOverBudget {
+                    freezeCatalog(at: s.offset)
+                } else {
+                    catalogEntry = decoded
+                }
+            case .record where catalogFrozenAt == nil:
                 record = try? RecordPreamble(parsing: payloadView, at: s.payloadOffset)
             default:
                 break
@@ -327,7 +361,9 @@ public final class LogWalker {
             state = .badPayload(.segmentPayloadChecksum)
         } else {
             do {
-                let decoded = try CheckpointPayload(parsing: payloadView, at: s.payloadOffset)
+                let decoded = try CheckpointPayload(parsing: payloadView, at: s.payloadOffset,
+                                                    structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
+                catalogStructuresLeft -= decoded.catalogStructures
                 catalogEntries = decoded.catalogEntries
                 state = decoded.replayFromOffset < s.end
                     ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
@@ -338,6 +374,9 @@ public final class LogWalker {
                                      segmentIndex: s.index, segmentType: .checkpoint,
                                      message: problem + (isTarget ? "" : " (not the selected checkpoint)")))
                 }
+            } catch let error as FormatError where error.isOverBudget {
+                freezeCatalog(at: s.offset)
+                return
             } catch {
                 state = .badPayload((error as? FormatError).map(EngineError.checkpointPayload) ?? .invalidCatalogPayload("\(error)"))
                 sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,

@@ -72,6 +72,8 @@ public struct Report: Sendable {
     /// Row values the full decode visited: a work counter that stays in proportion to the
     /// input's size, whatever its declared types ask for.
     public var valuesVisited = 0
+    /// Catalog structures built (see `CheckOptions.catalogStructureLimit`): a memory counter.
+    public var catalogStructures = 0
 }
 
 /// The facts a salvage plan rests on, gathered by the same walk that produced the report.

@@ -27,7 +27,7 @@ enum SegmentDescription {
             guard let m = try? ManifestPayload(parsing: payload, at: s.payloadOffset) else { return "undecodable manifest" }
             return "manifest -> \(m.lastSegmentOffset) (+\(m.lastSegmentLength))"
         case .checkpoint:
-            guard let c = try? CheckpointPayload(parsing: payload, at: s.payloadOffset) else { return "undecodable checkpoint" }
+            guard let c = try? CheckpointPayload(parsing: payload, at: s.payloadOffset, structureLimit: CheckOptions().catalogStructureLimit) else { return "undecodable checkpoint" }
             return "checkpoint: replay from \(c.replayFromOffset), \(c.catalogEntries.count) catalog entries, \(c.rowCount) rows, index state \(c.indexRange.count) bytes"
         case .txnBegin, .txnCommit, .txnAbort:
             switch s.marker {

@@ -11,10 +11,21 @@ public struct ByteReader {
     /// Values a checker visited with this reader: a work counter, for proving that the work
     /// an input asks for stays in proportion to its size.
     public var steps = 0
+    /// How many structures `countStructure` allows before it throws `overBudget`.
+    public var structureLimit = Int.max
+    public private(set) var structures = 0
 
     public init(_ bytes: UnsafeRawBufferPointer, baseOffset: UInt64 = 0) {
         self.bytes = bytes
         self.baseOffset = baseOffset
+    }
+
+    /// Counts one structure built from the input (a field, a type, a path segment, an enum
+    /// variant, a constraint, an index), so what a decoder builds stays within a memory budget
+    /// however small each structure is on disk.
+    public mutating func countStructure(weight: Int = 1) throws {
+        structures += weight
+        guard structures <= structureLimit else { throw FormatError(.overBudget(limit: structureLimit), at: offset) }
     }
 
     public var remaining: Int { bytes.count - position }

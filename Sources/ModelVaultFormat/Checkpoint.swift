@@ -9,8 +9,11 @@ public struct CheckpointPayload: Sendable {
     public var rowSection: Range<Int>
     /// Payload-relative range of the Index payload holding the index state.
     public var indexRange: Range<Int>
+    /// Catalog structures the entries built (see `ByteReader.countStructure`).
+    public var catalogStructures = 0
 
-    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    /// `structureLimit` bounds what the catalog entries may build.
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64, structureLimit: Int = .max) throws {
         var reader = ByteReader(bytes, baseOffset: offset)
         let version = try reader.u16()
         guard version == 0 else {
@@ -22,8 +25,10 @@ public struct CheckpointPayload: Sendable {
         for _ in 0..<catalogCount {
             let length = try reader.u32()
             var entry = try reader.slice(Int(length))
+            entry.structureLimit = structureLimit - catalogStructures
             catalogEntries.append(try CatalogEntry(parsing: &entry))
             try entry.expectEnd()
+            catalogStructures += entry.structures
         }
         rowCount = try reader.u32()
         let rowStart = reader.position

@@ -18,6 +18,9 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
         case trailingBytes(count: Int)
         /// A checksum did not match.
         case checksumMismatch(field: String, computed: UInt32, stored: UInt32)
+        /// More definitions than the reader was allowed to build: a limit of the checker's own
+        /// memory, not a fault of the input.
+        case overBudget(limit: Int)
         /// Any other violated rule, described for people.
         case invalid(String)
     }
@@ -28,6 +31,12 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
     public init(_ kind: Kind, at offset: UInt64) {
         self.kind = kind
         self.offset = offset
+    }
+
+    /// Whether a decoder stopped at a limit of the checker's own memory.
+    public var isOverBudget: Bool {
+        if case .overBudget = kind { return true }
+        return false
     }
 
     public var description: String {
@@ -46,6 +55,8 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(count) unexpected trailing bytes at offset \(offset)"
         case let .checksumMismatch(field, computed, stored):
             return "\(field) CRC-32C \(Hex.u32(computed)) does not match stored \(Hex.u32(stored))"
+        case let .overBudget(limit):
+            return "more than \(limit) catalog definitions at offset \(offset)"
         case let .invalid(text):
             return "\(text) at offset \(offset)"
         }

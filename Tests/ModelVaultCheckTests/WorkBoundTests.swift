@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelVaultCheck
+import ModelVaultFormat
 
 /// Counts read from a file are claims about work: the crafted inputs of scripts/hostile-inputs,
 /// every checksum valid, ask for billions of steps or for work quadratic in their size, and
@@ -17,9 +18,10 @@ import Testing
         return dir
     }()
 
-    static func report(_ name: String) throws -> (Report, size: Int) {
+    static func report(_ name: String, options: CheckOptions = CheckOptions(deep: true)) throws -> (Report, size: Int) {
         let bytes = try Fixtures.bytes(directory.appendingPathComponent(name + ".modelvault"))
-        return (try Fixtures.check(bytes, chunk: 1 << 16, deep: true), bytes.count)
+        let report = try LogWalker(source: MemorySource(bytes, chunk: 1 << 16), options: options).run(command: "verify", path: name)
+        return (report, bytes.count)
     }
 
     @Test(arguments: ["empty_object_lists", "empty_object_lists_checkpoint"])
@@ -33,9 +35,23 @@ import Testing
     }
 
     @Test func sixtyThousandCollectionsAreRegisteredByNameLookups() throws {
-        let (report, _) = try Self.report("many_collections")
+        var unbounded = CheckOptions(deep: true)
+        unbounded.catalogStructureLimit = .max
+        let (report, _) = try Self.report("many_collections", options: unbounded)
         #expect(report.catalog.collections.count == 60000)
         #expect(report.catalog.hasCollection(named: "c60000"))
+        #expect(report.verdict == .clean)
+    }
+
+    @Test(arguments: ["many_collections", "many_enum_variants", "many_constraints"])
+    func aCatalogPastTheMemoryLimitIsFrozenAndSaysSo(name: String) throws {
+        let (report, _) = try Self.report(name)
+        let limit = CheckOptions().catalogStructureLimit
+        #expect(report.catalogStructures <= limit + CatalogEntry.structureWeight)
+        let frozen = report.findings.filter { $0.code == .catalogTooLarge }
+        #expect(frozen.count == 1)
+        #expect(frozen.first?.severity == .warning)
+        #expect(report.engine.basis == .framing, "nothing after the freeze is decoded")
         #expect(report.verdict == .clean)
     }
 

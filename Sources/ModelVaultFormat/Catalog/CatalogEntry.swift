@@ -20,7 +20,12 @@ public struct CatalogEntry: Equatable, Sendable {
         try reader.expectEnd()
     }
 
+    /// What an entry costs in `ByteReader.countStructure` units before its fields: the
+    /// collection or version it adds holds several arrays of its own.
+    public static let structureWeight = 4
+
     public init(parsing reader: inout ByteReader) throws {
+        try reader.countStructure(weight: Self.structureWeight)
         let versionAt = reader.offset
         catalogVersion = try reader.u16()
         guard (1...4).contains(catalogVersion) else {
@@ -66,12 +71,16 @@ public struct CatalogEntry: Equatable, Sendable {
         }
         var fields: [FieldDefinition] = []
         for _ in 0..<count {
+            try reader.countStructure()
             let path = try FieldPath(parsing: &reader)
             let type = try FieldType(parsing: &reader)
             var constraints: [Constraint] = []
             if catalogVersion >= 3 {
                 let n = try reader.u32()
-                for _ in 0..<n { constraints.append(try Constraint(parsing: &reader)) }
+                for _ in 0..<n {
+                    try reader.countStructure()
+                    constraints.append(try Constraint(parsing: &reader))
+                }
             }
             fields.append(FieldDefinition(path: path, type: type, constraints: constraints))
         }
@@ -82,6 +91,7 @@ public struct CatalogEntry: Equatable, Sendable {
         let count = try reader.u32()
         var indexes: [IndexDefinition] = []
         for _ in 0..<count {
+            try reader.countStructure()
             let kindAt = reader.offset
             let rawKind = try reader.u8()
             guard let kind = IndexDefinition.Kind(rawValue: rawKind) else {

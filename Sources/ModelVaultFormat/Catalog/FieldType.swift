@@ -24,6 +24,7 @@ public indirect enum FieldType: Equatable, Sendable {
         guard depth <= Self.maximumDepth else {
             throw FormatError(.invalid("type nesting deeper than \(Self.maximumDepth)"), at: at)
         }
+        try reader.countStructure()
         let tag = try reader.u8()
         if let scalar = Self.scalarTags[tag] {
             self = scalar
@@ -44,6 +45,7 @@ public indirect enum FieldType: Equatable, Sendable {
             let count = try reader.u32()
             var variants: [String] = []
             for _ in 0..<count {
+                try reader.countStructure()
                 variants.append(try reader.string(field: "enum variant", maximum: CatalogLimits.maxString))
             }
             self = .enumeration(variants)
@@ -97,6 +99,7 @@ public struct FieldPath: Hashable, Sendable {
         guard count >= 1 else { throw FormatError(.invalid("field path with no segments"), at: at) }
         var segments: [String] = []
         for _ in 0..<count {
+            try reader.countStructure()
             let segmentAt = reader.offset
             let segment = try reader.string(field: "field path segment", maximum: CatalogLimits.maxString)
             guard !segment.isEmpty else { throw FormatError(.invalid("empty field path segment"), at: segmentAt) }
