@@ -71,7 +71,10 @@ public struct CatalogEntry: Equatable, Sendable {
             var constraints: [Constraint] = []
             if catalogVersion >= 3 {
                 let n = try reader.u32()
-                for _ in 0..<n { constraints.append(try Constraint(parsing: &reader)) }
+                for index in 0..<Int(n) {
+                    try StopRequest.check(every: index)
+                    constraints.append(try Constraint(parsing: &reader))
+                }
             }
             fields.append(FieldDefinition(path: path, type: type, constraints: constraints))
         }
@@ -81,7 +84,8 @@ public struct CatalogEntry: Equatable, Sendable {
     static func parseIndexes(_ reader: inout ByteReader) throws -> [IndexDefinition] {
         let count = try reader.u32()
         var indexes: [IndexDefinition] = []
-        for _ in 0..<count {
+        for index in 0..<Int(count) {
+            try StopRequest.check(every: index)
             let kindAt = reader.offset
             let rawKind = try reader.u8()
             guard let kind = IndexDefinition.Kind(rawValue: rawKind) else {
