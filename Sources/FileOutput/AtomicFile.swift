@@ -6,6 +6,10 @@ import CZlib
 /// Writes a file atomically: into a temporary file in the destination's directory, flushed with
 /// fsync, renamed into place, and the directory fsynced. Until `commit()` the destination is
 /// untouched; `discard()` (or deinit without commit) removes the temporary file.
+///
+/// The temporary file is `.NAME.tmp-XXXXXX` beside the destination `NAME`, and is held under an
+/// exclusive flock(2) from its creation until it is renamed or removed: a file of that name that
+/// nobody holds locked was left by a run that was killed (`removeStaleTemporaries`).
 public final class AtomicFile {
     public struct WriteError: Error, CustomStringConvertible {
         public var path: String
@@ -31,17 +35,97 @@ public final class AtomicFile {
     public init(destination: String, gzip: Bool = false, mode: mode_t = 0o644) throws {
         self.destination = destination
         let directory = AtomicFile.directory(of: destination)
-        let name = destination.split(separator: "/").last.map(String.init) ?? destination
-        var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
-        fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw WriteError(path: destination, reason: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
-        }
-        temporaryPath = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        (fd, temporaryPath) = try AtomicFile.createLockedTemporary(directory: directory,
+                                                                    prefix: AtomicFile.temporaryPrefix(of: destination),
+                                                                    destination: destination)
         fchmod(fd, mode)
         AtomicFile.liveTemporaryPaths.insert(temporaryPath)
         if gzip { deflater = try Deflater(path: destination) }
+    }
+
+    /// The temporary files of `destination` are named this prefix plus six letters or digits.
+    static func temporaryPrefix(of destination: String) -> String {
+        let name = destination.split(separator: "/").last.map(String.init) ?? destination
+        return ".\(name).tmp-"
+    }
+
+    /// Creates a temporary file with mkstemp(3) and locks it. A concurrent
+    /// `removeStaleTemporaries` may lock and remove the file in the instant between its creation
+    /// and the lock: the lock is taken without waiting, and the name must still lead to the
+    /// locked file, else a fresh one is made. Where the file system has no flock(2) locks the
+    /// file is used unlocked (and `removeStaleTemporaries` never removes anything there).
+    private static func createLockedTemporary(directory: String, prefix: String, destination: String) throws -> (Int32, String) {
+        for _ in 0..<100 {
+            var template = Array("\(directory)/\(prefix)XXXXXX".utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else {
+                throw WriteError(path: destination, reason: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
+            }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            let path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+            var status = flock(fd, LOCK_EX | LOCK_NB)
+            while status != 0 && errno == EINTR { status = flock(fd, LOCK_EX | LOCK_NB) }
+            let contended = status != 0 && errno == EWOULDBLOCK
+            let stillNamed = sameFile(fd, path)
+            if !contended && stillNamed { return (fd, path) }
+            if stillNamed { unlink(path) }
+            close(fd)
+        }
+        throw WriteError(path: destination, reason: "cannot create and lock a temporary file in \(directory)")
+    }
+
+    /// Whether `path` (not followed if a link) is the file open as `fd`.
+    private static func sameFile(_ fd: Int32, _ path: String) -> Bool {
+        var open = stat(), named = stat()
+        return fstat(fd, &open) == 0 && lstat(path, &named) == 0 && open.st_dev == named.st_dev && open.st_ino == named.st_ino
+    }
+
+    /// What `removeStaleTemporaries` did with one file.
+    public enum StaleTemporary: Equatable, Sendable {
+        case removed(path: String)
+        case notRemoved(path: String, reason: String)
+    }
+
+    /// Removes the temporary files a killed run left beside `destination`: entries of its
+    /// directory named exactly `.NAME.tmp-XXXXXX` (six letters or digits, as mkstemp(3) makes
+    /// them), that are regular files owned by the current user, and on which a non-blocking
+    /// exclusive flock(2) succeeds. A live writer holds that lock for as long as its file
+    /// exists, so its file is never touched; anything else (links, directories, other names,
+    /// other owners) is left alone too.
+    public static func removeStaleTemporaries(of destination: String) -> [StaleTemporary] {
+        let directory = AtomicFile.directory(of: destination)
+        let prefix = temporaryPrefix(of: destination)
+        guard let dir = opendir(directory) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            if isTemporaryName(name, prefix: prefix) { names.append(name) }
+        }
+        closedir(dir)
+        var outcomes: [StaleTemporary] = []
+        for name in names.sorted() {
+            // Beside a destination named without a directory, shown without one too.
+            let path = !destination.contains("/") ? name : directory == "/" ? "/" + name : directory + "/" + name
+            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid() else { continue }
+            // Held by a live writer (or not lockable here): not stale, or not provably so.
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0, sameFile(fd, path) else { continue }
+            if unlink(path) == 0 {
+                outcomes.append(.removed(path: path))
+            } else {
+                outcomes.append(.notRemoved(path: path, reason: String(cString: strerror(errno))))
+            }
+        }
+        return outcomes
+    }
+
+    static func isTemporaryName(_ name: String, prefix: String) -> Bool {
+        guard name.hasPrefix(prefix) else { return false }
+        let suffix = name.utf8.dropFirst(prefix.utf8.count)
+        return suffix.count == 6 && suffix.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) }
     }
 
     deinit {
@@ -138,14 +222,15 @@ public final class AtomicFile {
         guard fsync(fd) == 0 else {
             throw WriteError(path: destination, reason: "fsync failed: \(String(cString: strerror(errno)))")
         }
-        close(fd)
-        fd = -1
+        // Renamed while still open, so the lock covers the temporary name until it is gone.
         guard rename(temporaryPath, destination) == 0 else {
             let reason = String(cString: strerror(errno))
             discard()
             throw WriteError(path: destination, reason: "cannot rename into place: \(reason)")
         }
         committed = true
+        close(fd)
+        fd = -1
         AtomicFile.liveTemporaryPaths.remove(temporaryPath)
         let dirfd = open(AtomicFile.directory(of: destination), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirfd >= 0 {
@@ -154,15 +239,16 @@ public final class AtomicFile {
         }
     }
 
-    /// Removes the temporary file; the destination is left as it was.
+    /// Removes the temporary file (before closing it, so it is never unlocked under its name);
+    /// the destination is left as it was.
     public func discard() {
+        if !committed, fd >= 0 {
+            unlink(temporaryPath)
+            AtomicFile.liveTemporaryPaths.remove(temporaryPath)
+        }
         if fd >= 0 {
             close(fd)
             fd = -1
-        }
-        if !committed {
-            unlink(temporaryPath)
-            AtomicFile.liveTemporaryPaths.remove(temporaryPath)
         }
     }
 }

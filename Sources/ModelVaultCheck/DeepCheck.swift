@@ -151,7 +151,8 @@ struct DeepCheck {
     /// what is wrong and the engine's error for it.
     mutating func checkpoint(_ payload: UnsafeRawBufferPointer, at offset: UInt64, decoded: CheckpointPayload) -> (String, EngineError)? {
         var catalog = Catalog()
-        for entry in decoded.catalogEntries {
+        for (index, entry) in decoded.catalogEntries.enumerated() {
+            if StopRequest.shouldStop(at: index) { return nil }
             do {
                 try catalog.apply(entry, segmentOffset: offset)
             } catch let violation as Catalog.Violation {
@@ -163,7 +164,8 @@ struct DeepCheck {
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: payload[decoded.rowSection]),
                                 baseOffset: offset + UInt64(decoded.rowSection.lowerBound))
         do {
-            for _ in 0..<decoded.rowCount {
+            for index in 0..<Int(decoded.rowCount) {
+                try StopRequest.check(every: index)
                 let length = try reader.u32()
                 var row = try reader.slice(Int(length))
                 defer { valuesVisited += row.steps }

@@ -14,6 +14,8 @@ extension LogWalker {
             try cursor.consume(count)
         }
         try pass(1)
+        // Every byte of a stretch of `T`s is a candidate header: poll once per 4096 of them.
+        var candidates = 0
         while true {
             let available = try cursor.request(Layout.segmentHeaderSize)
             if available == 0 { break }
@@ -23,6 +25,8 @@ extension LogWalker {
             var passUpTo = available
             while from < available, let hit = memchr(base + from, 0x54, available - from) {
                 let i = base.distance(to: UnsafeRawPointer(hit))
+                candidates += 1
+                try StopRequest.check(every: candidates)
                 if available - i < Layout.segmentHeaderSize {
                     passUpTo = cursor.sourceEnded ? available : i
                     break

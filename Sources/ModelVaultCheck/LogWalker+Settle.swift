@@ -100,7 +100,8 @@ extension LogWalker {
         var keptManifest = followsEngine ? scan.keptManifest(fileLength: fileLength) : framing.cleanPrefixManifest
         var committedKept = framing.committedInCleanPrefix
         // A record naming a collection or version the kept catalog lacks: end before its transaction.
-        while !followsEngine, let origin = replay.log.recordFault(keptEnd: keepEnd)?.origin,
+        // Each round looks at every reference, and cutting may expose another: stop on request.
+        while !followsEngine, !StopRequest.isRaised, let origin = replay.log.recordFault(keptEnd: keepEnd)?.origin,
               origin.txnStart < keepEnd {
             keepEnd = origin.txnStart
             keptManifest = origin.manifestBefore
@@ -131,7 +132,7 @@ extension LogWalker {
     /// The clean prefix, shortened past any record whose collection or schema version it lacks.
     func recordSafeSalvageEnd(_ fileLength: UInt64) -> UInt64 {
         var end = salvageEnd(fileLength)
-        while let origin = replay.log.recordFault(keptEnd: end)?.origin, origin.txnStart < end {
+        while !StopRequest.isRaised, let origin = replay.log.recordFault(keptEnd: end)?.origin, origin.txnStart < end {
             end = origin.txnStart
         }
         return end

@@ -109,13 +109,20 @@ public final class LogWalker {
         try Interruption.check()
         if let finding = containerFinding() { sink.add(finding) }
         let fileLength = cursor.position
-        return finish(command: command, path: path, compressed: compressed, fileLength: fileLength)
+        let report = finish(command: command, path: path, compressed: compressed, fileLength: fileLength)
+        // Loops that cannot throw (the replay, the settling of the outcome) stop early on a
+        // stop request, leaving their results incomplete: such a report is never returned.
+        try Interruption.check()
+        return report
     }
 
     // MARK: segments
 
     func walkSegments() throws {
         while true {
+            // Once per segment: the work a segment costs is bounded by its bytes, and the long
+            // loops inside one poll the same flag.
+            try Interruption.check()
             let offset = cursor.position
             noteBoundary(offset)
             let available = try cursor.request(Layout.segmentHeaderSize)

@@ -164,7 +164,8 @@ struct ReplayModel {
     mutating func useCheckpoint(entries: [CatalogEntry], offset: UInt64, replayFrom start: UInt64) {
         var state = CatalogState()
         state.start = start
-        for entry in entries {
+        for (index, entry) in entries.enumerated() {
+            if StopRequest.shouldStop(at: index) { break }
             if state.apply(entry, segmentOffset: offset, position: 0) != nil {
                 state.firstFault = Fault(position: 0, error: .invalidCatalogPayload("checkpoint catalog does not apply"),
                                          message: "checkpoint catalog does not apply")
@@ -218,7 +219,9 @@ struct ReplayModel {
             defer { staged.reset() }
             uncommittedChanges.removeAll(keepingCapacity: true)
             let inReplay = (fromCheckpoint?.start).map { beganAt >= $0 } ?? false
-            for (entry, offset) in staged.entries {
+            // A transaction may stage any number of entries: they all apply here, at its commit.
+            for (index, (entry, offset)) in staged.entries.enumerated() {
+                if StopRequest.shouldStop(at: index) { break }
                 apply(entry, segmentOffset: offset, position: s.end, inCheckpointReplay: inReplay, into: &sink) {
                     framing.noteDamage(inTransactionBegunAt: beganAt)
                 }

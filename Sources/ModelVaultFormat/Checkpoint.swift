@@ -22,7 +22,8 @@ public struct CheckpointPayload: Sendable {
         replayFromOffset = try reader.u64()
         let catalogCount = try reader.u32()
         catalogEntries = []
-        for _ in 0..<catalogCount {
+        for index in 0..<Int(catalogCount) {
+            try StopRequest.check(every: index)
             let length = try reader.u32()
             var entry = try reader.slice(Int(length))
             entry.structureLimit = structureLimit - catalogStructures
@@ -32,7 +33,8 @@ public struct CheckpointPayload: Sendable {
         }
         rowCount = try reader.u32()
         let rowStart = reader.position
-        for _ in 0..<rowCount {
+        for index in 0..<Int(rowCount) {
+            try StopRequest.check(every: index)
             let length = try reader.u32()
             try reader.skip(Int(length))
         }

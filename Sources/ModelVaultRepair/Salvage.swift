@@ -40,8 +40,11 @@ public enum Salvage {
         public var rounds: Int
     }
 
+    /// - Parameter staleTemporary: told of each temporary file of `destination` that a killed
+    ///   run left behind, removed (or not) before this run creates its own; not on a dry run.
     public static func run(source: String, destination: String, force: Bool, dryRun: Bool,
-                           progress: ((UInt64, UInt64?) -> Void)? = nil) throws -> Outcome {
+                           progress: ((UInt64, UInt64?) -> Void)? = nil,
+                           staleTemporary: (AtomicFile.StaleTemporary) -> Void = { _ in }) throws -> Outcome {
         try checkDestination(source: source, destination: destination, force: force)
         if dryRun {
             let report: Report
@@ -50,6 +53,7 @@ public enum Salvage {
             catch let error as Interruption.Interrupted { throw Failure.interrupted(error.signal) }
             return Outcome(source: report, plan: SalvagePlan(report: report), output: nil, written: false, rounds: 0)
         }
+        AtomicFile.removeStaleTemporaries(of: destination).forEach(staleTemporary)
         let file: AtomicFile
         do { file = try AtomicFile(destination: destination) } catch let error as AtomicFile.WriteError { throw Failure.output(error) }
         do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileOutput
 import ModelVaultCheck
 import ModelVaultRepair
 
@@ -10,7 +11,8 @@ struct Repair: ParsableCommand {
         cannot open SRC at all, the longest prefix of whole committed transactions before the \
         first damage; rebuilds the file header and superblocks where they are damaged or no \
         longer fit. DST is written to a temporary file beside it, verified, fsynced and renamed \
-        into place; on any failure or interruption nothing is left behind. Exit status: 0 SRC \
+        into place; on any failure or interruption nothing is left behind, and temporary files \
+        that a killed run left beside DST (not locked by a live one) are removed first. Exit status: 0 SRC \
         was clean (DST is an identical copy), 1 faults were corrected and DST verifies clean, \
         4 nothing could be salvaged, 8 operational error (including DST exists without --force), \
         16 usage error, 32 interrupted.
@@ -35,7 +37,8 @@ struct Repair: ParsableCommand {
         let outcome: Salvage.Outcome
         do {
             outcome = try Salvage.run(source: source, destination: to, force: force, dryRun: dryRun,
-                                      progress: progress.map { p in { p.update($0, of: $1) } })
+                                      progress: progress.map { p in { p.update($0, of: $1) } },
+                                      staleTemporary: Self.note)
             progress?.finish()
         } catch let failure as Salvage.Failure {
             progress?.finish()
@@ -53,6 +56,16 @@ struct Repair: ParsableCommand {
             Console.out(["  " + Self.resultSentence(outcome, destination: to, dryRun: dryRun)])
         }
         throw ExitCode(status | CheckRun.writeReportFile(json, output: output))
+    }
+
+    /// A temporary file a killed run left beside DST: said on standard error, never an error.
+    static func note(_ stale: AtomicFile.StaleTemporary) {
+        switch stale {
+        case let .removed(path):
+            Console.err("mvfsck: repair: removed stale temporary file \(path) (left by a run that did not finish)")
+        case let .notRemoved(path, reason):
+            Console.err("mvfsck: repair: cannot remove stale temporary file \(path): \(reason)")
+        }
     }
 
     static func status(_ o: Salvage.Outcome, dryRun: Bool) -> Int32 {

@@ -29,7 +29,7 @@ struct Verify: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Skip paths matching this glob (repeatable).", valueName: "GLOB"))
     var exclude: [String] = []
 
-    @Flag(name: .customLong("all-files"), help: "In directories, check every regular file that starts with the TDB0 or gzip magic, not only *.modelvault[.gz].")
+    @Flag(name: .customLong("all-files"), help: "In directories, check every regular file that starts with the TDB0 magic or a gzip header, not only *.modelvault[.gz].")
     var allFiles = false
 
     @Flag(name: .customLong("allow-empty"), help: "Accept a directory that holds no file to check (by default an operational error).")

@@ -191,4 +191,44 @@ import Testing
         let unwritable = try CLI.run(["--quiet", "--report", "/proc/no/such/dir/r.json", CLI.fixture("clean/basic.modelvault")])
         #expect(unwritable.status == 8)
     }
+
+    /// A raw database whose damaged header merely starts like gzip (`1f 8b`, but no parseable
+    /// gzip header: method not 8, or reserved flag bits set) is a raw file with a bad magic,
+    /// as the engine sees it, not a corrupt gzip stream; its committed prefix is salvageable.
+    @Test(arguments: [[0x1f, 0x8b], [0x1f, 0x8b, 0x08, 0xe0], [0x1f, 0x8b, 0x08, 0x20], [0x1f, 0x8b, 0x09, 0x00]] as [[UInt8]])
+    func rawFileStartingWithTheGzipMagicIsNotTakenForGzip(head: [UInt8]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gzs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        data.replaceSubrange(0..<head.count, with: head)
+        let src = dir.appendingPathComponent("src.modelvault")
+        try data.write(to: src)
+
+        let r = try CLI.run(["--json", src.path])
+        #expect(r.status == 4)
+        let report = try #require(r.json as? [String: Any], "\(r.stderr)")
+        let codes = Self.findings(report).compactMap { $0["code"] as? String }
+        #expect(codes == ["header.bad_magic"], "\(codes)")
+        #expect((report["file"] as? [String: Any])?["compressed"] as? Bool == false)
+        #expect((report["file"] as? [String: Any])?["size"] as? Int == data.count)
+        #expect(report["verdict"] as? String == "repairable")
+        let engine = try #require(report["engine"] as? [String: Any])
+        #expect(engine["strict_open"] as? String == "fails")
+        let magic = data.prefix(4).map { String(format: "%02x", $0) }.joined(separator: ", ")
+        let strictError = try #require(engine["strict_error"] as? [String: Any])
+        let exception = strictError["exception"] as? String
+        let message = strictError["message"] as? String
+        #expect(exception == "ModelVaultFormatError")
+        #expect(message == "format error: bad magic bytes: expected \"TDB0\", got [" + magic + "]")
+
+        let piped = try CLI.run(["--json", "-"], stdin: data)
+        #expect(piped.status == 4)
+        #expect((piped.json as? [String: Any])?["verdict"] as? String == "repairable")
+
+        let dst = dir.appendingPathComponent("dst.modelvault")
+        let repair = try CLI.run(["repair", "--quiet", src.path, "--to", dst.path])
+        #expect(repair.status == 1, "\(repair.stderr)")
+        #expect(try CLI.run([dst.path]).status == 0)
+    }
 }

@@ -91,6 +91,23 @@ import Glibc
         #expect(all.subtracting(plain).map { String($0.dropFirst(tree.path.count + 1)) } == ["d/e/no-suffix.db"])
     }
 
+    /// `--all-files` picks a file by the same rule as the check: the `TDB0` magic or a gzip
+    /// header that parses; `1f 8b` followed by anything else is neither.
+    @Test func allFilesSniffsAGzipHeaderNotJustItsMagic() throws {
+        let tree = try Tree()
+        let fm = FileManager.default
+        let dir = tree.root.appendingPathComponent("g")
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        var raw = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        raw.replaceSubrange(0..<4, with: [0x1f, 0x8b, 0x08, 0xe0])
+        try raw.write(to: dir.appendingPathComponent("damaged.bin"))
+        try InputFormsTests.gzip(Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault")))
+            .write(to: dir.appendingPathComponent("backup.bin"))
+        let r = try CLI.run(["--json-lines", "--all-files", dir.path])
+        let relative = Self.paths(Self.jsonLines(r)).map { String($0.dropFirst(dir.path.count + 1)) }
+        #expect(relative == ["backup.bin"])
+    }
+
     @Test func subsetsPartitionTheTree() throws {
         let tree = try Tree()
         let all = Set(Self.paths(Self.jsonLines(try CLI.run(["--json-lines", tree.path]))))

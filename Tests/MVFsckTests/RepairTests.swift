@@ -152,4 +152,86 @@ import Glibc
         #expect(process.terminationStatus == 32, "\(message)")
         #expect(scratch.names.isEmpty, "\(scratch.names)")
     }
+
+    /// A temporary file of this DST's exact pattern, a regular file nobody holds locked, was
+    /// left by a killed run: repair removes it first and says so. Lookalikes stay.
+    @Test func staleTemporaryFilesOfThisDestinationAreRemoved() throws {
+        let scratch = try Scratch()
+        let dst = scratch.path("dst.modelvault")
+        let stale = scratch.path(".dst.modelvault.tmp-Ab3xY9")
+        try Data("half a database".utf8).write(to: URL(fileURLWithPath: stale))
+        let lookalikes = [".dst.modelvault.tmp-abc12", ".dst.modelvault.tmp-abc1234", ".other.modelvault.tmp-abc123",
+                          ".dst.modelvault.tmp-a_c123", "dst.modelvault.tmp-abc123"]
+        for name in lookalikes { try Data("x".utf8).write(to: URL(fileURLWithPath: scratch.path(name))) }
+        try FileManager.default.createDirectory(atPath: scratch.path(".dst.modelvault.tmp-dir123"), withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: scratch.path(".dst.modelvault.tmp-lnk123"), withDestinationPath: stale)
+        let kept = Set(lookalikes + [".dst.modelvault.tmp-dir123", ".dst.modelvault.tmp-lnk123"])
+
+        let dry = try CLI.run(["repair", "--dry-run", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        #expect(dry.status == 4)
+        #expect(FileManager.default.fileExists(atPath: stale), "a dry run writes and removes nothing")
+
+        let r = try CLI.run(["repair", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("removed stale temporary file \(stale)"), "\(r.stderr)")
+        #expect(Set(scratch.names) == kept.union(["dst.modelvault"]), "\(scratch.names)")
+        #expect(try CLI.run([dst]).status == 0)
+    }
+
+    /// A temporary file someone holds an flock on is in use (a live repair holds one on its
+    /// own): it is left alone, and removed by a later run once the lock is gone.
+    @Test func aLockedTemporaryFileIsLeftAlone() throws {
+        let scratch = try Scratch()
+        let dst = scratch.path("dst.modelvault")
+        let busy = scratch.path(".dst.modelvault.tmp-LCK999")
+        try Data("being written".utf8).write(to: URL(fileURLWithPath: busy))
+        let fd = open(busy, O_RDONLY | O_CLOEXEC)
+        try #require(fd >= 0)
+        #expect(flock(fd, LOCK_EX) == 0)
+        let r = try CLI.run(["repair", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(!r.stderr.contains("stale"), "\(r.stderr)")
+        #expect(scratch.names == [".dst.modelvault.tmp-LCK999", "dst.modelvault"])
+        close(fd)
+        let again = try CLI.run(["repair", "--quiet", "--force", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("removed stale temporary file \(busy)"), "\(again.stderr)")
+        #expect(scratch.names == ["dst.modelvault"])
+    }
+
+    /// Two repairs to one DST: the second leaves the first one's temporary file, which is
+    /// being written, alone.
+    @Test func aLiveRepairsTemporaryFileIsNotTakenForStale() throws {
+        let scratch = try Scratch()
+        let dst = scratch.path("dst.modelvault")
+        let first = Process()
+        first.executableURL = CLI.binary
+        first.arguments = ["repair", "--quiet", "-", "--to", dst]
+        let input = Pipe()
+        first.standardInput = input
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        // Half a database, and the pipe left open: the first repair waits with its copy under way.
+        let fixture = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        input.fileHandleForWriting.write(fixture.prefix(fixture.count / 2))
+        var live: [String] = []
+        for _ in 0..<250 where live.isEmpty {
+            Thread.sleep(forTimeInterval: 0.02)
+            live = scratch.names.filter { $0.hasPrefix(".dst.modelvault.tmp-") }
+        }
+        try #require(live.count == 1, "the first repair's temporary file: \(scratch.names)")
+
+        let second = try CLI.run(["repair", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        #expect(first.isRunning)
+        #expect(second.status == 1, "\(second.stderr)")
+        #expect(!second.stderr.contains("stale"), "\(second.stderr)")
+        #expect(scratch.names == (live + ["dst.modelvault"]).sorted())
+
+        kill(first.processIdentifier, SIGTERM)
+        try? input.fileHandleForWriting.close()
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 32)
+        #expect(scratch.names == ["dst.modelvault"])
+    }
 }

@@ -6,7 +6,8 @@ import Glibc
 
 /// SIGINT and SIGTERM stop every command with status 32 wherever it waits for input, including
 /// a FIFO that no writer has opened yet (where open(2) itself would block) and one whose writer
-/// never writes.
+/// never writes, and promptly wherever it works: inside one long record, in a long
+/// resynchronisation scan, while repair copies.
 @Suite struct SignalTests {
     static let commands: [[String]] = [["verify"], ["inspect"], ["walk"], ["dump-catalog"], ["repair", "--to", "out.modelvault"]]
 
@@ -26,6 +27,20 @@ import Glibc
     /// status; a run that outlives the deadline is killed and recorded as a failure.
     static func statusAfterSignal(_ signal: Int32, arguments: [String], in directory: URL, stdout: Any = FileHandle.nullDevice,
                                   whileRunning: () -> Void = {}) throws -> Int32 {
+        try stopAfterSignal(signal, arguments: arguments, in: directory, stdout: stdout, whileRunning: whileRunning).status
+    }
+
+    struct Stop {
+        var status: Int32
+        /// From the signal to the exit.
+        var seconds: Double
+        /// Whether mvfsck was still running when the signal was sent.
+        var wasRunning: Bool
+    }
+
+    /// `statusAfterSignal`, also timing how long mvfsck takes to exit once signalled.
+    static func stopAfterSignal(_ signal: Int32, arguments: [String], in directory: URL, stdout: Any = FileHandle.nullDevice,
+                                whileRunning: () -> Void = {}) throws -> Stop {
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = arguments
@@ -36,15 +51,72 @@ import Glibc
         try process.run()
         whileRunning()
         Thread.sleep(forTimeInterval: 0.5)
+        let wasRunning = process.isRunning
+        let signalled = Date()
         kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let deadline = signalled.addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        let seconds = Date().timeIntervalSince(signalled)
         if process.isRunning {
             Issue.record("\(arguments) ignored signal \(signal)")
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
-        return process.terminationStatus
+        return Stop(status: process.terminationStatus, seconds: seconds, wasRunning: wasRunning)
+    }
+
+    /// How long a stop may take: it is meant to take milliseconds; the margin is for a loaded
+    /// machine and a debug build.
+    static let stopDeadline = 0.5
+
+    /// Signals a run of `arguments` in `directory` twice over (SIGTERM, then SIGINT), expecting
+    /// status 32 within `stopDeadline` and, for repair, nothing left beside the destination.
+    static func expectPromptStop(_ arguments: [String], in directory: URL, keeping kept: Set<String>) throws {
+        for signal in [SIGTERM, SIGINT] {
+            let stop = try stopAfterSignal(signal, arguments: arguments, in: directory)
+            #expect(stop.wasRunning, "\(arguments) finished within half a second: the input is too small to test a stop")
+            #expect(stop.status == 32, "\(arguments), signal \(signal)")
+            #expect(stop.seconds < stopDeadline, "\(arguments) took \(Int(stop.seconds * 1000)) ms to stop on signal \(signal)")
+            let names = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
+            #expect(names == kept, "left behind: \(names.subtracting(kept).sorted())")
+        }
+    }
+
+    final class Scratch {
+        let directory: URL
+        init() throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-stop-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    static let busyCommands: [[String]] = [["verify"], ["inspect"], ["repair", "--to", "out.modelvault"]]
+
+    /// Two Records of 60 MiB of one-byte values (scripts/hostile-inputs long_records): the full
+    /// decode spends seconds inside one segment, so it must poll between values.
+    @Test(arguments: busyCommands)
+    func stopInsideOneLongRecordIsPrompt(command: [String]) throws {
+        let scratch = try Scratch()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", CLI.packageRoot.appendingPathComponent("scripts/hostile-inputs").path,
+                             scratch.directory.path, "long_records"]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "scripts/hostile-inputs long_records")
+        try Self.expectPromptStop(command + ["long_records.modelvault"], in: scratch.directory, keeping: ["long_records.modelvault"])
+    }
+
+    /// A database followed by 64 MiB of `T` bytes: every byte starts a candidate segment header,
+    /// so the resynchronisation scan does millions of checks within each buffer it reads.
+    @Test(arguments: busyCommands + [["walk"], ["verify", "--framing-only"]])
+    func stopInAResynchronisationScanIsPrompt(command: [String]) throws {
+        let scratch = try Scratch()
+        var data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        data.append(Data(repeating: 0x54, count: 64 << 20))
+        try data.write(to: scratch.directory.appendingPathComponent("storm.modelvault"))
+        try Self.expectPromptStop(command + ["storm.modelvault"], in: scratch.directory, keeping: ["storm.modelvault"])
     }
 
     @Test(arguments: commands, [SIGTERM, SIGINT])

@@ -7,9 +7,9 @@ import ModelVaultFormat
 /// every checksum valid, ask for billions of steps or for work quadratic in their size, and
 /// the full check does work in proportion to their bytes.
 @Suite(.serialized) struct WorkBoundTests {
-    /// The crafted files, written once per test run.
+    /// The crafted files, written once per test run into one place that each run overwrites.
     static let directory: URL = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-\(ProcessInfo.processInfo.processIdentifier)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-inputs")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path, dir.path]

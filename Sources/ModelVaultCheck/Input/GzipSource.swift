@@ -155,7 +155,7 @@ public final class GzipSource: ByteSource {
 }
 
 /// Replays bytes already read from the front of a source, then continues with it (used to sniff
-/// the gzip magic without losing the bytes).
+/// the gzip header without losing the bytes).
 final class PrefixedSource: ByteSource {
     private var prefix: [UInt8]
     private let rest: ByteSource
@@ -176,7 +176,7 @@ final class PrefixedSource: ByteSource {
     }
 }
 
-/// An opened input: a file or standard input, inflated when it starts with the gzip magic.
+/// An opened input: a file or standard input, inflated when it starts with a gzip header.
 public struct OpenedInput {
     public let source: ByteSource
     public let compressed: Bool
@@ -186,17 +186,30 @@ public struct OpenedInput {
 
     public static let gzipMagic: [UInt8] = [0x1f, 0x8b]
 
+    /// Bytes `startsGzipHeader` looks at.
+    public static let gzipSniffLength = 4
+
+    /// Whether `head` (the first bytes of an input) begins a gzip header that parses: the
+    /// magic `1f 8b`, compression method 8 (deflate), and a flag byte with the reserved bits
+    /// 5 to 7 clear (RFC 1952). Anything else, including a database whose damaged header merely
+    /// starts with `1f 8b`, is read as a raw file. Used for every input and by `--all-files`.
+    public static func startsGzipHeader<Head: Collection<UInt8>>(_ head: Head) -> Bool {
+        let bytes = Array(head.prefix(gzipSniffLength))
+        return bytes.count == gzipSniffLength && bytes[0] == gzipMagic[0] && bytes[1] == gzipMagic[1]
+            && bytes[2] == 8 && bytes[3] & 0xe0 == 0
+    }
+
     public static func open(path: String) throws -> OpenedInput {
         let file = try FileSource(path: path)
-        var head = [UInt8](repeating: 0, count: 2)
+        var head = [UInt8](repeating: 0, count: gzipSniffLength)
         var got = 0
-        while got < 2 {
+        while got < head.count {
             let n = try head.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
             if n == 0 { break }
             got += n
         }
         let prefixed = PrefixedSource(prefix: Array(head.prefix(got)), rest: file)
-        if got == 2 && head == gzipMagic {
+        if startsGzipHeader(head.prefix(got)) {
             let gzip = try GzipSource(upstream: prefixed)
             return OpenedInput(source: gzip, compressed: true, diskSize: file.knownSize, gzip: gzip)
         }

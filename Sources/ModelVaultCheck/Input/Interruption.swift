@@ -1,22 +1,20 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ModelVaultFormat
 
-/// SIGINT and SIGTERM stop work cleanly: the handler only sets a flag, and every read from an
-/// input checks it, so a walk ends within one buffer's worth of reading.
+/// SIGINT and SIGTERM stop work cleanly: the handler only raises `StopRequest`, which every
+/// read from an input, every segment of the walk and every long loop inside one polls, so any
+/// command stops within milliseconds.
 public enum Interruption {
-    public struct Interrupted: Error, CustomStringConvertible {
-        public var signal: Int32
-        public var description: String { "interrupted by signal \(signal)" }
-    }
-
-    nonisolated(unsafe) private static var received: sig_atomic_t = 0
+    public typealias Interrupted = StopRequest.Interrupted
 
     /// Installs the handlers for SIGINT and SIGTERM, without SA_RESTART so a blocking read
     /// returns at once.
     public static func install() {
+        StopRequest.prepare()
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { signal in Interruption.received = signal }
+        action.__sigaction_handler.sa_handler = { signal in StopRequest.raise(signal: signal) }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
@@ -29,9 +27,9 @@ public enum Interruption {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
-    public static var signalReceived: Int32? { received == 0 ? nil : received }
+    public static var signalReceived: Int32? { StopRequest.signal }
 
     public static func check() throws {
-        if received != 0 { throw Interrupted(signal: received) }
+        try StopRequest.check()
     }
 }

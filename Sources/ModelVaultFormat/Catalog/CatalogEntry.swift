@@ -77,7 +77,8 @@ public struct CatalogEntry: Equatable, Sendable {
             var constraints: [Constraint] = []
             if catalogVersion >= 3 {
                 let n = try reader.u32()
-                for _ in 0..<n {
+                for index in 0..<Int(n) {
+                    try StopRequest.check(every: index)
                     try reader.countStructure()
                     constraints.append(try Constraint(parsing: &reader))
                 }
@@ -90,7 +91,8 @@ public struct CatalogEntry: Equatable, Sendable {
     static func parseIndexes(_ reader: inout ByteReader) throws -> [IndexDefinition] {
         let count = try reader.u32()
         var indexes: [IndexDefinition] = []
-        for _ in 0..<count {
+        for index in 0..<Int(count) {
+            try StopRequest.check(every: index)
             try reader.countStructure()
             let kindAt = reader.offset
             let rawKind = try reader.u8()

@@ -36,7 +36,8 @@ public indirect enum FieldType: Equatable, Sendable {
         case 10:
             let count = try reader.u32()
             var members: [ObjectMember] = []
-            for _ in 0..<count {
+            for index in 0..<Int(count) {
+                try StopRequest.check(every: index)
                 let path = try FieldPath(parsing: &reader)
                 members.append(ObjectMember(path: path, type: try FieldType(parsing: &reader, depth: depth + 1)))
             }
@@ -44,7 +45,8 @@ public indirect enum FieldType: Equatable, Sendable {
         case 11:
             let count = try reader.u32()
             var variants: [String] = []
-            for _ in 0..<count {
+            for index in 0..<Int(count) {
+                try StopRequest.check(every: index)
                 try reader.countStructure()
                 variants.append(try reader.string(field: "enum variant", maximum: CatalogLimits.maxString))
             }
@@ -98,7 +100,8 @@ public struct FieldPath: Hashable, Sendable {
         let count = try reader.u32()
         guard count >= 1 else { throw FormatError(.invalid("field path with no segments"), at: at) }
         var segments: [String] = []
-        for _ in 0..<count {
+        for index in 0..<Int(count) {
+            try StopRequest.check(every: index)
             try reader.countStructure()
             let segmentAt = reader.offset
             let segment = try reader.string(field: "field path segment", maximum: CatalogLimits.maxString)

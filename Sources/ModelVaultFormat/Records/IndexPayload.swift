@@ -94,7 +94,10 @@ public struct IndexPayload {
     public static func forEachEntry(in bytes: UnsafeRawBufferPointer, at offset: UInt64,
                                     _ body: (IndexEntry.View) throws -> Void) throws {
         var payload = try IndexPayload(parsing: bytes, at: offset)
-        while let entry = try payload.nextView() { try body(entry) }
+        while let entry = try payload.nextView() {
+            try StopRequest.check(every: Int(payload.entriesRead))
+            try body(entry)
+        }
     }
 
     static func decodeEntry(_ reader: inout ByteReader, version: UInt16) throws -> IndexEntry.View {

@@ -41,9 +41,11 @@ public indirect enum SkipPlan: Equatable, Sendable {
 
 extension RowValue {
     /// Checks a row value as `init(parsing:as:)` decodes it and steps over it, following a plan
-    /// worked out from its declared type. Counts one step in `reader.steps` per value visited.
+    /// worked out from its declared type. Counts one step in `reader.steps` per value visited,
+    /// and polls for a stop request every 4096 steps: one record may hold 64 MiB of values.
     public static func skip(_ reader: inout ByteReader, plan: SkipPlan) throws {
         reader.steps += 1
+        try StopRequest.check(every: reader.steps)
         switch plan {
         case .nothing:
             break

@@ -5,7 +5,7 @@ import ModelVaultCheck
 
 /// The files a run checks, expanded from the command line: a directory is walked recursively
 /// in sorted order, links inside it are not followed, and only `*.modelvault` and
-/// `*.modelvault.gz` are picked (every regular file that starts with the `TDB0` or gzip magic
+/// `*.modelvault.gz` are picked (every regular file that starts with the `TDB0` magic or a gzip header
 /// with `--all-files`). A directory argument that yields nothing to check, because it holds no
 /// database or every one is excluded, is an operational error unless `allowEmpty`.
 struct InputList {
@@ -92,14 +92,17 @@ struct InputList {
         excludes.contains { fnmatch($0, path, 0) == 0 }
     }
 
-    /// Whether a file starts with the ModelVault or gzip magic.
+    /// Whether a file starts with the ModelVault magic or a gzip header, by the same rule as
+    /// the check itself (`OpenedInput.startsGzipHeader`).
     private func sniff(_ path: String) -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: 4)
-        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4) }
-        return (n >= 4 && head == Array("TDB0".utf8)) || (n >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+        var head = [UInt8](repeating: 0, count: max(4, OpenedInput.gzipSniffLength))
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return false }
+        let got = head.prefix(n)
+        return got.starts(with: Array("TDB0".utf8)) || OpenedInput.startsGzipHeader(got)
     }
 
     /// The stable hash of the relative path that `--subset K/N` partitions by.
