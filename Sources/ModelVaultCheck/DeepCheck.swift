@@ -51,6 +51,9 @@ struct DeepCheck {
         }
     }
 
+    /// Adds values a decode elsewhere visited (a Checkpoint decoded as it streamed).
+    mutating func count(valuesVisited visited: Int) { valuesVisited += visited }
+
     /// Follows the transaction framing: what a transaction did to the unique keys stands only
     /// once it commits.
     mutating func transaction(_ effect: TransactionFraming.Effect) {

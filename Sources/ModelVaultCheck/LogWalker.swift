@@ -11,6 +11,12 @@ public struct CheckOptions: Sendable {
     /// segments, enum variants, constraints, indexes) the walk builds, about 20 MiB: memory stays
     /// bounded whatever the catalog claims. Past it the catalog is frozen (`LogWalker.freezeCatalog`).
     public var catalogStructureLimit = 200_000
+    /// Above this size (16 MiB, the engine's longest value) a Checkpoint payload is decoded
+    /// element by element as it streams, and a Manifest or marker payload is held only to
+    /// the bytes its decode reads. Schema, Record and Index payloads are held whole, up to the
+    /// engine's 64 MiB segment limit: the engine decodes them whole, and so must a check that
+    /// promises what it will do.
+    public var payloadCaptureLimit = 16 << 20
     public init(deep: Bool = false) { self.deep = deep }
 }
 
@@ -24,6 +30,11 @@ public final class LogWalker {
     var catalogStructuresLeft: Int
     /// Where the catalog outgrew the limit: from there nothing is decoded against it.
     var catalogFrozenAt: UInt64?
+    /// A Checkpoint too large to hold, decoded as it streamed past, for `checkCheckpoint`.
+    var streamedCheckpoint: CheckpointStream.Outcome?
+    /// The most payload bytes held at once outside the read buffer: a memory counter.
+    private(set) var largestPayloadHeld = 0
+
     var sink: FindingSink
     var stats = Report.SegmentStats()
     var header: FileHeader?
@@ -199,10 +210,19 @@ public final class LogWalker {
         } else {
             try cursor.consume(headerSize)
             payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
+            // Above the capture limit a Checkpoint is decoded as it streams, and a Manifest or a
+            // marker is kept to what its decode reads (their length comes from the header).
+            let bounded = length > UInt64(options.payloadCaptureLimit) && [.checkpoint, .manifest, .txnBegin, .txnCommit, .txnAbort].contains(type)
+            let limit = bounded ? min(captureLimit, 64) : captureLimit
+            var checkpoint = bounded && type == .checkpoint
+                ? CheckpointStream(payloadOffset: offset + UInt64(headerSize), length: length, deep: options.deep,
+                                   structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
+                : nil
             let streamed = try cursor.stream(length) { chunk in
                 crc = CRC32C.checksum(chunk, continuing: crc)
-                let room = captureLimit - payload.count
+                let room = limit - payload.count
                 if room > 0 { payload.append(contentsOf: chunk.prefix(room)) }
+                checkpoint?.feed(chunk)
             }
             guard streamed == length else {
                 scan.tornEnd()
@@ -214,6 +234,12 @@ public final class LogWalker {
                     checkpointTarget?.state = .badPayload(.readPastEnd)
                 }
                 return false
+            }
+            largestPayloadHeld = max(largestPayloadHeld, payload.count)
+            if var checkpoint, crc == header.payloadCRC {
+                let (outcome, visited) = checkpoint.finish()
+                streamedCheckpoint = outcome
+                deep.count(valuesVisited: visited)
             }
             payload.withUnsafeBytes { bytes in
                 process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
@@ -246,7 +272,10 @@ public final class LogWalker {
         var event = SegmentEvent(index: segmentIndex, offset: offset, header: header, type: type,
                                  payloadCRC: crc, beyondBreak: beyondBreak, marker: nil)
         if type.isMarker {
-            event.marker = Result.decoding { try TxnMarker(parsing: payload, at: event.payloadOffset) }
+            event.marker = payload.count == header.payloadLength
+                ? Result.decoding { try TxnMarker(parsing: payload, at: event.payloadOffset) }
+                : .failure(FormatError(.wrongLength(field: "txn marker payload", expected: TxnMarker.length,
+                                                    got: Int(clamping: header.payloadLength)), at: event.payloadOffset))
         }
         return event
     }
@@ -339,7 +368,6 @@ public final class LogWalker {
         }
     }
 
-    /// Decodes a Manifest payload; reports and returns false when it does not decode.
     /// Decodes a Manifest payload; reports and returns false when it does not decode. Bytes
     /// after the 18 the engine reads are tolerated by it: a warning, and the Manifest stands.
     func checkManifest(_ s: SegmentEvent) -> Bool {
@@ -347,9 +375,10 @@ public final class LogWalker {
         do {
             let manifest = try ManifestPayload(parsing: payloadView, at: s.payloadOffset)
             if manifest.trailingBytes > 0 {
+                let trailing = s.header.payloadLength - UInt64(ManifestPayload.length)
                 sink.add(Finding(.manifestBadPayload, .warning, offset: s.offset, length: s.header.totalLength,
                                  segmentIndex: s.index, segmentType: .manifest,
-                                 message: "Manifest payload carries \(manifest.trailingBytes) bytes after its 18 (the engine ignores them)"))
+                                 message: "Manifest payload carries \(trailing) bytes after its 18 (the engine ignores them)"))
             }
             return true
         } catch {
@@ -360,35 +389,58 @@ public final class LogWalker {
         }
     }
 
+    /// A Checkpoint held whole: its framing decoded, then (full decode) its contents.
     func checkCheckpoint(_ s: SegmentEvent) {
+        if let streamed = streamedCheckpoint {
+            streamedCheckpoint = nil
+            settleCheckpoint(s, streamed.framing, contentFault: streamed.contentFault, structures: streamed.catalogStructures)
+            return
+        }
+        guard s.payloadCRCMatches else {
+            settleCheckpoint(s, nil, contentFault: nil, structures: 0)
+            return
+        }
+        do {
+            let decoded = try CheckpointPayload(parsing: payloadView, at: s.payloadOffset,
+                                                structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
+            let content = options.deep ? deep.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) : nil
+            settleCheckpoint(s, .success(CheckpointFraming(replayFromOffset: decoded.replayFromOffset, catalogEntries: decoded.catalogEntries)),
+                             contentFault: content, structures: decoded.catalogStructures)
+        } catch {
+            settleCheckpoint(s, .failure(error as? FormatError ?? FormatError(.invalid("\(error)"), at: s.payloadOffset)),
+                             contentFault: nil, structures: 0)
+        }
+    }
+
+    /// Reports on a Checkpoint and, for the one the selected superblock points at, settles how
+    /// the engine uses it. `payload` is nil when the payload checksum fails.
+    func settleCheckpoint(_ s: SegmentEvent, _ payload: Result<CheckpointFraming, FormatError>?,
+                          contentFault: (String, EngineError)?, structures: Int) {
         let isTarget = checkpointTarget?.offset == s.offset
+        catalogStructuresLeft -= structures
         var state: CheckpointTarget.State
         var catalogEntries: [CatalogEntry] = []
-        if !s.payloadCRCMatches {
+        switch payload {
+        case nil:
             state = .badPayload(.segmentPayloadChecksum)
-        } else {
-            do {
-                let decoded = try CheckpointPayload(parsing: payloadView, at: s.payloadOffset,
-                                                    structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
-                catalogStructuresLeft -= decoded.catalogStructures
-                catalogEntries = decoded.catalogEntries
-                state = decoded.replayFromOffset < s.end
-                    ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
-                    : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
-                if options.deep, let (problem, engineError) = deep.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) {
-                    state = .badPayload(engineError)
-                    sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
-                                     segmentIndex: s.index, segmentType: .checkpoint,
-                                     message: problem + (isTarget ? "" : " (not the selected checkpoint)")))
-                }
-            } catch let error as FormatError where error.isOverBudget {
-                freezeCatalog(at: s.offset)
-                return
-            } catch {
-                state = .badPayload((error as? FormatError).map(EngineError.checkpointPayload) ?? .invalidCatalogPayload("\(error)"))
+        case let .failure(error) where error.isOverBudget:
+            freezeCatalog(at: s.offset)
+            return
+        case let .failure(error):
+            state = .badPayload(.checkpointPayload(error))
+            sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
+                             segmentIndex: s.index, segmentType: .checkpoint,
+                             message: "Checkpoint payload does not decode: \(error)" + (isTarget ? "" : " (not the selected checkpoint)")))
+        case let .success(decoded):
+            catalogEntries = decoded.catalogEntries
+            state = decoded.replayFromOffset < s.end
+                ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
+                : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
+            if let (problem, engineError) = contentFault {
+                state = .badPayload(engineError)
                 sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
                                  segmentIndex: s.index, segmentType: .checkpoint,
-                                 message: "Checkpoint payload does not decode: \(error)" + (isTarget ? "" : " (not the selected checkpoint)")))
+                                 message: problem + (isTarget ? "" : " (not the selected checkpoint)")))
             }
         }
         guard isTarget else { return }

@@ -69,6 +69,36 @@ import ModelVaultFormat
         #expect(report.verdict == .clean)
     }
 
+    /// A 24 MiB Checkpoint (24 rows of 1 MiB) is decoded as it streams, one row held at a time,
+    /// and used as the engine uses it; a 20 MiB Record is held whole, as the engine decodes it,
+    /// and refused as the engine refuses it.
+    @Test func aCheckpointLargerThanTheCaptureLimitIsDecodedRowByRow() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-large")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path,
+                             dir.path, "big_checkpoint", "big_record"]
+        try process.run()
+        process.waitUntilExit()
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        let checkpoint = try Fixtures.bytes(dir.appendingPathComponent("big_checkpoint.modelvault"))
+        let walker = LogWalker(source: MemorySource(checkpoint, chunk: 1 << 16), options: CheckOptions(deep: true))
+        let report = try walker.run(command: "verify", path: "big_checkpoint")
+        #expect(checkpoint.count > 24 << 20)
+        #expect(walker.largestPayloadHeld <= 64, "\(walker.largestPayloadHeld) bytes held")
+        #expect(report.verdict == .clean)
+        #expect(report.engine.basis == .deep)
+        #expect(report.valuesVisited >= 24, "every row was decoded")
+
+        let record = try Fixtures.bytes(dir.appendingPathComponent("big_record.modelvault"))
+        let recordWalker = LogWalker(source: MemorySource(record, chunk: 1 << 16), options: CheckOptions(deep: true))
+        let refused = try recordWalker.run(command: "verify", path: "big_record")
+        #expect(recordWalker.largestPayloadHeld > 20 << 20)
+        #expect(refused.engine.strictError?.message
+            == "format error: invalid catalog payload: field length 20971520 exceeds maximum 16777216")
+    }
+
     @Test func theVersionCountOfAPositionIsABinarySearch() {
         let positions: [UInt64] = [10, 20, 20, 30]
         #expect(ReplayModel.CatalogState.count(positions, notAfter: 5) == 0)

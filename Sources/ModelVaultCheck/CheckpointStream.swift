@@ -1,0 +1,224 @@
+import ModelVaultFormat
+
+/// What the walk needs of a Checkpoint payload's framing, however it was decoded.
+struct CheckpointFraming {
+    var replayFromOffset: UInt64
+    var catalogEntries: [CatalogEntry]
+}
+
+/// A Checkpoint payload too large to hold at once, decoded as it streams past: its framing
+/// (version, `replay_from_offset`, catalog entries, row and index-state lengths) with the same
+/// faults at the same offsets as `CheckpointPayload`, holding one element at a time. With the
+/// full decode, each row and the index state are checked as they complete, against the
+/// checkpoint's own catalog. One element (a catalog entry, a row, the index state) is held at
+/// a time; a row is a Record, held whole as a Record is.
+struct CheckpointStream {
+    /// What the whole-payload decode would have given.
+    struct Outcome {
+        var framing: Result<CheckpointFraming, FormatError>
+        /// The first row or index-state fault (full decode), with the engine's error for it.
+        var contentFault: (String, EngineError)?
+        var catalogStructures: Int
+    }
+
+    private enum Element {
+        case version, replayFrom, entryCount, entryLength, entry, rowCount, rowLength, row, indexLength, index, end
+    }
+
+    let payloadOffset: UInt64
+    let length: UInt64
+    let deep: Bool
+    let structureLimit: Int
+
+    private var position: UInt64 = 0
+    private var element = Element.version
+    private var need = 2
+    private var pending: [UInt8] = []
+    private var skipping = false
+    private var left: UInt32 = 0
+
+    private var version: UInt16 = 0
+    private var replayFrom: UInt64 = 0
+    private var entries: [CatalogEntry] = []
+    private var rowCount: UInt32 = 0
+    private var catalog: Catalog?
+    private var framingError: FormatError?
+    private var contentFault: (String, EngineError)?
+    private var structures = 0
+    private var valuesVisited = 0
+
+    init(payloadOffset: UInt64, length: UInt64, deep: Bool, structureLimit: Int) {
+        self.payloadOffset = payloadOffset
+        self.length = length
+        self.deep = deep
+        self.structureLimit = structureLimit
+        begin(.version, need: 2)
+    }
+
+    /// Feeds the next bytes of the payload, in order.
+    mutating func feed(_ chunk: UnsafeRawBufferPointer) {
+        var rest = chunk[...]
+        while !rest.isEmpty, framingError == nil, element != .end {
+            let take = min(rest.count, need - (skipping ? 0 : pending.count))
+            if !skipping { pending.append(contentsOf: rest.prefix(take)) }
+            rest = rest.dropFirst(take)
+            position += UInt64(take)
+            if skipping { need -= take }
+            if skipping ? need == 0 : pending.count == need { complete() }
+        }
+    }
+
+    /// Once every byte has been fed: the outcome.
+    mutating func finish() -> (Outcome, valuesVisited: Int) {
+        if framingError == nil, element != .end {
+            // Fed to the end inside an element: the decode would have found it short.
+            framingError = FormatError(.truncated(needed: need, available: skipping ? 0 : pending.count),
+                                       at: payloadOffset + position - UInt64(skipping ? 0 : pending.count))
+        }
+        let framing: Result<CheckpointFraming, FormatError> = framingError.map { .failure($0) }
+            ?? .success(CheckpointFraming(replayFromOffset: replayFrom, catalogEntries: entries))
+        return (Outcome(framing: framing, contentFault: framingError == nil ? contentFault : nil,
+                        catalogStructures: structures), valuesVisited)
+    }
+
+    private var remaining: UInt64 { length - position }
+    private var elementStart: UInt64 { payloadOffset + position - UInt64(pending.count) }
+
+    /// Starts reading an element of `need` bytes, or fails as the decode would when fewer remain.
+    private mutating func begin(_ next: Element, need count: Int, keep: Bool = true) {
+        element = next
+        pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
+        guard UInt64(count) <= remaining else {
+            framingError = FormatError(.truncated(needed: count, available: Int(remaining)), at: payloadOffset + position)
+            return
+        }
+        need = count
+        skipping = !keep
+        if count == 0 { complete() }
+    }
+
+    private mutating func complete() {
+        let at = elementStart
+        switch element {
+        case .version:
+            version = UInt16(pending[0]) | UInt16(pending[1]) << 8
+            guard version == 0 else {
+                framingError = FormatError(.unsupported(field: "checkpoint version", value: UInt64(version)), at: payloadOffset)
+                return
+            }
+            begin(.replayFrom, need: 8)
+        case .replayFrom:
+            replayFrom = pending.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            begin(.entryCount, need: 4)
+        case .entryCount:
+            left = u32()
+            nextEntry()
+        case .entryLength:
+            begin(.entry, need: Int(u32()))
+        case .entry:
+            pending.withUnsafeBytes { bytes in
+                var reader = ByteReader(bytes, baseOffset: at)
+                reader.structureLimit = structureLimit - structures
+                do {
+                    entries.append(try CatalogEntry(parsing: &reader))
+                    try reader.expectEnd()
+                } catch {
+                    framingError = error as? FormatError ?? FormatError(.invalid("\(error)"), at: at)
+                }
+                structures += reader.structures
+            }
+            if framingError == nil { nextEntry() }
+        case .rowCount:
+            rowCount = u32()
+            left = rowCount
+            nextRow()
+        case .rowLength:
+            begin(.row, need: Int(u32()), keep: deep && contentFault == nil)
+        case .row:
+            if !skipping { checkRow(at: at) }
+            nextRow()
+        case .indexLength:
+            begin(.index, need: Int(u32()), keep: deep && contentFault == nil)
+        case .index:
+            if !skipping { checkIndexState(at: at) }
+            element = .end
+            if remaining > 0 {
+                framingError = FormatError(.trailingBytes(count: Int(remaining)), at: payloadOffset + position)
+            }
+        case .end:
+            break
+        }
+    }
+
+    private mutating func nextEntry() {
+        if left == 0 {
+            begin(.rowCount, need: 4)
+        } else {
+            left -= 1
+            begin(.entryLength, need: 4)
+        }
+    }
+
+    private mutating func nextRow() {
+        if left == 0 {
+            begin(.indexLength, need: 4)
+        } else {
+            left -= 1
+            begin(.rowLength, need: 4)
+        }
+    }
+
+    private func u32() -> UInt32 { pending.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
+
+    /// The checkpoint's own catalog, built once its entries are known; a fault if they do not
+    /// apply.
+    private mutating func checkpointCatalog() -> Catalog? {
+        if let catalog { return catalog }
+        var built = Catalog()
+        for entry in entries {
+            do {
+                try built.apply(entry, segmentOffset: payloadOffset)
+            } catch let violation as Catalog.Violation {
+                contentFault = ("checkpoint catalog does not apply: \(violation.message)", .catalogViolation(violation))
+                return nil
+            } catch {
+                contentFault = ("checkpoint catalog does not apply: \(error)", .invalidCatalogPayload("\(error)"))
+                return nil
+            }
+        }
+        catalog = built
+        return built
+    }
+
+    private mutating func checkRow(at offset: UInt64) {
+        guard contentFault == nil, let catalog = checkpointCatalog() else { return }
+        pending.withUnsafeBytes { bytes in
+            var row = ByteReader(bytes, baseOffset: offset)
+            defer { valuesVisited += row.steps }
+            do {
+                try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
+            } catch let error as RecordDecodeError {
+                contentFault = ("checkpoint contents do not decode: \(error)", .payloadDecode(error))
+            } catch let error as FormatError {
+                contentFault = ("checkpoint contents do not decode: \(error)", .checkpointPayload(error))
+            } catch {
+                contentFault = ("checkpoint contents do not decode: \(error)", .invalidCatalogPayload("\(error)"))
+            }
+        }
+    }
+
+    private mutating func checkIndexState(at offset: UInt64) {
+        guard contentFault == nil, checkpointCatalog() != nil else { return }
+        pending.withUnsafeBytes { bytes in
+            do {
+                try IndexPayload.forEachEntry(in: bytes, at: offset) { _ in }
+            } catch let error as RecordDecodeError {
+                contentFault = ("checkpoint contents do not decode: \(error)", .payloadDecode(error))
+            } catch let error as FormatError {
+                contentFault = ("checkpoint contents do not decode: \(error)", .checkpointPayload(error))
+            } catch {
+                contentFault = ("checkpoint contents do not decode: \(error)", .invalidCatalogPayload("\(error)"))
+            }
+        }
+    }
+}
