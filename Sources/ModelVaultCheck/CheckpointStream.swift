@@ -112,7 +112,7 @@ struct CheckpointStream {
             begin(.entryCount, need: 4)
         case .entryCount:
             left = u32()
-            nextEntry()
+            next(.entryLength, after: .rowCount)
         case .entryLength:
             begin(.entry, need: Int(u32()))
         case .entry:
@@ -127,16 +127,16 @@ struct CheckpointStream {
                 }
                 structures += reader.structures
             }
-            if framingError == nil { nextEntry() }
+            if framingError == nil { next(.entryLength, after: .rowCount) }
         case .rowCount:
             rowCount = u32()
             left = rowCount
-            nextRow()
+            next(.rowLength, after: .indexLength)
         case .rowLength:
             begin(.row, need: Int(u32()), keep: deep && contentFault == nil)
         case .row:
             if !skipping { checkRow(at: at) }
-            nextRow()
+            next(.rowLength, after: .indexLength)
         case .indexLength:
             begin(.index, need: Int(u32()), keep: deep && contentFault == nil)
         case .index:
@@ -150,21 +150,13 @@ struct CheckpointStream {
         }
     }
 
-    private mutating func nextEntry() {
+    /// The next of `left` length-prefixed elements, or the u32 that follows them.
+    private mutating func next(_ lengthOfNext: Element, after last: Element) {
         if left == 0 {
-            begin(.rowCount, need: 4)
+            begin(last, need: 4)
         } else {
             left -= 1
-            begin(.entryLength, need: 4)
-        }
-    }
-
-    private mutating func nextRow() {
-        if left == 0 {
-            begin(.indexLength, need: 4)
-        } else {
-            left -= 1
-            begin(.rowLength, need: 4)
+            begin(lengthOfNext, need: 4)
         }
     }
 
@@ -174,20 +166,14 @@ struct CheckpointStream {
     /// apply.
     private mutating func checkpointCatalog() -> Catalog? {
         if let catalog { return catalog }
-        var built = Catalog()
-        for entry in entries {
-            do {
-                try built.apply(entry, segmentOffset: payloadOffset)
-            } catch let violation as Catalog.Violation {
-                contentFault = ("checkpoint catalog does not apply: \(violation.message)", .catalogViolation(violation))
-                return nil
-            } catch {
-                contentFault = ("checkpoint catalog does not apply: \(error)", .invalidCatalogPayload("\(error)"))
-                return nil
-            }
+        switch DeepCheck.checkpointCatalog(entries, at: payloadOffset) {
+        case let .success(built):
+            catalog = built
+            return built
+        case let .failure(fault):
+            contentFault = (fault.text, fault.error)
+            return nil
         }
-        catalog = built
-        return built
     }
 
     private mutating func checkRow(at offset: UInt64) {
@@ -197,12 +183,8 @@ struct CheckpointStream {
             defer { valuesVisited += row.steps }
             do {
                 try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
-            } catch let error as RecordDecodeError {
-                contentFault = ("checkpoint contents do not decode: \(error)", .payloadDecode(error))
-            } catch let error as FormatError {
-                contentFault = ("checkpoint contents do not decode: \(error)", .checkpointPayload(error))
             } catch {
-                contentFault = ("checkpoint contents do not decode: \(error)", .invalidCatalogPayload("\(error)"))
+                contentFault = DeepCheck.checkpointContentFault(error)
             }
         }
     }
@@ -212,12 +194,8 @@ struct CheckpointStream {
         pending.withUnsafeBytes { bytes in
             do {
                 try IndexPayload.forEachEntry(in: bytes, at: offset) { _ in }
-            } catch let error as RecordDecodeError {
-                contentFault = ("checkpoint contents do not decode: \(error)", .payloadDecode(error))
-            } catch let error as FormatError {
-                contentFault = ("checkpoint contents do not decode: \(error)", .checkpointPayload(error))
             } catch {
-                contentFault = ("checkpoint contents do not decode: \(error)", .invalidCatalogPayload("\(error)"))
+                contentFault = DeepCheck.checkpointContentFault(error)
             }
         }
     }

@@ -153,16 +153,10 @@ struct DeepCheck {
     /// Checkpoint rows and index state, decoded against the checkpoint's own catalog: nil, or
     /// what is wrong and the engine's error for it.
     mutating func checkpoint(_ payload: UnsafeRawBufferPointer, at offset: UInt64, decoded: CheckpointPayload) -> (String, EngineError)? {
-        var catalog = Catalog()
-        for (index, entry) in decoded.catalogEntries.enumerated() {
-            if StopRequest.shouldStop(at: index) { return nil }
-            do {
-                try catalog.apply(entry, segmentOffset: offset)
-            } catch let violation as Catalog.Violation {
-                return ("checkpoint catalog does not apply: \(violation.message)", .catalogViolation(violation))
-            } catch {
-                return ("checkpoint catalog does not apply: \(error)", .invalidCatalogPayload("\(error)"))
-            }
+        let catalog: Catalog
+        switch Self.checkpointCatalog(decoded.catalogEntries, at: offset) {
+        case let .success(built): catalog = built
+        case let .failure(fault): return (fault.text, fault.error)
         }
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: payload[decoded.rowSection]),
                                 baseOffset: offset + UInt64(decoded.rowSection.lowerBound))
@@ -176,14 +170,43 @@ struct DeepCheck {
             }
             try IndexPayload.forEachEntry(in: UnsafeRawBufferPointer(rebasing: payload[decoded.indexRange]),
                                           at: offset + UInt64(decoded.indexRange.lowerBound)) { _ in }
-        } catch let error as RecordDecodeError {
-            return ("checkpoint contents do not decode: \(error)", .payloadDecode(error))
-        } catch let error as FormatError {
-            return ("checkpoint contents do not decode: \(error)", .checkpointPayload(error))
         } catch {
-            return ("checkpoint contents do not decode: \(error)", .invalidCatalogPayload("\(error)"))
+            return Self.checkpointContentFault(error)
         }
         return nil
+    }
+
+    /// Why a checkpoint's own catalog cannot be built: what to say, and the engine's error.
+    struct CatalogFault: Error {
+        var text: String
+        var error: EngineError
+    }
+
+    /// The catalog a checkpoint's entries build, or why they do not apply.
+    static func checkpointCatalog(_ entries: [CatalogEntry], at offset: UInt64) -> Result<Catalog, CatalogFault> {
+        var catalog = Catalog()
+        for (index, entry) in entries.enumerated() {
+            if StopRequest.shouldStop(at: index) { break }
+            do {
+                try catalog.apply(entry, segmentOffset: offset)
+            } catch let violation as Catalog.Violation {
+                return .failure(CatalogFault(text: "checkpoint catalog does not apply: \(violation.message)", error: .catalogViolation(violation)))
+            } catch {
+                return .failure(CatalogFault(text: "checkpoint catalog does not apply: \(error)", error: .invalidCatalogPayload("\(error)")))
+            }
+        }
+        return .success(catalog)
+    }
+
+    /// A checkpoint row or index state that does not decode: what to say, and the engine's error.
+    static func checkpointContentFault(_ error: any Error) -> (String, EngineError) {
+        let engineError: EngineError
+        switch error {
+        case let error as RecordDecodeError: engineError = .payloadDecode(error)
+        case let error as FormatError: engineError = .checkpointPayload(error)
+        default: engineError = .invalidCatalogPayload("\(error)")
+        }
+        return ("checkpoint contents do not decode: \(error)", engineError)
     }
 }
 
