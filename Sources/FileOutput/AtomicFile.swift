@@ -28,9 +28,6 @@ public final class AtomicFile {
     private var deflater: Deflater?
     public private(set) var bytesWritten: UInt64 = 0
 
-    /// Paths of temporary files currently open, so a signal handler can remove them.
-    nonisolated(unsafe) public static var liveTemporaryPaths: Set<String> = []
-
     /// - Parameter gzip: compress what is written (gzip format).
     public init(destination: String, gzip: Bool = false, mode: mode_t = 0o644) throws {
         self.destination = destination
@@ -39,7 +36,6 @@ public final class AtomicFile {
                                                                     prefix: AtomicFile.temporaryPrefix(of: destination),
                                                                     destination: destination)
         fchmod(fd, mode)
-        AtomicFile.liveTemporaryPaths.insert(temporaryPath)
         if gzip { deflater = try Deflater(path: destination) }
     }
 
@@ -231,7 +227,6 @@ public final class AtomicFile {
         committed = true
         close(fd)
         fd = -1
-        AtomicFile.liveTemporaryPaths.remove(temporaryPath)
         let dirfd = open(AtomicFile.directory(of: destination), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirfd >= 0 {
             fsync(dirfd)
@@ -244,7 +239,6 @@ public final class AtomicFile {
     public func discard() {
         if !committed, fd >= 0 {
             unlink(temporaryPath)
-            AtomicFile.liveTemporaryPaths.remove(temporaryPath)
         }
         if fd >= 0 {
             close(fd)

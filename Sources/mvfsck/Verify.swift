@@ -69,11 +69,11 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let started = Progress.now()
-        var entries = InputList(allFiles: allFiles, excludes: exclude, allowEmpty: allowEmpty).expand(files)
+        let listed = InputList(allFiles: allFiles, excludes: exclude, allowEmpty: allowEmpty).expand(files)
         // An empty directory is reported by every share: each run must see a wrong path.
-        if let subset, let (k, n) = try? Self.parseSubset(subset) {
-            entries = entries.filter { $0.isEmptyDirectory || InputList.subsetHash($0.relative) % n == k - 1 }
-        }
+        let entries = subset.flatMap { try? Self.parseSubset($0) }.map { k, n in
+            listed.filter { $0.isEmptyDirectory || InputList.subsetHash($0.relative) % n == k - 1 }
+        } ?? listed
         let single = files.count == 1 && entries.count == 1 && entries[0].path == files[0] && !entries[0].isEmptyDirectory
         let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         var summary = RunSummary()

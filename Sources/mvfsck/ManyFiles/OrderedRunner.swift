@@ -3,7 +3,10 @@ import Foundation
 /// Runs jobs on N threads and hands their results over in the listed order, as soon as each
 /// is due. At most `window` jobs run or wait ahead of the next result to hand over, so memory
 /// stays bounded and one slow job holds back at most that many others.
-final class OrderedRunner<Result> {
+///
+/// Unchecked `Sendable`: every mutable property is read and written only while `condition`
+/// is locked.
+final class OrderedRunner<Result: Sendable>: @unchecked Sendable {
     private let count: Int
     private let workers: Int
     private let window: Int
@@ -19,8 +22,8 @@ final class OrderedRunner<Result> {
     }
 
     /// `shouldStart(i)` is asked before job i starts; a job not started yields `skipped(i)`.
-    func run(job: @escaping (Int) -> Result, skipped: @escaping (Int) -> Result, shouldStart: @escaping (Int) -> Bool,
-             deliver: (Int, Result) -> Void) {
+    func run(job: @escaping @Sendable (Int) -> Result, skipped: @escaping @Sendable (Int) -> Result,
+             shouldStart: @escaping @Sendable (Int) -> Bool, deliver: (Int, Result) -> Void) {
         var threads: [Thread] = []
         for _ in 0..<workers {
             let thread = Thread { [self] in
