@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CZlib
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Writes a file atomically: into a temporary file in the destination's directory, flushed with
 /// fsync, renamed into place, and the directory fsynced. Until `commit()` the destination is
@@ -32,9 +33,10 @@ public final class AtomicFile {
     public init(destination: String, gzip: Bool = false, mode: mode_t = 0o644) throws {
         self.destination = destination
         let directory = AtomicFile.directory(of: destination)
-        (fd, temporaryPath) = try AtomicFile.createLockedTemporary(directory: directory,
-                                                                    prefix: AtomicFile.temporaryPrefix(of: destination),
-                                                                    destination: destination)
+        (fd, temporaryPath) = try AtomicFile.createLockedTemporary(
+            directory: directory,
+            prefix: AtomicFile.temporaryPrefix(of: destination),
+            destination: destination)
         fchmod(fd, mode)
         if gzip { deflater = try Deflater(path: destination) }
     }
@@ -50,12 +52,16 @@ public final class AtomicFile {
     /// and the lock: the lock is taken without waiting, and the name must still lead to the
     /// locked file, else a fresh one is made. Where the file system has no flock(2) locks the
     /// file is used unlocked (and `removeStaleTemporaries` never removes anything there).
-    private static func createLockedTemporary(directory: String, prefix: String, destination: String) throws -> (Int32, String) {
+    private static func createLockedTemporary(directory: String, prefix: String, destination: String) throws -> (
+        Int32, String
+    ) {
         for _ in 0..<100 {
             var template = Array("\(directory)/\(prefix)XXXXXX".utf8CString)
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard fd >= 0 else {
-                throw WriteError(path: destination, reason: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
+                throw WriteError(
+                    path: destination,
+                    reason: "cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
             }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             let path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
@@ -72,8 +78,10 @@ public final class AtomicFile {
 
     /// Whether `path` (not followed if a link) is the file open as `fd`.
     private static func sameFile(_ fd: Int32, _ path: String) -> Bool {
-        var open = stat(), named = stat()
-        return fstat(fd, &open) == 0 && lstat(path, &named) == 0 && open.st_dev == named.st_dev && open.st_ino == named.st_ino
+        var open = stat()
+        var named = stat()
+        return fstat(fd, &open) == 0 && lstat(path, &named) == 0 && open.st_dev == named.st_dev
+            && open.st_ino == named.st_ino
     }
 
     /// What `removeStaleTemporaries` did with one file.
@@ -94,7 +102,9 @@ public final class AtomicFile {
         guard let dir = opendir(directory) else { return [] }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
             if isTemporaryName(name, prefix: prefix) { names.append(name) }
         }
         closedir(dir)
@@ -121,7 +131,10 @@ public final class AtomicFile {
     static func isTemporaryName(_ name: String, prefix: String) -> Bool {
         guard name.hasPrefix(prefix) else { return false }
         let suffix = name.utf8.dropFirst(prefix.utf8.count)
-        return suffix.count == 6 && suffix.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) }
+        return suffix.count == 6
+            && suffix.allSatisfy {
+                (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0)
+            }
     }
 
     deinit {
@@ -254,8 +267,9 @@ final class Deflater {
 
     init(path: String) throws {
         out = .allocate(byteCount: 1 << 16, alignment: 16)
-        let status = deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let status = deflateInit2_(
+            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
             out.deallocate()
             throw AtomicFile.WriteError(path: path, reason: "zlib initialisation failed (\(status))")

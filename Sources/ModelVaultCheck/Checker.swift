@@ -4,9 +4,11 @@ public enum Checker {
     /// Throws `InputError` when the input cannot be opened or read (an operational error);
     /// any bytes that can be read yield a report, however damaged. `configure` may attach
     /// observers (`walk`'s listing) or a tap (repair's copy) before the walk starts.
-    public static func check(path: String, command: String, options: CheckOptions = CheckOptions(),
-                             progress: ((UInt64, UInt64?) -> Void)? = nil,
-                             configure: (LogWalker) -> Void = { _ in }) throws -> Report {
+    public static func check(
+        path: String, command: String, options: CheckOptions = CheckOptions(),
+        progress: ((UInt64, UInt64?) -> Void)? = nil,
+        configure: (LogWalker) -> Void = { _ in }
+    ) throws -> Report {
         let writerActive = WriterLock.isHeld(forDatabaseAt: path)
         let input = try OpenedInput.open(path: path)
         let walker = LogWalker(source: input.source, options: options)
@@ -15,8 +17,9 @@ public enum Checker {
             let size = input.compressed ? nil : input.diskSize
             walker.progress = { progress($0, size) }
         }
-        var report = try walker.run(command: command, path: path, compressed: input.compressed,
-                                    containerFinding: { input.containerFinding })
+        var report = try walker.run(
+            command: command, path: path, compressed: input.compressed,
+            containerFinding: { input.containerFinding })
         if writerActive || WriterLock.isHeld(forDatabaseAt: path) {
             report.findings.insert(WriterLock.finding(for: path), at: 0)
             report.warningCount += 1

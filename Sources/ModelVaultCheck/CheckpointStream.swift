@@ -72,13 +72,18 @@ struct CheckpointStream {
     mutating func finish() -> (Outcome, valuesVisited: Int) {
         if framingError == nil, element != .end {
             // Fed to the end inside an element: the decode would have found it short.
-            framingError = FormatError(.truncated(needed: need, available: skipping ? 0 : pending.count),
-                                       at: payloadOffset + position - UInt64(skipping ? 0 : pending.count))
+            framingError = FormatError(
+                .truncated(needed: need, available: skipping ? 0 : pending.count),
+                at: payloadOffset + position - UInt64(skipping ? 0 : pending.count))
         }
-        let framing: Result<CheckpointFraming, FormatError> = framingError.map { .failure($0) }
+        let framing: Result<CheckpointFraming, FormatError> =
+            framingError.map { .failure($0) }
             ?? .success(CheckpointFraming(replayFromOffset: replayFrom, catalogEntries: entries))
-        return (Outcome(framing: framing, contentFault: framingError == nil ? contentFault : nil,
-                        catalogStructures: structures), valuesVisited)
+        return (
+            Outcome(
+                framing: framing, contentFault: framingError == nil ? contentFault : nil,
+                catalogStructures: structures), valuesVisited
+        )
     }
 
     private var remaining: UInt64 { length - position }
@@ -89,7 +94,8 @@ struct CheckpointStream {
         element = next
         pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
         guard UInt64(count) <= remaining else {
-            framingError = FormatError(.truncated(needed: count, available: Int(remaining)), at: payloadOffset + position)
+            framingError = FormatError(
+                .truncated(needed: count, available: Int(remaining)), at: payloadOffset + position)
             return
         }
         need = count
@@ -103,7 +109,8 @@ struct CheckpointStream {
         case .version:
             version = UInt16(pending[0]) | UInt16(pending[1]) << 8
             guard version == 0 else {
-                framingError = FormatError(.unsupported(field: "checkpoint version", value: UInt64(version)), at: payloadOffset)
+                framingError = FormatError(
+                    .unsupported(field: "checkpoint version", value: UInt64(version)), at: payloadOffset)
                 return
             }
             begin(.replayFrom, need: 8)
@@ -167,10 +174,10 @@ struct CheckpointStream {
     private mutating func checkpointCatalog() -> Catalog? {
         if let catalog { return catalog }
         switch DeepCheck.checkpointCatalog(entries, at: payloadOffset) {
-        case let .success(built):
+        case .success(let built):
             catalog = built
             return built
-        case let .failure(fault):
+        case .failure(let fault):
             contentFault = (fault.text, fault.error)
             return nil
         }

@@ -29,7 +29,8 @@ struct DeepCheck {
 
     /// Decodes a Record payload; nil when it decodes (or names a collection or schema version
     /// the catalog has not reached yet, which the reference check already judges).
-    mutating func record(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?) -> Fault? {
+    mutating func record(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?) -> Fault?
+    {
         do {
             var reader = ByteReader(payload, baseOffset: s.payloadOffset)
             defer { valuesVisited += reader.steps }
@@ -37,15 +38,20 @@ struct DeepCheck {
             recordsDecoded += 1
             return nil
         } catch let error as RecordDecodeError {
-            if error.variant == .invalidSchemaVersion, let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset) {
-                versionAhead.note(collectionId: preamble.collectionId, schemaVersion: preamble.schemaVersion,
-                                  payload: payload, at: s.payloadOffset)
+            if error.variant == .invalidSchemaVersion,
+                let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset)
+            {
+                versionAhead.note(
+                    collectionId: preamble.collectionId, schemaVersion: preamble.schemaVersion,
+                    payload: payload, at: s.payloadOffset)
             }
             if error.variant == .unknownCollection || error.variant == .invalidSchemaVersion { return nil }
-            return Fault(finding: Finding(.recordBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
-                                          segmentType: .record, txnId: txnId,
-                                          message: "Record at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
-                         error: .payloadDecode(error))
+            return Fault(
+                finding: Finding(
+                    .recordBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
+                    segmentType: .record, txnId: txnId,
+                    message: "Record at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
+                error: .payloadDecode(error))
         } catch {
             return nil
         }
@@ -70,9 +76,12 @@ struct DeepCheck {
 
     /// Decodes an Index payload and replays its unique entries when the segment takes part in
     /// the log (`effect` staged in the open transaction, or applied at once when unframed).
-    mutating func index(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?,
-                        effect: TransactionFraming.Effect, warnings: inout [Finding]) -> Fault? {
-        var replays = true, journalled = false
+    mutating func index(
+        _ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?,
+        effect: TransactionFraming.Effect, warnings: inout [Finding]
+    ) -> Fault? {
+        var replays = true
+        var journalled = false
         switch effect {
         case .staged: journalled = true
         case .unframed: break
@@ -82,9 +91,13 @@ struct DeepCheck {
             try IndexPayload.forEachEntry(in: payload, at: s.payloadOffset) { entry in
                 indexEntriesDecoded += 1
                 if !catalog.hasIndex(collectionId: entry.collectionId, named: entry.name) && warnings.count < 100 {
-                    warnings.append(Finding(.indexBadPayload, .warning, offset: entry.offset, length: 0, segmentIndex: s.index,
-                                            segmentType: .index, txnId: txnId,
-                                            message: "index entry names \"\(String(decoding: entry.name, as: UTF8.self))\", not an index of collection \(entry.collectionId)"))
+                    warnings.append(
+                        Finding(
+                            .indexBadPayload, .warning, offset: entry.offset, length: 0, segmentIndex: s.index,
+                            segmentType: .index, txnId: txnId,
+                            message:
+                                "index entry names \"\(String(decoding: entry.name, as: UTF8.self))\", not an index of collection \(entry.collectionId)"
+                        ))
                 }
                 guard replays, entry.kind == .unique else { return }
                 if let fault = applyUnique(entry, journalled: journalled) {
@@ -93,14 +106,19 @@ struct DeepCheck {
             }
             return nil
         } catch let fault as UniqueFault {
-            return Fault(finding: Finding(.indexUniqueViolation, .error, offset: fault.offset, length: 0, segmentIndex: s.index,
-                                          segmentType: .index, txnId: txnId, message: fault.message),
-                         error: fault.error)
+            return Fault(
+                finding: Finding(
+                    .indexUniqueViolation, .error, offset: fault.offset, length: 0, segmentIndex: s.index,
+                    segmentType: .index, txnId: txnId, message: fault.message),
+                error: fault.error)
         } catch let error as RecordDecodeError {
-            return Fault(finding: Finding(.indexBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
-                                          segmentType: .index, txnId: txnId,
-                                          message: "Index payload at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
-                         error: .payloadDecode(error))
+            return Fault(
+                finding: Finding(
+                    .indexBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
+                    segmentType: .index, txnId: txnId,
+                    message:
+                        "Index payload at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
+                error: .payloadDecode(error))
         } catch {
             return nil
         }
@@ -125,8 +143,11 @@ struct DeepCheck {
         case .insert:
             if let existing = unique[slot] {
                 if existing != pk {
-                    return UniqueFault(offset: entry.offset, error: .uniqueIndexViolation,
-                                       message: "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): key already belongs to another primary key")
+                    return UniqueFault(
+                        offset: entry.offset, error: .uniqueIndexViolation,
+                        message:
+                            "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): key already belongs to another primary key"
+                    )
                 }
             } else if unique.count < Self.uniqueKeyBudget {
                 set(slot, pk, journalled: journalled)
@@ -136,8 +157,12 @@ struct DeepCheck {
         case .delete:
             if let existing = unique[slot] {
                 if existing != pk {
-                    return UniqueFault(offset: entry.offset, error: .invalidCatalogPayload("unique index delete names another primary key"),
-                                       message: "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): delete names another primary key")
+                    return UniqueFault(
+                        offset: entry.offset,
+                        error: .invalidCatalogPayload("unique index delete names another primary key"),
+                        message:
+                            "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): delete names another primary key"
+                    )
                 }
                 set(slot, nil, journalled: journalled)
             }
@@ -152,14 +177,17 @@ struct DeepCheck {
 
     /// Checkpoint rows and index state, decoded against the checkpoint's own catalog: nil, or
     /// what is wrong and the engine's error for it.
-    mutating func checkpoint(_ payload: UnsafeRawBufferPointer, at offset: UInt64, decoded: CheckpointPayload) -> (String, EngineError)? {
+    mutating func checkpoint(_ payload: UnsafeRawBufferPointer, at offset: UInt64, decoded: CheckpointPayload) -> (
+        String, EngineError
+    )? {
         let catalog: Catalog
         switch Self.checkpointCatalog(decoded.catalogEntries, at: offset) {
-        case let .success(built): catalog = built
-        case let .failure(fault): return (fault.text, fault.error)
+        case .success(let built): catalog = built
+        case .failure(let fault): return (fault.text, fault.error)
         }
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: payload[decoded.rowSection]),
-                                baseOffset: offset + UInt64(decoded.rowSection.lowerBound))
+        var reader = ByteReader(
+            UnsafeRawBufferPointer(rebasing: payload[decoded.rowSection]),
+            baseOffset: offset + UInt64(decoded.rowSection.lowerBound))
         do {
             for index in 0..<Int(decoded.rowCount) {
                 try StopRequest.check(every: index)
@@ -168,8 +196,10 @@ struct DeepCheck {
                 defer { valuesVisited += row.steps }
                 try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
             }
-            try IndexPayload.forEachEntry(in: UnsafeRawBufferPointer(rebasing: payload[decoded.indexRange]),
-                                          at: offset + UInt64(decoded.indexRange.lowerBound)) { _ in }
+            try IndexPayload.forEachEntry(
+                in: UnsafeRawBufferPointer(rebasing: payload[decoded.indexRange]),
+                at: offset + UInt64(decoded.indexRange.lowerBound)
+            ) { _ in }
         } catch {
             return Self.checkpointContentFault(error)
         }
@@ -190,9 +220,14 @@ struct DeepCheck {
             do {
                 try catalog.apply(entry, segmentOffset: offset)
             } catch let violation as Catalog.Violation {
-                return .failure(CatalogFault(text: "checkpoint catalog does not apply: \(violation.message)", error: .catalogViolation(violation)))
+                return .failure(
+                    CatalogFault(
+                        text: "checkpoint catalog does not apply: \(violation.message)",
+                        error: .catalogViolation(violation)))
             } catch {
-                return .failure(CatalogFault(text: "checkpoint catalog does not apply: \(error)", error: .invalidCatalogPayload("\(error)")))
+                return .failure(
+                    CatalogFault(
+                        text: "checkpoint catalog does not apply: \(error)", error: .invalidCatalogPayload("\(error)")))
             }
         }
         return .success(catalog)

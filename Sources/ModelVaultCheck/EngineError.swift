@@ -82,18 +82,20 @@ extension EngineError {
     }
 
     static func unexpectedCollectionId(expected: UInt32, got: UInt32) -> EngineError {
-        schema("unexpected_collection_id", "unexpected collection id in catalog replay: expected \(expected), got \(got)")
+        schema(
+            "unexpected_collection_id", "unexpected collection id in catalog replay: expected \(expected), got \(got)")
     }
 
     /// A segment header the engine's checks refuse (the first failing check, in its order).
     static func segmentHeader(_ fault: SegmentHeaderFault) -> EngineError {
         switch fault {
-        case let .badMagic(found): return badSegmentMagic(found)
-        case let .unsupportedVersion(v): return unsupportedVersion(major: 0, minor: UInt64(v))
-        case let .unknownType(t): return unsupportedVersion(major: 0, minor: UInt64(t))
-        case let .badHeaderLength(l): return unsupportedVersion(major: 0, minor: UInt64(l & 0xFFFF))
-        case let .payloadTooLong(l): return invalidCatalogPayload("segment payload length \(l) exceeds maximum \(Layout.maxPayloadLength)")
-        case let .unsupportedChecksumKind(k): return unsupportedVersion(major: 0, minor: UInt64(k))
+        case .badMagic(let found): return badSegmentMagic(found)
+        case .unsupportedVersion(let v): return unsupportedVersion(major: 0, minor: UInt64(v))
+        case .unknownType(let t): return unsupportedVersion(major: 0, minor: UInt64(t))
+        case .badHeaderLength(let l): return unsupportedVersion(major: 0, minor: UInt64(l & 0xFFFF))
+        case .payloadTooLong(let l):
+            return invalidCatalogPayload("segment payload length \(l) exceeds maximum \(Layout.maxPayloadLength)")
+        case .unsupportedChecksumKind(let k): return unsupportedVersion(major: 0, minor: UInt64(k))
         case .headerChecksum: return segmentHeaderChecksum
         }
     }
@@ -101,19 +103,20 @@ extension EngineError {
     /// A transaction marker payload the engine refuses.
     static func txnMarker(_ error: FormatError) -> EngineError {
         switch error.kind {
-        case let .unsupported(_, value): return invalidTxnPayload("unsupported txn payload version \(value)")
+        case .unsupported(_, let value): return invalidTxnPayload("unsupported txn payload version \(value)")
         case .checksumMismatch: return invalidTxnPayload("txn payload crc mismatch")
-        case let .wrongLength(_, expected, got): return invalidTxnPayload("expected \(expected) bytes, got \(got)")
+        case .wrongLength(_, let expected, let got): return invalidTxnPayload("expected \(expected) bytes, got \(got)")
         default: return invalidTxnPayload(error.description)
         }
     }
 
     /// Rust's `{:02x?}` of a byte array: `[54, 53, 47, 0a]`.
     static func debugBytes(_ bytes: [UInt8]) -> String {
-        "[" + bytes.map { b in
-            let d = String(b, radix: 16)
-            return d.count == 1 ? "0" + d : d
-        }.joined(separator: ", ") + "]"
+        "["
+            + bytes.map { b in
+                let d = String(b, radix: 16)
+                return d.count == 1 ? "0" + d : d
+            }.joined(separator: ", ") + "]"
     }
 }
 
@@ -139,7 +142,7 @@ extension EngineError {
     /// A Checkpoint payload that does not decode: its framing, or (full decode) its contents.
     static func checkpointPayload(_ error: FormatError) -> EngineError {
         switch error.kind {
-        case let .unsupported(_, value): return unsupportedVersion(major: 0, minor: value)
+        case .unsupported(_, let value): return unsupportedVersion(major: 0, minor: value)
         case .truncated: return invalidCatalogPayload("unexpected eof")
         case .trailingBytes: return invalidCatalogPayload("trailing bytes in checkpoint payload")
         default: return invalidCatalogPayload(error.description)
@@ -154,23 +157,25 @@ extension EngineError {
         switch error.kind {
         case .truncated: return invalidCatalogPayload("UnexpectedEof")
         case .trailingBytes: return invalidCatalogPayload("TrailingBytes")
-        case let .unsupported(field, value) where field == "catalog version":
+        case .unsupported(let field, let value) where field == "catalog version":
             return invalidCatalogPayload("UnknownCatalogPayloadVersion { got: \(value) }")
-        case let .unsupported(field, value) where field == "catalog entry kind":
+        case .unsupported(let field, let value) where field == "catalog entry kind":
             return invalidCatalogPayload("UnknownEntryKind { got: \(value) }")
-        case let .unsupported(field, value) where field == "index kind":
+        case .unsupported(let field, let value) where field == "index kind":
             return invalidCatalogPayload("UnknownIndexKind { got: \(value) }")
-        case let .unsupported(field, value) where field == "constraint tag":
+        case .unsupported(let field, let value) where field == "constraint tag":
             return invalidCatalogPayload("unknown constraint tag \(value)")
-        case let .unsupported(field, value) where field == "field type tag":
+        case .unsupported(let field, let value) where field == "field type tag":
             return invalidCatalogPayload("unknown type tag \(value)")
-        case let .tooLong(field, length, _) where field == "collection name":
+        case .tooLong(let field, let length, _) where field == "collection name":
             return invalidCatalogPayload("CollectionNameTooLong { got: \(length) }")
-        case let .tooLong(field, length, _) where field == "index name":
+        case .tooLong(let field, let length, _) where field == "index name":
             return invalidCatalogPayload("IndexNameTooLong { got: \(length) }")
-        case let .invalid(text):
+        case .invalid(let text):
             if text.hasSuffix("is not valid UTF-8") { return invalidCatalogPayload("InvalidUtf8") }
-            if text.hasPrefix("type nesting deeper than") { return invalidCatalogPayload("TypeNestingTooDeep { max: 32 }") }
+            if text.hasPrefix("type nesting deeper than") {
+                return invalidCatalogPayload("TypeNestingTooDeep { max: 32 }")
+            }
             if text == "empty collection name" { return invalidCatalogPayload("EmptyCollectionName") }
             if text == "empty index name" { return invalidCatalogPayload("EmptyIndexName") }
             if text.hasPrefix("field path with no segments") || text.hasPrefix("empty field path segment") {

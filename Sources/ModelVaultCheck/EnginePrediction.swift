@@ -17,16 +17,18 @@ public struct EnginePrediction: Equatable, Sendable {
     public var basis: Basis
 
     static func fails(_ error: EngineError, basis: Basis) -> EnginePrediction {
-        EnginePrediction(strictOpens: false, strictError: error, autoTruncateOpens: false, autoTruncateError: error,
-                         truncatedBytes: 0, truncateReason: nil, modifiesFile: false,
-                         committedTransactionsLost: 0, basis: basis)
+        EnginePrediction(
+            strictOpens: false, strictError: error, autoTruncateOpens: false, autoTruncateError: error,
+            truncatedBytes: 0, truncateReason: nil, modifiesFile: false,
+            committedTransactionsLost: 0, basis: basis)
     }
 
     /// A read-write open that rewrites the file as a fresh database and succeeds.
     static func initialises(basis: Basis) -> EnginePrediction {
-        EnginePrediction(strictOpens: true, strictError: nil, autoTruncateOpens: true, autoTruncateError: nil,
-                         truncatedBytes: 0, truncateReason: nil, modifiesFile: true,
-                         committedTransactionsLost: 0, basis: basis)
+        EnginePrediction(
+            strictOpens: true, strictError: nil, autoTruncateOpens: true, autoTruncateError: nil,
+            truncatedBytes: 0, truncateReason: nil, modifiesFile: true,
+            committedTransactionsLost: 0, basis: basis)
     }
 }
 
@@ -83,18 +85,19 @@ struct EngineInputs {
             switch checkpoint.use(fileLength: keptEnd) {
             case .ignored:
                 break
-            case let .strictFailsAutoTruncateReplaysAll(error):
+            case .strictFailsAutoTruncateReplaysAll(let error):
                 if strict { return error }
-            case let .fatal(error):
+            case .fatal(let error):
                 return error
-            case let .replayFrom(start):
+            case .replayFrom(let start):
                 guard start != nil else { return nil }
                 fromReplayStart = true
             }
         }
         guard let first = replay.firstFault(keptEnd: keptEnd, fromCheckpoint: fromReplayStart) else { return nil }
         if first.variant == "invalid_schema_version", let key = first.reference,
-           let decodeError = versionAhead.decodeError(for: key, catalog: replay.catalog) {
+            let decodeError = versionAhead.decodeError(for: key, catalog: replay.catalog)
+        {
             return decodeError
         }
         return first.error

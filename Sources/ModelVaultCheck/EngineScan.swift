@@ -65,8 +65,8 @@ struct EngineScan {
     private mutating func walk(_ s: SegmentEvent) {
         guard walking else { return }
         if s.type.isMarker {
-            guard case let .success(marker)? = s.marker else {
-                if case let .failure(error)? = s.marker {
+            guard case .success(let marker)? = s.marker else {
+                if case .failure(let error)? = s.marker {
                     fatal = Fatal(error: .txnMarker(error), offset: s.offset)
                 }
                 walking = false
@@ -109,7 +109,9 @@ struct EngineScan {
 
     /// The newest intact Manifest inside what an AutoTruncate open keeps.
     func keptManifest(fileLength: UInt64) -> UInt64? {
-        guard minor >= Layout.transactionalMinor, let cut = cut(fileLength: fileLength) else { return lastIntactManifest }
+        guard minor >= Layout.transactionalMinor, let cut = cut(fileLength: fileLength) else {
+            return lastIntactManifest
+        }
         if let open, cut.end == open.offset { return manifestAtBegin }
         return manifestAtSafe
     }

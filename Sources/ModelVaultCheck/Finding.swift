@@ -18,9 +18,11 @@ public struct Finding: Equatable, Sendable {
     public var txnId: UInt64?
     public var message: String
 
-    public init(_ code: Code, _ severity: Severity, offset: UInt64, length: UInt64,
-                segmentIndex: Int? = nil, segmentType: SegmentType? = nil, txnId: UInt64? = nil,
-                message: String) {
+    public init(
+        _ code: Code, _ severity: Severity, offset: UInt64, length: UInt64,
+        segmentIndex: Int? = nil, segmentType: SegmentType? = nil, txnId: UInt64? = nil,
+        message: String
+    ) {
         self.code = code
         self.severity = severity
         self.offset = offset

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ModelVaultFormat
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The file header and both superblocks: checked, the engine's selection applied, and the
 /// pointers that reach into the log registered to be settled as the walk passes them.
@@ -10,14 +11,18 @@ extension LogWalker {
         let available = try cursor.request(Int(Layout.logStart))
         if available == 0 {
             special = .empty
-            sink.add(Finding(.headerTruncated, .error, offset: 0, length: 0,
-                             message: "the file is empty: a read-write open would initialise it as a new database"))
+            sink.add(
+                Finding(
+                    .headerTruncated, .error, offset: 0, length: 0,
+                    message: "the file is empty: a read-write open would initialise it as a new database"))
             return
         }
         guard available >= Layout.fileHeaderSize else {
             preLogFatal = .truncatedHeader(got: UInt64(available))
-            sink.add(Finding(.headerTruncated, .error, offset: 0, length: UInt64(available),
-                             message: "file is \(available) bytes long; the header alone needs 32"))
+            sink.add(
+                Finding(
+                    .headerTruncated, .error, offset: 0, length: UInt64(available),
+                    message: "file is \(available) bytes long; the header alone needs 32"))
             return
         }
         let fileHeader = try FileHeader(parsing: cursor.window)
@@ -28,9 +33,11 @@ extension LogWalker {
                 preLogFatal = .truncatedSuperblock(got: UInt64(available))
             }
             if special == nil {
-                sink.add(Finding(.superblockTruncated, .error, offset: UInt64(Layout.fileHeaderSize),
-                                 length: UInt64(available - Layout.fileHeaderSize),
-                                 message: "file ends at \(available) bytes, inside the superblocks (the log starts at 8224)"))
+                sink.add(
+                    Finding(
+                        .superblockTruncated, .error, offset: UInt64(Layout.fileHeaderSize),
+                        length: UInt64(available - Layout.fileHeaderSize),
+                        message: "file ends at \(available) bytes, inside the superblocks (the log starts at 8224)"))
             }
             return
         }
@@ -42,15 +49,17 @@ extension LogWalker {
         checkSuperblocks(a, b, selection)
         settleMinor(fileHeader, a, b, selection)
         for slot in [a, b] where slot.isSound && slot.manifestOffset != 0 {
-            slotManifests[slot.slot] = ManifestTarget(offset: slot.manifestOffset,
-                                                      probe: cursor.probe(at: slot.manifestOffset, length: Layout.segmentHeaderSize + 2))
+            slotManifests[slot.slot] = ManifestTarget(
+                offset: slot.manifestOffset,
+                probe: cursor.probe(at: slot.manifestOffset, length: Layout.segmentHeaderSize + 2))
         }
         if let slot = selection.selectedSlot {
             let chosen = slot == .a ? a : b
             manifestTarget = slotManifests[slot]
             if chosen.version == 1 && chosen.checkpointOffset != 0 {
-                checkpointTarget = CheckpointTarget(offset: chosen.checkpointOffset, length: chosen.checkpointLength,
-                                                    probe: cursor.probe(at: chosen.checkpointOffset, length: Layout.segmentHeaderSize))
+                checkpointTarget = CheckpointTarget(
+                    offset: chosen.checkpointOffset, length: chosen.checkpointLength,
+                    probe: cursor.probe(at: chosen.checkpointOffset, length: Layout.segmentHeaderSize))
             }
         }
         try cursor.consume(Int(Layout.logStart))
@@ -59,30 +68,46 @@ extension LogWalker {
     func checkHeader(_ h: FileHeader, available: Int) {
         if !h.hasValidMagic {
             preLogFatal = .badMagic(h.magic)
-            sink.add(Finding(.headerBadMagic, .error, offset: 0, length: 4,
-                             message: "file magic is \(Hex.bytes(h.magic)), expected \"TDB0\": not recognisable as a ModelVault file header"))
+            sink.add(
+                Finding(
+                    .headerBadMagic, .error, offset: 0, length: 4,
+                    message:
+                        "file magic is \(Hex.bytes(h.magic)), expected \"TDB0\": not recognisable as a ModelVault file header"
+                ))
         } else if !h.isSupportedVersion {
             preLogFatal = .unsupportedVersion(major: UInt64(h.formatMajor), minor: UInt64(h.formatMinor))
-            sink.add(Finding(.headerUnsupportedVersion, .error, offset: 4, length: 4,
-                             message: "format version \(h.formatMajor).\(h.formatMinor) is not one the engine accepts (0.2 to 0.6)"))
+            sink.add(
+                Finding(
+                    .headerUnsupportedVersion, .error, offset: 4, length: 4,
+                    message:
+                        "format version \(h.formatMajor).\(h.formatMinor) is not one the engine accepts (0.2 to 0.6)"))
         } else if h.formatMinor == 2 {
             if available == Layout.fileHeaderSize {
                 special = .legacyStub
-                sink.add(Finding(.headerLegacyStub, .warning, offset: 0, length: 32,
-                                 message: "a 32-byte format 0.2 stub: a read-write open rebuilds it in place as an empty database"))
+                sink.add(
+                    Finding(
+                        .headerLegacyStub, .warning, offset: 0, length: 32,
+                        message:
+                            "a 32-byte format 0.2 stub: a read-write open rebuilds it in place as an empty database"))
             } else {
                 preLogFatal = .unsupportedVersion(major: 0, minor: 2)
-                sink.add(Finding(.headerUnsupportedVersion, .error, offset: 4, length: 4,
-                                 message: "format version 0.2 on a file longer than its header: the engine refuses it"))
+                sink.add(
+                    Finding(
+                        .headerUnsupportedVersion, .error, offset: 4, length: 4,
+                        message: "format version 0.2 on a file longer than its header: the engine refuses it"))
             }
         }
         if h.headerSize != UInt32(Layout.fileHeaderSize) {
-            sink.add(Finding(.headerBadSize, .warning, offset: 8, length: 4,
-                             message: "header size field is \(h.headerSize), expected 32 (the engine ignores it)"))
+            sink.add(
+                Finding(
+                    .headerBadSize, .warning, offset: 8, length: 4,
+                    message: "header size field is \(h.headerSize), expected 32 (the engine ignores it)"))
         }
         if h.flags != 0 || h.reservedNonZero {
-            sink.add(Finding(.headerNonzeroReserved, .info, offset: 12, length: 20,
-                             message: "header flags or reserved bytes are not zero (the engine ignores them)"))
+            sink.add(
+                Finding(
+                    .headerNonzeroReserved, .info, offset: 12, length: 20,
+                    message: "header flags or reserved bytes are not zero (the engine ignores them)"))
         }
     }
 
@@ -91,35 +116,54 @@ extension LogWalker {
             let fatal: Bool
             switch selection {
             case .noneSound: fatal = true
-            case let .newerSlotUnsound(bad): fatal = bad == slot.slot
+            case .newerSlotUnsound(let bad): fatal = bad == slot.slot
             case .selected: fatal = false
             }
             let severity: Finding.Severity = fatal ? .error : .warning
             let consequence = fatal ? "" : " (the engine uses the other slot)"
             let length = UInt64(slot.version == 1 ? 52 : 36)
             if !slot.hasValidMagic {
-                sink.add(Finding(.superblockBadMagic, severity, offset: slot.slot.offset, length: 4,
-                                 message: "superblock \(slot.slot.rawValue) magic is \(Hex.bytes(slot.magic)), expected \"TSB0\"\(consequence)"))
+                sink.add(
+                    Finding(
+                        .superblockBadMagic, severity, offset: slot.slot.offset, length: 4,
+                        message:
+                            "superblock \(slot.slot.rawValue) magic is \(Hex.bytes(slot.magic)), expected \"TSB0\"\(consequence)"
+                    ))
             } else if !slot.isRecognised {
-                sink.add(Finding(.superblockUnsupportedVersion, severity, offset: slot.slot.offset + 4, length: 2,
-                                 message: "superblock \(slot.slot.rawValue) version \(slot.version) is neither 0 nor 1\(consequence)"))
+                sink.add(
+                    Finding(
+                        .superblockUnsupportedVersion, severity, offset: slot.slot.offset + 4, length: 2,
+                        message:
+                            "superblock \(slot.slot.rawValue) version \(slot.version) is neither 0 nor 1\(consequence)")
+                )
             } else if slot.checksumKind != 0 {
-                sink.add(Finding(.superblockBadChecksum, severity, offset: slot.slot.offset + 28, length: 1,
-                                 message: "superblock \(slot.slot.rawValue) (generation \(slot.generation)) has checksum kind \(slot.checksumKind), expected 0\(consequence)"))
+                sink.add(
+                    Finding(
+                        .superblockBadChecksum, severity, offset: slot.slot.offset + 28, length: 1,
+                        message:
+                            "superblock \(slot.slot.rawValue) (generation \(slot.generation)) has checksum kind \(slot.checksumKind), expected 0\(consequence)"
+                    ))
             } else if !slot.checksumMatches {
-                let why = fatal && selection != .noneSound
+                let why =
+                    fatal && selection != .noneSound
                     ? ": its generation is above every sound slot's, so the engine refuses the file"
                     : consequence
-                sink.add(Finding(.superblockBadChecksum, severity, offset: slot.slot.offset, length: length,
-                                 message: "superblock \(slot.slot.rawValue) (generation \(slot.generation)) CRC-32C \(Hex.u32(slot.computedCRC)) does not match stored \(Hex.u32(slot.storedCRC))\(why)"))
+                sink.add(
+                    Finding(
+                        .superblockBadChecksum, severity, offset: slot.slot.offset, length: length,
+                        message:
+                            "superblock \(slot.slot.rawValue) (generation \(slot.generation)) CRC-32C \(Hex.u32(slot.computedCRC)) does not match stored \(Hex.u32(slot.storedCRC))\(why)"
+                    ))
             }
         }
         // The header is checked first: a fault there is what the engine reports.
         if selection.selectedSlot == nil, preLogFatal == nil { preLogFatal = .superblockChecksum }
         switch selection {
         case .noneSound:
-            sink.add(Finding(.superblockNoneValid, .error, offset: Layout.superblockAOffset, length: 8192,
-                             message: "neither superblock is sound: the engine refuses the file"))
+            sink.add(
+                Finding(
+                    .superblockNoneValid, .error, offset: Layout.superblockAOffset, length: 8192,
+                    message: "neither superblock is sound: the engine refuses the file"))
         case .newerSlotUnsound, .selected:
             break
         }
@@ -131,7 +175,8 @@ extension LogWalker {
         if h.hasValidMagic, h.formatMajor == 0, (3...6).contains(h.formatMinor) {
             minor = h.formatMinor
         } else {
-            minor = [a, b].contains { $0.isSound && $0.version == 1 } || ![a, b].contains(where: \.isSound)
+            minor =
+                [a, b].contains { $0.isSound && $0.version == 1 } || ![a, b].contains(where: \.isSound)
                 ? Layout.transactionalMinor : 5
         }
         framing = TransactionFraming(minor: minor)

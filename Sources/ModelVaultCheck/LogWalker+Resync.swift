@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ModelVaultFormat
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Past an unreadable segment header: the scan for the next header that passes every check.
 extension LogWalker {
@@ -31,13 +32,18 @@ extension LogWalker {
                     passUpTo = cursor.sourceEnded ? available : i
                     break
                 }
-                let candidate = SegmentHeader(parsing: UnsafeRawBufferPointer(rebasing: window[i..<(i + Layout.segmentHeaderSize)]))
+                let candidate = SegmentHeader(
+                    parsing: UnsafeRawBufferPointer(rebasing: window[i..<(i + Layout.segmentHeaderSize)]))
                 if candidate.fault == nil {
                     try pass(i)
                     let skipped = cursor.position - offset
                     beyondBreak = true
-                    sink.add(Finding(.logResynchronized, .warning, offset: offset, length: skipped,
-                                     message: "\(skipped) unreadable bytes\(allZero ? " (all zero)" : ""); the walk resumes at the next valid segment header at \(cursor.position), which the engine never reaches"))
+                    sink.add(
+                        Finding(
+                            .logResynchronized, .warning, offset: offset, length: skipped,
+                            message:
+                                "\(skipped) unreadable bytes\(allZero ? " (all zero)" : ""); the walk resumes at the next valid segment header at \(cursor.position), which the engine never reaches"
+                        ))
                     return true
                 }
                 from = i + 1
@@ -46,10 +52,12 @@ extension LogWalker {
             try pass(passUpTo)
         }
         let skipped = cursor.position - offset
-        sink.add(Finding(allZero ? .tailZeroFilled : .tailTrailingGarbage, .error, offset: offset, length: skipped,
-                         message: allZero
-                            ? "\(skipped) zero bytes from \(offset) to the end: no segment can be read there (preallocated or zeroed tail)"
-                            : "\(skipped) unreadable bytes from \(offset) to the end hold no valid segment header"))
+        sink.add(
+            Finding(
+                allZero ? .tailZeroFilled : .tailTrailingGarbage, .error, offset: offset, length: skipped,
+                message: allZero
+                    ? "\(skipped) zero bytes from \(offset) to the end: no segment can be read there (preallocated or zeroed tail)"
+                    : "\(skipped) unreadable bytes from \(offset) to the end hold no valid segment header"))
         return false
     }
 

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ModelVaultFormat
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The end of the walk: the engine's outcome settled for the file's final length, severities
 /// that depend on it revised, the verdict and the salvage facts.
@@ -11,26 +12,38 @@ extension LogWalker {
         checkpointTarget?.settleFromProbe()
         reportReplayFaults(fileLength: fileLength)
         if deep.uniqueBudgetExhausted {
-            sink.add(Finding(.deepUniqueBudget, .info, offset: 0, length: 0,
-                             message: "unique-index checks stopped after \(DeepCheck.uniqueKeyBudget) keys to keep memory bounded"))
+            sink.add(
+                Finding(
+                    .deepUniqueBudget, .info, offset: 0, length: 0,
+                    message:
+                        "unique-index checks stopped after \(DeepCheck.uniqueKeyBudget) keys to keep memory bounded"))
         }
         let prediction = predict(fileLength: fileLength)
         reportPointers(fileLength: fileLength)
         if framing.pastBreak, let firstBreak {
-            sink.add(Finding(.logDataBeyondBreak, .info, offset: firstBreak, length: 0,
-                             message: "\(framing.committedBeyondBreak == 1 ? "1 committed transaction lies" : "\(framing.committedBeyondBreak) committed transactions lie") intact beyond the first unreadable stretch, where the engine stops"))
+            sink.add(
+                Finding(
+                    .logDataBeyondBreak, .info, offset: firstBreak, length: 0,
+                    message:
+                        "\(framing.committedBeyondBreak == 1 ? "1 committed transaction lies" : "\(framing.committedBeyondBreak) committed transactions lie") intact beyond the first unreadable stretch, where the engine stops"
+                ))
         }
         if let reason = prediction.truncateReason, prediction.autoTruncateOpens || prediction.modifiesFile {
             let keptEnd = fileLength - prediction.truncatedBytes
-            sink.add(Finding(.logDataBeyondCut, .info, offset: keptEnd, length: prediction.truncatedBytes,
-                             message: "an AutoTruncate open cuts the file at \(keptEnd) (\(reason)), discarding \(prediction.truncatedBytes) bytes and with them \(prediction.committedTransactionsLost == 1 ? "1 committed transaction" : "\(prediction.committedTransactionsLost) committed transactions")"))
+            sink.add(
+                Finding(
+                    .logDataBeyondCut, .info, offset: keptEnd, length: prediction.truncatedBytes,
+                    message:
+                        "an AutoTruncate open cuts the file at \(keptEnd) (\(reason)), discarding \(prediction.truncatedBytes) bytes and with them \(prediction.committedTransactionsLost == 1 ? "1 committed transaction" : "\(prediction.committedTransactionsLost) committed transactions")"
+                ))
         }
         let safeEnd = recordSafeSalvageEnd(fileLength)
         let verdict: Verdict
         if special == .empty {
             verdict = .unrecoverable
         } else if prediction.strictOpens && prediction.autoTruncateOpens && prediction.truncatedBytes == 0
-                    && sink.errorCount == 0 {
+            && sink.errorCount == 0
+        {
             verdict = .clean
         } else if prediction.autoTruncateOpens {
             verdict = .recoverable
@@ -42,32 +55,39 @@ extension LogWalker {
         transactions.aborted = framing.aborted
         transactions.uncommitted = framing.uncommitted
         transactions.maxTxnId = framing.maxTxnId
-        return Report(command: command, file: .init(path: path, size: fileLength, compressed: compressed),
-                      verdict: verdict, header: header, superblocks: superblocks, segments: stats,
-                      transactions: transactions, catalog: replay.catalog, engine: prediction,
-                      findings: sink.findings.enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element),
-                      findingsDropped: sink.dropped,
-                      errorCount: sink.errorCount, warningCount: sink.warningCount,
-                      salvageEnd: safeEnd, formatMinor: minor,
-                      salvage: salvageFacts(prediction: prediction, fileLength: fileLength),
-                      valuesVisited: deep.valuesVisited,
-                      catalogStructures: options.catalogStructureLimit - catalogStructuresLeft)
+        return Report(
+            command: command, file: .init(path: path, size: fileLength, compressed: compressed),
+            verdict: verdict, header: header, superblocks: superblocks, segments: stats,
+            transactions: transactions, catalog: replay.catalog, engine: prediction,
+            findings: sink.findings.enumerated().sorted {
+                ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset)
+            }.map(\.element),
+            findingsDropped: sink.dropped,
+            errorCount: sink.errorCount, warningCount: sink.warningCount,
+            salvageEnd: safeEnd, formatMinor: minor,
+            salvage: salvageFacts(prediction: prediction, fileLength: fileLength),
+            valuesVisited: deep.valuesVisited,
+            catalogStructures: options.catalogStructureLimit - catalogStructuresLeft)
     }
 
     /// Record references that never resolve; and, when the engine replays from the selected
     /// checkpoint, faults before its `replay_from_offset` become warnings: the engine never sees them.
     func reportReplayFaults(fileLength: UInt64) {
-        guard let target = checkpointTarget, case let .replayFrom(start) = target.use(fileLength: fileLength),
-              case let .usable(replayFrom, _) = target.state else {
+        guard let target = checkpointTarget, case .replayFrom(let start) = target.use(fileLength: fileLength),
+            case .usable(let replayFrom, _) = target.state
+        else {
             for finding in replay.unresolvedReferenceFindings(fileLength: fileLength) { sink.add(finding) }
             return
         }
         func demote(_ finding: inout Finding) {
             finding.severity = .warning
-            finding.message += " (before the checkpoint's replay_from_offset \(replayFrom): the engine never replays it)"
+            finding.message +=
+                " (before the checkpoint's replay_from_offset \(replayFrom): the engine never replays it)"
         }
-        let hidden: Set<Finding.Code> = [.catalogBadPayload, .catalogInconsistent, .txnUnframedSegment,
-                                         .recordBadPayload, .indexBadPayload, .indexUniqueViolation]
+        let hidden: Set<Finding.Code> = [
+            .catalogBadPayload, .catalogInconsistent, .txnUnframedSegment,
+            .recordBadPayload, .indexBadPayload, .indexUniqueViolation,
+        ]
         let legacyPrefix = replayFrom..<(firstBeginInReplay ?? .max)
         sink.revise { finding in
             guard hidden.contains(finding.code), finding.severity == .error else { return }
@@ -75,22 +95,32 @@ extension LogWalker {
                 demote(&finding)
             } else if finding.code == .txnUnframedSegment, legacyPrefix.contains(finding.offset) {
                 finding.severity = .warning
-                finding.message = "\(finding.segmentType?.name ?? "data") segment outside any transaction, after a TxnBegin: "
+                finding.message =
+                    "\(finding.segmentType?.name ?? "data") segment outside any transaction, after a TxnBegin: "
                     + "the engine replays from the checkpoint's replay_from_offset \(replayFrom), where it comes before any TxnBegin, "
                     + "a legacy prefix it accepts"
             }
         }
-        for var finding in replay.unresolvedReferenceFindings(fileLength: fileLength) where finding.offset < replayFrom {
+        for var finding in replay.unresolvedReferenceFindings(fileLength: fileLength) where finding.offset < replayFrom
+        {
             demote(&finding)
             sink.add(finding)
         }
         guard start != nil, let state = replay.fromCheckpoint else { return }
         // Dictionary order differs between runs: sort, so reports are stable.
-        for (key, origin) in state.references.sorted(by: { ($0.value.position, $0.key.collectionId, $0.key.schemaVersion) < ($1.value.position, $1.key.collectionId, $1.key.schemaVersion) }) {
+        for (key, origin) in state.references.sorted(by: {
+            ($0.value.position, $0.key.collectionId, $0.key.schemaVersion) < (
+                $1.value.position, $1.key.collectionId, $1.key.schemaVersion
+            )
+        }) {
             guard let fault = state.fault(for: key, at: origin.position, keptEnd: fileLength) else { continue }
-            sink.add(Finding(fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion, .error,
-                             offset: origin.txnStart, length: 0, segmentType: .record,
-                             message: fault.message + " in the checkpoint's catalog (applied by the commit ending at \(origin.position))"))
+            sink.add(
+                Finding(
+                    fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion,
+                    .error,
+                    offset: origin.txnStart, length: 0, segmentType: .record,
+                    message: fault.message
+                        + " in the checkpoint's catalog (applied by the commit ending at \(origin.position))"))
         }
     }
 
@@ -102,27 +132,33 @@ extension LogWalker {
         // A record naming a collection or version the kept catalog lacks: end before its transaction.
         // Each round looks at every reference, and cutting may expose another: stop on request.
         while !followsEngine, !StopRequest.isRaised, let origin = replay.log.recordFault(keptEnd: keepEnd)?.origin,
-              origin.txnStart < keepEnd {
+            origin.txnStart < keepEnd
+        {
             keepEnd = origin.txnStart
             keptManifest = origin.manifestBefore
             committedKept = min(committedKept, origin.committedBefore)
         }
         var keptCheckpoint: (UInt64, UInt32)?
-        if let target = checkpointTarget, case let .replayFrom(start) = target.use(fileLength: keepEnd),
-           start == nil || start! < keepEnd {
+        if let target = checkpointTarget, case .replayFrom(let start) = target.use(fileLength: keepEnd),
+            start == nil || start! < keepEnd
+        {
             keptCheckpoint = (target.offset, target.length)
         }
         var consistent = Set<String>()
         for (slot, _) in superblocks where slot.isSound {
-            let manifestFits = slot.manifestOffset == 0
-                || (slot.manifestOffset < keepEnd && slotManifests[slot.slot]?.strictFailure(fileLength: keepEnd) == nil)
-            let checkpointFits = slot.checkpointOffset == 0 || slot.checkpointLength == 0
+            let manifestFits =
+                slot.manifestOffset == 0
+                || (slot.manifestOffset < keepEnd
+                    && slotManifests[slot.slot]?.strictFailure(fileLength: keepEnd) == nil)
+            let checkpointFits =
+                slot.checkpointOffset == 0 || slot.checkpointLength == 0
                 || keptCheckpoint.map { $0.0 == slot.checkpointOffset && $0.1 == slot.checkpointLength } == true
             if manifestFits && checkpointFits { consistent.insert(slot.slot.rawValue) }
         }
         let dropped = followsEngine ? prediction.committedTransactionsLost : framing.committed - committedKept
-        return SalvageFacts(keepEnd: keepEnd, followsEngine: followsEngine, keptManifest: keptManifest,
-                            keptCheckpoint: keptCheckpoint, consistentSlots: consistent, droppedTransactions: max(0, dropped))
+        return SalvageFacts(
+            keepEnd: keepEnd, followsEngine: followsEngine, keptManifest: keptManifest,
+            keptCheckpoint: keptCheckpoint, consistentSlots: consistent, droppedTransactions: max(0, dropped))
     }
 
     func salvageEnd(_ fileLength: UInt64) -> UInt64 {
@@ -145,9 +181,10 @@ extension LogWalker {
         case nil: break
         }
         if let fatal = preLogFatal { return .fails(fatal, basis: basis) }
-        let inputs = EngineInputs(fileLength: fileLength, manifest: manifestTarget, checkpoint: checkpointTarget,
-                                  scan: scan, replay: replay, versionAhead: deep.versionAhead,
-                                  committedTransactions: framing.committed, basis: basis)
+        let inputs = EngineInputs(
+            fileLength: fileLength, manifest: manifestTarget, checkpoint: checkpointTarget,
+            scan: scan, replay: replay, versionAhead: deep.versionAhead,
+            committedTransactions: framing.committed, basis: basis)
         return inputs.predict()
     }
 
@@ -155,45 +192,80 @@ extension LogWalker {
         for (slot, selected) in superblocks {
             if !selected {
                 if slot.isRecognised, slot.manifestOffset > fileLength {
-                    sink.add(Finding(.superblockManifestOutOfBounds, .warning, offset: slot.slot.offset + 16, length: 8,
-                                     message: "superblock \(slot.slot.rawValue) (not selected) points at a manifest at \(slot.manifestOffset), past the end (\(fileLength))"))
+                    sink.add(
+                        Finding(
+                            .superblockManifestOutOfBounds, .warning, offset: slot.slot.offset + 16, length: 8,
+                            message:
+                                "superblock \(slot.slot.rawValue) (not selected) points at a manifest at \(slot.manifestOffset), past the end (\(fileLength))"
+                        ))
                 }
                 continue
             }
             if let target = manifestTarget, let failure = target.strictFailure(fileLength: fileLength) {
                 let past = target.offset >= fileLength || !target.probe.isComplete
-                sink.add(Finding(past ? .superblockManifestOutOfBounds : .superblockManifestNotAManifest, .error,
-                                 offset: slot.slot.offset + 16, length: 8,
-                                 message: "superblock \(slot.slot.rawValue) manifest pointer \(target.offset): a strict open fails (\(failure))"))
+                sink.add(
+                    Finding(
+                        past ? .superblockManifestOutOfBounds : .superblockManifestNotAManifest, .error,
+                        offset: slot.slot.offset + 16, length: 8,
+                        message:
+                            "superblock \(slot.slot.rawValue) manifest pointer \(target.offset): a strict open fails (\(failure))"
+                    ))
             }
             guard let target = checkpointTarget, target.length != 0 else { continue }
             if target.offset >= fileLength || target.offset < Layout.logStart {
-                sink.add(Finding(.superblockCheckpointOutOfBounds, .warning, offset: slot.slot.offset + 36, length: 12,
-                                 message: "superblock \(slot.slot.rawValue) checkpoint pointer \(target.offset) lies outside the log (ignored by the engine)"))
+                sink.add(
+                    Finding(
+                        .superblockCheckpointOutOfBounds, .warning, offset: slot.slot.offset + 36, length: 12,
+                        message:
+                            "superblock \(slot.slot.rawValue) checkpoint pointer \(target.offset) lies outside the log (ignored by the engine)"
+                    ))
                 continue
             }
             switch target.state {
-            case let .badHeader(error):
-                sink.add(Finding(.superblockCheckpointNotACheckpoint, .error, offset: slot.slot.offset + 36, length: 12,
-                                 message: "checkpoint pointer \(target.offset) is not a Checkpoint segment header: a strict open fails (\(error))"))
-            case let .otherType(type):
-                sink.add(Finding(.superblockCheckpointNotACheckpoint, .warning, offset: slot.slot.offset + 36, length: 12,
-                                 message: "checkpoint pointer \(target.offset) leads to a \(type.name) segment (ignored by the engine)"))
-            case let .replayBeforeEnd(from, end):
-                sink.add(Finding(.checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
-                                 message: "replay_from_offset \(from) is before the checkpoint's end \(end): the engine refuses the file"))
-            case let .usable(from, _):
+            case .badHeader(let error):
+                sink.add(
+                    Finding(
+                        .superblockCheckpointNotACheckpoint, .error, offset: slot.slot.offset + 36, length: 12,
+                        message:
+                            "checkpoint pointer \(target.offset) is not a Checkpoint segment header: a strict open fails (\(error))"
+                    ))
+            case .otherType(let type):
+                sink.add(
+                    Finding(
+                        .superblockCheckpointNotACheckpoint, .warning, offset: slot.slot.offset + 36, length: 12,
+                        message:
+                            "checkpoint pointer \(target.offset) leads to a \(type.name) segment (ignored by the engine)"
+                    ))
+            case .replayBeforeEnd(let from, let end):
+                sink.add(
+                    Finding(
+                        .checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
+                        message:
+                            "replay_from_offset \(from) is before the checkpoint's end \(end): the engine refuses the file"
+                    ))
+            case .usable(let from, _):
                 if from < fileLength && !target.replayFromBoundary.hit {
-                    sink.add(Finding(.checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
-                                     message: "replay_from_offset \(from) is not on a segment boundary: the engine refuses the file"))
+                    sink.add(
+                        Finding(
+                            .checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
+                            message:
+                                "replay_from_offset \(from) is not on a segment boundary: the engine refuses the file"))
                 } else if from < fileLength && target.replayFromBoundary.insideTransaction {
-                    sink.add(Finding(.checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
-                                     message: "replay_from_offset \(from) lies inside a transaction: the engine refuses the file"))
+                    sink.add(
+                        Finding(
+                            .checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
+                            message: "replay_from_offset \(from) lies inside a transaction: the engine refuses the file"
+                        ))
                 }
                 let hidden = (committedAtReplayFrom ?? framing.committed) - (committedAtCheckpointEnd ?? 0)
                 if hidden > 0 {
-                    sink.add(Finding(.checkpointHidesCommits, .warning, offset: target.offset, length: 0, segmentType: .checkpoint,
-                                     message: "replay_from_offset \(from) skips \(hidden) committed transaction(s) after the checkpoint: the engine opens without them"))
+                    sink.add(
+                        Finding(
+                            .checkpointHidesCommits, .warning, offset: target.offset, length: 0,
+                            segmentType: .checkpoint,
+                            message:
+                                "replay_from_offset \(from) skips \(hidden) committed transaction(s) after the checkpoint: the engine opens without them"
+                        ))
                 }
             case .badPayload, .unseen:
                 break

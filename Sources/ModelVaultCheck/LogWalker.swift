@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ModelVaultFormat
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Options of one check.
 public struct CheckOptions: Sendable {
@@ -90,10 +91,13 @@ public final class LogWalker {
         guard catalogFrozenAt == nil else { return }
         catalogFrozenAt = offset
         options.deep = false
-        sink.add(Finding(.catalogTooLarge, .warning, offset: offset, length: 0,
-                         message: "the catalog outgrows mvfsck's memory limit of \(options.catalogStructureLimit) structures (collections, "
-                             + "versions, fields, types, path segments, enum variants, constraints, indexes) here: from this offset no catalog entry is applied "
-                             + "and no Record, Index or Checkpoint contents are decoded, so the prediction rests on framing"))
+        sink.add(
+            Finding(
+                .catalogTooLarge, .warning, offset: offset, length: 0,
+                message:
+                    "the catalog outgrows mvfsck's memory limit of \(options.catalogStructureLimit) structures (collections, "
+                    + "versions, fields, types, path segments, enum variants, constraints, indexes) here: from this offset no catalog entry is applied "
+                    + "and no Record, Index or Checkpoint contents are decoded, so the prediction rests on framing"))
     }
 
     /// Sees every input byte once, in order (a salvage copies the input through it).
@@ -110,8 +114,10 @@ public final class LogWalker {
     /// Runs the walk to the end of the input and builds the report.
     /// `containerFinding` is asked once the input is exhausted (a truncated or corrupt gzip
     /// stream, or trailing garbage after it).
-    public func run(command: String, path: String, compressed: Bool = false,
-                    containerFinding: () -> Finding? = { nil }) throws -> Report {
+    public func run(
+        command: String, path: String, compressed: Bool = false,
+        containerFinding: () -> Finding? = { nil }
+    ) throws -> Report {
         try walkPrelude()
         onPrelude?(header, superblocks)
         if cursor.position == UInt64(Layout.logStart) { try walkSegments() }
@@ -141,9 +147,11 @@ public final class LogWalker {
             if available < Layout.segmentHeaderSize {
                 scan.tornEnd()
                 framing.noteDamage()
-                sink.add(Finding(.segmentTruncatedHeader, .error, offset: offset, length: UInt64(available),
-                                 segmentIndex: segmentIndex,
-                                 message: "\(available) bytes at the end are too few for a segment header (torn write)"))
+                sink.add(
+                    Finding(
+                        .segmentTruncatedHeader, .error, offset: offset, length: UInt64(available),
+                        segmentIndex: segmentIndex,
+                        message: "\(available) bytes at the end are too few for a segment header (torn write)"))
                 return
             }
             let header = SegmentHeader(parsing: cursor.window)
@@ -178,9 +186,11 @@ public final class LogWalker {
         case .payloadTooLong: code = .segmentPayloadTooLong
         case .headerChecksum: code = .segmentHeaderChecksum
         }
-        sink.add(Finding(code, .error, offset: offset, length: UInt64(Layout.segmentHeaderSize),
-                         segmentIndex: segmentIndex, segmentType: header.type,
-                         message: fault.description + (beyondBreak ? "" : "; the engine stops here")))
+        sink.add(
+            Finding(
+                code, .error, offset: offset, length: UInt64(Layout.segmentHeaderSize),
+                segmentIndex: segmentIndex, segmentType: header.type,
+                message: fault.description + (beyondBreak ? "" : "; the engine stops here")))
     }
 
     /// Streams one payload through the CRC, capturing what must be decoded. Returns false when
@@ -197,7 +207,9 @@ public final class LogWalker {
         var crc: UInt32 = 0
         let length = header.payloadLength
         let headerSize = Layout.segmentHeaderSize
-        if length <= UInt64(cursor.capacity / 2), try cursor.request(headerSize + Int(length)) >= headerSize + Int(length) {
+        if length <= UInt64(cursor.capacity / 2),
+            try cursor.request(headerSize + Int(length)) >= headerSize + Int(length)
+        {
             // The common case: the whole segment is in the buffer; it is read where it lies.
             let bytes = UnsafeRawBufferPointer(rebasing: cursor.window[headerSize..<(headerSize + Int(length))])
             crc = CRC32C.checksum(bytes)
@@ -212,11 +224,15 @@ public final class LogWalker {
             payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
             // Above the capture limit a Checkpoint is decoded as it streams, and a Manifest or a
             // marker is kept to what its decode reads (their length comes from the header).
-            let bounded = length > UInt64(options.payloadCaptureLimit) && [.checkpoint, .manifest, .txnBegin, .txnCommit, .txnAbort].contains(type)
+            let bounded =
+                length > UInt64(options.payloadCaptureLimit)
+                && [.checkpoint, .manifest, .txnBegin, .txnCommit, .txnAbort].contains(type)
             let limit = bounded ? min(captureLimit, 64) : captureLimit
-            var checkpoint = bounded && type == .checkpoint
-                ? CheckpointStream(payloadOffset: offset + UInt64(headerSize), length: length, deep: options.deep,
-                                   structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
+            var checkpoint =
+                bounded && type == .checkpoint
+                ? CheckpointStream(
+                    payloadOffset: offset + UInt64(headerSize), length: length, deep: options.deep,
+                    structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
                 : nil
             let streamed = try cursor.stream(length) { chunk in
                 crc = CRC32C.checksum(chunk, continuing: crc)
@@ -227,9 +243,13 @@ public final class LogWalker {
             guard streamed == length else {
                 scan.tornEnd()
                 framing.noteDamage()
-                sink.add(Finding(.segmentPayloadPastEOF, .error, offset: offset, length: header.totalLength,
-                                 segmentIndex: segmentIndex, segmentType: type,
-                                 message: "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input (\(streamed) present): torn write or damaged length"))
+                sink.add(
+                    Finding(
+                        .segmentPayloadPastEOF, .error, offset: offset, length: header.totalLength,
+                        segmentIndex: segmentIndex, segmentType: type,
+                        message:
+                            "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input (\(streamed) present): torn write or damaged length"
+                    ))
                 if checkpointTarget?.offset == offset {
                     checkpointTarget?.state = .badPayload(.readPastEnd)
                 }
@@ -257,25 +277,35 @@ public final class LogWalker {
     }
 
     /// What `process` does for such a segment, without building its event.
-    func processTransactionBody(_ type: SegmentType, at offset: UInt64, header: SegmentHeader,
-                                payload: UnsafeRawBufferPointer) {
+    func processTransactionBody(
+        _ type: SegmentType, at offset: UInt64, header: SegmentHeader,
+        payload: UnsafeRawBufferPointer
+    ) {
         stats.add(type, bytes: header.totalLength)
         scan.dataSegment(end: offset + header.totalLength)
         if type == .record, catalogFrozenAt == nil,
-           let preamble = try? RecordPreamble(parsing: payload, at: offset + UInt64(Layout.segmentHeaderSize)) {
+            let preamble = try? RecordPreamble(parsing: payload, at: offset + UInt64(Layout.segmentHeaderSize))
+        {
             replay.stage(preamble)
         }
     }
 
-    func event(_ header: SegmentHeader, at offset: UInt64, type: SegmentType, crc: UInt32,
-               payload: UnsafeRawBufferPointer) -> SegmentEvent {
-        var event = SegmentEvent(index: segmentIndex, offset: offset, header: header, type: type,
-                                 payloadCRC: crc, beyondBreak: beyondBreak, marker: nil)
+    func event(
+        _ header: SegmentHeader, at offset: UInt64, type: SegmentType, crc: UInt32,
+        payload: UnsafeRawBufferPointer
+    ) -> SegmentEvent {
+        var event = SegmentEvent(
+            index: segmentIndex, offset: offset, header: header, type: type,
+            payloadCRC: crc, beyondBreak: beyondBreak, marker: nil)
         if type.isMarker {
-            event.marker = payload.count == header.payloadLength
+            event.marker =
+                payload.count == header.payloadLength
                 ? Result.decoding { try TxnMarker(parsing: payload, at: event.payloadOffset) }
-                : .failure(FormatError(.wrongLength(field: "txn marker payload", expected: TxnMarker.length,
-                                                    got: Int(clamping: header.payloadLength)), at: event.payloadOffset))
+                : .failure(
+                    FormatError(
+                        .wrongLength(
+                            field: "txn marker payload", expected: TxnMarker.length,
+                            got: Int(clamping: header.payloadLength)), at: event.payloadOffset))
         }
         return event
     }
@@ -289,7 +319,9 @@ public final class LogWalker {
 
     private func process(_ s: SegmentEvent) {
         stats.add(s.type, bytes: s.header.totalLength)
-        if s.type == .txnBegin, firstBeginInReplay == nil, let replayFrom, s.offset >= replayFrom { firstBeginInReplay = s.offset }
+        if s.type == .txnBegin, firstBeginInReplay == nil, let replayFrom, s.offset >= replayFrom {
+            firstBeginInReplay = s.offset
+        }
         if !s.payloadCRCMatches { reportPayloadChecksum(s) }
         let intactManifest = s.type == .manifest && s.payloadCRCMatches && checkManifest(s)
         if intactManifest { framing.noteIntactManifest(at: s.offset) }
@@ -309,7 +341,7 @@ public final class LogWalker {
                     return entry
                 }
                 catalogStructuresLeft -= reader.structures
-                if case let .failure(error) = decoded, error.isOverBudget {
+                if case .failure(let error) = decoded, error.isOverBudget {
                     freezeCatalog(at: s.offset)
                 } else {
                     catalogEntry = decoded
@@ -323,10 +355,12 @@ public final class LogWalker {
         if s.type == .checkpoint { checkCheckpoint(s) }
         if options.deep { deep.transaction(effect) }
         let deepFault = options.deep && s.payloadCRCMatches ? deepDecode(s, effect: effect, txnId: txnBefore) : nil
-        replay.observe(s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault,
-                       framing: &framing, into: &sink)
+        replay.observe(
+            s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault,
+            framing: &framing, into: &sink)
         if let onSegment {
-            let detail = SegmentDescription.describe(s, effect: effect, payload: payloadView, catalogEntry: catalogEntry)
+            let detail = SegmentDescription.describe(
+                s, effect: effect, payload: payloadView, catalogEntry: catalogEntry)
             onSegment(SegmentSummary(event: s, effect: effect, detail: detail))
         }
     }
@@ -340,7 +374,8 @@ public final class LogWalker {
             fault = deep.record(s, payload: payloadView, catalog: catalog, txnId: txnId)
         } else {
             var warnings: [Finding] = []
-            fault = deep.index(s, payload: payloadView, catalog: catalog, txnId: txnId, effect: effect, warnings: &warnings)
+            fault = deep.index(
+                s, payload: payloadView, catalog: catalog, txnId: txnId, effect: effect, warnings: &warnings)
             for warning in warnings { sink.add(warning) }
         }
         guard let fault else { return nil }
@@ -349,22 +384,33 @@ public final class LogWalker {
     }
 
     func reportPayloadChecksum(_ s: SegmentEvent) {
-        let text = "\(s.type.name) payload CRC-32C \(Hex.u32(s.payloadCRC)) does not match stored \(Hex.u32(s.header.payloadCRC))"
+        let text =
+            "\(s.type.name) payload CRC-32C \(Hex.u32(s.payloadCRC)) does not match stored \(Hex.u32(s.header.payloadCRC))"
         switch s.type {
         case .temp:
-            sink.add(Finding(.tempPayloadChecksum, .warning, offset: s.offset, length: s.header.totalLength,
-                             segmentIndex: s.index, segmentType: .temp,
-                             message: text + " (Temp payloads are scratch space; the engine never checks them)"))
+            sink.add(
+                Finding(
+                    .tempPayloadChecksum, .warning, offset: s.offset, length: s.header.totalLength,
+                    segmentIndex: s.index, segmentType: .temp,
+                    message: text + " (Temp payloads are scratch space; the engine never checks them)"))
         case .checkpoint:
             let used = checkpointTarget?.offset == s.offset
-            sink.add(Finding(.checkpointPayloadChecksum, used ? .error : .warning, offset: s.offset, length: s.header.totalLength,
-                             segmentIndex: s.index, segmentType: .checkpoint,
-                             message: text + (used ? " (the selected superblock points here: strict opens fail)" : " (an older checkpoint the engine never reads)")))
+            sink.add(
+                Finding(
+                    .checkpointPayloadChecksum, used ? .error : .warning, offset: s.offset,
+                    length: s.header.totalLength,
+                    segmentIndex: s.index, segmentType: .checkpoint,
+                    message: text
+                        + (used
+                            ? " (the selected superblock points here: strict opens fail)"
+                            : " (an older checkpoint the engine never reads)")))
         default:
             let where_ = framing.open.map { " inside transaction \($0.id) begun at \($0.offset)" } ?? ""
-            sink.add(Finding(.segmentPayloadChecksum, .error, offset: s.offset, length: s.header.totalLength,
-                             segmentIndex: s.index, segmentType: s.type, txnId: s.txnId ?? framing.open?.id,
-                             message: text + where_))
+            sink.add(
+                Finding(
+                    .segmentPayloadChecksum, .error, offset: s.offset, length: s.header.totalLength,
+                    segmentIndex: s.index, segmentType: s.type, txnId: s.txnId ?? framing.open?.id,
+                    message: text + where_))
         }
     }
 
@@ -376,15 +422,20 @@ public final class LogWalker {
             let manifest = try ManifestPayload(parsing: payloadView, at: s.payloadOffset)
             if manifest.trailingBytes > 0 {
                 let trailing = s.header.payloadLength - UInt64(ManifestPayload.length)
-                sink.add(Finding(.manifestBadPayload, .warning, offset: s.offset, length: s.header.totalLength,
-                                 segmentIndex: s.index, segmentType: .manifest,
-                                 message: "Manifest payload carries \(trailing) bytes after its 18 (the engine ignores them)"))
+                sink.add(
+                    Finding(
+                        .manifestBadPayload, .warning, offset: s.offset, length: s.header.totalLength,
+                        segmentIndex: s.index, segmentType: .manifest,
+                        message: "Manifest payload carries \(trailing) bytes after its 18 (the engine ignores them)"))
             }
             return true
         } catch {
-            sink.add(Finding(.manifestBadPayload, selected ? .error : .warning, offset: s.offset, length: s.header.totalLength,
-                             segmentIndex: s.index, segmentType: .manifest,
-                             message: "Manifest payload does not decode: \(error)" + (selected ? "" : " (not the selected manifest; the engine never reads it)")))
+            sink.add(
+                Finding(
+                    .manifestBadPayload, selected ? .error : .warning, offset: s.offset, length: s.header.totalLength,
+                    segmentIndex: s.index, segmentType: .manifest,
+                    message: "Manifest payload does not decode: \(error)"
+                        + (selected ? "" : " (not the selected manifest; the engine never reads it)")))
             return false
         }
     }
@@ -393,7 +444,8 @@ public final class LogWalker {
     func checkCheckpoint(_ s: SegmentEvent) {
         if let streamed = streamedCheckpoint {
             streamedCheckpoint = nil
-            settleCheckpoint(s, streamed.framing, contentFault: streamed.contentFault, structures: streamed.catalogStructures)
+            settleCheckpoint(
+                s, streamed.framing, contentFault: streamed.contentFault, structures: streamed.catalogStructures)
             return
         }
         guard s.payloadCRCMatches else {
@@ -401,21 +453,29 @@ public final class LogWalker {
             return
         }
         do {
-            let decoded = try CheckpointPayload(parsing: payloadView, at: s.payloadOffset,
-                                                structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
+            let decoded = try CheckpointPayload(
+                parsing: payloadView, at: s.payloadOffset,
+                structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
             let content = options.deep ? deep.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) : nil
-            settleCheckpoint(s, .success(CheckpointFraming(replayFromOffset: decoded.replayFromOffset, catalogEntries: decoded.catalogEntries)),
-                             contentFault: content, structures: decoded.catalogStructures)
+            settleCheckpoint(
+                s,
+                .success(
+                    CheckpointFraming(
+                        replayFromOffset: decoded.replayFromOffset, catalogEntries: decoded.catalogEntries)),
+                contentFault: content, structures: decoded.catalogStructures)
         } catch {
-            settleCheckpoint(s, .failure(error as? FormatError ?? FormatError(.invalid("\(error)"), at: s.payloadOffset)),
-                             contentFault: nil, structures: 0)
+            settleCheckpoint(
+                s, .failure(error as? FormatError ?? FormatError(.invalid("\(error)"), at: s.payloadOffset)),
+                contentFault: nil, structures: 0)
         }
     }
 
     /// Reports on a Checkpoint and, for the one the selected superblock points at, settles how
     /// the engine uses it. `payload` is nil when the payload checksum fails.
-    func settleCheckpoint(_ s: SegmentEvent, _ payload: Result<CheckpointFraming, FormatError>?,
-                          contentFault: (String, EngineError)?, structures: Int) {
+    func settleCheckpoint(
+        _ s: SegmentEvent, _ payload: Result<CheckpointFraming, FormatError>?,
+        contentFault: (String, EngineError)?, structures: Int
+    ) {
         let isTarget = checkpointTarget?.offset == s.offset
         catalogStructuresLeft -= structures
         var state: CheckpointTarget.State
@@ -423,30 +483,37 @@ public final class LogWalker {
         switch payload {
         case nil:
             state = .badPayload(.segmentPayloadChecksum)
-        case let .failure(error) where error.isOverBudget:
+        case .failure(let error) where error.isOverBudget:
             freezeCatalog(at: s.offset)
             return
-        case let .failure(error):
+        case .failure(let error):
             state = .badPayload(.checkpointPayload(error))
-            sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
-                             segmentIndex: s.index, segmentType: .checkpoint,
-                             message: "Checkpoint payload does not decode: \(error)" + (isTarget ? "" : " (not the selected checkpoint)")))
-        case let .success(decoded):
+            sink.add(
+                Finding(
+                    .checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
+                    segmentIndex: s.index, segmentType: .checkpoint,
+                    message: "Checkpoint payload does not decode: \(error)"
+                        + (isTarget ? "" : " (not the selected checkpoint)")))
+        case .success(let decoded):
             catalogEntries = decoded.catalogEntries
-            state = decoded.replayFromOffset < s.end
+            state =
+                decoded.replayFromOffset < s.end
                 ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
                 : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
             if let (problem, engineError) = contentFault {
                 state = .badPayload(engineError)
-                sink.add(Finding(.checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
-                                 segmentIndex: s.index, segmentType: .checkpoint,
-                                 message: problem + (isTarget ? "" : " (not the selected checkpoint)")))
+                sink.add(
+                    Finding(
+                        .checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset,
+                        length: s.header.totalLength,
+                        segmentIndex: s.index, segmentType: .checkpoint,
+                        message: problem + (isTarget ? "" : " (not the selected checkpoint)")))
             }
         }
         guard isTarget else { return }
         checkpointTarget?.state = state
         committedAtCheckpointEnd = framing.committed
-        if case let .usable(from, _) = state {
+        if case .usable(let from, _) = state {
             replayFrom = from
             if from >= s.end {
                 checkpointTarget?.replayFromProbe = cursor.probe(at: from, length: Layout.segmentHeaderSize)

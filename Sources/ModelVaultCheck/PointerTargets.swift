@@ -89,13 +89,14 @@ struct CheckpointTarget {
         switch state {
         case .unseen:
             return .strictFailsAutoTruncateReplaysAll(.readPastEnd)
-        case let .badHeader(error), let .badPayload(error):
+        case .badHeader(let error), .badPayload(let error):
             return .strictFailsAutoTruncateReplaysAll(error)
         case .otherType:
             return .ignored
-        case let .replayBeforeEnd(replayFrom, end):
-            return .fatal(.invalidCheckpointPayload("replay_from_offset \(replayFrom) is before checkpoint segment end \(end)"))
-        case let .usable(replayFrom, end):
+        case .replayBeforeEnd(let replayFrom, let end):
+            return .fatal(
+                .invalidCheckpointPayload("replay_from_offset \(replayFrom) is before checkpoint segment end \(end)"))
+        case .usable(let replayFrom, let end):
             if end > fileLength {
                 return .strictFailsAutoTruncateReplaysAll(.readPastEnd)
             }

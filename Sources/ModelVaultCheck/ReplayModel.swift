@@ -83,8 +83,12 @@ struct ReplayModel {
             for (key, origin) in references where origin.position <= end {
                 guard var fault = fault(for: key, at: origin.position, keptEnd: end) else { continue }
                 // Ties broken by key, not by dictionary order, so reports are stable.
-                if let best = first, (best.fault.position, best.key.collectionId, best.key.schemaVersion)
-                    <= (fault.position, key.collectionId, key.schemaVersion) { continue }
+                if let best = first,
+                    (best.fault.position, best.key.collectionId, best.key.schemaVersion)
+                        <= (fault.position, key.collectionId, key.schemaVersion)
+                {
+                    continue
+                }
                 fault.origin = origin
                 fault.reference = key
                 first = (fault, key)
@@ -107,13 +111,17 @@ struct ReplayModel {
         func fault(for key: RecordReference, at position: UInt64, keptEnd end: UInt64) -> Fault? {
             let id = Int(key.collectionId)
             guard id >= 1, id <= versionReachedAt.count, versionReachedAt[id - 1][0] <= end else {
-                return Fault(position: position, error: .unknownCollection(key.collectionId),
-                             message: "record for unknown collection \(key.collectionId)")
+                return Fault(
+                    position: position, error: .unknownCollection(key.collectionId),
+                    message: "record for unknown collection \(key.collectionId)")
             }
             let reached = Self.count(versionReachedAt[id - 1], notAfter: end)
             if key.schemaVersion > UInt32(reached) {
-                return Fault(position: position, error: .invalidSchemaVersion(expected: UInt32(reached), got: key.schemaVersion),
-                             message: "record for collection \(key.collectionId) names schema version \(key.schemaVersion), current is \(reached)")
+                return Fault(
+                    position: position, error: .invalidSchemaVersion(expected: UInt32(reached), got: key.schemaVersion),
+                    message:
+                        "record for collection \(key.collectionId) names schema version \(key.schemaVersion), current is \(reached)"
+                )
             }
             return nil
         }
@@ -150,8 +158,12 @@ struct ReplayModel {
     private(set) var workingCatalog = Catalog()
     private var uncommittedChanges: [Catalog.Change] = []
 
-    private mutating func applyToWorkingCatalog(_ entry: Result<CatalogEntry, FormatError>, segmentOffset: UInt64, staged: Bool) {
-        guard case let .success(decoded) = entry, let change = try? workingCatalog.apply(decoded, segmentOffset: segmentOffset) else { return }
+    private mutating func applyToWorkingCatalog(
+        _ entry: Result<CatalogEntry, FormatError>, segmentOffset: UInt64, staged: Bool
+    ) {
+        guard case .success(let decoded) = entry,
+            let change = try? workingCatalog.apply(decoded, segmentOffset: segmentOffset)
+        else { return }
         if staged { uncommittedChanges.append(change) }
     }
 
@@ -167,32 +179,40 @@ struct ReplayModel {
         for (index, entry) in entries.enumerated() {
             if StopRequest.shouldStop(at: index) { break }
             if state.apply(entry, segmentOffset: offset, position: 0) != nil {
-                state.firstFault = Fault(position: 0, error: .invalidCatalogPayload("checkpoint catalog does not apply"),
-                                         message: "checkpoint catalog does not apply")
+                state.firstFault = Fault(
+                    position: 0, error: .invalidCatalogPayload("checkpoint catalog does not apply"),
+                    message: "checkpoint catalog does not apply")
             }
         }
         fromCheckpoint = state
     }
 
     /// Feeds a segment with the framing's verdict on it.
-    mutating func observe(_ s: SegmentEvent, effect: TransactionFraming.Effect,
-                          catalogEntry: Result<CatalogEntry, FormatError>?,
-                          record: RecordPreamble?, deepFault: Fault? = nil, framing: inout TransactionFraming,
-                          into sink: inout FindingSink) {
+    mutating func observe(
+        _ s: SegmentEvent, effect: TransactionFraming.Effect,
+        catalogEntry: Result<CatalogEntry, FormatError>?,
+        record: RecordPreamble?, deepFault: Fault? = nil, framing: inout TransactionFraming,
+        into sink: inout FindingSink
+    ) {
         let inCheckpointReplay = (fromCheckpoint?.start).map { s.offset >= $0 } ?? false
         switch effect {
         case .begin:
             staged.reset()
             revertUncommitted()
             if inCheckpointReplay { fromCheckpoint?.seenBegin = true }
-        case let .unframed(legal):
+        case .unframed(let legal):
             if s.type.isData {
-                let unframed = Fault(position: s.end, error: .unframedDataSegment, message: "unframed data segment in format minor 6")
+                let unframed = Fault(
+                    position: s.end, error: .unframedDataSegment, message: "unframed data segment in format minor 6")
                 if !legal { log.record(unframed) }
-                if inCheckpointReplay, fromCheckpoint!.seenBegin, framing.enforcesFraming { fromCheckpoint!.record(unframed) }
+                if inCheckpointReplay, fromCheckpoint!.seenBegin, framing.enforcesFraming {
+                    fromCheckpoint!.record(unframed)
+                }
             }
             if let entry = catalogEntry {
-                apply(entry, segmentOffset: s.offset, position: s.end, inCheckpointReplay: inCheckpointReplay, into: &sink) {
+                apply(
+                    entry, segmentOffset: s.offset, position: s.end, inCheckpointReplay: inCheckpointReplay, into: &sink
+                ) {
                     framing.noteDamage(beforeSegmentAt: s.offset)
                 }
                 applyToWorkingCatalog(entry, segmentOffset: s.offset, staged: false)
@@ -203,8 +223,9 @@ struct ReplayModel {
                 if inCheckpointReplay { fromCheckpoint?.record(deepFault) }
             }
             if let record {
-                let origin = ReferenceOrigin(position: s.end, txnStart: s.offset, manifestBefore: framing.latestIntactManifest,
-                                             committedBefore: framing.committed)
+                let origin = ReferenceOrigin(
+                    position: s.end, txnStart: s.offset, manifestBefore: framing.latestIntactManifest,
+                    committedBefore: framing.committed)
                 reference(record, origin, inCheckpointReplay: inCheckpointReplay)
             }
         case .staged:
@@ -214,7 +235,7 @@ struct ReplayModel {
             }
             if staged.deepFault == nil { staged.deepFault = deepFault }
             if let record { stage(record) }
-        case let .commit(_, beganAt):
+        case .commit(_, let beganAt):
             // The batch is consumed in place, then emptied (keeping its storage).
             defer { staged.reset() }
             uncommittedChanges.removeAll(keepingCapacity: true)
@@ -232,8 +253,9 @@ struct ReplayModel {
                 log.record(fault)
                 if inReplay { fromCheckpoint?.record(fault) }
             }
-            let origin = ReferenceOrigin(position: s.end, txnStart: beganAt, manifestBefore: framing.manifestBeforeOpenTransaction,
-                                         committedBefore: max(0, framing.committed - 1))
+            let origin = ReferenceOrigin(
+                position: s.end, txnStart: beganAt, manifestBefore: framing.manifestBeforeOpenTransaction,
+                committedBefore: max(0, framing.committed - 1))
             for key in staged.references {
                 log.reference(key, origin)
                 if inReplay { fromCheckpoint?.reference(key, origin) }
@@ -263,21 +285,27 @@ struct ReplayModel {
     }
 
     /// Applies an entry to both replays; reports faults of the log replay as findings.
-    private mutating func apply(_ entry: Result<CatalogEntry, FormatError>, segmentOffset: UInt64, position: UInt64,
-                                inCheckpointReplay: Bool, into sink: inout FindingSink, damaged: () -> Void) {
+    private mutating func apply(
+        _ entry: Result<CatalogEntry, FormatError>, segmentOffset: UInt64, position: UInt64,
+        inCheckpointReplay: Bool, into sink: inout FindingSink, damaged: () -> Void
+    ) {
         switch entry {
-        case let .failure(error):
+        case .failure(let error):
             damaged()
-            sink.add(Finding(.catalogBadPayload, .error, offset: segmentOffset, length: 0, segmentType: .schema,
-                             message: "Schema payload does not decode: \(error)"))
+            sink.add(
+                Finding(
+                    .catalogBadPayload, .error, offset: segmentOffset, length: 0, segmentType: .schema,
+                    message: "Schema payload does not decode: \(error)"))
             let fault = Fault(position: position, error: .catalogDecode(error), message: "\(error)")
             log.record(fault)
             if inCheckpointReplay { fromCheckpoint?.record(fault) }
-        case let .success(e):
+        case .success(let e):
             if let violation = log.apply(e, segmentOffset: segmentOffset, position: position) {
                 damaged()
-                sink.add(Finding(.catalogInconsistent, .error, offset: segmentOffset, length: 0, segmentType: .schema,
-                                 message: "catalog entry cannot apply (\(violation.variant)): \(violation.message)"))
+                sink.add(
+                    Finding(
+                        .catalogInconsistent, .error, offset: segmentOffset, length: 0, segmentType: .schema,
+                        message: "catalog entry cannot apply (\(violation.variant)): \(violation.message)"))
             }
             if inCheckpointReplay { _ = fromCheckpoint?.apply(e, segmentOffset: segmentOffset, position: position) }
         }
@@ -302,9 +330,11 @@ struct ReplayModel {
     func unresolvedReferenceFindings(fileLength: UInt64) -> [Finding] {
         log.references.compactMap { key, origin -> Finding? in
             guard let fault = log.fault(for: key, at: origin.position, keptEnd: fileLength) else { return nil }
-            let code: Finding.Code = fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion
-            return Finding(code, .error, offset: origin.txnStart, length: 0, segmentType: .record,
-                           message: fault.message + " (applied by the commit ending at \(origin.position))")
+            let code: Finding.Code =
+                fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion
+            return Finding(
+                code, .error, offset: origin.txnStart, length: 0, segmentType: .record,
+                message: fault.message + " (applied by the commit ending at \(origin.position))")
         }.sorted { ($0.offset, $0.message) < ($1.offset, $1.message) }
     }
 }

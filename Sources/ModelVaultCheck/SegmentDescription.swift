@@ -2,37 +2,49 @@ import ModelVaultFormat
 
 /// One-line decoded summaries of segment payloads, for listings (`walk`).
 enum SegmentDescription {
-    static func describe(_ s: SegmentEvent, effect: TransactionFraming.Effect, payload: UnsafeRawBufferPointer,
-                         catalogEntry: Result<CatalogEntry, FormatError>?) -> String {
+    static func describe(
+        _ s: SegmentEvent, effect: TransactionFraming.Effect, payload: UnsafeRawBufferPointer,
+        catalogEntry: Result<CatalogEntry, FormatError>?
+    ) -> String {
         switch s.type {
         case .schema:
             switch catalogEntry {
-            case let .success(entry)?:
+            case .success(let entry)?:
                 switch entry.kind {
-                case let .createCollection(name, primary):
-                    return "create collection #\(entry.collectionId) \"\(name)\": \(entry.fields.count) fields, \(entry.indexes.count) indexes, primary \(primary ?? "none") (catalog v\(entry.catalogVersion))"
+                case .createCollection(let name, let primary):
+                    return
+                        "create collection #\(entry.collectionId) \"\(name)\": \(entry.fields.count) fields, \(entry.indexes.count) indexes, primary \(primary ?? "none") (catalog v\(entry.catalogVersion))"
                 case .newSchemaVersion:
-                    return "schema version \(entry.schemaVersion) of collection #\(entry.collectionId): \(entry.fields.count) fields, \(entry.indexes.count) indexes (catalog v\(entry.catalogVersion))"
+                    return
+                        "schema version \(entry.schemaVersion) of collection #\(entry.collectionId): \(entry.fields.count) fields, \(entry.indexes.count) indexes (catalog v\(entry.catalogVersion))"
                 }
-            case let .failure(error)?: return "undecodable catalog entry: \(error)"
+            case .failure(let error)?: return "undecodable catalog entry: \(error)"
             case nil: return "catalog entry (payload CRC mismatch)"
             }
         case .record:
             return describeRecord(payload, at: s.payloadOffset)
         case .index:
             var reader = ByteReader(payload, baseOffset: s.payloadOffset)
-            guard let version = try? reader.u16(), let count = try? reader.u32() else { return "index payload too short" }
+            guard let version = try? reader.u16(), let count = try? reader.u32() else {
+                return "index payload too short"
+            }
             return "index v\(version): \(count) entr\(count == 1 ? "y" : "ies")"
         case .manifest:
-            guard let m = try? ManifestPayload(parsing: payload, at: s.payloadOffset) else { return "undecodable manifest" }
+            guard let m = try? ManifestPayload(parsing: payload, at: s.payloadOffset) else {
+                return "undecodable manifest"
+            }
             return "manifest -> \(m.lastSegmentOffset) (+\(m.lastSegmentLength))"
         case .checkpoint:
-            guard let c = try? CheckpointPayload(parsing: payload, at: s.payloadOffset, structureLimit: CheckOptions().catalogStructureLimit) else { return "undecodable checkpoint" }
-            return "checkpoint: replay from \(c.replayFromOffset), \(c.catalogEntries.count) catalog entries, \(c.rowCount) rows, index state \(c.indexRange.count) bytes"
+            guard
+                let c = try? CheckpointPayload(
+                    parsing: payload, at: s.payloadOffset, structureLimit: CheckOptions().catalogStructureLimit)
+            else { return "undecodable checkpoint" }
+            return
+                "checkpoint: replay from \(c.replayFromOffset), \(c.catalogEntries.count) catalog entries, \(c.rowCount) rows, index state \(c.indexRange.count) bytes"
         case .txnBegin, .txnCommit, .txnAbort:
             switch s.marker {
             case .success?: return describeMarker(s.type, effect: effect)
-            case let .failure(error)?: return "malformed marker: \(error)"
+            case .failure(let error)?: return "malformed marker: \(error)"
             case nil: return "marker"
             }
         case .temp:
@@ -45,7 +57,7 @@ enum SegmentDescription {
     static func describeMarker(_ type: SegmentType, effect: TransactionFraming.Effect) -> String {
         switch (type, effect) {
         case (.txnBegin, .begin): return "begin"
-        case let (.txnCommit, .commit(_, beganAt)): return "commit of the transaction begun at \(beganAt)"
+        case (.txnCommit, .commit(_, let beganAt)): return "commit of the transaction begun at \(beganAt)"
         case (.txnCommit, .abort): return "no commit: the transaction is dropped"
         case (.txnAbort, .abort): return "abort"
         default: return "no part in replay"
@@ -56,7 +68,8 @@ enum SegmentDescription {
 
     static func describeRecord(_ payload: UnsafeRawBufferPointer, at offset: UInt64) -> String {
         guard let preamble = try? RecordPreamble(parsing: payload, at: offset) else { return "undecodable record" }
-        var text = "\(ops[preamble.op] ?? "op \(preamble.op)") collection #\(preamble.collectionId) (schema v\(preamble.schemaVersion))"
+        var text =
+            "\(ops[preamble.op] ?? "op \(preamble.op)") collection #\(preamble.collectionId) (schema v\(preamble.schemaVersion))"
         var reader = ByteReader(payload, baseOffset: offset)
         try? reader.skip(RecordPreamble.length)
         if let key = try? KeyText.read(&reader) { text += " key \(key)" }

@@ -16,7 +16,7 @@ struct SegmentEvent {
     var payloadOffset: UInt64 { offset + UInt64(Layout.segmentHeaderSize) }
     var payloadCRCMatches: Bool { payloadCRC == header.payloadCRC }
     var txnId: UInt64? {
-        if case let .success(marker)? = marker { return marker.txnId }
+        if case .success(let marker)? = marker { return marker.txnId }
         return nil
     }
 }

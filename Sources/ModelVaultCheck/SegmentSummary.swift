@@ -27,7 +27,7 @@ public struct SegmentSummary: Sendable {
         payloadCRCMatches = event.payloadCRCMatches
         beyondBreak = event.beyondBreak
         switch effect {
-        case let .staged(id), let .begin(id), let .commit(id, _): txnId = id
+        case .staged(let id), .begin(let id), .commit(let id, _): txnId = id
         default: txnId = event.txnId
         }
     }

@@ -109,12 +109,14 @@ struct TransactionFraming {
         }
         switch s.type {
         case .txnBegin, .txnCommit, .txnAbort:
-            guard case let .success(marker)? = s.marker else {
-                if case let .failure(error)? = s.marker {
+            guard case .success(let marker)? = s.marker else {
+                if case .failure(let error)? = s.marker {
                     noteDamage()
-                    sink.add(Finding(.txnBadMarker, .error, offset: s.offset, length: s.header.totalLength,
-                                     segmentIndex: s.index, segmentType: s.type, txnId: nil,
-                                     message: "\(s.type.name) marker is malformed: \(error)"))
+                    sink.add(
+                        Finding(
+                            .txnBadMarker, .error, offset: s.offset, length: s.header.totalLength,
+                            segmentIndex: s.index, segmentType: s.type, txnId: nil,
+                            message: "\(s.type.name) marker is malformed: \(error)"))
                 }
                 return .none
             }
@@ -127,9 +129,13 @@ struct TransactionFraming {
             if damaged { return .none }
             if s.type.isData && seenBegin {
                 noteDamage()
-                sink.add(Finding(.txnUnframedSegment, .error, offset: s.offset, length: s.header.totalLength,
-                                 segmentIndex: s.index, segmentType: s.type,
-                                 message: "\(s.type.name) segment outside any transaction after the first TxnBegin: the engine refuses to replay it (\"unframed data segment in format minor 6\")"))
+                sink.add(
+                    Finding(
+                        .txnUnframedSegment, .error, offset: s.offset, length: s.header.totalLength,
+                        segmentIndex: s.index, segmentType: s.type,
+                        message:
+                            "\(s.type.name) segment outside any transaction after the first TxnBegin: the engine refuses to replay it (\"unframed data segment in format minor 6\")"
+                    ))
                 safe = s.end
                 return .unframed(legal: false)
             }
@@ -138,15 +144,20 @@ struct TransactionFraming {
         }
     }
 
-    private mutating func observeMarker(_ s: SegmentEvent, _ marker: TxnMarker, into sink: inout FindingSink) -> Effect {
+    private mutating func observeMarker(_ s: SegmentEvent, _ marker: TxnMarker, into sink: inout FindingSink) -> Effect
+    {
         switch s.type {
         case .txnBegin:
             if let previous = open {
                 noteDamage()
                 uncommitted += 1
-                sink.add(Finding(.txnNestedBegin, .error, offset: s.offset, length: s.header.totalLength,
-                                 segmentIndex: s.index, segmentType: .txnBegin, txnId: marker.txnId,
-                                 message: "TxnBegin \(marker.txnId) while transaction \(previous.id) (begun at \(previous.offset)) is still open: the engine cuts at \(previous.offset)"))
+                sink.add(
+                    Finding(
+                        .txnNestedBegin, .error, offset: s.offset, length: s.header.totalLength,
+                        segmentIndex: s.index, segmentType: .txnBegin, txnId: marker.txnId,
+                        message:
+                            "TxnBegin \(marker.txnId) while transaction \(previous.id) (begun at \(previous.offset)) is still open: the engine cuts at \(previous.offset)"
+                    ))
             }
             seenBegin = true
             open = OpenTransaction(id: marker.txnId, offset: s.offset)
@@ -157,18 +168,24 @@ struct TransactionFraming {
         case .txnCommit:
             guard let current = open else {
                 noteDamage()
-                sink.add(Finding(.txnOrphanCommit, .error, offset: s.offset, length: s.header.totalLength,
-                                 segmentIndex: s.index, segmentType: .txnCommit, txnId: marker.txnId,
-                                 message: "TxnCommit \(marker.txnId) with no open transaction"))
+                sink.add(
+                    Finding(
+                        .txnOrphanCommit, .error, offset: s.offset, length: s.header.totalLength,
+                        segmentIndex: s.index, segmentType: .txnCommit, txnId: marker.txnId,
+                        message: "TxnCommit \(marker.txnId) with no open transaction"))
                 safe = s.end
                 return .none
             }
             guard current.id == marker.txnId else {
                 noteDamage()
                 uncommitted += 1
-                sink.add(Finding(.txnIdMismatch, .error, offset: s.offset, length: s.header.totalLength,
-                                 segmentIndex: s.index, segmentType: .txnCommit, txnId: marker.txnId,
-                                 message: "TxnCommit \(marker.txnId) does not match the open TxnBegin \(current.id) at \(current.offset)"))
+                sink.add(
+                    Finding(
+                        .txnIdMismatch, .error, offset: s.offset, length: s.header.totalLength,
+                        segmentIndex: s.index, segmentType: .txnCommit, txnId: marker.txnId,
+                        message:
+                            "TxnCommit \(marker.txnId) does not match the open TxnBegin \(current.id) at \(current.offset)"
+                    ))
                 open = nil
                 safe = s.end
                 return .abort
@@ -184,9 +201,13 @@ struct TransactionFraming {
             return .commit(txnId: marker.txnId, beganAt: current.offset)
         default:
             if let current = open {
-                sink.add(Finding(.txnAborted, .info, offset: s.offset, length: s.header.totalLength,
-                                 segmentIndex: s.index, segmentType: .txnAbort, txnId: marker.txnId,
-                                 message: "transaction \(current.id) begun at \(current.offset) is rolled back: its segments are not applied"))
+                sink.add(
+                    Finding(
+                        .txnAborted, .info, offset: s.offset, length: s.header.totalLength,
+                        segmentIndex: s.index, segmentType: .txnAbort, txnId: marker.txnId,
+                        message:
+                            "transaction \(current.id) begun at \(current.offset) is rolled back: its segments are not applied"
+                    ))
             }
             open = nil
             aborted += 1
@@ -220,9 +241,13 @@ struct TransactionFraming {
     mutating func finish(fileLength: UInt64, into sink: inout FindingSink) {
         if let open, enforcesFraming {
             uncommitted += 1
-            sink.add(Finding(.txnUncommitted, .error, offset: open.offset, length: fileLength - open.offset,
-                             txnId: open.id,
-                             message: "transaction \(open.id) begun at \(open.offset) never commits: its \(fileLength - open.offset) bytes are not durable"))
+            sink.add(
+                Finding(
+                    .txnUncommitted, .error, offset: open.offset, length: fileLength - open.offset,
+                    txnId: open.id,
+                    message:
+                        "transaction \(open.id) begun at \(open.offset) never commits: its \(fileLength - open.offset) bytes are not durable"
+                ))
         }
     }
 }

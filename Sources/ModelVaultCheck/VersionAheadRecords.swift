@@ -12,9 +12,14 @@ struct VersionAheadRecords {
 
     private(set) var kept: [(key: ReplayModel.RecordReference, offset: UInt64, payload: [UInt8])] = []
 
-    mutating func note(collectionId: UInt32, schemaVersion: UInt32, payload: UnsafeRawBufferPointer, at offset: UInt64) {
+    mutating func note(collectionId: UInt32, schemaVersion: UInt32, payload: UnsafeRawBufferPointer, at offset: UInt64)
+    {
         guard kept.count < Self.maxRecords, payload.count <= Self.maxPayloadBytes else { return }
-        kept.append((ReplayModel.RecordReference(collectionId: collectionId, schemaVersion: schemaVersion), offset, Array(payload)))
+        kept.append(
+            (
+                ReplayModel.RecordReference(collectionId: collectionId, schemaVersion: schemaVersion), offset,
+                Array(payload)
+            ))
     }
 
     /// The engine's error for the first kept record naming `key`, decoded against `catalog`;

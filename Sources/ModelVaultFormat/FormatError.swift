@@ -41,23 +41,23 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
 
     public var description: String {
         switch kind {
-        case let .truncated(needed, available):
+        case .truncated(let needed, let available):
             return "needs \(needed) bytes at offset \(offset), only \(available) remain"
-        case let .badMagic(expected, found):
+        case .badMagic(let expected, let found):
             return "expected magic \"\(expected)\", found \(Hex.bytes(found)) at offset \(offset)"
-        case let .unsupported(field, value):
+        case .unsupported(let field, let value):
             return "unsupported \(field) \(value) at offset \(offset)"
-        case let .tooLong(field, length, maximum):
+        case .tooLong(let field, let length, let maximum):
             return "\(field) \(length) exceeds maximum \(maximum) at offset \(offset)"
-        case let .wrongLength(field, expected, got):
+        case .wrongLength(let field, let expected, let got):
             return "\(field): expected \(expected) bytes, got \(got) at offset \(offset)"
-        case let .trailingBytes(count):
+        case .trailingBytes(let count):
             return "\(count) unexpected trailing bytes at offset \(offset)"
-        case let .checksumMismatch(field, computed, stored):
+        case .checksumMismatch(let field, let computed, let stored):
             return "\(field) CRC-32C \(Hex.u32(computed)) does not match stored \(Hex.u32(stored))"
-        case let .overBudget(limit):
+        case .overBudget(let limit):
             return "more than \(limit) catalog definitions at offset \(offset)"
-        case let .invalid(text):
+        case .invalid(let text):
             return "\(text) at offset \(offset)"
         }
     }
@@ -71,10 +71,11 @@ public enum Hex {
     }
 
     public static func bytes(_ bytes: [UInt8]) -> String {
-        "[" + bytes.map { b in
-            let d = String(b, radix: 16)
-            return d.count == 1 ? "0" + d : d
-        }.joined(separator: " ") + "]"
+        "["
+            + bytes.map { b in
+                let d = String(b, radix: 16)
+                return d.count == 1 ? "0" + d : d
+            }.joined(separator: " ") + "]"
     }
 }
 

@@ -11,7 +11,9 @@ public struct ManifestPayload: Equatable, Sendable {
     public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
         var reader = ByteReader(bytes, baseOffset: offset)
         version = try reader.u16()
-        guard version == 0 else { throw FormatError(.unsupported(field: "manifest version", value: UInt64(version)), at: offset) }
+        guard version == 0 else {
+            throw FormatError(.unsupported(field: "manifest version", value: UInt64(version)), at: offset)
+        }
         lastSegmentOffset = try reader.u64()
         lastSegmentLength = try reader.u64()
         trailingBytes = reader.remaining

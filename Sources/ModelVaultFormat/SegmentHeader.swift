@@ -61,13 +61,13 @@ public enum SegmentHeaderFault: Equatable, Sendable {
 
     public var description: String {
         switch self {
-        case let .badMagic(found): return "bad segment magic: expected \"TSG0\", found \(Hex.bytes(found))"
-        case let .unsupportedVersion(v): return "unsupported segment version \(v)"
-        case let .unknownType(t): return "unknown segment type \(t)"
-        case let .badHeaderLength(l): return "segment header length \(l), expected 32"
-        case let .payloadTooLong(l): return "segment payload length \(l) exceeds maximum \(Layout.maxPayloadLength)"
-        case let .unsupportedChecksumKind(k): return "unsupported segment checksum kind \(k)"
-        case let .headerChecksum(computed, stored):
+        case .badMagic(let found): return "bad segment magic: expected \"TSG0\", found \(Hex.bytes(found))"
+        case .unsupportedVersion(let v): return "unsupported segment version \(v)"
+        case .unknownType(let t): return "unknown segment type \(t)"
+        case .badHeaderLength(let l): return "segment header length \(l), expected 32"
+        case .payloadTooLong(let l): return "segment payload length \(l) exceeds maximum \(Layout.maxPayloadLength)"
+        case .unsupportedChecksumKind(let k): return "unsupported segment checksum kind \(k)"
+        case .headerChecksum(let computed, let stored):
             return "segment header CRC-32C \(Hex.u32(computed)) does not match stored \(Hex.u32(stored))"
         }
     }

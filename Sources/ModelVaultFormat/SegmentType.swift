@@ -1,6 +1,7 @@
 /// Segment types (docs/file-format.md §5, "Segment types").
 public enum SegmentType: UInt16, CaseIterable, Sendable {
-    case schema = 1, record, manifest, checkpoint, index, txnBegin, txnCommit, txnAbort, temp
+    case schema = 1
+    case record, manifest, checkpoint, index, txnBegin, txnCommit, txnAbort, temp
 
     public var name: String {
         switch self {

@@ -2,7 +2,8 @@
 /// over bytes 0..31; version 1 adds a checkpoint pointer and keeps its CRC at byte 48 over 0..47.
 public struct Superblock: Equatable, Sendable {
     public enum Slot: String, Sendable, CaseIterable {
-        case a = "A", b = "B"
+        case a = "A"
+        case b = "B"
         public var offset: UInt64 { self == .a ? Layout.superblockAOffset : Layout.superblockBOffset }
     }
 
@@ -70,10 +71,12 @@ public enum SuperblockSelection: Equatable, Sendable {
     public init(a: Superblock?, b: Superblock?) {
         let slots = [a, b].compactMap { $0 }.filter(\.isRecognised)
         let sound = slots.filter(\.isSound)
-        guard let best = sound.max(by: { lhs, rhs in
-            lhs.generation < rhs.generation
-                || (lhs.generation == rhs.generation && lhs.slot == .b && rhs.slot == .a)
-        }) else {
+        guard
+            let best = sound.max(by: { lhs, rhs in
+                lhs.generation < rhs.generation
+                    || (lhs.generation == rhs.generation && lhs.slot == .b && rhs.slot == .a)
+            })
+        else {
             self = .noneSound
             return
         }
@@ -85,7 +88,7 @@ public enum SuperblockSelection: Equatable, Sendable {
     }
 
     public var selectedSlot: Superblock.Slot? {
-        if case let .selected(slot) = self { return slot }
+        if case .selected(let slot) = self { return slot }
         return nil
     }
 }

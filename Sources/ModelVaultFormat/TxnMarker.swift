@@ -10,7 +10,8 @@ public struct TxnMarker: Equatable, Sendable {
 
     public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
         guard bytes.count == Self.length else {
-            throw FormatError(.wrongLength(field: "txn marker payload", expected: Self.length, got: bytes.count), at: offset)
+            throw FormatError(
+                .wrongLength(field: "txn marker payload", expected: Self.length, got: bytes.count), at: offset)
         }
         var reader = ByteReader(bytes, baseOffset: offset)
         version = try reader.u16()
@@ -22,7 +23,8 @@ public struct TxnMarker: Equatable, Sendable {
             throw FormatError(.unsupported(field: "txn payload version", value: UInt64(version)), at: offset)
         }
         guard storedCRC == computedCRC else {
-            throw FormatError(.checksumMismatch(field: "txn marker inner", computed: computedCRC, stored: storedCRC), at: offset + 18)
+            throw FormatError(
+                .checksumMismatch(field: "txn marker inner", computed: computedCRC, stored: storedCRC), at: offset + 18)
         }
     }
 

@@ -14,8 +14,10 @@ enum Images {
     }
 
     /// A superblock slot (4096 bytes): version 1 carries the checkpoint pointer.
-    static func superblock(version: UInt16, generation: UInt64, manifestOffset: UInt64,
-                           checkpoint: (offset: UInt64, length: UInt32)?) -> [UInt8] {
+    static func superblock(
+        version: UInt16, generation: UInt64, manifestOffset: UInt64,
+        checkpoint: (offset: UInt64, length: UInt32)?
+    ) -> [UInt8] {
         var b = LittleEndianBytes()
         b.append(Superblock.magic)
         b.u16(version)

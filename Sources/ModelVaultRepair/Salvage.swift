@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import FileOutput
 import ModelVaultCheck
 import ModelVaultFormat
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Salvages a source database into a fresh file in one forward pass over the source: the
 /// source's bytes are copied into a temporary file beside the destination while the walk checks
@@ -20,11 +21,11 @@ public enum Salvage {
 
         public var description: String {
             switch self {
-            case let .destinationExists(path): return "\(path) exists (use --force to replace it)"
-            case let .destinationIsSource(path): return "\(path) is the source itself: repair never writes its source"
-            case let .input(error): return "\(error)"
-            case let .output(error): return "\(error)"
-            case let .interrupted(signal): return "interrupted by signal \(signal); nothing was written"
+            case .destinationExists(let path): return "\(path) exists (use --force to replace it)"
+            case .destinationIsSource(let path): return "\(path) is the source itself: repair never writes its source"
+            case .input(let error): return "\(error)"
+            case .output(let error): return "\(error)"
+            case .interrupted(let signal): return "interrupted by signal \(signal); nothing was written"
             }
         }
     }
@@ -42,20 +43,27 @@ public enum Salvage {
 
     /// - Parameter staleTemporary: told of each temporary file of `destination` that a killed
     ///   run left behind, removed (or not) before this run creates its own; not on a dry run.
-    public static func run(source: String, destination: String, force: Bool, dryRun: Bool,
-                           progress: ((UInt64, UInt64?) -> Void)? = nil,
-                           staleTemporary: (AtomicFile.StaleTemporary) -> Void = { _ in }) throws -> Outcome {
+    public static func run(
+        source: String, destination: String, force: Bool, dryRun: Bool,
+        progress: ((UInt64, UInt64?) -> Void)? = nil,
+        staleTemporary: (AtomicFile.StaleTemporary) -> Void = { _ in }
+    ) throws -> Outcome {
         try checkDestination(source: source, destination: destination, force: force)
         if dryRun {
             let report: Report
-            do { report = try Checker.check(path: source, command: "repair", options: CheckOptions(deep: true), progress: progress) }
-            catch let error as InputError { throw Failure.input(error) }
-            catch let error as Interruption.Interrupted { throw Failure.interrupted(error.signal) }
+            do {
+                report = try Checker.check(
+                    path: source, command: "repair", options: CheckOptions(deep: true), progress: progress)
+            } catch let error as InputError { throw Failure.input(error) } catch let error as Interruption.Interrupted {
+                throw Failure.interrupted(error.signal)
+            }
             return Outcome(source: report, plan: SalvagePlan(report: report), output: nil, written: false, rounds: 0)
         }
         AtomicFile.removeStaleTemporaries(of: destination).forEach(staleTemporary)
         let file: AtomicFile
-        do { file = try AtomicFile(destination: destination) } catch let error as AtomicFile.WriteError { throw Failure.output(error) }
+        do { file = try AtomicFile(destination: destination) } catch let error as AtomicFile.WriteError {
+            throw Failure.output(error)
+        }
         do {
             let report = try copyAndWalk(source: source, into: file, progress: progress)
             var plan = SalvagePlan(report: report)
@@ -100,7 +108,9 @@ public enum Salvage {
         var dst = stat()
         guard stat(destination, &dst) == 0 else { return }
         var src = stat()
-        if source == destination || (source != "-" && stat(source, &src) == 0 && src.st_dev == dst.st_dev && src.st_ino == dst.st_ino) {
+        if source == destination
+            || (source != "-" && stat(source, &src) == 0 && src.st_dev == dst.st_dev && src.st_ino == dst.st_ino)
+        {
             throw Failure.destinationIsSource(destination)
         }
         if !force { throw Failure.destinationExists(destination) }
@@ -108,8 +118,11 @@ public enum Salvage {
 
     /// Walks the source once, copying every byte into the temporary file as it goes. A deep
     /// check, so a transaction whose contents the engine would refuse is left out.
-    static func copyAndWalk(source: String, into file: AtomicFile, progress: ((UInt64, UInt64?) -> Void)?) throws -> Report {
-        try Checker.check(path: source, command: "repair", options: CheckOptions(deep: true), progress: progress) { walker in
+    static func copyAndWalk(source: String, into file: AtomicFile, progress: ((UInt64, UInt64?) -> Void)?) throws
+        -> Report
+    {
+        try Checker.check(path: source, command: "repair", options: CheckOptions(deep: true), progress: progress) {
+            walker in
             walker.tap = { try file.write($0) }
         }
     }

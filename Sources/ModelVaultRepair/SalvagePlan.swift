@@ -17,8 +17,12 @@ public struct SalvagePlan: Sendable {
     public var refusal: String?
 
     public var headerRewritten: Bool { header != nil }
-    public var superblocksRewritten: [String] { Superblock.Slot.allCases.filter { superblocks[$0] != nil }.map(\.rawValue) }
-    public var changesNothing: Bool { droppedBytes == 0 && header == nil && superblocks.isEmpty && appendedManifest == nil }
+    public var superblocksRewritten: [String] {
+        Superblock.Slot.allCases.filter { superblocks[$0] != nil }.map(\.rawValue)
+    }
+    public var changesNothing: Bool {
+        droppedBytes == 0 && header == nil && superblocks.isEmpty && appendedManifest == nil
+    }
 
     public init(report r: Report) {
         let facts = r.salvage
@@ -44,7 +48,8 @@ public struct SalvagePlan: Sendable {
             refusal = "no intact committed data: the log's first segment is already damaged"
             return
         }
-        let headerUsable = r.header.map { $0.hasValidMagic && $0.formatMajor == 0 && (3...6).contains($0.formatMinor) } ?? false
+        let headerUsable =
+            r.header.map { $0.hasValidMagic && $0.formatMajor == 0 && (3...6).contains($0.formatMinor) } ?? false
         if !headerUsable { header = Images.fileHeader(minor: r.formatMinor) }
         planSuperblocks(r)
     }
@@ -56,18 +61,23 @@ public struct SalvagePlan: Sendable {
         // Keep the slot the engine selects if it fits the kept prefix, else the newest sound
         // slot that does; the other slot stays if it is sound, fits and is older.
         let selected = r.superblocks.first(where: { $0.selected })?.0
-        let keeper = selected.flatMap { consistent($0) ? $0 : nil }
+        let keeper =
+            selected.flatMap { consistent($0) ? $0 : nil }
             ?? slots.filter(consistent).max { $0.generation < $1.generation }
         if let chosen = keeper {
             if let other = slots.first(where: { $0.slot != chosen.slot }),
-               consistent(other) && (other.generation < chosen.generation || (other.generation == chosen.generation && chosen.slot == .a)) {
+                consistent(other)
+                    && (other.generation < chosen.generation
+                        || (other.generation == chosen.generation && chosen.slot == .a))
+            {
                 return
             }
             if chosen.generation > 0 {
                 let other: Superblock.Slot = chosen.slot == .a ? .b : .a
-                superblocks[other] = Images.superblock(version: chosen.version, generation: chosen.generation - 1,
-                                                       manifestOffset: chosen.manifestOffset,
-                                                       checkpoint: chosen.version == 1 ? (chosen.checkpointOffset, chosen.checkpointLength) : nil)
+                superblocks[other] = Images.superblock(
+                    version: chosen.version, generation: chosen.generation - 1,
+                    manifestOffset: chosen.manifestOffset,
+                    checkpoint: chosen.version == 1 ? (chosen.checkpointOffset, chosen.checkpointLength) : nil)
                 return
             }
         }
@@ -81,19 +91,25 @@ public struct SalvagePlan: Sendable {
         let newest = slots.filter(\.isRecognised).map(\.generation).max() ?? 0
         let generation = newest < UInt64.max - 1 ? max(newest + 1, 2) : 2
         let checkpoint = version == 1 ? facts.keptCheckpoint : nil
-        superblocks[.a] = Images.superblock(version: version, generation: generation, manifestOffset: manifest, checkpoint: checkpoint)
-        superblocks[.b] = Images.superblock(version: version, generation: generation - 1, manifestOffset: manifest, checkpoint: checkpoint)
+        superblocks[.a] = Images.superblock(
+            version: version, generation: generation, manifestOffset: manifest, checkpoint: checkpoint)
+        superblocks[.b] = Images.superblock(
+            version: version, generation: generation - 1, manifestOffset: manifest, checkpoint: checkpoint)
     }
 
     /// The plan as lines for people (`--dry-run`).
     public func describe() -> [String] {
         if let refusal { return ["nothing can be salvaged: \(refusal)"] }
-        var lines = ["keep bytes 0..<\(keepEnd) of the source (\(keepEnd) bytes); drop \(droppedBytes) bytes and \(droppedTransactions) committed transaction(s)"]
+        var lines = [
+            "keep bytes 0..<\(keepEnd) of the source (\(keepEnd) bytes); drop \(droppedBytes) bytes and \(droppedTransactions) committed transaction(s)"
+        ]
         lines.append(header == nil ? "file header: copied" : "file header: rebuilt")
         for slot in Superblock.Slot.allCases {
             lines.append("superblock \(slot.rawValue): " + (superblocks[slot] == nil ? "copied unchanged" : "rebuilt"))
         }
-        if appendedManifest != nil { lines.append("append a fresh Manifest at \(keepEnd) (none inside the prefix is intact)") }
+        if appendedManifest != nil {
+            lines.append("append a fresh Manifest at \(keepEnd) (none inside the prefix is intact)")
+        }
         return lines
     }
 }

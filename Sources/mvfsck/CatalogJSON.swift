@@ -15,14 +15,18 @@ enum CatalogJSON {
             ("name", .string(c.name)),
             ("primary_field", .optional(c.primaryField) { .string($0) }),
             ("current_version", .uint(UInt64(c.currentVersion))),
-            ("versions", .array(c.versions.map { v in
-                .object([
-                    ("version", .uint(UInt64(v.version))),
-                    ("offset", .uint(v.segmentOffset)),
-                    ("fields", .array(v.fields.map(field))),
-                    ("indexes", .array(v.indexes.map(index))),
-                ])
-            })),
+            (
+                "versions",
+                .array(
+                    c.versions.map { v in
+                        .object([
+                            ("version", .uint(UInt64(v.version))),
+                            ("offset", .uint(v.segmentOffset)),
+                            ("fields", .array(v.fields.map(field))),
+                            ("indexes", .array(v.indexes.map(index))),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -36,13 +40,19 @@ enum CatalogJSON {
 
     static func type(_ t: FieldType) -> JSON {
         switch t {
-        case let .optional(inner): return .object([("optional", type(inner))])
-        case let .list(inner): return .object([("list", type(inner))])
-        case let .object(members):
-            return .object([("object", .array(members.map { m in
-                .object([("path", .array(m.path.segments.map { .string($0) })), ("type", type(m.type))])
-            }))])
-        case let .enumeration(variants): return .object([("enum", .array(variants.map { .string($0) }))])
+        case .optional(let inner): return .object([("optional", type(inner))])
+        case .list(let inner): return .object([("list", type(inner))])
+        case .object(let members):
+            return .object([
+                (
+                    "object",
+                    .array(
+                        members.map { m in
+                            .object([("path", .array(m.path.segments.map { .string($0) })), ("type", type(m.type))])
+                        })
+                )
+            ])
+        case .enumeration(let variants): return .object([("enum", .array(variants.map { .string($0) }))])
         default: return .string(t.name)
         }
     }
@@ -50,10 +60,10 @@ enum CatalogJSON {
     static func constraint(_ c: Constraint) -> JSON {
         let value: JSON
         switch c {
-        case let .minI64(v), let .maxI64(v): value = .int(v)
-        case let .minU64(v), let .maxU64(v), let .minLength(v), let .maxLength(v): value = .uint(v)
-        case let .minF64(v), let .maxF64(v): value = .double(v)
-        case let .regex(pattern): value = .string(pattern)
+        case .minI64(let v), .maxI64(let v): value = .int(v)
+        case .minU64(let v), .maxU64(let v), .minLength(let v), .maxLength(let v): value = .uint(v)
+        case .minF64(let v), .maxF64(let v): value = .double(v)
+        case .regex(let pattern): value = .string(pattern)
         case .email, .url, .nonempty: value = .bool(true)
         }
         return .object([(c.key, value)])
@@ -72,15 +82,19 @@ enum CatalogJSON {
         if catalog.collections.isEmpty { return ["(no collections)"] }
         var lines: [String] = []
         for c in catalog.collections {
-            lines.append("collection #\(c.id) \(c.name)  primary field: \(c.primaryField ?? "(none)")  current version: \(c.currentVersion)")
+            lines.append(
+                "collection #\(c.id) \(c.name)  primary field: \(c.primaryField ?? "(none)")  current version: \(c.currentVersion)"
+            )
             for v in c.versions {
                 lines.append("  version \(v.version) (Schema segment at \(v.segmentOffset))")
                 for f in v.fields {
                     let constraints = f.constraints.map { CatalogJSON.constraint($0).compact }.joined(separator: " ")
-                    lines.append("    \(f.path.dotted): \(f.type.name)" + (constraints.isEmpty ? "" : "  " + constraints))
+                    lines.append(
+                        "    \(f.path.dotted): \(f.type.name)" + (constraints.isEmpty ? "" : "  " + constraints))
                 }
                 for i in v.indexes {
-                    lines.append("    index \(i.name) on \(i.path.dotted) (\(i.kind == .unique ? "unique" : "non-unique"))")
+                    lines.append(
+                        "    index \(i.name) on \(i.path.dotted) (\(i.kind == .unique ? "unique" : "non-unique"))")
                 }
             }
         }

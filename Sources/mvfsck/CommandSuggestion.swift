@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A first argument that is no existing path but nearly a command name is a mistyped command,
@@ -15,7 +15,8 @@ struct CommandSuggestion: Error, CustomStringConvertible {
     /// The suggestion for `arguments` (without the program name), if its first one is a typo.
     static func find(in arguments: [String], commands: [String]) -> CommandSuggestion? {
         guard let first = arguments.first, !first.isEmpty, !first.hasPrefix("-"), !first.contains("/"),
-              !commands.contains(first), !exists(first) else { return nil }
+            !commands.contains(first), !exists(first)
+        else { return nil }
         let nearest = commands.map { (name: $0, distance: EditDistance.between(first, $0)) }
             .min { $0.distance < $1.distance }
         guard let nearest, nearest.distance <= maximumDistance else { return nil }

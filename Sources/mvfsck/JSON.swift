@@ -31,18 +31,21 @@ enum JSON {
     private func write(to out: inout String, indent: String?, level: Int) {
         switch self {
         case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .int(i): out += String(i)
-        case let .uint(u): out += String(u)
-        case let .double(d):
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .uint(let u): out += String(u)
+        case .double(let d):
             if d.isFinite {
                 out += d == d.rounded() && abs(d) < 1e15 ? String(format6: d) : "\(d)"
             } else {
                 out += "null"
             }
-        case let .string(s): JSON.escape(s, into: &out)
-        case let .array(items):
-            if items.isEmpty { out += "[]"; return }
+        case .string(let s): JSON.escape(s, into: &out)
+        case .array(let items):
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += "," }
@@ -51,8 +54,11 @@ enum JSON {
             }
             newline(&out, indent, level)
             out += "]"
-        case let .object(members):
-            if members.isEmpty { out += "{}"; return }
+        case .object(let members):
+            if members.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{"
             for (i, (key, value)) in members.enumerated() {
                 if i > 0 { out += "," }
@@ -90,7 +96,7 @@ enum JSON {
     }
 }
 
-private extension String {
+extension String {
     /// A whole-valued double printed with one decimal, as JSON readers expect of a float.
-    init(format6 d: Double) { self = String(Int64(d)) + ".0" }
+    fileprivate init(format6 d: Double) { self = String(Int64(d)) + ".0" }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import ModelVaultCheck
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct MVFsck: ParsableCommand {
@@ -25,7 +26,9 @@ enum Main {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
         Interruption.install()
-        if let suggestion = CommandSuggestion.find(in: Array(CommandLine.arguments.dropFirst()), commands: MVFsck.commandNames) {
+        if let suggestion = CommandSuggestion.find(
+            in: Array(CommandLine.arguments.dropFirst()), commands: MVFsck.commandNames)
+        {
             Console.err("mvfsck: \(suggestion)")
             finish(ExitStatus.usage)
         }

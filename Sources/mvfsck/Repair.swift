@@ -7,16 +7,16 @@ struct Repair: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Salvage a damaged database into a fresh file; the source is never modified.",
         discussion: """
-        Keeps, byte for byte, what the engine's AutoTruncate open would keep, or where the engine \
-        cannot open SRC at all, the longest prefix of whole committed transactions before the \
-        first damage; rebuilds the file header and superblocks where they are damaged or no \
-        longer fit. DST is written to a temporary file beside it, verified, fsynced and renamed \
-        into place; on any failure or interruption nothing is left behind, and temporary files \
-        that a killed run left beside DST (not locked by a live one) are removed first. Exit status: 0 SRC \
-        was clean (DST is an identical copy), 1 faults were corrected and DST verifies clean, \
-        4 nothing could be salvaged, 8 operational error (including DST exists without --force), \
-        16 usage error, 32 interrupted.
-        """)
+            Keeps, byte for byte, what the engine's AutoTruncate open would keep, or where the engine \
+            cannot open SRC at all, the longest prefix of whole committed transactions before the \
+            first damage; rebuilds the file header and superblocks where they are damaged or no \
+            longer fit. DST is written to a temporary file beside it, verified, fsynced and renamed \
+            into place; on any failure or interruption nothing is left behind, and temporary files \
+            that a killed run left beside DST (not locked by a live one) are removed first. Exit status: 0 SRC \
+            was clean (DST is an identical copy), 1 faults were corrected and DST verifies clean, \
+            4 nothing could be salvaged, 8 operational error (including DST exists without --force), \
+            16 usage error, 32 interrupted.
+            """)
 
     @OptionGroup var output: OutputOptions
 
@@ -36,9 +36,10 @@ struct Repair: ParsableCommand {
         let progress = Progress.make(label: source, output: output)
         let outcome: Salvage.Outcome
         do {
-            outcome = try Salvage.run(source: source, destination: to, force: force, dryRun: dryRun,
-                                      progress: progress.map { p in { p.update($0, of: $1) } },
-                                      staleTemporary: Self.note)
+            outcome = try Salvage.run(
+                source: source, destination: to, force: force, dryRun: dryRun,
+                progress: progress.map { p in { p.update($0, of: $1) } },
+                staleTemporary: Self.note)
             progress?.finish()
         } catch let failure as Salvage.Failure {
             progress?.finish()
@@ -47,7 +48,8 @@ struct Repair: ParsableCommand {
             throw ExitCode(ExitStatus.operational)
         }
         let status = Self.status(outcome, dryRun: dryRun)
-        let json = ReportJSON.withRepair(ReportJSON.render(outcome.source), RepairJSON.render(outcome, destination: to, dryRun: dryRun))
+        let json = ReportJSON.withRepair(
+            ReportJSON.render(outcome.source), RepairJSON.render(outcome, destination: to, dryRun: dryRun))
         if output.json {
             Console.out([json.pretty])
         } else if !output.quiet {
@@ -61,9 +63,9 @@ struct Repair: ParsableCommand {
     /// A temporary file a killed run left beside DST: said on standard error, never an error.
     static func note(_ stale: AtomicFile.StaleTemporary) {
         switch stale {
-        case let .removed(path):
+        case .removed(let path):
             Console.err("mvfsck: repair: removed stale temporary file \(path) (left by a run that did not finish)")
-        case let .notRemoved(path, reason):
+        case .notRemoved(let path, let reason):
             Console.err("mvfsck: repair: cannot remove stale temporary file \(path): \(reason)")
         }
     }
@@ -80,7 +82,8 @@ struct Repair: ParsableCommand {
         guard o.written else {
             return "nothing written: the salvaged file did not verify clean (\(o.output?.verdict.rawValue ?? "?"))"
         }
-        return "wrote \(destination): kept \(o.plan.keepEnd) bytes, dropped \(o.plan.droppedBytes) bytes and \(o.plan.droppedTransactions) committed transaction(s); it verifies \(o.output?.verdict.rawValue ?? "?")"
+        return
+            "wrote \(destination): kept \(o.plan.keepEnd) bytes, dropped \(o.plan.droppedBytes) bytes and \(o.plan.droppedTransactions) committed transaction(s); it verifies \(o.output?.verdict.rawValue ?? "?")"
     }
 }
 

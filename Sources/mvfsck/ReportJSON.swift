@@ -15,31 +15,40 @@ enum ReportJSON {
             ("verdict", .string(r.verdict.rawValue)),
             ("header", header(r.header)),
             ("superblocks", .array(r.superblocks.map { superblock($0.0, selected: $0.selected) })),
-            ("segments", .object([
-                ("count", .int(Int64(r.segments.count))),
-                ("bytes", .uint(r.segments.bytes)),
-                ("by_type", .object(r.segments.byType.map { ($0.0.name, .int(Int64($0.1))) })),
-            ])),
-            ("transactions", .object([
-                ("committed", .int(Int64(r.transactions.committed))),
-                ("aborted", .int(Int64(r.transactions.aborted))),
-                ("uncommitted", .int(Int64(r.transactions.uncommitted))),
-                ("max_txn_id", .optional(r.transactions.maxTxnId) { .uint($0) }),
-            ])),
+            (
+                "segments",
+                .object([
+                    ("count", .int(Int64(r.segments.count))),
+                    ("bytes", .uint(r.segments.bytes)),
+                    ("by_type", .object(r.segments.byType.map { ($0.0.name, .int(Int64($0.1))) })),
+                ])
+            ),
+            (
+                "transactions",
+                .object([
+                    ("committed", .int(Int64(r.transactions.committed))),
+                    ("aborted", .int(Int64(r.transactions.aborted))),
+                    ("uncommitted", .int(Int64(r.transactions.uncommitted))),
+                    ("max_txn_id", .optional(r.transactions.maxTxnId) { .uint($0) }),
+                ])
+            ),
             ("catalog", .object([("collections", .array(r.catalog.collections.map(collectionSummary)))])),
             ("engine", engine(r.engine)),
-            ("summary", .object([
-                ("errors", .int(Int64(r.errorCount))),
-                ("warnings", .int(Int64(r.warningCount))),
-                ("findings_omitted", .int(Int64(r.findingsDropped))),
-            ])),
+            (
+                "summary",
+                .object([
+                    ("errors", .int(Int64(r.errorCount))),
+                    ("warnings", .int(Int64(r.warningCount))),
+                    ("findings_omitted", .int(Int64(r.findingsDropped))),
+                ])
+            ),
             ("findings", .array(r.findings.map(finding))),
         ])
     }
 
     /// The report with the `repair` section added.
     static func withRepair(_ report: JSON, _ repair: JSON) -> JSON {
-        guard case let .object(members) = report else { return report }
+        guard case .object(let members) = report else { return report }
         return .object(members + [("repair", repair)])
     }
 
@@ -105,14 +114,17 @@ enum ReportJSON {
         .object([
             ("strict_open", .string(e.strictOpens ? "ok" : "fails")),
             ("strict_error", .optional(e.strictError, engineError)),
-            ("auto_truncate", .object([
-                ("opens", .bool(e.autoTruncateOpens)),
-                ("truncated_bytes", .uint(e.truncatedBytes)),
-                ("truncate_reason", .optional(e.truncateReason) { .string($0) }),
-                ("modifies_file", .bool(e.modifiesFile)),
-                ("committed_transactions_lost", .int(Int64(e.committedTransactionsLost))),
-                ("error", .optional(e.autoTruncateError, engineError)),
-            ])),
+            (
+                "auto_truncate",
+                .object([
+                    ("opens", .bool(e.autoTruncateOpens)),
+                    ("truncated_bytes", .uint(e.truncatedBytes)),
+                    ("truncate_reason", .optional(e.truncateReason) { .string($0) }),
+                    ("modifies_file", .bool(e.modifiesFile)),
+                    ("committed_transactions_lost", .int(Int64(e.committedTransactionsLost))),
+                    ("error", .optional(e.autoTruncateError, engineError)),
+                ])
+            ),
             ("basis", .string(e.basis.rawValue)),
         ])
     }

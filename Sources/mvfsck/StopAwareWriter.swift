@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import ModelVaultCheck
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Writes to a descriptor without ever blocking past a stop request. A pipe or terminal is
 /// written only after poll(2) reports room, one PIPE_BUF-sized chunk at a time, waiting in

@@ -27,8 +27,10 @@ enum TextRenderer {
         guard let r = outcome.report else {
             return ["\(result.entry.path): operational error"]
         }
-        var lines = ["\(r.file.path): \(verdictWord(r)), \(counted(r.errorCount, "error")), "
-            + "\(counted(r.warningCount, "warning")), \(Progress.size(r.file.size)), \(RunSummary.seconds(result.seconds))"]
+        var lines = [
+            "\(r.file.path): \(verdictWord(r)), \(counted(r.errorCount, "error")), "
+                + "\(counted(r.warningCount, "warning")), \(Progress.size(r.file.size)), \(RunSummary.seconds(result.seconds))"
+        ]
         if r.verdict != .clean || r.warningCount > 0 {
             lines += findingLines(r.findings.filter { $0.severity != .info || r.verdict != .clean }, indent: "    ")
         }
@@ -38,7 +40,8 @@ enum TextRenderer {
 
     static func summary(_ r: Report) -> String {
         let minor = r.header.map { "format \($0.formatMajor).\($0.formatMinor), " } ?? ""
-        return "\(minor)\(r.file.size) bytes, \(r.segments.count) segments, \(r.transactions.committed) committed transactions, "
+        return
+            "\(minor)\(r.file.size) bytes, \(r.segments.count) segments, \(r.transactions.committed) committed transactions, "
             + "\(counted(r.errorCount, "error")), \(counted(r.warningCount, "warning"))"
     }
 
@@ -63,23 +66,35 @@ enum TextRenderer {
 
     static func engineSentence(_ e: EnginePrediction) -> String {
         var parts: [String] = []
-        parts.append(e.strictOpens ? "a strict open succeeds" : "a strict open fails (\(e.strictError.map(String.init(describing:)) ?? "?"))")
+        parts.append(
+            e.strictOpens
+                ? "a strict open succeeds"
+                : "a strict open fails (\(e.strictError.map(String.init(describing:)) ?? "?"))")
         if e.autoTruncateOpens {
             if e.truncatedBytes > 0 {
                 let lost = e.committedTransactionsLost
-                parts.append("an AutoTruncate open cuts the last \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and succeeds, "
-                    + (lost == 0 ? "losing no committed transaction" : "losing \(counted(lost, "committed transaction")) that lie\(lost == 1 ? "s" : "") after the cut"))
+                parts.append(
+                    "an AutoTruncate open cuts the last \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and succeeds, "
+                        + (lost == 0
+                            ? "losing no committed transaction"
+                            : "losing \(counted(lost, "committed transaction")) that lie\(lost == 1 ? "s" : "") after the cut")
+                )
             } else if e.modifiesFile {
                 parts.append("a read-write open rewrites the file as a new, empty database")
             } else {
                 parts.append("an AutoTruncate open succeeds without changing the file")
             }
         } else if e.modifiesFile {
-            parts.append("an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and then still fails (\(e.autoTruncateError.map(String.init(describing:)) ?? "?"))")
+            parts.append(
+                "an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and then still fails (\(e.autoTruncateError.map(String.init(describing:)) ?? "?"))"
+            )
         } else {
-            parts.append("an AutoTruncate open fails without changing the file (\(e.autoTruncateError.map(String.init(describing:)) ?? "?"))")
+            parts.append(
+                "an AutoTruncate open fails without changing the file (\(e.autoTruncateError.map(String.init(describing:)) ?? "?"))"
+            )
         }
-        return parts.joined(separator: "; ") + (e.basis == .framing ? " [prediction from framing and catalog]" : " [prediction from a deep decode]")
+        return parts.joined(separator: "; ")
+            + (e.basis == .framing ? " [prediction from framing and catalog]" : " [prediction from a deep decode]")
     }
 
     /// Says why, from the same facts the verdict rests on: a file the engine opens strictly and
@@ -90,11 +105,15 @@ enum TextRenderer {
             return r.engine.basis == .framing ? "clean at framing level: contents not decoded" : "clean"
         case .recoverable where r.engine.strictOpens && r.engine.truncatedBytes == 0:
             var codes: [String] = []
-            for f in r.findings where f.severity == .error && !codes.contains(f.code.rawValue) { codes.append(f.code.rawValue) }
+            for f in r.findings where f.severity == .error && !codes.contains(f.code.rawValue) {
+                codes.append(f.code.rawValue)
+            }
             return "recoverable: a strict open succeeds and nothing is cut, but "
                 + "\(counted(r.errorCount, "error finding")) remain\(r.errorCount == 1 ? "s" : "") (\(codes.joined(separator: ", ")))"
         case .recoverable: return "recoverable: the engine's own AutoTruncate open succeeds"
-        case .repairable: return "repairable: the engine cannot open it, but its committed prefix (up to offset \(r.salvageEnd)) can be salvaged into a fresh file"
+        case .repairable:
+            return
+                "repairable: the engine cannot open it, but its committed prefix (up to offset \(r.salvageEnd)) can be salvaged into a fresh file"
         case .unrecoverable: return "unrecoverable: no committed data can be salvaged"
         }
     }
@@ -103,14 +122,22 @@ enum TextRenderer {
         var lines: [String] = []
         lines.append("file        \(r.file.path) (\(r.file.size) bytes)")
         if let h = r.header {
-            lines.append("header      magic \(h.magicText), format \(h.formatMajor).\(h.formatMinor), header size \(h.headerSize), flags \(h.flags)\(h.hasValidMagic && h.isSupportedVersion ? "" : "  [invalid]")")
+            lines.append(
+                "header      magic \(h.magicText), format \(h.formatMajor).\(h.formatMinor), header size \(h.headerSize), flags \(h.flags)\(h.hasValidMagic && h.isSupportedVersion ? "" : "  [invalid]")"
+            )
         } else {
             lines.append("header      (missing)")
         }
         if r.superblocks.isEmpty { lines.append("superblocks (missing)") }
         for (s, selected) in r.superblocks {
-            let state = s.isSound ? "sound" : (!s.hasValidMagic ? "bad magic" : !s.isRecognised ? "unsupported version" : s.checksumKind != 0 ? "bad checksum kind" : "bad CRC")
-            var line = "superblock \(s.slot.rawValue)  v\(s.version) generation \(s.generation), manifest @\(s.manifestOffset)"
+            let state =
+                s.isSound
+                ? "sound"
+                : (!s.hasValidMagic
+                    ? "bad magic"
+                    : !s.isRecognised ? "unsupported version" : s.checksumKind != 0 ? "bad checksum kind" : "bad CRC")
+            var line =
+                "superblock \(s.slot.rawValue)  v\(s.version) generation \(s.generation), manifest @\(s.manifestOffset)"
             if s.version == 1 { line += ", checkpoint @\(s.checkpointOffset) (\(s.checkpointLength) bytes)" }
             line += ", \(state)"
             if selected { line += "  <- selected" }
@@ -118,12 +145,18 @@ enum TextRenderer {
         }
         lines.append("selection   " + selectionSentence(r))
         let byType = r.segments.byType.map { "\($0.0.name) \($0.1)" }.joined(separator: ", ")
-        lines.append("segments    \(r.segments.count) (\(r.segments.bytes) bytes)\(byType.isEmpty ? "" : ": " + byType)")
-        lines.append("txns        \(r.transactions.committed) committed, \(r.transactions.aborted) aborted, \(r.transactions.uncommitted) uncommitted, highest id \(r.transactions.maxTxnId.map(String.init) ?? "-") (ids restart at 1 each time the engine opens the file)")
+        lines.append(
+            "segments    \(r.segments.count) (\(r.segments.bytes) bytes)\(byType.isEmpty ? "" : ": " + byType)")
+        lines.append(
+            "txns        \(r.transactions.committed) committed, \(r.transactions.aborted) aborted, \(r.transactions.uncommitted) uncommitted, highest id \(r.transactions.maxTxnId.map(String.init) ?? "-") (ids restart at 1 each time the engine opens the file)"
+        )
         if r.catalog.collections.isEmpty { lines.append("catalog     (no collections)") }
         for (i, c) in r.catalog.collections.enumerated() {
             let label = i == 0 ? "catalog     " : "            "
-            lines.append(label + "#\(c.id) \(c.name): primary \(c.primaryField ?? "-"), schema v\(c.currentVersion), \(c.current?.fields.count ?? 0) fields, \(c.current?.indexes.count ?? 0) indexes")
+            lines.append(
+                label
+                    + "#\(c.id) \(c.name): primary \(c.primaryField ?? "-"), schema v\(c.currentVersion), \(c.current?.fields.count ?? 0) fields, \(c.current?.indexes.count ?? 0) indexes"
+            )
         }
         lines.append("engine      " + engineSentence(r.engine))
         lines.append("verdict     " + verdictSentence(r))

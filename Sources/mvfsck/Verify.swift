@@ -7,41 +7,60 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check each file read-only and report every fault (the default command).",
         discussion: """
-        Walks the header, both superblocks and every segment of each FILE once, decodes every \
-        Record, Index and Checkpoint payload (unless --framing-only), reports every fault with \
-        its byte offset, predicts what ModelVault's strict and AutoTruncate opens would do, and \
-        gives a verdict. FILE may be a path, a directory (walked recursively for \
-        *.modelvault and *.modelvault.gz) or - for standard input; gzip-compressed input is \
-        inflated on the fly. Exit status: 0 clean, 4 errors left uncorrected, 8 operational \
-        error, 16 usage error, 32 interrupted; with several files, the bitwise OR.
-        """)
+            Walks the header, both superblocks and every segment of each FILE once, decodes every \
+            Record, Index and Checkpoint payload (unless --framing-only), reports every fault with \
+            its byte offset, predicts what ModelVault's strict and AutoTruncate opens would do, and \
+            gives a verdict. FILE may be a path, a directory (walked recursively for \
+            *.modelvault and *.modelvault.gz) or - for standard input; gzip-compressed input is \
+            inflated on the fly. Exit status: 0 clean, 4 errors left uncorrected, 8 operational \
+            error, 16 usage error, 32 interrupted; with several files, the bitwise OR.
+            """)
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var depth: CheckDepthOptions
 
     // .unconditional on the numeric options: "-1" is a value to reject by name, not a missing one.
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Check up to N files at once (default: the number of cores).", valueName: "N"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("Check up to N files at once (default: the number of cores).", valueName: "N"))
     var jobs: Int?
 
-    @Flag(name: .customLong("json-lines"), help: "Print each file's report on one line as it completes (in order), then a summary line.")
+    @Flag(
+        name: .customLong("json-lines"),
+        help: "Print each file's report on one line as it completes (in order), then a summary line.")
     var jsonLines = false
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Skip paths matching this glob (repeatable).", valueName: "GLOB"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Skip paths matching this glob (repeatable).", valueName: "GLOB"))
     var exclude: [String] = []
 
-    @Flag(name: .customLong("all-files"), help: "In directories, check every regular file that starts with the TDB0 magic or a gzip header, not only *.modelvault[.gz].")
+    @Flag(
+        name: .customLong("all-files"),
+        help:
+            "In directories, check every regular file that starts with the TDB0 magic or a gzip header, not only *.modelvault[.gz]."
+    )
     var allFiles = false
 
-    @Flag(name: .customLong("allow-empty"), help: "Accept a directory that holds no file to check (by default an operational error).")
+    @Flag(
+        name: .customLong("allow-empty"),
+        help: "Accept a directory that holds no file to check (by default an operational error).")
     var allowEmpty = false
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Check only share K of N (by a stable hash of each path), so N runs cover every file.", valueName: "K/N"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp(
+            "Check only share K of N (by a stable hash of each path), so N runs cover every file.", valueName: "K/N"))
     var subset: String?
 
-    @Option(name: .customLong("max-duration"), parsing: .unconditional, help: ArgumentHelp("Start no new file after this many seconds.", valueName: "SECONDS"))
+    @Option(
+        name: .customLong("max-duration"), parsing: .unconditional,
+        help: ArgumentHelp("Start no new file after this many seconds.", valueName: "SECONDS"))
     var maxDuration: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Write the run's figures in Prometheus text format to PATH, atomically.", valueName: "PATH"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Write the run's figures in Prometheus text format to PATH, atomically.", valueName: "PATH"))
     var metrics: String?
 
     @Argument(help: "Database files or directories to check (- for standard input).")
@@ -54,7 +73,9 @@ struct Verify: ParsableCommand {
         if output.json && jsonLines { throw ValidationError("--json and --json-lines are exclusive") }
         if let subset { _ = try Self.parseSubset(subset) }
         if let maxDuration, !(maxDuration >= 0) {
-            let text = maxDuration == maxDuration.rounded() && abs(maxDuration) < 1e15 ? String(Int64(maxDuration)) : "\(maxDuration)"
+            let text =
+                maxDuration == maxDuration.rounded() && abs(maxDuration) < 1e15
+                ? String(Int64(maxDuration)) : "\(maxDuration)"
             throw ValidationError("--max-duration must be a non-negative number of seconds, got '\(text)'")
         }
     }
@@ -71,10 +92,12 @@ struct Verify: ParsableCommand {
         let started = Progress.now()
         let listed = InputList(allFiles: allFiles, excludes: exclude, allowEmpty: allowEmpty).expand(files)
         // An empty directory is reported by every share: each run must see a wrong path.
-        let entries = subset.flatMap { try? Self.parseSubset($0) }.map { k, n in
-            listed.filter { $0.isEmptyDirectory || InputList.subsetHash($0.relative) % n == k - 1 }
-        } ?? listed
-        let single = files.count == 1 && entries.count == 1 && entries[0].path == files[0] && !entries[0].isEmptyDirectory
+        let entries =
+            subset.flatMap { try? Self.parseSubset($0) }.map { k, n in
+                listed.filter { $0.isEmptyDirectory || InputList.subsetHash($0.relative) % n == k - 1 }
+            } ?? listed
+        let single =
+            files.count == 1 && entries.count == 1 && entries[0].path == files[0] && !entries[0].isEmptyDirectory
         let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         var summary = RunSummary()
         var arrayItems: [JSON] = []
@@ -82,7 +105,11 @@ struct Verify: ParsableCommand {
         let runner = OrderedRunner<FileResult>(count: entries.count, workers: workers)
         let quietOutput = output.quiet
         runner.run(
-            job: { index in FileResult.check(entries[index], output: output, deep: depth.decodesContents, showProgress: workers == 1 || entries.count == 1) },
+            job: { index in
+                FileResult.check(
+                    entries[index], output: output, deep: depth.decodesContents,
+                    showProgress: workers == 1 || entries.count == 1)
+            },
             skipped: { index in FileResult(entry: entries[index], outcome: nil, seconds: 0) },
             shouldStart: { index in
                 // Known from the listing alone, so reported whatever the deadline.
@@ -109,8 +136,10 @@ struct Verify: ParsableCommand {
                 if jsonLines {
                     Console.out([outcome.json.compact])
                 } else if !output.json && !quietOutput {
-                    Console.out(single ? (outcome.report.map(TextRenderer.verifyLines) ?? [])
-                                       : TextRenderer.manyFilesLines(result))
+                    Console.out(
+                        single
+                            ? (outcome.report.map(TextRenderer.verifyLines) ?? [])
+                            : TextRenderer.manyFilesLines(result))
                 }
             })
         summary.elapsedSeconds = Progress.now() - started
@@ -150,10 +179,15 @@ struct FileResult {
         let start = Progress.now()
         if let error = entry.error {
             Console.err(error.message(path: entry.path))
-            return FileResult(entry: entry, outcome: CheckRun(report: nil, json: ReportJSON.operationalError(command: "verify", path: entry.path, message: "\(error)"),
-                                                              status: ExitStatus.operational), seconds: 0)
+            return FileResult(
+                entry: entry,
+                outcome: CheckRun(
+                    report: nil,
+                    json: ReportJSON.operationalError(command: "verify", path: entry.path, message: "\(error)"),
+                    status: ExitStatus.operational), seconds: 0)
         }
-        let outcome = CheckRun.check(path: entry.path, command: "verify", output: output, deep: deep, showProgress: showProgress)
+        let outcome = CheckRun.check(
+            path: entry.path, command: "verify", output: output, deep: deep, showProgress: showProgress)
         return FileResult(entry: entry, outcome: outcome, seconds: Progress.now() - start)
     }
 }
@@ -187,25 +221,31 @@ struct CheckRun {
     var status: Int32
     var interrupted = false
 
-    static func check(path: String, command: String, output: OutputOptions, deep: Bool = false,
-                      showProgress: Bool = true, configure: (LogWalker) -> Void = { _ in }) -> CheckRun {
+    static func check(
+        path: String, command: String, output: OutputOptions, deep: Bool = false,
+        showProgress: Bool = true, configure: (LogWalker) -> Void = { _ in }
+    ) -> CheckRun {
         let progress = showProgress ? Progress.make(label: path, output: output) : nil
         defer { progress?.finish() }
         do {
-            let report = try Checker.check(path: path, command: command, options: CheckOptions(deep: deep),
-                                           progress: progress.map { p in { p.update($0, of: $1) } }, configure: configure)
+            let report = try Checker.check(
+                path: path, command: command, options: CheckOptions(deep: deep),
+                progress: progress.map { p in { p.update($0, of: $1) } }, configure: configure)
             return CheckRun(report: report, json: ReportJSON.render(report), status: report.verdict.exitStatus)
         } catch let error as InputError {
             Console.err("mvfsck: \(error)")
-            return CheckRun(report: nil, json: ReportJSON.operationalError(command: command, path: path, message: error.reason),
-                            status: ExitStatus.operational)
+            return CheckRun(
+                report: nil, json: ReportJSON.operationalError(command: command, path: path, message: error.reason),
+                status: ExitStatus.operational)
         } catch let error as Interruption.Interrupted {
-            return CheckRun(report: nil, json: ReportJSON.operationalError(command: command, path: path, message: "\(error)"),
-                            status: ExitStatus.interrupted, interrupted: true)
+            return CheckRun(
+                report: nil, json: ReportJSON.operationalError(command: command, path: path, message: "\(error)"),
+                status: ExitStatus.interrupted, interrupted: true)
         } catch {
             Console.err("mvfsck: \(path): \(error)")
-            return CheckRun(report: nil, json: ReportJSON.operationalError(command: command, path: path, message: "\(error)"),
-                            status: ExitStatus.operational)
+            return CheckRun(
+                report: nil, json: ReportJSON.operationalError(command: command, path: path, message: "\(error)"),
+                status: ExitStatus.operational)
         }
     }
 

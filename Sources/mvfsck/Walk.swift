@@ -6,24 +6,29 @@ struct Walk: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List every structure in file order: header, superblocks, then each segment, with the findings.",
         discussion: """
-        In the spirit of pg_waldump. A finding follows the structure it concerns; those settled \
-        only at the end of the input (an unfinished transaction, where an open would cut the \
-        log, a superblock pointer past the end) come last. --from, --type and --limit narrow the listing without \
-        changing what is checked; --stats prints per-type counts, bytes and share of the file \
-        instead. With --json the output is JSON Lines, one object per structure, each with a \
-        "kind" (header, superblock, segment, finding), so a large file streams. The exit status \
-        is the file's (0 clean, 4 damaged, 8 unreadable).
-        """)
+            In the spirit of pg_waldump. A finding follows the structure it concerns; those settled \
+            only at the end of the input (an unfinished transaction, where an open would cut the \
+            log, a superblock pointer past the end) come last. --from, --type and --limit narrow the listing without \
+            changing what is checked; --stats prints per-type counts, bytes and share of the file \
+            instead. With --json the output is JSON Lines, one object per structure, each with a \
+            "kind" (header, superblock, segment, finding), so a large file streams. The exit status \
+            is the file's (0 clean, 4 damaged, 8 unreadable).
+            """)
 
     @OptionGroup var output: OutputOptions
 
     // .unconditional: "-1" is a value to reject by name, not a missing one.
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("List segments starting at or after this byte offset.", valueName: "OFFSET"))
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("List segments starting at or after this byte offset.", valueName: "OFFSET"))
     var from: Int64 = 0
 
-    @Option(name: .long, parsing: .singleValue,
-            help: ArgumentHelp("List only segments of this type (\(SegmentType.allCases.map(\.name).joined(separator: ", "))); repeatable.", valueName: "TYPE"),
-            completion: .list(SegmentType.allCases.map(\.name)))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "List only segments of this type (\(SegmentType.allCases.map(\.name).joined(separator: ", "))); repeatable.",
+            valueName: "TYPE"),
+        completion: .list(SegmentType.allCases.map(\.name)))
     var type: [String] = []
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("List at most N segments.", valueName: "N"))
@@ -40,12 +45,15 @@ struct Walk: ParsableCommand {
             throw ValidationError("unknown segment type '\(name)'")
         }
         if from < 0 { throw ValidationError("--from must be a non-negative byte offset, got '\(from)'") }
-        if let limit, limit < 0 { throw ValidationError("--limit must be a non-negative number of segments, got '\(limit)'") }
+        if let limit, limit < 0 {
+            throw ValidationError("--limit must be a non-negative number of segments, got '\(limit)'")
+        }
     }
 
     func run() throws {
         let types = Set(type.compactMap(SegmentType.init(name:)))
-        let listing = WalkListing(json: output.json, quiet: output.quiet || stats, from: UInt64(from), types: types, limit: limit)
+        let listing = WalkListing(
+            json: output.json, quiet: output.quiet || stats, from: UInt64(from), types: types, limit: limit)
         let outcome = CheckRun.check(path: file, command: "walk", output: output) { walker in
             // Without a listing to print the walk runs as a plain check (its fast path).
             guard !listing.quiet else { return }
@@ -86,17 +94,26 @@ final class WalkListing {
     func prelude(_ header: FileHeader?, _ superblocks: [(Superblock, selected: Bool)]) {
         guard from == 0 else { return }
         if let header {
-            emit(json: .object([
-                ("kind", .string("header")), ("offset", .uint(0)),
-                ("magic", .string(header.magicText)), ("format_major", .int(Int64(header.formatMajor))),
-                ("format_minor", .int(Int64(header.formatMinor))), ("header_size", .uint(UInt64(header.headerSize))),
-                ("flags", .uint(header.flags)), ("valid", .bool(header.hasValidMagic && header.isSupportedVersion)),
-            ]), text: "       0  header      \(header.magicText) format \(header.formatMajor).\(header.formatMinor)\(header.hasValidMagic && header.isSupportedVersion ? "" : "  [invalid]")")
+            emit(
+                json: .object([
+                    ("kind", .string("header")), ("offset", .uint(0)),
+                    ("magic", .string(header.magicText)), ("format_major", .int(Int64(header.formatMajor))),
+                    ("format_minor", .int(Int64(header.formatMinor))),
+                    ("header_size", .uint(UInt64(header.headerSize))),
+                    ("flags", .uint(header.flags)), ("valid", .bool(header.hasValidMagic && header.isSupportedVersion)),
+                ]),
+                text:
+                    "       0  header      \(header.magicText) format \(header.formatMajor).\(header.formatMinor)\(header.hasValidMagic && header.isSupportedVersion ? "" : "  [invalid]")"
+            )
         }
         for (sb, selected) in superblocks {
             var object = ReportJSON.superblock(sb, selected: selected)
-            if case let .object(members) = object { object = .object([("kind", .string("superblock"))] + members) }
-            emit(json: object, text: String(repeating: " ", count: max(0, 8 - String(sb.slot.offset).count)) + "\(sb.slot.offset)  superblock  \(sb.slot.rawValue) v\(sb.version) gen \(sb.generation) manifest \(sb.manifestOffset)\(sb.version == 1 ? " checkpoint \(sb.checkpointOffset)" : "") \(sb.isSound ? "sound" : "UNSOUND")\(selected ? " selected" : "")")
+            if case .object(let members) = object { object = .object([("kind", .string("superblock"))] + members) }
+            emit(
+                json: object,
+                text: String(repeating: " ", count: max(0, 8 - String(sb.slot.offset).count))
+                    + "\(sb.slot.offset)  superblock  \(sb.slot.rawValue) v\(sb.version) gen \(sb.generation) manifest \(sb.manifestOffset)\(sb.version == 1 ? " checkpoint \(sb.checkpointOffset)" : "") \(sb.isSound ? "sound" : "UNSOUND")\(selected ? " selected" : "")"
+            )
         }
         flushPending(before: UInt64(Layout.logStart))
     }
@@ -108,17 +125,22 @@ final class WalkListing {
 
     func segment(_ s: SegmentSummary) {
         flushPending(before: s.offset)
-        let wanted = s.offset >= from && (types.isEmpty || types.contains(s.type)) && (limit.map { listed < $0 } ?? true)
+        let wanted =
+            s.offset >= from && (types.isEmpty || types.contains(s.type)) && (limit.map { listed < $0 } ?? true)
         if wanted {
             listed += 1
             let crc = s.payloadCRCMatches ? "ok" : "mismatch"
-            emit(json: .object([
-                ("kind", .string("segment")), ("index", .int(Int64(s.index))), ("offset", .uint(s.offset)),
-                ("type", .string(s.type.name)), ("header_length", .int(32)), ("payload_length", .uint(s.payloadLength)),
-                ("payload_crc", .string(crc)), ("txn_id", .optional(s.txnId) { .uint($0) }),
-                ("beyond_break", .bool(s.beyondBreak)), ("summary", .string(s.detail)),
-            ]), text: String(repeating: " ", count: max(0, 8 - String(s.offset).count))
-                + "\(s.offset)  \(s.type.name.padded(10))  len \(String(s.payloadLength).padded(6))  crc \(crc.padded(8))  txn \((s.txnId.map(String.init) ?? "-").padded(4))  \(s.detail)")
+            emit(
+                json: .object([
+                    ("kind", .string("segment")), ("index", .int(Int64(s.index))), ("offset", .uint(s.offset)),
+                    ("type", .string(s.type.name)), ("header_length", .int(32)),
+                    ("payload_length", .uint(s.payloadLength)),
+                    ("payload_crc", .string(crc)), ("txn_id", .optional(s.txnId) { .uint($0) }),
+                    ("beyond_break", .bool(s.beyondBreak)), ("summary", .string(s.detail)),
+                ]),
+                text: String(repeating: " ", count: max(0, 8 - String(s.offset).count))
+                    + "\(s.offset)  \(s.type.name.padded(10))  len \(String(s.payloadLength).padded(6))  crc \(crc.padded(8))  txn \((s.txnId.map(String.init) ?? "-").padded(4))  \(s.detail)"
+            )
         }
         flushPending(before: s.offset + s.totalLength)
     }
@@ -131,7 +153,7 @@ final class WalkListing {
         for f in ready {
             if json {
                 var object = ReportJSON.finding(f)
-                if case let .object(members) = object { object = .object([("kind", .string("finding"))] + members) }
+                if case .object(let members) = object { object = .object([("kind", .string("finding"))] + members) }
                 Console.out([object.compact])
             } else {
                 Console.out(TextRenderer.findingLines([f], indent: "  ! "))
@@ -147,20 +169,40 @@ final class WalkListing {
 /// `walk --stats`: per-type counts, bytes and share of the file.
 enum StatsTable {
     static func lines(_ stats: Report.SegmentStats, fileSize: UInt64, json: Bool) -> [String] {
-        let rows = SegmentType.allCases.map { ($0, stats.total(of: $0)) }.filter { $0.1.count > 0 }.map { ($0.0, $0.1.count, $0.1.bytes) }
+        let rows = SegmentType.allCases.map { ($0, stats.total(of: $0)) }.filter { $0.1.count > 0 }.map {
+            ($0.0, $0.1.count, $0.1.bytes)
+        }
         let share = { (bytes: UInt64) in fileSize == 0 ? 0 : Double(bytes) * 100 / Double(fileSize) }
         if json {
-            return [JSON.object([
-                ("kind", .string("stats")), ("file_size", .uint(fileSize)),
-                ("by_type", .object(rows.map { ($0.0.name, .object([("count", .int(Int64($0.1))), ("bytes", .uint($0.2)), ("percent", .double((share($0.2) * 100).rounded() / 100))])) })),
-            ]).compact]
+            return [
+                JSON.object([
+                    ("kind", .string("stats")), ("file_size", .uint(fileSize)),
+                    (
+                        "by_type",
+                        .object(
+                            rows.map {
+                                (
+                                    $0.0.name,
+                                    .object([
+                                        ("count", .int(Int64($0.1))), ("bytes", .uint($0.2)),
+                                        ("percent", .double((share($0.2) * 100).rounded() / 100)),
+                                    ])
+                                )
+                            })
+                    ),
+                ]).compact
+            ]
         }
         var lines = ["type        count       bytes   share"]
         for (t, count, bytes) in rows {
-            lines.append("\(t.name.padded(10))  \(String(count).leftPadded(5))  \(String(bytes).leftPadded(10))  \(percent(share(bytes)).leftPadded(6))")
+            lines.append(
+                "\(t.name.padded(10))  \(String(count).leftPadded(5))  \(String(bytes).leftPadded(10))  \(percent(share(bytes)).leftPadded(6))"
+            )
         }
         let total = rows.reduce(UInt64(0)) { $0 + $1.2 }
-        lines.append("\("total".padded(10))  \(String(rows.reduce(0) { $0 + $1.1 }).leftPadded(5))  \(String(total).leftPadded(10))  \(percent(share(total)).leftPadded(6))")
+        lines.append(
+            "\("total".padded(10))  \(String(rows.reduce(0) { $0 + $1.1 }).leftPadded(5))  \(String(total).leftPadded(10))  \(percent(share(total)).leftPadded(6))"
+        )
         lines.append("(file \(fileSize) bytes; header and superblocks \(min(fileSize, UInt64(Layout.logStart))) bytes)")
         return lines
     }
@@ -173,5 +215,7 @@ enum StatsTable {
 
 extension String {
     func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
 }

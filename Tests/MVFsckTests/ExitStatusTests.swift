@@ -54,7 +54,10 @@ import Testing
     }
 
     @Test func severalFilesOrTheirStatuses() throws {
-        let r = try CLI.run([CLI.fixture("clean/basic.modelvault"), CLI.fixture("damaged/basic__header_crc.modelvault"), "missing.modelvault"])
+        let r = try CLI.run([
+            CLI.fixture("clean/basic.modelvault"), CLI.fixture("damaged/basic__header_crc.modelvault"),
+            "missing.modelvault",
+        ])
         #expect(r.status == 4 | 8)
     }
 
@@ -71,7 +74,8 @@ import Testing
         let piped = try CLI.run(["--json", "-"], stdin: data)
         let direct = try CLI.run(["--json", path])
         #expect(piped.status == direct.status)
-        let a = try #require(piped.json as? [String: Any]), b = try #require(direct.json as? [String: Any])
+        let a = try #require(piped.json as? [String: Any])
+        let b = try #require(direct.json as? [String: Any])
         #expect(a["verdict"] as? String == b["verdict"] as? String)
         #expect((a["findings"] as? [Any])?.count == (b["findings"] as? [Any])?.count)
         #expect((a["file"] as? [String: Any])?["path"] as? String == "-")

@@ -14,6 +14,8 @@ import Testing
         let r = try CLI.run(["verify", "--json", CLI.fixture(name)])
         let actual = r.json as? NSDictionary
         #expect(actual != nil)
-        #expect(actual == expected, "\(name): the report differs from fixtures/expected (run scripts/update-golden if intended)")
+        #expect(
+            actual == expected,
+            "\(name): the report differs from fixtures/expected (run scripts/update-golden if intended)")
     }
 }

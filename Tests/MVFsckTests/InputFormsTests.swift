@@ -8,7 +8,8 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/gzip")
         process.arguments = ["-c", "-n"]
-        let input = Pipe(), output = Pipe()
+        let input = Pipe()
+        let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         try process.run()
@@ -26,8 +27,10 @@ import Testing
         return data.map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
-    @Test(arguments: ["clean/rich_types.modelvault", "damaged/basic__payload_flip_record.modelvault",
-                      "damaged/basic__header_crc.modelvault", "damaged/checkpoint__replay_from_past_eof.modelvault"])
+    @Test(arguments: [
+        "clean/rich_types.modelvault", "damaged/basic__payload_flip_record.modelvault",
+        "damaged/basic__header_crc.modelvault", "damaged/checkpoint__replay_from_past_eof.modelvault",
+    ])
     func plainCompressedAndPipedReportsAgree(name: String) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gz-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -67,7 +70,9 @@ import Testing
         let bad = dir.appendingPathComponent("bad.modelvault.gz")
         try corrupt.write(to: bad)
         let c = try CLI.run(["--json", bad.path])
-        let codes2 = ((c.json as? [String: Any])?["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        let codes2 = ((c.json as? [String: Any])?["findings"] as? [[String: Any]] ?? []).compactMap {
+            $0["code"] as? String
+        }
         #expect(codes2.contains("container.gzip_corrupt") || codes2.contains("container.gzip_truncated"))
         #expect(c.status == 4)
     }
@@ -130,12 +135,15 @@ import Testing
         let member = try Self.gzip(data)
         let plain = try CLI.run(["--json", CLI.fixture(name)])
         let plainReport = try #require(plain.json as? [String: Any])
-        for (tail, junkStart) in [(Data("junk".utf8), member.count), (Data(count: 100) + Data("junk".utf8), member.count + 100)] {
+        for (tail, junkStart) in [
+            (Data("junk".utf8), member.count), (Data(count: 100) + Data("junk".utf8), member.count + 100),
+        ] {
             let r = try Self.checkBothWays(member + tail)
             #expect(r.status == plain.status)
             let report = try #require(r.json as? [String: Any])
             #expect(report["verdict"] as? String == plainReport["verdict"] as? String)
-            let summary = report["summary"] as? [String: Any], plainSummary = plainReport["summary"] as? [String: Any]
+            let summary = report["summary"] as? [String: Any]
+            let plainSummary = plainReport["summary"] as? [String: Any]
             #expect(summary?["errors"] as? Int == plainSummary?["errors"] as? Int)
             #expect(summary?["warnings"] as? Int == (plainSummary?["warnings"] as? Int ?? -1) + 1)
             let garbage = Self.findings(r.json).filter { $0["code"] as? String == "container.trailing_garbage" }
@@ -175,7 +183,8 @@ import Testing
         let a = try CLI.run(["--quiet", "--report", plain, CLI.fixture("damaged/basic__header_crc.modelvault")])
         let b = try CLI.run(["--quiet", "--report", gz, CLI.fixture("damaged/basic__header_crc.modelvault")])
         #expect(a.status == 4 && b.status == 4)
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plain))) as? [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plain))) as? [String: Any]
         #expect(report?["verdict"] as? String == "repairable")
         let unzip = Process()
         unzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
@@ -188,14 +197,18 @@ import Testing
         #expect(inflated == (try Data(contentsOf: URL(fileURLWithPath: plain))))
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         #expect(names == ["r.json", "r.json.gz"], "no temporary files left: \(names)")
-        let unwritable = try CLI.run(["--quiet", "--report", "/proc/no/such/dir/r.json", CLI.fixture("clean/basic.modelvault")])
+        let unwritable = try CLI.run([
+            "--quiet", "--report", "/proc/no/such/dir/r.json", CLI.fixture("clean/basic.modelvault"),
+        ])
         #expect(unwritable.status == 8)
     }
 
     /// A raw database whose damaged header merely starts like gzip (`1f 8b`, but no parseable
     /// gzip header: method not 8, or reserved flag bits set) is a raw file with a bad magic,
     /// as the engine sees it, not a corrupt gzip stream; its committed prefix is salvageable.
-    @Test(arguments: [[0x1f, 0x8b], [0x1f, 0x8b, 0x08, 0xe0], [0x1f, 0x8b, 0x08, 0x20], [0x1f, 0x8b, 0x09, 0x00]] as [[UInt8]])
+    @Test(
+        arguments: [[0x1f, 0x8b], [0x1f, 0x8b, 0x08, 0xe0], [0x1f, 0x8b, 0x08, 0x20], [0x1f, 0x8b, 0x09, 0x00]]
+            as [[UInt8]])
     func rawFileStartingWithTheGzipMagicIsNotTakenForGzip(head: [UInt8]) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gzs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

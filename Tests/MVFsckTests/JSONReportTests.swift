@@ -4,9 +4,13 @@ import Testing
 /// The JSON report's shape (docs/report-format.md §4, §5 and §8, report_version 1): every
 /// field present, absent values null, several files an array.
 @Suite struct JSONReportTests {
-    static let topLevel = ["report_version", "tool", "command", "file", "verdict", "header", "superblocks",
-                           "segments", "transactions", "catalog", "engine", "findings"]
-    static let findingKeys = ["code", "severity", "offset", "length", "segment_index", "segment_type", "txn_id", "message"]
+    static let topLevel = [
+        "report_version", "tool", "command", "file", "verdict", "header", "superblocks",
+        "segments", "transactions", "catalog", "engine", "findings",
+    ]
+    static let findingKeys = [
+        "code", "severity", "offset", "length", "segment_index", "segment_type", "txn_id", "message",
+    ]
 
     @Test(arguments: CLI.fixtureNames("clean") + CLI.fixtureNames("damaged"))
     func everyReportHasTheContractFields(name: String) throws {

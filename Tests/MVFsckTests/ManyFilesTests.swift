@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Nightly verification of a backup tree: directories, workers, ordering, subsets, metrics.
@@ -25,19 +26,25 @@ import Glibc
             try copy("clean/indexed.modelvault", "c/indexed.modelvault")
             try copy("clean/many_rows.modelvault", "d/e/f/rows.modelvault")
             try copy("clean/checkpoint.modelvault", "d/e/no-suffix.db")
-            try InputFormsTests.gzip(Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/rich_types.modelvault")))
-                .write(to: root.appendingPathComponent("c/rich.modelvault.gz"))
+            try InputFormsTests.gzip(
+                Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/rich_types.modelvault"))
+            )
+            .write(to: root.appendingPathComponent("c/rich.modelvault.gz"))
             try Data("not a database\n".utf8).write(to: root.appendingPathComponent("c/notes.modelvault"))
-            try fm.createSymbolicLink(atPath: root.appendingPathComponent("d/loop").path, withDestinationPath: root.path)
-            try fm.createSymbolicLink(atPath: root.appendingPathComponent("d/link.modelvault").path,
-                                      withDestinationPath: root.appendingPathComponent("a/basic.modelvault").path)
+            try fm.createSymbolicLink(
+                atPath: root.appendingPathComponent("d/loop").path, withDestinationPath: root.path)
+            try fm.createSymbolicLink(
+                atPath: root.appendingPathComponent("d/link.modelvault").path,
+                withDestinationPath: root.appendingPathComponent("a/basic.modelvault").path)
         }
         deinit { try? FileManager.default.removeItem(at: root) }
         var path: String { root.path }
     }
 
     static func jsonLines(_ r: CLI.Result) -> [[String: Any]] {
-        r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        r.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
     }
 
     static func paths(_ lines: [[String: Any]]) -> [String] {
@@ -49,8 +56,11 @@ import Glibc
         let r = try CLI.run(["--json-lines", "--jobs", "1", tree.path])
         let lines = Self.jsonLines(r)
         let relative = Self.paths(lines).map { String($0.dropFirst(tree.path.count + 1)) }
-        #expect(relative == ["a/b/damaged.modelvault", "a/b/torn.modelvault", "a/basic.modelvault",
-                             "c/indexed.modelvault", "c/notes.modelvault", "c/rich.modelvault.gz", "d/e/f/rows.modelvault"])
+        #expect(
+            relative == [
+                "a/b/damaged.modelvault", "a/b/torn.modelvault", "a/basic.modelvault",
+                "c/indexed.modelvault", "c/notes.modelvault", "c/rich.modelvault.gz", "d/e/f/rows.modelvault",
+            ])
         let summary = try #require(lines.last)
         #expect(summary["kind"] as? String == "summary")
         #expect(summary["files"] as? Int == 7)
@@ -62,7 +72,8 @@ import Glibc
         let tree = try Tree()
         let one = try CLI.run(["--json-lines", "--jobs", "1", tree.path])
         let four = try CLI.run(["--json-lines", "--jobs", "4", tree.path])
-        let a = Self.jsonLines(one).dropLast(), b = Self.jsonLines(four).dropLast()
+        let a = Self.jsonLines(one).dropLast()
+        let b = Self.jsonLines(four).dropLast()
         #expect(Self.paths(Array(a)) == Self.paths(Array(b)))
         for (x, y) in zip(a, b) {
             #expect(x["verdict"] as? String == y["verdict"] as? String)
@@ -70,8 +81,13 @@ import Glibc
         }
         // The same report as a single-file run.
         let single = try CLI.run(["--json", tree.root.appendingPathComponent("a/b/damaged.modelvault").path])
-        let fromTree = try #require(b.first { ($0["file"] as? [String: Any])?["path"] as? String == tree.root.appendingPathComponent("a/b/damaged.modelvault").path })
-        #expect(((single.json as? [String: Any])?["findings"] as? [Any])?.count == (fromTree["findings"] as? [Any])?.count)
+        let fromTree = try #require(
+            b.first {
+                ($0["file"] as? [String: Any])?["path"] as? String
+                    == tree.root.appendingPathComponent("a/b/damaged.modelvault").path
+            })
+        #expect(
+            ((single.json as? [String: Any])?["findings"] as? [Any])?.count == (fromTree["findings"] as? [Any])?.count)
         #expect(one.status == four.status)
     }
 
@@ -148,7 +164,8 @@ import Glibc
     @Test func metricsAreWrittenAtomically() throws {
         let tree = try Tree()
         let metrics = tree.root.appendingPathComponent("m/mvfsck.prom")
-        try FileManager.default.createDirectory(at: metrics.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: metrics.deletingLastPathComponent(), withIntermediateDirectories: true)
         let r = try CLI.run(["--quiet", "--metrics", metrics.path, tree.path])
         #expect(r.status == 4)
         let text = try String(contentsOf: metrics, encoding: .utf8)
@@ -156,7 +173,10 @@ import Glibc
         #expect(text.contains("mvfsck_file_verdict{path="))
         #expect(!text.contains("rows.modelvault"), "clean files have no per-file gauge")
         #expect(text.contains("mvfsck_last_run_timestamp_seconds"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: metrics.deletingLastPathComponent().path) == ["mvfsck.prom"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: metrics.deletingLastPathComponent().path) == [
+                "mvfsck.prom"
+            ])
     }
 
     @Test func aHeldWriterLockIsReportedAndNeverCreated() throws {
@@ -205,7 +225,8 @@ import Glibc
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = ["--json-lines", "--jobs", "1", tree.path, "-", tree.path]
-        let input = Pipe(), output = Pipe()
+        let input = Pipe()
+        let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -218,7 +239,9 @@ import Glibc
         process.waitUntilExit()
         try? input.fileHandleForWriting.close()
         #expect(process.terminationStatus & 32 == 32)
-        let lines = text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let lines = text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
         let summary = try #require(lines.last)
         #expect(summary["kind"] as? String == "summary")
         #expect(summary["interrupted"] as? Bool == true)
@@ -260,8 +283,9 @@ import Glibc
 
     @Test func aDirectoryWhoseFilesAreAllExcludedOrNotDatabasesIsEmpty() throws {
         let scratch = try Scratch()
-        try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"),
-                                         to: scratch.root.appendingPathComponent("skip.modelvault"))
+        try FileManager.default.copyItem(
+            at: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"),
+            to: scratch.root.appendingPathComponent("skip.modelvault"))
         try Data("notes\n".utf8).write(to: scratch.root.appendingPathComponent("notes.txt"))
         let excluded = try CLI.run(["--quiet", "--exclude", "*skip*", scratch.path])
         #expect(excluded.status == 8)

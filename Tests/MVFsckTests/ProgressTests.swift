@@ -4,7 +4,8 @@ import Testing
 /// Progress goes to standard error, only on a terminal, only for inputs over 64 MiB.
 @Suite struct ProgressTests {
     static func bigInput() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-big-\(UUID().uuidString).modelvault")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mvfsck-big-\(UUID().uuidString).modelvault")
         var data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
         data.append(Data(count: 80 << 20))
         try data.write(to: url)
@@ -21,8 +22,9 @@ import Testing
         let command = "\(CLI.binary.path) verify \(big.path) >/dev/null"
         let onTerminal = try CLI.run(["-q", "-e", "-c", command, "/dev/null"], executable: "/usr/bin/script")
         #expect(onTerminal.stdout.contains("MiB"), "progress shown on a terminal: \(onTerminal.stdout.prefix(300))")
-        let quiet = try CLI.run(["-q", "-e", "-c", "\(CLI.binary.path) verify --no-progress \(big.path) >/dev/null", "/dev/null"],
-                                executable: "/usr/bin/script")
+        let quiet = try CLI.run(
+            ["-q", "-e", "-c", "\(CLI.binary.path) verify --no-progress \(big.path) >/dev/null", "/dev/null"],
+            executable: "/usr/bin/script")
         #expect(!quiet.stdout.contains("MiB/s"))
     }
 }

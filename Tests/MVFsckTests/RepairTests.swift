@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `repair`: a fresh file that verifies clean, the source untouched, nothing half-written.
@@ -59,7 +60,9 @@ import Glibc
         let dst = scratch.path("copy.modelvault")
         let r = try CLI.run(["repair", "--quiet", CLI.fixture(name), "--to", dst])
         #expect(r.status == 0)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: dst)) == (try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: dst))
+                == (try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))))
     }
 
     @Test func existingDestinationNeedsForce() throws {
@@ -69,7 +72,9 @@ import Glibc
         let r = try CLI.run(["repair", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
         #expect(r.status == 8)
         #expect(try String(contentsOfFile: dst, encoding: .utf8) == "keep me")
-        let forced = try CLI.run(["repair", "--force", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        let forced = try CLI.run([
+            "repair", "--force", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst,
+        ])
         #expect(forced.status == 1)
         #expect(try CLI.run([dst]).status == 0)
     }
@@ -77,7 +82,8 @@ import Glibc
     @Test func destinationEqualToTheSourceIsRefused() throws {
         let scratch = try Scratch()
         let src = scratch.path("db.modelvault")
-        try FileManager.default.copyItem(atPath: CLI.fixtures.appendingPathComponent("damaged/basic__zero_tail_64.modelvault").path, toPath: src)
+        try FileManager.default.copyItem(
+            atPath: CLI.fixtures.appendingPathComponent("damaged/basic__zero_tail_64.modelvault").path, toPath: src)
         let before = try Data(contentsOf: URL(fileURLWithPath: src))
         for dst in [src, scratch.path("./db.modelvault")] {
             let r = try CLI.run(["repair", "--force", src, "--to", dst])
@@ -88,7 +94,9 @@ import Glibc
     }
 
     @Test func unwritableDestinationDirectoryIsAnOperationalError() throws {
-        let r = try CLI.run(["repair", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", "/proc/mvfsck/dst.modelvault"])
+        let r = try CLI.run([
+            "repair", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", "/proc/mvfsck/dst.modelvault",
+        ])
         #expect(r.status == 8)
         #expect(r.stderr.contains("/proc/mvfsck"))
     }
@@ -100,7 +108,9 @@ import Glibc
         #expect(r.status == 4)
         #expect(r.stdout.contains("plan: superblock"))
         #expect(scratch.names.isEmpty)
-        let j = try CLI.run(["repair", "--dry-run", "--json", CLI.fixture("damaged/basic__sb_newer_crc.modelvault"), "--to", dst])
+        let j = try CLI.run([
+            "repair", "--dry-run", "--json", CLI.fixture("damaged/basic__sb_newer_crc.modelvault"), "--to", dst,
+        ])
         let repair = try #require((j.json as? [String: Any])?["repair"] as? [String: Any])
         #expect(repair["dry_run"] as? Bool == true)
         #expect(repair["superblocks_rewritten"] as? [String] != [])
@@ -118,9 +128,12 @@ import Glibc
         let scratch = try Scratch()
         let dst = scratch.path("dst.modelvault")
         // A file-size limit of 4 KiB makes every write past it fail with EFBIG.
-        let r = try CLI.run(["-c", "ulimit -f 4; exec \"$0\" repair \"$1\" --to \"$2\"", CLI.binary.path,
-                             CLI.fixtures.appendingPathComponent("damaged/basic__zero_tail_64.modelvault").path, dst],
-                            executable: "/bin/sh")
+        let r = try CLI.run(
+            [
+                "-c", "ulimit -f 4; exec \"$0\" repair \"$1\" --to \"$2\"", CLI.binary.path,
+                CLI.fixtures.appendingPathComponent("damaged/basic__zero_tail_64.modelvault").path, dst,
+            ],
+            executable: "/bin/sh")
         #expect(r.status == 8, "\(r.stderr)")
         #expect(r.stderr.contains("write failed"))
         #expect(scratch.names.isEmpty, "\(scratch.names)")
@@ -160,14 +173,20 @@ import Glibc
         let dst = scratch.path("dst.modelvault")
         let stale = scratch.path(".dst.modelvault.tmp-Ab3xY9")
         try Data("half a database".utf8).write(to: URL(fileURLWithPath: stale))
-        let lookalikes = [".dst.modelvault.tmp-abc12", ".dst.modelvault.tmp-abc1234", ".other.modelvault.tmp-abc123",
-                          ".dst.modelvault.tmp-a_c123", "dst.modelvault.tmp-abc123"]
+        let lookalikes = [
+            ".dst.modelvault.tmp-abc12", ".dst.modelvault.tmp-abc1234", ".other.modelvault.tmp-abc123",
+            ".dst.modelvault.tmp-a_c123", "dst.modelvault.tmp-abc123",
+        ]
         for name in lookalikes { try Data("x".utf8).write(to: URL(fileURLWithPath: scratch.path(name))) }
-        try FileManager.default.createDirectory(atPath: scratch.path(".dst.modelvault.tmp-dir123"), withIntermediateDirectories: false)
-        try FileManager.default.createSymbolicLink(atPath: scratch.path(".dst.modelvault.tmp-lnk123"), withDestinationPath: stale)
+        try FileManager.default.createDirectory(
+            atPath: scratch.path(".dst.modelvault.tmp-dir123"), withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(
+            atPath: scratch.path(".dst.modelvault.tmp-lnk123"), withDestinationPath: stale)
         let kept = Set(lookalikes + [".dst.modelvault.tmp-dir123", ".dst.modelvault.tmp-lnk123"])
 
-        let dry = try CLI.run(["repair", "--dry-run", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        let dry = try CLI.run([
+            "repair", "--dry-run", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst,
+        ])
         #expect(dry.status == 4)
         #expect(FileManager.default.fileExists(atPath: stale), "a dry run writes and removes nothing")
 
@@ -193,7 +212,9 @@ import Glibc
         #expect(!r.stderr.contains("stale"), "\(r.stderr)")
         #expect(scratch.names == [".dst.modelvault.tmp-LCK999", "dst.modelvault"])
         close(fd)
-        let again = try CLI.run(["repair", "--quiet", "--force", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        let again = try CLI.run([
+            "repair", "--quiet", "--force", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst,
+        ])
         #expect(again.status == 1)
         #expect(again.stderr.contains("removed stale temporary file \(busy)"), "\(again.stderr)")
         #expect(scratch.names == ["dst.modelvault"])
@@ -222,7 +243,9 @@ import Glibc
         }
         try #require(live.count == 1, "the first repair's temporary file: \(scratch.names)")
 
-        let second = try CLI.run(["repair", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
+        let second = try CLI.run([
+            "repair", "--quiet", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst,
+        ])
         #expect(first.isRunning)
         #expect(second.status == 1, "\(second.stderr)")
         #expect(!second.stderr.contains("stale"), "\(second.stderr)")

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// SIGINT and SIGTERM stop every command with status 32 wherever it waits for input, including
@@ -9,13 +10,16 @@ import Glibc
 /// never writes, and promptly wherever it works: inside one long record, in a long
 /// resynchronisation scan, while repair copies.
 @Suite struct SignalTests {
-    static let commands: [[String]] = [["verify"], ["inspect"], ["walk"], ["dump-catalog"], ["repair", "--to", "out.modelvault"]]
+    static let commands: [[String]] = [
+        ["verify"], ["inspect"], ["walk"], ["dump-catalog"], ["repair", "--to", "out.modelvault"],
+    ]
 
     /// A scratch directory holding a FIFO named `in`.
     final class Fifo {
         let directory: URL
         init() throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-fifo-\(UUID().uuidString)")
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvfsck-fifo-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             guard mkfifo(path, 0o600) == 0 else { throw CocoaError(.fileWriteUnknown) }
         }
@@ -25,9 +29,12 @@ import Glibc
 
     /// Starts mvfsck in `directory`, sends `signal` after half a second and returns the exit
     /// status; a run that outlives the deadline is killed and recorded as a failure.
-    static func statusAfterSignal(_ signal: Int32, arguments: [String], in directory: URL, stdout: Any = FileHandle.nullDevice,
-                                  whileRunning: () -> Void = {}) throws -> Int32 {
-        try stopAfterSignal(signal, arguments: arguments, in: directory, stdout: stdout, whileRunning: whileRunning).status
+    static func statusAfterSignal(
+        _ signal: Int32, arguments: [String], in directory: URL, stdout: Any = FileHandle.nullDevice,
+        whileRunning: () -> Void = {}
+    ) throws -> Int32 {
+        try stopAfterSignal(signal, arguments: arguments, in: directory, stdout: stdout, whileRunning: whileRunning)
+            .status
     }
 
     struct Stop {
@@ -39,8 +46,10 @@ import Glibc
     }
 
     /// `statusAfterSignal`, also timing how long mvfsck takes to exit once signalled.
-    static func stopAfterSignal(_ signal: Int32, arguments: [String], in directory: URL, stdout: Any = FileHandle.nullDevice,
-                                whileRunning: () -> Void = {}) throws -> Stop {
+    static func stopAfterSignal(
+        _ signal: Int32, arguments: [String], in directory: URL, stdout: Any = FileHandle.nullDevice,
+        whileRunning: () -> Void = {}
+    ) throws -> Stop {
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = arguments
@@ -74,9 +83,12 @@ import Glibc
     static func expectPromptStop(_ arguments: [String], in directory: URL, keeping kept: Set<String>) throws {
         for signal in [SIGTERM, SIGINT] {
             let stop = try stopAfterSignal(signal, arguments: arguments, in: directory)
-            #expect(stop.wasRunning, "\(arguments) finished within half a second: the input is too small to test a stop")
+            #expect(
+                stop.wasRunning, "\(arguments) finished within half a second: the input is too small to test a stop")
             #expect(stop.status == 32, "\(arguments), signal \(signal)")
-            #expect(stop.seconds < stopDeadline, "\(arguments) took \(Int(stop.seconds * 1000)) ms to stop on signal \(signal)")
+            #expect(
+                stop.seconds < stopDeadline,
+                "\(arguments) took \(Int(stop.seconds * 1000)) ms to stop on signal \(signal)")
             let names = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
             #expect(names == kept, "left behind: \(names.subtracting(kept).sorted())")
         }
@@ -85,7 +97,8 @@ import Glibc
     final class Scratch {
         let directory: URL
         init() throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-stop-\(UUID().uuidString)")
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvfsck-stop-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
         deinit { try? FileManager.default.removeItem(at: directory) }
@@ -100,12 +113,15 @@ import Glibc
         let scratch = try Scratch()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", CLI.packageRoot.appendingPathComponent("scripts/hostile-inputs").path,
-                             scratch.directory.path, "long_records"]
+        process.arguments = [
+            "python3", CLI.packageRoot.appendingPathComponent("scripts/hostile-inputs").path,
+            scratch.directory.path, "long_records",
+        ]
         try process.run()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "scripts/hostile-inputs long_records")
-        try Self.expectPromptStop(command + ["long_records.modelvault"], in: scratch.directory, keeping: ["long_records.modelvault"])
+        try Self.expectPromptStop(
+            command + ["long_records.modelvault"], in: scratch.directory, keeping: ["long_records.modelvault"])
     }
 
     /// A database followed by 64 MiB of `T` bytes: every byte starts a candidate segment header,
@@ -145,12 +161,14 @@ import Glibc
 
     /// Standard output is a one-page pipe nobody reads: the output fills it and the write
     /// blocks, and the stop request must still get through.
-    @Test(arguments: [["walk", "rows.modelvault"], ["verify", "--json-lines", "--jobs", "2", "."]], [SIGTERM, SIGINT])
+    @Test(
+        arguments: [["walk", "rows.modelvault"], ["verify", "--json-lines", "--jobs", "2", "."]], [SIGTERM, SIGINT])
     func blockedStandardOutputStopsOnSignal(arguments: [String], signal: Int32) throws {
         let fifo = try Fifo()
         for i in 0..<20 {
-            try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent("clean/many_rows.modelvault"),
-                                             to: fifo.directory.appendingPathComponent(i == 0 ? "rows.modelvault" : "rows\(i).modelvault"))
+            try FileManager.default.copyItem(
+                at: CLI.fixtures.appendingPathComponent("clean/many_rows.modelvault"),
+                to: fifo.directory.appendingPathComponent(i == 0 ? "rows.modelvault" : "rows\(i).modelvault"))
         }
         let output = Pipe()
         _ = fcntl(output.fileHandleForWriting.fileDescriptor, 1031 /* F_SETPIPE_SZ */, 4096)

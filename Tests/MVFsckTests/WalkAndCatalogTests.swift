@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct WalkTests {
     static func lines(_ r: CLI.Result) -> [[String: Any]] {
@@ -27,7 +28,9 @@ import Testing
             #expect(s["offset"] as? Int == expected)
             expected += 32 + (s["payload_length"] as? Int ?? 0)
         }
-        let size = try FileManager.default.attributesOfItem(atPath: CLI.fixtures.appendingPathComponent(name).path)[.size] as? Int
+        let size =
+            try FileManager.default.attributesOfItem(atPath: CLI.fixtures.appendingPathComponent(name).path)[.size]
+            as? Int
         #expect(expected == size)
         let verify = try CLI.run(["--json", CLI.fixture(name)])
         let count = ((verify.json as? [String: Any])?["segments"] as? [String: Any])?["count"] as? Int
@@ -37,12 +40,18 @@ import Testing
     @Test func filtersNarrowTheListingButNotTheCheck() throws {
         let name = CLI.fixture("damaged/basic__payload_flip_record.modelvault")
         let all = Self.lines(try CLI.run(["walk", "--json", name]))
-        let records = try CLI.run(["walk", "--json", "--type", "Record", "--type", "TxnCommit", "--from", "8600", "--limit", "2", name])
+        let records = try CLI.run([
+            "walk", "--json", "--type", "Record", "--type", "TxnCommit", "--from", "8600", "--limit", "2", name,
+        ])
         let segments = Self.lines(records).filter { $0["kind"] as? String == "segment" }
         #expect(segments.count == 2)
-        #expect(segments.allSatisfy { ["Record", "TxnCommit"].contains($0["type"] as? String ?? "") && ($0["offset"] as? Int ?? 0) >= 8600 })
+        #expect(
+            segments.allSatisfy {
+                ["Record", "TxnCommit"].contains($0["type"] as? String ?? "") && ($0["offset"] as? Int ?? 0) >= 8600
+            })
         #expect(records.status == 4)
-        #expect(all.contains { $0["kind"] as? String == "finding" && $0["code"] as? String == "segment.payload_checksum" })
+        #expect(
+            all.contains { $0["kind"] as? String == "finding" && $0["code"] as? String == "segment.payload_checksum" })
     }
 
     @Test func statsCountEveryTypeAndShareOfTheFile() throws {
@@ -66,7 +75,11 @@ import Testing
             #expect(line.split(separator: " ").filter { $0 == "txn" }.count == 1, "\(line)")
         }
         #expect(segmentLines.contains { $0.contains("TxnBegin") && $0.contains("txn 1 ") && $0.hasSuffix("begin") })
-        #expect(segmentLines.contains { $0.contains("TxnCommit") && $0.contains("txn 1 ") && $0.hasSuffix("commit of the transaction begun at 8274") })
+        #expect(
+            segmentLines.contains {
+                $0.contains("TxnCommit") && $0.contains("txn 1 ")
+                    && $0.hasSuffix("commit of the transaction begun at 8274")
+            })
         let json = Self.lines(try CLI.run(["walk", "--json", CLI.fixture("clean/basic.modelvault")]))
         let commit = try #require(json.first { $0["type"] as? String == "TxnCommit" })
         #expect(commit["txn_id"] as? Int == 1)
@@ -79,17 +92,23 @@ import Testing
         let help = try CLI.run(["walk", "--help"])
         let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(!text.contains("findings where they occur"))
-        #expect(text.contains("A finding follows the structure it concerns; those settled only at the end of the input"))
+        #expect(
+            text.contains("A finding follows the structure it concerns; those settled only at the end of the input"))
         #expect(text.contains("come last"))
-        let lines = try CLI.run(["walk", CLI.fixture("damaged/basic__torn_in_last_record.modelvault")]).stdout.split(separator: "\n")
+        let lines = try CLI.run(["walk", CLI.fixture("damaged/basic__torn_in_last_record.modelvault")]).stdout.split(
+            separator: "\n")
         let lastSegment = try #require(lines.lastIndex { $0.contains("  crc ") })
-        #expect(lines[(lastSegment + 1)...].contains { $0.contains("txn.uncommitted") }, "settled at the end, listed at the end")
+        #expect(
+            lines[(lastSegment + 1)...].contains { $0.contains("txn.uncommitted") },
+            "settled at the end, listed at the end")
     }
 
     @Test func segmentTypesAreOfferedByShellCompletion() throws {
         let script = try CLI.run(["--generate-completion-script", "bash"])
         #expect(script.status == 0)
-        let names = ["Schema", "Record", "Manifest", "Checkpoint", "Index", "TxnBegin", "TxnCommit", "TxnAbort", "Temp"]
+        let names = [
+            "Schema", "Record", "Manifest", "Checkpoint", "Index", "TxnBegin", "TxnCommit", "TxnAbort", "Temp",
+        ]
         let line = script.stdout.split(separator: "\n").first { line in names.allSatisfy { line.contains($0) } }
         #expect(line != nil, "one completion list holds every segment type")
     }
@@ -109,7 +128,8 @@ import Testing
         process.standardError = FileHandle.nullDevice
         try process.run()
         // The walk blocks on standard input, which never ends, until it is interrupted.
-        input.fileHandleForWriting.write(try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault")).prefix(8224))
+        input.fileHandleForWriting.write(
+            try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault")).prefix(8224))
         Thread.sleep(forTimeInterval: 0.5)
         process.interrupt()
         let deadline = Date().addingTimeInterval(10)
@@ -162,8 +182,10 @@ import Testing
 /// The full decode, the default, sees damage under valid checksums that a framing-only check
 /// cannot; `--framing-only` says that its "clean" is limited to framing.
 @Suite struct DecodeDepthTests {
-    @Test(arguments: [("damaged/basic__record_field_count.modelvault", "record.bad_payload"),
-                      ("damaged/indexed__unique_index_clash.modelvault", "index.unique_violation")])
+    @Test(arguments: [
+        ("damaged/basic__record_field_count.modelvault", "record.bad_payload"),
+        ("damaged/indexed__unique_index_clash.modelvault", "index.unique_violation"),
+    ])
     func theDefaultCheckSeesCorruptedValuesUnderValidCRCs(name: String, code: String) throws {
         let framing = try CLI.run(["--json", "--framing-only", CLI.fixture(name)])
         #expect(framing.status == 0)

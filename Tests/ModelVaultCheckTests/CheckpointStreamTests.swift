@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import ModelVaultCheck
 import ModelVaultFormat
+import Testing
+
+@testable import ModelVaultCheck
 
 /// A Checkpoint too large to hold is decoded as it streams past, and that decode says exactly
 /// what the whole-payload decode says: the same framing, the same fault at the same offset,
@@ -15,7 +16,9 @@ import ModelVaultFormat
                 guard let bytes = try? Fixtures.bytes(url) else { continue }
                 var offset = Int(Layout.logStart)
                 while offset + Layout.segmentHeaderSize <= bytes.count {
-                    let header = bytes[offset..<(offset + Layout.segmentHeaderSize)].withUnsafeBytes { SegmentHeader(parsing: $0) }
+                    let header = bytes[offset..<(offset + Layout.segmentHeaderSize)].withUnsafeBytes {
+                        SegmentHeader(parsing: $0)
+                    }
                     guard header.fault == nil else { break }
                     let start = offset + Layout.segmentHeaderSize
                     let end = start + Int(header.payloadLength)
@@ -44,8 +47,9 @@ import ModelVaultFormat
                 let decoded = try CheckpointPayload(parsing: raw, at: offset)
                 var deep = DeepCheck()
                 let fault = deep.checkpoint(raw, at: offset, decoded: decoded)
-                return Decoded(replayFrom: decoded.replayFromOffset, entries: decoded.catalogEntries,
-                               contentFault: fault?.0, contentEngineError: fault?.1)
+                return Decoded(
+                    replayFrom: decoded.replayFromOffset, entries: decoded.catalogEntries,
+                    contentFault: fault?.0, contentEngineError: fault?.1)
             } catch {
                 return Decoded(error: error as? FormatError)
             }
@@ -53,7 +57,8 @@ import ModelVaultFormat
     }
 
     static func streamed(_ bytes: [UInt8], at offset: UInt64, chunk: Int) -> Decoded {
-        var stream = CheckpointStream(payloadOffset: offset, length: UInt64(bytes.count), deep: true, structureLimit: .max)
+        var stream = CheckpointStream(
+            payloadOffset: offset, length: UInt64(bytes.count), deep: true, structureLimit: .max)
         var start = 0
         while start < bytes.count {
             let end = min(bytes.count, start + chunk)
@@ -62,10 +67,11 @@ import ModelVaultFormat
         }
         let outcome = stream.finish().0
         switch outcome.framing {
-        case let .success(framing):
-            return Decoded(replayFrom: framing.replayFromOffset, entries: framing.catalogEntries,
-                           contentFault: outcome.contentFault?.0, contentEngineError: outcome.contentFault?.1)
-        case let .failure(error):
+        case .success(let framing):
+            return Decoded(
+                replayFrom: framing.replayFromOffset, entries: framing.catalogEntries,
+                contentFault: outcome.contentFault?.0, contentEngineError: outcome.contentFault?.1)
+        case .failure(let error):
             return Decoded(error: error)
         }
     }
@@ -77,7 +83,8 @@ import ModelVaultFormat
     @Test(arguments: [1, 7, 64, 1 << 20])
     func aStreamedDecodeMatchesTheWholeDecode(chunk: Int) {
         for (name, offset, bytes) in Self.payloads {
-            #expect(Self.streamed(bytes, at: offset, chunk: chunk) == Self.whole(bytes, at: offset), "\(name) at \(offset)")
+            #expect(
+                Self.streamed(bytes, at: offset, chunk: chunk) == Self.whole(bytes, at: offset), "\(name) at \(offset)")
         }
     }
 
@@ -87,7 +94,9 @@ import ModelVaultFormat
         for (name, offset, bytes) in Self.payloads.prefix(4) {
             for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
                 let short = Array(bytes.prefix(cut))
-                #expect(Self.streamed(short, at: offset, chunk: 5) == Self.whole(short, at: offset), "\(name) cut to \(cut)")
+                #expect(
+                    Self.streamed(short, at: offset, chunk: 5) == Self.whole(short, at: offset), "\(name) cut to \(cut)"
+                )
                 compared += 1
             }
             let long = bytes + [0, 1, 2]

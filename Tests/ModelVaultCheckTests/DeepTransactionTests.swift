@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelVaultCheck
 @testable import ModelVaultFormat
 
@@ -9,26 +10,34 @@ import Testing
 @Suite struct DeepTransactionTests {
     /// transactions.modelvault: "accounts" has a unique index on owner; a3 (owner "cat") is
     /// inserted by txn 2 and deleted by txn 5, so "cat" is free at the end of the file.
-    static let insertCat = 9071..<9211      // txn 2's Index + Record for a3
-    static let beginMarker = 8735..<8791    // txn 2's TxnBegin
-    static let commitMarker = 9211..<9267   // txn 2's TxnCommit
+    static let insertCat = 9071..<9211  // txn 2's Index + Record for a3
+    static let beginMarker = 8735..<8791  // txn 2's TxnBegin
+    static let commitMarker = 9211..<9267  // txn 2's TxnCommit
 
     /// A copy of a segment with its payload's bytes `from` replaced by `to`, and its type and
     /// txn id (markers) changed, every checksum resealed.
-    static func reseal(_ segment: ArraySlice<UInt8>, type: SegmentType? = nil, txnId: UInt64? = nil,
-                       replacing from: [UInt8] = [], with to: [UInt8] = []) -> [UInt8] {
+    static func reseal(
+        _ segment: ArraySlice<UInt8>, type: SegmentType? = nil, txnId: UInt64? = nil,
+        replacing from: [UInt8] = [], with to: [UInt8] = []
+    ) -> [UInt8] {
         var header = Array(segment.prefix(32))
         var payload = Array(segment.dropFirst(32))
-        if !from.isEmpty, let at = (0...(payload.count - from.count)).first(where: { Array(payload[$0..<($0 + from.count)]) == from }) {
+        if !from.isEmpty,
+            let at = (0...(payload.count - from.count)).first(where: { Array(payload[$0..<($0 + from.count)]) == from })
+        {
             payload.replaceSubrange(at..<(at + from.count), with: to)
         }
         if let txnId {
             withUnsafeBytes(of: txnId.littleEndian) { payload.replaceSubrange(2..<10, with: $0) }
-            withUnsafeBytes(of: CRC32C.checksum(Array(payload[0..<18])).littleEndian) { payload.replaceSubrange(18..<22, with: $0) }
+            withUnsafeBytes(of: CRC32C.checksum(Array(payload[0..<18])).littleEndian) {
+                payload.replaceSubrange(18..<22, with: $0)
+            }
         }
         if let type { withUnsafeBytes(of: type.rawValue.littleEndian) { header.replaceSubrange(6..<8, with: $0) } }
         withUnsafeBytes(of: CRC32C.checksum(payload).littleEndian) { header.replaceSubrange(20..<24, with: $0) }
-        withUnsafeBytes(of: CRC32C.checksum(Array(header[0..<28])).littleEndian) { header.replaceSubrange(28..<32, with: $0) }
+        withUnsafeBytes(of: CRC32C.checksum(Array(header[0..<28])).littleEndian) {
+            header.replaceSubrange(28..<32, with: $0)
+        }
         return header + payload
     }
 
@@ -46,8 +55,9 @@ import Testing
 
     @Test func uniqueKeysOfAnAbortedTransactionAreNotHeldAgainstLaterOnes() throws {
         let bytes = try Fixtures.bytes(Fixtures.root.appendingPathComponent("clean/transactions.modelvault"))
-        let file = bytes + Self.transaction(bytes, txnId: 7, key: "z3", end: .txnAbort)
-                         + Self.transaction(bytes, txnId: 8, key: "y3", end: .txnCommit)
+        let file =
+            bytes + Self.transaction(bytes, txnId: 7, key: "z3", end: .txnAbort)
+            + Self.transaction(bytes, txnId: 8, key: "y3", end: .txnCommit)
         let report = try Fixtures.check(file, deep: true)
         #expect(report.transactions.committed == 6 && report.transactions.aborted == 1)
         #expect(!report.findings.contains { $0.code == .indexUniqueViolation }, "\(report.findings)")
@@ -56,8 +66,9 @@ import Testing
 
     @Test func uniqueKeysOfACommittedTransactionStillConflict() throws {
         let bytes = try Fixtures.bytes(Fixtures.root.appendingPathComponent("clean/transactions.modelvault"))
-        let file = bytes + Self.transaction(bytes, txnId: 7, key: "z3", end: .txnCommit)
-                         + Self.transaction(bytes, txnId: 8, key: "y3", end: .txnCommit)
+        let file =
+            bytes + Self.transaction(bytes, txnId: 7, key: "z3", end: .txnCommit)
+            + Self.transaction(bytes, txnId: 8, key: "y3", end: .txnCommit)
         let report = try Fixtures.check(file, deep: true)
         #expect(report.findings.contains { $0.code == .indexUniqueViolation })
         #expect(report.verdict != .clean)

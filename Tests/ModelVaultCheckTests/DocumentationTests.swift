@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelVaultCheck
 
 /// The man page and docs/report-format.md list every finding code the tool can emit.
@@ -17,12 +18,14 @@ import Testing
     /// Each code has its own row in the tables of the "Finding codes" section:
     /// `| `code` | severity | meaning | engine |`.
     @Test func reportFormatListsEveryFindingCode() throws {
-        let doc = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("docs/report-format.md"), encoding: .utf8)
+        let doc = try String(
+            contentsOf: Self.repositoryRoot.appendingPathComponent("docs/report-format.md"), encoding: .utf8)
         let section = try #require(doc.range(of: "\n## 11. Finding codes\n")).upperBound
-        let rows = Set(doc[section...].split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("| `") else { return nil }
-            return line.dropFirst(3).split(separator: "`", maxSplits: 1).first.map(String.init)
-        })
+        let rows = Set(
+            doc[section...].split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("| `") else { return nil }
+                return line.dropFirst(3).split(separator: "`", maxSplits: 1).first.map(String.init)
+            })
         for code in Finding.Code.allCases {
             let listed = rows.contains(code.rawValue)
             #expect(listed, "docs/report-format.md has no row for \(code.rawValue) under \"Finding codes\"")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelVaultCheck
 
 /// Every committed fixture carries the real engine's observed behaviour (recorded by
@@ -22,7 +23,9 @@ import Testing
         let recorded = Set(try Fixtures.engineOutcomes().keys)
         for folder in ["clean", "damaged"] {
             for url in Fixtures.files(folder) {
-                #expect(recorded.contains("\(folder)/\(url.lastPathComponent)"), "no engine outcome for \(url.lastPathComponent)")
+                #expect(
+                    recorded.contains("\(folder)/\(url.lastPathComponent)"),
+                    "no engine outcome for \(url.lastPathComponent)")
             }
         }
     }
@@ -44,8 +47,13 @@ import Testing
     static func raised(_ open: [String: Any]) -> String? {
         guard open["ok"] as? Bool != true, open["opens"] as? Bool != true else { return nil }
         // An OSError is recorded as "OSError: message" alone.
-        guard let message = open["message"] as? String ?? (open["error"] as? String)?.replacingOccurrences(of: "OSError: ", with: "") else { return nil }
-        let exception = message.hasPrefix("format error: ") ? "ModelVaultFormatError"
+        guard
+            let message = open["message"] as? String
+                ?? (open["error"] as? String)?.replacingOccurrences(of: "OSError: ", with: "")
+        else { return nil }
+        let exception =
+            message.hasPrefix("format error: ")
+            ? "ModelVaultFormatError"
             : message.hasPrefix("schema error: ") ? "ModelVaultSchemaError" : "OSError"
         return "\(exception): \(message)"
     }
@@ -57,12 +65,18 @@ import Testing
         let report = try Fixtures.check(try Fixtures.bytes(Fixtures.root.appendingPathComponent(name)), deep: deep)
         #expect(report.engine.basis == (deep ? .deep : .framing))
         let e = report.engine
-        #expect(e.strictOpens == (strict["ok"] as? Bool), "strict open: \(e.strictError.map(String.init(describing:)) ?? "ok") vs \(strict["error"] ?? "ok")")
-        #expect(e.autoTruncateOpens == (auto["opens"] as? Bool), "AutoTruncate: \(e.autoTruncateError.map(String.init(describing:)) ?? "opens") vs \(auto["error"] ?? "opens")")
+        #expect(
+            e.strictOpens == (strict["ok"] as? Bool),
+            "strict open: \(e.strictError.map(String.init(describing:)) ?? "ok") vs \(strict["error"] ?? "ok")")
+        #expect(
+            e.autoTruncateOpens == (auto["opens"] as? Bool),
+            "AutoTruncate: \(e.autoTruncateError.map(String.init(describing:)) ?? "opens") vs \(auto["error"] ?? "opens")"
+        )
         if deep {
             // The engine's own words: a report is matched against the text a user saw.
             #expect(e.strictError.map(String.init(describing:)) == Self.raised(strict), "\(name): strict error")
-            #expect(e.autoTruncateError.map(String.init(describing:)) == Self.raised(auto), "\(name): AutoTruncate error")
+            #expect(
+                e.autoTruncateError.map(String.init(describing:)) == Self.raised(auto), "\(name): AutoTruncate error")
         }
         #expect(e.modifiesFile == (auto["modifies_file"] as? Bool))
         // A failing open reports no recovery_info: the cut it made shows in the size it left.
@@ -77,7 +91,8 @@ import Testing
         switch report.verdict {
         case .clean: verdictMatches = e.strictOpens && truncated == 0 && auto["opens"] as? Bool == true
         case .recoverable: verdictMatches = auto["opens"] as? Bool == true
-        case .repairable, .unrecoverable: verdictMatches = auto["opens"] as? Bool != true || outcome["size"] as? Int == 0
+        case .repairable, .unrecoverable:
+            verdictMatches = auto["opens"] as? Bool != true || outcome["size"] as? Int == 0
         }
         #expect(verdictMatches, "verdict \(report.verdict)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ModelVaultCheck
 
 /// The committed fixtures, found relative to this file.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelVaultCheck
 
 /// What follows a gzip member is read as `gzip -d` reads it, however the compressed input
@@ -10,7 +11,8 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/gzip")
         process.arguments = ["-c", "-n"]
-        let input = Pipe(), output = Pipe()
+        let input = Pipe()
+        let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         try process.run()

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ModelVaultCheck
 @testable import ModelVaultFormat
 
@@ -39,9 +40,11 @@ import Testing
             }
             let report = try Fixtures.check(bytes)
             verdicts[report.verdict, default: 0] += 1
-            #expect((report.verdict == .clean) == (report.errorCount == 0 && report.engine.strictOpens
-                                                  && report.engine.truncatedBytes == 0),
-                    "round \(round): verdict \(report.verdict) with \(report.errorCount) errors")
+            #expect(
+                (report.verdict == .clean)
+                    == (report.errorCount == 0 && report.engine.strictOpens
+                        && report.engine.truncatedBytes == 0),
+                "round \(round): verdict \(report.verdict) with \(report.errorCount) errors")
             #expect(report.file.size == UInt64(bytes.count))
         }
         #expect(verdicts.count >= 3, "the damage should produce several verdicts, got \(verdicts)")
@@ -69,7 +72,9 @@ import Testing
             let crc = CRC32C.checksum(Array(bytes[(target + 32)..<(target + 32 + length)]))
             withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((target + 20)..<(target + 24), with: $0) }
             let headerCRC = CRC32C.checksum(Array(bytes[target..<(target + 28)]))
-            withUnsafeBytes(of: headerCRC.littleEndian) { bytes.replaceSubrange((target + 28)..<(target + 32), with: $0) }
+            withUnsafeBytes(of: headerCRC.littleEndian) {
+                bytes.replaceSubrange((target + 28)..<(target + 32), with: $0)
+            }
             let report = try Fixtures.check(bytes, deep: true)
             #expect(report.engine.basis == .deep)
             #expect((report.verdict == .clean) == (report.errorCount == 0 && report.engine.strictOpens))
@@ -87,16 +92,22 @@ import Testing
     }
 
     @Test func pointersNearTheTopOfTheOffsetRangeAreFindingsNotOverflows() throws {
-        var bytes = try Fixtures.bytes(Fixtures.files("clean").first { $0.lastPathComponent == "checkpoint.modelvault" }!)
+        var bytes = try Fixtures.bytes(
+            Fixtures.files("clean").first { $0.lastPathComponent == "checkpoint.modelvault" }!)
         for (slot, pointer) in [(32, 36), (4128, 16)] {
             // Slot A's checkpoint pointer and slot B's manifest pointer, resealed with a valid CRC.
-            withUnsafeBytes(of: (UInt64.max - 8).littleEndian) { bytes.replaceSubrange((slot + pointer)..<(slot + pointer + 8), with: $0) }
+            withUnsafeBytes(of: (UInt64.max - 8).littleEndian) {
+                bytes.replaceSubrange((slot + pointer)..<(slot + pointer + 8), with: $0)
+            }
             let crc = CRC32C.checksum(Array(bytes[slot..<(slot + 48)]))
             withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((slot + 48)..<(slot + 52), with: $0) }
         }
         let report = try Fixtures.check(bytes)
         #expect(report.superblocks.allSatisfy { $0.0.isSound })
-        #expect(report.findings.contains { $0.code == .superblockCheckpointOutOfBounds || $0.code == .superblockManifestOutOfBounds })
+        #expect(
+            report.findings.contains {
+                $0.code == .superblockCheckpointOutOfBounds || $0.code == .superblockManifestOutOfBounds
+            })
     }
 
     @Test func hugeClaimedLengthsAllocateNothing() throws {

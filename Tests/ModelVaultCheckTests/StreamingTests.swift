@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ModelVaultCheck
 
 /// The walk reads in one forward pass: however the input is chunked, the report is the same.

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import ModelVaultCheck
 import ModelVaultFormat
+import Testing
+
+@testable import ModelVaultCheck
 
 /// Counts read from a file are claims about work: the crafted inputs of scripts/hostile-inputs,
 /// every checksum valid, ask for billions of steps or for work quadratic in their size, and
@@ -12,7 +13,10 @@ import ModelVaultFormat
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-inputs")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path, dir.path]
+        process.arguments = [
+            "python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path,
+            dir.path,
+        ]
         try? process.run()
         process.waitUntilExit()
         return dir
@@ -20,7 +24,8 @@ import ModelVaultFormat
 
     static func report(_ name: String, options: CheckOptions = CheckOptions(deep: true)) throws -> (Report, size: Int) {
         let bytes = try Fixtures.bytes(directory.appendingPathComponent(name + ".modelvault"))
-        let report = try LogWalker(source: MemorySource(bytes, chunk: 1 << 16), options: options).run(command: "verify", path: name)
+        let report = try LogWalker(source: MemorySource(bytes, chunk: 1 << 16), options: options).run(
+            command: "verify", path: name)
         return (report, bytes.count)
     }
 
@@ -76,8 +81,10 @@ import ModelVaultFormat
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-large")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path,
-                             dir.path, "big_checkpoint", "big_record"]
+        process.arguments = [
+            "python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path,
+            dir.path, "big_checkpoint", "big_record",
+        ]
         try process.run()
         process.waitUntilExit()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -95,8 +102,9 @@ import ModelVaultFormat
         let recordWalker = LogWalker(source: MemorySource(record, chunk: 1 << 16), options: CheckOptions(deep: true))
         let refused = try recordWalker.run(command: "verify", path: "big_record")
         #expect(recordWalker.largestPayloadHeld > 20 << 20)
-        #expect(refused.engine.strictError?.message
-            == "format error: invalid catalog payload: field length 20971520 exceeds maximum 16777216")
+        #expect(
+            refused.engine.strictError?.message
+                == "format error: invalid catalog payload: field length 20971520 exceeds maximum 16777216")
     }
 
     @Test func theVersionCountOfAPositionIsABinarySearch() {

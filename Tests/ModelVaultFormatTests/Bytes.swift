@@ -7,12 +7,20 @@ struct Bytes {
     mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
     mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
     mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-    mutating func string(_ s: String) { u32(UInt32(s.utf8.count)); bytes += Array(s.utf8) }
-    mutating func path(_ segments: [String]) { u32(UInt32(segments.count)); segments.forEach { string($0) } }
+    mutating func string(_ s: String) {
+        u32(UInt32(s.utf8.count))
+        bytes += Array(s.utf8)
+    }
+    mutating func path(_ segments: [String]) {
+        u32(UInt32(segments.count))
+        segments.forEach { string($0) }
+    }
     mutating func pad(to count: Int) { bytes += [UInt8](repeating: 0, count: max(0, count - bytes.count)) }
 
-    static func segmentHeader(type: UInt16, payload: [UInt8], version: UInt16 = 0, headerLength: UInt32 = 32,
-                              kind: UInt8 = 0, payloadLength: UInt64? = nil) -> [UInt8] {
+    static func segmentHeader(
+        type: UInt16, payload: [UInt8], version: UInt16 = 0, headerLength: UInt32 = 32,
+        kind: UInt8 = 0, payloadLength: UInt64? = nil
+    ) -> [UInt8] {
         var b = Bytes()
         b.bytes += Array("TSG0".utf8)
         b.u16(version)

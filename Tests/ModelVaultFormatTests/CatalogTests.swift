@@ -1,9 +1,12 @@
 import Testing
+
 @testable import ModelVaultFormat
 
 @Suite struct CatalogTests {
-    func createEntry(id: UInt32, name: String, fields: [[String]] = [["title"]], primary: String = "title",
-                     version: UInt16 = 4) -> [UInt8] {
+    func createEntry(
+        id: UInt32, name: String, fields: [[String]] = [["title"]], primary: String = "title",
+        version: UInt16 = 4
+    ) -> [UInt8] {
         var b = Bytes()
         b.u16(version)
         b.u16(1)
@@ -13,7 +16,7 @@ import Testing
         b.u32(UInt32(fields.count))
         for f in fields {
             b.path(f)
-            b.u8(4)       // string
+            b.u8(4)  // string
             if version >= 3 { b.u32(0) }
         }
         if version >= 4 { b.u32(0) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelVaultFormat
 
 /// A committed fixture's log, walked by hand (header + payload length from 8224), with its
@@ -33,8 +34,10 @@ private struct FixtureLog {
         var at = Int(Layout.logStart)
         while bytes.count - at >= Layout.segmentHeaderSize {
             let (type, length) = bytes.withUnsafeBytes { raw -> (UInt16, UInt64) in
-                (UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at + 6, as: UInt16.self)),
-                 UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at + 12, as: UInt64.self)))
+                (
+                    UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at + 6, as: UInt16.self)),
+                    UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at + 12, as: UInt64.self))
+                )
             }
             #expect(Array(bytes[at..<(at + 4)]) == Array("TSG0".utf8), "\(name): no segment magic at \(at)")
             let start = at + Layout.segmentHeaderSize
@@ -44,7 +47,9 @@ private struct FixtureLog {
         }
         #expect(at == bytes.count, "\(name): log does not end on a segment boundary")
         for segment in segments where segment.type == 1 {
-            let entry = try withPayload(segment) { try CatalogEntry(parsing: $0, at: UInt64(segment.payload.lowerBound)) }
+            let entry = try withPayload(segment) {
+                try CatalogEntry(parsing: $0, at: UInt64(segment.payload.lowerBound))
+            }
             try catalog.apply(entry, segmentOffset: segment.offset)
         }
     }
@@ -73,16 +78,18 @@ private func decodeRecord(_ payload: [UInt8], _ catalog: Catalog) throws -> Reco
 
 /// Decodes a Record payload, and checks on the way that `RecordPayload.validate` (the deep
 /// check's path, which builds no values) accepts it or refuses it with the very same error.
-private func decodeAndValidate(_ raw: UnsafeRawBufferPointer, at offset: UInt64, _ catalog: Catalog) throws -> RecordPayload {
+private func decodeAndValidate(_ raw: UnsafeRawBufferPointer, at offset: UInt64, _ catalog: Catalog) throws
+    -> RecordPayload
+{
     let validation = Result(catching: { try RecordPayload.validate(raw, at: offset, catalog: catalog) })
     do {
         let decoded = try RecordPayload(parsing: raw, at: offset, catalog: catalog)
-        if case let .failure(error) = validation { Issue.record("decodes, but validate refuses it: \(error)") }
+        if case .failure(let error) = validation { Issue.record("decodes, but validate refuses it: \(error)") }
         return decoded
     } catch {
         switch validation {
         case .success: Issue.record("validate accepts what decoding refuses: \(error)")
-        case let .failure(refusal):
+        case .failure(let refusal):
             let (refused, failed) = (refusal as? RecordDecodeError, error as? RecordDecodeError)
             #expect(refused == failed, "\(String(reflecting: type(of: refusal))): \(String(describing: refusal))")
         }
@@ -123,7 +130,10 @@ private enum T {
         var b = Bytes()
         b.u8(10)
         b.u32(UInt32(members.count))
-        for (path, type) in members { b.path(path); b.bytes += type }
+        for (path, type) in members {
+            b.path(path)
+            b.bytes += type
+        }
         return b.bytes
     }
     static func enumeration(_ variants: [String]) -> [UInt8] {
@@ -135,8 +145,10 @@ private enum T {
     }
 }
 
-private func schemaEntry(kind: UInt16 = 1, id: UInt32 = 1, version: UInt32 = 1, name: String = "c",
-                         fields: [([String], [UInt8])], primary: String = "id") -> [UInt8] {
+private func schemaEntry(
+    kind: UInt16 = 1, id: UInt32 = 1, version: UInt32 = 1, name: String = "c",
+    fields: [([String], [UInt8])], primary: String = "id"
+) -> [UInt8] {
     var b = Bytes()
     b.u16(4)
     b.u16(kind)
@@ -147,9 +159,9 @@ private func schemaEntry(kind: UInt16 = 1, id: UInt32 = 1, version: UInt32 = 1, 
     for (path, type) in fields {
         b.path(path)
         b.bytes += type
-        b.u32(0)    // constraints
+        b.u32(0)  // constraints
     }
-    b.u32(0)        // indexes
+    b.u32(0)  // indexes
     if kind == 1 { b.string(primary) }
     return b.bytes
 }
@@ -167,21 +179,41 @@ private func catalog(_ versions: [([String], [UInt8])]...) throws -> Catalog {
 
 /// Tagged scalars.
 private enum V {
-    static func string(_ s: String) -> [UInt8] { var b = Bytes(); b.u8(4); b.string(s); return b.bytes }
-    static func int64(_ v: Int64) -> [UInt8] { var b = Bytes(); b.u8(1); b.u64(UInt64(bitPattern: v)); return b.bytes }
+    static func string(_ s: String) -> [UInt8] {
+        var b = Bytes()
+        b.u8(4)
+        b.string(s)
+        return b.bytes
+    }
+    static func int64(_ v: Int64) -> [UInt8] {
+        var b = Bytes()
+        b.u8(1)
+        b.u64(UInt64(bitPattern: v))
+        return b.bytes
+    }
     static func bool(_ v: UInt8) -> [UInt8] { [0, v] }
-    static func float64(_ v: Double) -> [UInt8] { var b = Bytes(); b.u8(3); b.u64(v.bitPattern); return b.bytes }
+    static func float64(_ v: Double) -> [UInt8] {
+        var b = Bytes()
+        b.u8(3)
+        b.u64(v.bitPattern)
+        return b.bytes
+    }
     /// A v3 field path: u8 count, u16 length + UTF-8 per segment.
     static func path(_ segments: [String]) -> [UInt8] {
         var b = Bytes()
         b.u8(UInt8(segments.count))
-        for s in segments { b.u16(UInt16(s.utf8.count)); b.bytes += Array(s.utf8) }
+        for s in segments {
+            b.u16(UInt16(s.utf8.count))
+            b.bytes += Array(s.utf8)
+        }
         return b.bytes
     }
 }
 
-private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: UInt32 = 1, op: UInt8 = 1,
-                    key: [UInt8] = V.string("k"), count: UInt32? = nil, fields: [[UInt8]]) -> [UInt8] {
+private func record(
+    version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: UInt32 = 1, op: UInt8 = 1,
+    key: [UInt8] = V.string("k"), count: UInt32? = nil, fields: [[UInt8]]
+) -> [UInt8] {
     var b = Bytes()
     b.u16(version)
     b.u32(collection)
@@ -199,12 +231,16 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
     @Test func everyRecordIndexAndCheckpointPayloadInEveryCleanFixtureDecodes() throws {
         let files = FixtureLog.files("clean")
         #expect(files.count >= 19)
-        var records = 0, entries = 0, checkpointRows = 0
+        var records = 0
+        var entries = 0
+        var checkpointRows = 0
         for url in files {
             let log = try FixtureLog(url)
             for segment in log.of(type: 2) {
                 let decoded = try log.record(segment)
-                #expect(decoded.op == .delete ? decoded.fields.isEmpty : !decoded.fields.isEmpty, "\(log.name) @\(segment.offset)")
+                #expect(
+                    decoded.op == .delete ? decoded.fields.isEmpty : !decoded.fields.isEmpty,
+                    "\(log.name) @\(segment.offset)")
                 records += 1
             }
             for segment in log.of(type: 5) {
@@ -218,8 +254,9 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
                     let checkpoint = try CheckpointPayload(parsing: raw, at: base)
                     var catalog = Catalog()
                     for entry in checkpoint.catalogEntries { try catalog.apply(entry, segmentOffset: segment.offset) }
-                    var rows = ByteReader(UnsafeRawBufferPointer(rebasing: raw[checkpoint.rowSection]),
-                                          baseOffset: base + UInt64(checkpoint.rowSection.lowerBound))
+                    var rows = ByteReader(
+                        UnsafeRawBufferPointer(rebasing: raw[checkpoint.rowSection]),
+                        baseOffset: base + UInt64(checkpoint.rowSection.lowerBound))
                     for _ in 0..<checkpoint.rowCount {
                         let length = try rows.u32()
                         var row = try rows.slice(Int(length))
@@ -227,7 +264,8 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
                         checkpointRows += 1
                     }
                     let index = UnsafeRawBufferPointer(rebasing: raw[checkpoint.indexRange])
-                    try IndexPayload.forEachEntry(in: index, at: base + UInt64(checkpoint.indexRange.lowerBound)) { _ in }
+                    try IndexPayload.forEachEntry(in: index, at: base + UInt64(checkpoint.indexRange.lowerBound)) { _ in
+                    }
                 }
             }
         }
@@ -244,15 +282,17 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
                 guard i + 1 < log.segments.count, log.segments[i + 1].type == 2 else { continue }
                 let row = try log.record(log.segments[i + 1])
                 guard row.op != .delete,
-                      let collection = log.catalog.collection(id: row.collectionId),
-                      let schema = collection.recordSchema(forSchemaVersion: row.schemaVersion) else { continue }
+                    let collection = log.catalog.collection(id: row.collectionId),
+                    let schema = collection.recordSchema(forSchemaVersion: row.schemaVersion)
+                else { continue }
                 try log.withPayload(segment) { raw in
                     try IndexPayload.forEachEntry(in: raw, at: 0) { view in
                         let entry = IndexEntry(view)
                         guard entry.op == .insert, entry.collectionId == row.collectionId else { return }
                         #expect(entry.primaryKey == row.primaryKey.canonicalKey, "\(log.name) \(entry.name)")
                         guard let path = schema.indexes.first(where: { $0.name == entry.name })?.path,
-                              let value = row.fields.first(where: { $0.path == path })?.value else { return }
+                            let value = row.fields.first(where: { $0.path == path })?.value
+                        else { return }
                         #expect(entry.key == value.canonicalKey, "\(log.name) \(entry.name)")
                         checked += 1
                     }
@@ -267,13 +307,14 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
         let first = try log.record(log.of(type: 2)[0])
         #expect(first.version == 3)
         #expect(first.primaryKey == .string("A-1"))
-        #expect(first.fields == [
-            .init(path: FieldPath(["dims", "w"]), value: .int64(30)),
-            .init(path: FieldPath(["dims", "h"]), value: .int64(40)),
-            .init(path: FieldPath(["meta", "origin", "country"]), value: .string("FR")),
-            .init(path: FieldPath(["meta", "note"]), value: .string("fragile")),
-            .init(path: FieldPath(["colors"]), value: .list([.string("red"), .string("blue")])),
-        ])
+        #expect(
+            first.fields == [
+                .init(path: FieldPath(["dims", "w"]), value: .int64(30)),
+                .init(path: FieldPath(["dims", "h"]), value: .int64(40)),
+                .init(path: FieldPath(["meta", "origin", "country"]), value: .string("FR")),
+                .init(path: FieldPath(["meta", "note"]), value: .string("fragile")),
+                .init(path: FieldPath(["colors"]), value: .list([.string("red"), .string("blue")])),
+            ])
         let replaced = try log.record(log.of(type: 2)[2])
         #expect(replaced.op == .replace)
         #expect(replaced.fields[3].value == .none)
@@ -282,20 +323,26 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
     @Test func richTypesDecodeToTheirValues() throws {
         let log = try fixture("clean/rich_types.modelvault")
         let rows = try log.of(type: 2).map { try log.record($0) }
-        #expect(rows[0].fields.map(\.value) == [
-            .bool(true), .int64(-42), .uint64(.max), .float64(3.25), .string("café ☕"), .bytes([0, 0xff, 0x10]),
-            .uuid([0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]),
-            .timestamp(1_709_209_815_250_000),
-        ])
+        #expect(
+            rows[0].fields.map(\.value) == [
+                .bool(true), .int64(-42), .uint64(.max), .float64(3.25), .string("café ☕"), .bytes([0, 0xff, 0x10]),
+                .uuid([0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]),
+                .timestamp(1_709_209_815_250_000),
+            ])
         let ada = rows[3].fields
         #expect(ada.first(where: { $0.path == FieldPath(["role"]) })?.value == .string("admin"))
-        #expect(ada.first(where: { $0.path == FieldPath(["address"]) })?.value == .object([
-            .init(path: FieldPath(["city"]), value: .string("London")),
-            .init(path: FieldPath(["zip"]), value: .string("12345")),
-            .init(path: FieldPath(["geo"]), value: .list([.float64(51.5), .float64(-0.12)])),
-        ]))
-        #expect(rows[7].primaryKey.canonicalKey == [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
-                                                     0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff])
+        #expect(
+            ada.first(where: { $0.path == FieldPath(["address"]) })?.value
+                == .object([
+                    .init(path: FieldPath(["city"]), value: .string("London")),
+                    .init(path: FieldPath(["zip"]), value: .string("12345")),
+                    .init(path: FieldPath(["geo"]), value: .list([.float64(51.5), .float64(-0.12)])),
+                ]))
+        #expect(
+            rows[7].primaryKey.canonicalKey == [
+                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+            ])
     }
 
     @Test func typra051RecordsAreVersionOneTaggedScalars() throws {
@@ -359,8 +406,11 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
     @Test func oneExtraByteIsTrailingRecordPayloadAtItsOffset() throws {
         let log = try fixture("clean/basic.modelvault")
         let payload = log.payloadBytes(log.of(type: 2)[0]) + [0]
-        #expect(throws: RecordDecodeError(.trailingRecordPayload, "1 trailing bytes in record payload",
-                                          at: 1000 + UInt64(payload.count - 1))) {
+        #expect(
+            throws: RecordDecodeError(
+                .trailingRecordPayload, "1 trailing bytes in record payload",
+                at: 1000 + UInt64(payload.count - 1))
+        ) {
             try decodeRecord(payload, log.catalog)
         }
     }
@@ -395,7 +445,8 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
 
     @Test func schemaVersionAboveCurrentIsInvalidSchemaVersionAfterTheWholeDecode() throws {
         let c = try catalog([(["id"], T.string), (["year"], T.int64)])
-        #expect(throws: RecordDecodeError(.invalidSchemaVersion, "invalid schema version: expected 1, got 2", at: 1006)) {
+        #expect(throws: RecordDecodeError(.invalidSchemaVersion, "invalid schema version: expected 1, got 2", at: 1006))
+        {
             try decodeRecord(record(schemaVersion: 2, fields: [V.int64(1)]), c)
         }
         // decoded against the current version first: its faults win
@@ -405,12 +456,14 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
     }
 
     @Test func schemaVersionZeroFallsBackToCurrentAndMayCarryALeadingPart() throws {
-        let c = try catalog([(["id"], T.string), (["a"], T.string)],
-                            [(["id"], T.string), (["a"], T.string), (["n"], T.optional(T.string))])
+        let c = try catalog(
+            [(["id"], T.string), (["a"], T.string)],
+            [(["id"], T.string), (["a"], T.string), (["n"], T.optional(T.string))])
         let two = try decodeRecord(record(schemaVersion: 0, fields: [V.string("A"), [0]]), c)
         #expect(two.decodedSchemaVersion == 2 && two.fields.count == 2)
         #expect(try decodeRecord(record(schemaVersion: 0, fields: [V.string("A")]), c).fields.count == 1)
-        #expect(recordVariant(record(schemaVersion: 0, fields: [V.string("A"), [0], [0]]), c) == .recordPayloadTypeMismatch)
+        #expect(
+            recordVariant(record(schemaVersion: 0, fields: [V.string("A"), [0], [0]]), c) == .recordPayloadTypeMismatch)
         // a named version must be carried whole
         #expect(recordVariant(record(schemaVersion: 2, fields: [V.string("A")]), c) == .recordPayloadTypeMismatch)
         #expect(try decodeRecord(record(schemaVersion: 1, fields: [V.string("A")]), c).decodedSchemaVersion == 1)
@@ -418,7 +471,8 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
 
     @Test func version3RecordNamingNoSchemaVersionOfANestedCollectionIsAStaleLayout() throws {
         let c = try catalog([(["id"], T.string), (["a"], T.string), (["m", "n"], T.optional(T.string))])
-        let whole = record(version: 3, schemaVersion: 0, fields: [V.path(["a"]) + V.string("Z"), V.path(["m", "n"]) + [0]])
+        let whole = record(
+            version: 3, schemaVersion: 0, fields: [V.path(["a"]) + V.string("Z"), V.path(["m", "n"]) + [0]])
         #expect(recordVariant(whole, c) == .invalidCatalogPayload)
         let part = record(version: 3, schemaVersion: 0, fields: [V.path(["a"]) + V.string("Z")])
         #expect(recordVariant(part, c) == .recordPayloadTypeMismatch)
@@ -494,7 +548,8 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
         let c = try catalog([(["id"], T.string), (["d", "w"], T.int64)])
         #expect(recordVariant(record(version: 2, fields: [V.int64(1)]), c) == .recordPayloadTypeMismatch)
         // refused before the value is read
-        #expect(recordVariant(record(version: 2, fields: [Array(V.int64(1).prefix(3))]), c) == .recordPayloadTypeMismatch)
+        #expect(
+            recordVariant(record(version: 2, fields: [Array(V.int64(1).prefix(3))]), c) == .recordPayloadTypeMismatch)
         #expect(recordVariant(record(version: 3, fields: [V.path(["d", "w"]) + V.int64(1)]), c) == nil)
         #expect(recordVariant(record(version: 2, op: 3, fields: []), c) == nil)
     }
@@ -503,13 +558,17 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
 
     @Test func version3PathsMayComeInAnyOrderButEachOnce() throws {
         let c = try catalog([(["id"], T.string), (["d", "w"], T.int64), (["d", "h"], T.int64)])
-        let w = V.path(["d", "w"]) + V.int64(7), h = V.path(["d", "h"]) + V.int64(9)
+        let w = V.path(["d", "w"]) + V.int64(7)
+        let h = V.path(["d", "h"]) + V.int64(9)
         let swapped = try decodeRecord(record(version: 3, fields: [h, w]), c)
         #expect(swapped.fields.map(\.path) == [FieldPath(["d", "h"]), FieldPath(["d", "w"])])
         #expect(swapped.fields.map(\.value) == [.int64(9), .int64(7)])
         #expect(recordVariant(record(version: 3, fields: [w, w]), c) == .recordPayloadTypeMismatch)
-        #expect(recordVariant(record(version: 3, fields: [w, V.path(["d"]) + V.int64(9)]), c) == .recordPayloadTypeMismatch)
-        #expect(recordVariant(record(version: 3, fields: [w, V.path(["id"]) + V.string("k")]), c) == .recordPayloadTypeMismatch)
+        #expect(
+            recordVariant(record(version: 3, fields: [w, V.path(["d"]) + V.int64(9)]), c) == .recordPayloadTypeMismatch)
+        #expect(
+            recordVariant(record(version: 3, fields: [w, V.path(["id"]) + V.string("k")]), c)
+                == .recordPayloadTypeMismatch)
     }
 
     @Test func malformedVersion3PathIsInvalidFieldPath() throws {
@@ -541,7 +600,10 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
         value.u32(UInt32(RecordLimits.maxEntryCount))
         for i in 0..<RecordLimits.maxEntryCount { value.bytes += [0, UInt8(i & 1)] }
         let row = try decodeRecord(record(fields: [value.bytes]), c)
-        guard case let .list(elements) = row.fields[0].value else { Issue.record("not a list"); return }
+        guard case .list(let elements) = row.fields[0].value else {
+            Issue.record("not a list")
+            return
+        }
         #expect(elements.count == RecordLimits.maxEntryCount)
     }
 
@@ -596,8 +658,14 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
         badOp[11] = 0
         #expect(indexVariant(badOp) == .invalidCatalogPayload)
         var emptyName = Bytes()
-        emptyName.u16(2); emptyName.u32(1); emptyName.u32(1); emptyName.u8(1); emptyName.u8(1)
-        emptyName.string(""); emptyName.string("k"); emptyName.string("p")
+        emptyName.u16(2)
+        emptyName.u32(1)
+        emptyName.u32(1)
+        emptyName.u8(1)
+        emptyName.u8(1)
+        emptyName.string("")
+        emptyName.string("k")
+        emptyName.string("p")
         #expect(indexVariant(emptyName.bytes) == .invalidCatalogPayload)
     }
 
@@ -606,15 +674,22 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
         b.u16(1)
         b.u32(100_000)
         for i in 0..<100_000 {
-            b.u32(1); b.u8(2); b.string("by_n")
-            b.u32(8); b.u64(UInt64(i)); b.string("pk")
+            b.u32(1)
+            b.u8(2)
+            b.string("by_n")
+            b.u32(8)
+            b.u64(UInt64(i))
+            b.string("pk")
         }
         try b.bytes.withUnsafeBytes { raw in
             var payload = try IndexPayload(parsing: raw, at: 500)
             #expect(payload.version == 1 && payload.entryCount == 100_000)
             let first = try payload.next()
-            #expect(first == IndexEntry(offset: 506, collectionId: 1, kind: .nonUnique, op: .insert, name: "by_n",
-                                        key: [0, 0, 0, 0, 0, 0, 0, 0], primaryKey: Array("pk".utf8)))
+            #expect(
+                first
+                    == IndexEntry(
+                        offset: 506, collectionId: 1, kind: .nonUnique, op: .insert, name: "by_n",
+                        key: [0, 0, 0, 0, 0, 0, 0, 0], primaryKey: Array("pk".utf8)))
             var seen = 1
             while try payload.next() != nil { seen += 1 }
             #expect(seen == 100_000)
@@ -629,7 +704,10 @@ private func record(version: UInt16 = 2, collection: UInt32 = 1, schemaVersion: 
         var claim = Bytes()
         claim.u16(2)
         claim.u32(UInt32.max)
-        #expect(throws: RecordDecodeError(.invalidCatalogPayload, "decode entry count 4294967295 exceeds maximum 1048576", at: 2)) {
+        #expect(
+            throws: RecordDecodeError(
+                .invalidCatalogPayload, "decode entry count 4294967295 exceeds maximum 1048576", at: 2)
+        ) {
             try claim.bytes.withUnsafeBytes { _ = try IndexPayload(parsing: $0, at: 0) }
         }
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ModelVaultFormat
 
 @Suite struct SuperblockSelectionTests {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ModelVaultFormat
 
 /// `UTF8Validation` must accept exactly what the standard library's validating initialiser
@@ -30,8 +31,10 @@ import Testing
 
     @Test func randomMixturesAroundTheASCIIFastPathAreJudgedLikeTheStandardLibrary() {
         var generator = SystemRandomNumberGenerator()
-        let pieces: [[UInt8]] = [Array("plain ascii text".utf8), Array("é".utf8), Array("€".utf8), Array("𝄞".utf8),
-                                 [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0xAF], [0x80], [0xF0, 0x9F], [0xFF]]
+        let pieces: [[UInt8]] = [
+            Array("plain ascii text".utf8), Array("é".utf8), Array("€".utf8), Array("𝄞".utf8),
+            [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0xAF], [0x80], [0xF0, 0x9F], [0xFF],
+        ]
         for _ in 0..<20_000 {
             var bytes: [UInt8] = []
             for _ in 0..<Int.random(in: 0...12, using: &generator) {

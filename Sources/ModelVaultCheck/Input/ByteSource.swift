@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A forward-only stream of input bytes. Every command reads its input through one of these,
@@ -59,7 +59,7 @@ public final class FileSource: ByteSource {
         knownSize = (info.st_mode & S_IFMT) == S_IFREG ? UInt64(info.st_size) : nil
         if knownSize != nil && ownsDescriptor { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         #if os(Linux)
-        if knownSize != nil { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
+            if knownSize != nil { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
         #endif
     }
 

@@ -1,7 +1,8 @@
 import CZlib
 import ModelVaultFormat
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Inflates a gzip stream on the fly, so compressed backups are checked without a temporary
@@ -55,8 +56,10 @@ public final class GzipSource: ByteSource {
                 continue
             }
             guard try fillInput(atLeast: 1) else {
-                fail(.containerGzipTruncated, "the gzip stream ends before its end marker (truncated after \(consumed) compressed bytes)",
-                     at: produced + UInt64(requested - stream.avail_out))
+                fail(
+                    .containerGzipTruncated,
+                    "the gzip stream ends before its end marker (truncated after \(consumed) compressed bytes)",
+                    at: produced + UInt64(requested - stream.avail_out))
                 break
             }
             let status = inflate(&stream, Z_NO_FLUSH)
@@ -67,8 +70,10 @@ public final class GzipSource: ByteSource {
                 state = .betweenMembers
             default:
                 let reason = stream.msg.map { String(cString: $0) } ?? "status \(status)"
-                fail(.containerGzipCorrupt, "the gzip stream is corrupt at compressed byte \(compressedPosition): \(reason)",
-                     at: produced + UInt64(requested - stream.avail_out))
+                fail(
+                    .containerGzipCorrupt,
+                    "the gzip stream is corrupt at compressed byte \(compressedPosition): \(reason)",
+                    at: produced + UInt64(requested - stream.avail_out))
             }
         }
         let n = Int(requested - stream.avail_out)
@@ -120,13 +125,16 @@ public final class GzipSource: ByteSource {
         stream.avail_in = 0
         while try fillInput(atLeast: 1) { stream.avail_in = 0 }
         let length = consumed - start
-        let after = start > memberEnd
+        let after =
+            start > memberEnd
             ? "after the last gzip member (which ends at compressed byte \(memberEnd)) and \(start - memberEnd) zero bytes"
             : "right after the last gzip member"
         state = .finished
-        finding = Finding(.containerTrailingGarbage, .warning, offset: start, length: length,
-                          message: "\(length) byte\(length == 1 ? "" : "s") of trailing garbage from compressed byte \(start), \(after): "
-                              + "neither another member nor zero padding; ignored, as gzip -d does")
+        finding = Finding(
+            .containerTrailingGarbage, .warning, offset: start, length: length,
+            message:
+                "\(length) byte\(length == 1 ? "" : "s") of trailing garbage from compressed byte \(start), \(after): "
+                + "neither another member nor zero padding; ignored, as gzip -d does")
     }
 
     /// Makes at least `count` unread compressed bytes available to zlib unless the input ends
@@ -149,8 +157,9 @@ public final class GzipSource: ByteSource {
 
     private func fail(_ code: Finding.Code, _ message: String, at offset: UInt64) {
         state = .finished
-        finding = Finding(code, .error, offset: offset, length: 0,
-                          message: message + "; the database bytes read end at \(offset)")
+        finding = Finding(
+            code, .error, offset: offset, length: 0,
+            message: message + "; the database bytes read end at \(offset)")
     }
 }
 
@@ -204,7 +213,9 @@ public struct OpenedInput {
         var head = [UInt8](repeating: 0, count: gzipSniffLength)
         var got = 0
         while got < head.count {
-            let n = try head.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
+            let n = try head.withUnsafeMutableBytes {
+                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]))
+            }
             if n == 0 { break }
             got += n
         }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ModelVaultFormat
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// SIGINT and SIGTERM stop work cleanly: the handler only raises `StopRequest`, which every
 /// read from an input, every segment of the walk and every long loop inside one polls, so any

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A window over a `ByteSource` that the walk moves forward through, once.
@@ -54,7 +54,9 @@ public final class StreamCursor {
         // The buffer is mapped from the system and unmapped when the walk ends, so a run over
         // many files never keeps a heap grown by earlier ones.
         let size = max(capacity, 64)
-        if let region = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), region != MAP_FAILED {
+        if let region = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            region != MAP_FAILED
+        {
             storage = UnsafeMutableRawBufferPointer(start: region, count: size)
             mapped = true
         } else {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// ModelVault writers hold `flock(LOCK_EX)` on `<db_path>.writer.lock` while open
@@ -23,7 +23,10 @@ public enum WriterLock {
     }
 
     public static func finding(for path: String) -> Finding {
-        Finding(.fileWriterActive, .warning, offset: 0, length: 0,
-                message: "a ModelVault writer holds \(lockPath(for: path)): the file is being written, so a torn tail may be a write in flight rather than damage")
+        Finding(
+            .fileWriterActive, .warning, offset: 0, length: 0,
+            message:
+                "a ModelVault writer holds \(lockPath(for: path)): the file is being written, so a torn tail may be a write in flight rather than damage"
+        )
     }
 }

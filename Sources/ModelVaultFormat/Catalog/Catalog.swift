@@ -19,15 +19,18 @@ public struct Catalog: Sendable {
         /// How to step over each non-key field's value, parallel to `nonKeyFields`.
         public private(set) var nonKeySkipPlans: [SkipPlan] = []
 
-        init(version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
-             primaryField: String?) {
+        init(
+            version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
+            primaryField: String?
+        ) {
             self.version = version
             self.segmentOffset = segmentOffset
             self.fields = fields
             self.indexes = indexes
-            nonKeyFields = primaryField.map { key in
-                fields.filter { !($0.path.segments.count == 1 && $0.path.segments[0] == key) }
-            } ?? fields
+            nonKeyFields =
+                primaryField.map { key in
+                    fields.filter { !($0.path.segments.count == 1 && $0.path.segments[0] == key) }
+                } ?? fields
             primaryFieldType = primaryField.flatMap { key in
                 fields.first { $0.path.segments.count == 1 && $0.path.segments[0] == key }?.type
             }
@@ -75,13 +78,14 @@ public struct Catalog: Sendable {
     /// Returns what it changed, which `revert` undoes.
     @discardableResult
     public mutating func apply(_ entry: CatalogEntry, segmentOffset: UInt64) throws -> Change {
-        let change = try Self.change(entry, segmentOffset: segmentOffset, count: collections.count,
-                                     collection: collection(id:), nameTaken: hasCollection(named:))
+        let change = try Self.change(
+            entry, segmentOffset: segmentOffset, count: collections.count,
+            collection: collection(id:), nameTaken: hasCollection(named:))
         switch change {
-        case let .create(created):
+        case .create(let created):
             collections.append(created)
             idsByName[created.name] = created.id
-        case let .newVersion(id, version):
+        case .newVersion(let id, let version):
             collections[Int(id) - 1].versions.append(version)
         }
         return change
@@ -90,10 +94,10 @@ public struct Catalog: Sendable {
     /// Undoes the last change `apply` made (changes are undone newest first).
     public mutating func revert(_ change: Change) {
         switch change {
-        case let .create(created):
+        case .create(let created):
             collections.removeLast()
             idsByName[created.name] = nil
-        case let .newVersion(id, _):
+        case .newVersion(let id, _):
             collections[Int(id) - 1].versions.removeLast()
         }
     }
@@ -106,35 +110,48 @@ public struct Catalog: Sendable {
 
     /// What `entry` does to a catalog of `count` collections described by `collection` and
     /// `nameTaken`, or the rule it breaks.
-    static func change(_ entry: CatalogEntry, segmentOffset: UInt64, count: Int,
-                              collection: (UInt32) -> Collection?, nameTaken: (String) -> Bool) throws -> Change {
+    static func change(
+        _ entry: CatalogEntry, segmentOffset: UInt64, count: Int,
+        collection: (UInt32) -> Collection?, nameTaken: (String) -> Bool
+    ) throws -> Change {
         switch entry.kind {
-        case let .createCollection(name, primaryField):
+        case .createCollection(let name, let primaryField):
             let expected = UInt32(count + 1)
             guard entry.collectionId == expected else {
-                throw Violation(variant: "unexpected_collection_id",
-                                message: "unexpected collection id in catalog replay: expected \(expected), got \(entry.collectionId)")
+                throw Violation(
+                    variant: "unexpected_collection_id",
+                    message:
+                        "unexpected collection id in catalog replay: expected \(expected), got \(entry.collectionId)")
             }
             guard !nameTaken(name) else {
-                throw Violation(variant: "invalid_catalog_payload", message: "collection name \"\(name)\" already exists")
+                throw Violation(
+                    variant: "invalid_catalog_payload", message: "collection name \"\(name)\" already exists")
             }
             try checkFields(entry.fields, primaryField: primaryField)
-            return .create(Collection(
-                id: entry.collectionId, name: name, primaryField: primaryField,
-                versions: [Version(version: 1, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes,
-                                   primaryField: primaryField)]))
+            return .create(
+                Collection(
+                    id: entry.collectionId, name: name, primaryField: primaryField,
+                    versions: [
+                        Version(
+                            version: 1, segmentOffset: segmentOffset, fields: entry.fields, indexes: entry.indexes,
+                            primaryField: primaryField)
+                    ]))
         case .newSchemaVersion:
             guard let existing = collection(entry.collectionId) else {
                 throw Violation(variant: "unknown_collection", message: "unknown collection id \(entry.collectionId)")
             }
             guard entry.schemaVersion == existing.currentVersion + 1 else {
-                throw Violation(variant: "invalid_schema_version",
-                                message: "invalid schema version: expected \(existing.currentVersion + 1), got \(entry.schemaVersion)")
+                throw Violation(
+                    variant: "invalid_schema_version",
+                    message:
+                        "invalid schema version: expected \(existing.currentVersion + 1), got \(entry.schemaVersion)")
             }
             try checkFields(entry.fields, primaryField: existing.primaryField)
-            return .newVersion(collectionId: entry.collectionId,
-                               Version(version: entry.schemaVersion, segmentOffset: segmentOffset, fields: entry.fields,
-                                       indexes: entry.indexes, primaryField: existing.primaryField))
+            return .newVersion(
+                collectionId: entry.collectionId,
+                Version(
+                    version: entry.schemaVersion, segmentOffset: segmentOffset, fields: entry.fields,
+                    indexes: entry.indexes, primaryField: existing.primaryField))
         }
     }
 
@@ -146,15 +163,19 @@ public struct Catalog: Sendable {
         for field in fields {
             let segments = field.path.segments
             if fullPaths.contains(segments) || properPrefixes.contains(segments) {
-                throw Violation(variant: "invalid_catalog_payload",
-                                message: "field path \"\(field.path.dotted)\" is declared twice or conflicts with another path")
+                throw Violation(
+                    variant: "invalid_catalog_payload",
+                    message: "field path \"\(field.path.dotted)\" is declared twice or conflicts with another path")
             }
             if segments.count <= 64 {
                 for length in 1..<segments.count {
                     let prefix = Array(segments.prefix(length))
                     if fullPaths.contains(prefix) {
-                        throw Violation(variant: "invalid_catalog_payload",
-                                        message: "field path \"\(field.path.dotted)\" conflicts with \"\(prefix.joined(separator: "."))\"")
+                        throw Violation(
+                            variant: "invalid_catalog_payload",
+                            message:
+                                "field path \"\(field.path.dotted)\" conflicts with \"\(prefix.joined(separator: "."))\""
+                        )
                     }
                     properPrefixes.insert(prefix)
                 }
@@ -162,8 +183,9 @@ public struct Catalog: Sendable {
             fullPaths.insert(segments)
         }
         if let primary = primaryField, !fullPaths.contains([primary]) {
-            throw Violation(variant: "invalid_catalog_payload",
-                            message: "primary field \"\(primary)\" is not a top-level field")
+            throw Violation(
+                variant: "invalid_catalog_payload",
+                message: "primary field \"\(primary)\" is not a top-level field")
         }
     }
 }

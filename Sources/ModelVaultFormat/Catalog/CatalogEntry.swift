@@ -42,7 +42,8 @@ public struct CatalogEntry: Equatable, Sendable {
             let svAt = reader.offset
             schemaVersion = try reader.u32()
             guard schemaVersion == 1 else {
-                throw FormatError(.invalid("create collection with schema version \(schemaVersion), expected 1"), at: svAt)
+                throw FormatError(
+                    .invalid("create collection with schema version \(schemaVersion), expected 1"), at: svAt)
             }
             fields = try Self.parseFields(&reader, catalogVersion: catalogVersion)
             indexes = catalogVersion >= 4 ? try Self.parseIndexes(&reader) : []
@@ -67,7 +68,8 @@ public struct CatalogEntry: Equatable, Sendable {
         let at = reader.offset
         let count = try reader.u32()
         guard count <= CatalogLimits.maxFields else {
-            throw FormatError(.tooLong(field: "field count", length: UInt64(count), maximum: UInt64(CatalogLimits.maxFields)), at: at)
+            throw FormatError(
+                .tooLong(field: "field count", length: UInt64(count), maximum: UInt64(CatalogLimits.maxFields)), at: at)
         }
         var fields: [FieldDefinition] = []
         for _ in 0..<count {

@@ -1,9 +1,13 @@
 /// A field constraint (docs/file-format.md §6.4): a tag byte and its value.
 public enum Constraint: Equatable, Sendable {
-    case minI64(Int64), maxI64(Int64)
-    case minU64(UInt64), maxU64(UInt64)
-    case minF64(Double), maxF64(Double)
-    case minLength(UInt64), maxLength(UInt64)
+    case minI64(Int64)
+    case maxI64(Int64)
+    case minU64(UInt64)
+    case maxU64(UInt64)
+    case minF64(Double)
+    case maxF64(Double)
+    case minLength(UInt64)
+    case maxLength(UInt64)
     case regex(String)
     case email, url, nonempty
 
@@ -55,7 +59,10 @@ public struct FieldDefinition: Equatable, Sendable {
 
 /// An index definition (catalog v4+).
 public struct IndexDefinition: Equatable, Sendable {
-    public enum Kind: UInt8, Sendable { case unique = 1, nonUnique = 2 }
+    public enum Kind: UInt8, Sendable {
+        case unique = 1
+        case nonUnique = 2
+    }
     public var kind: Kind
     public var path: FieldPath
     public var name: String

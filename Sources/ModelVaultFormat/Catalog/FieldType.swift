@@ -81,10 +81,11 @@ public indirect enum FieldType: Equatable, Sendable {
         case .bytes: return "bytes"
         case .uuid: return "uuid"
         case .timestamp: return "timestamp"
-        case let .optional(inner): return "optional<\(inner.name)>"
-        case let .list(inner): return "list<\(inner.name)>"
-        case let .object(members): return "object{" + members.map { "\($0.path.dotted): \($0.type.name)" }.joined(separator: ", ") + "}"
-        case let .enumeration(variants): return "enum(" + variants.joined(separator: "|") + ")"
+        case .optional(let inner): return "optional<\(inner.name)>"
+        case .list(let inner): return "list<\(inner.name)>"
+        case .object(let members):
+            return "object{" + members.map { "\($0.path.dotted): \($0.type.name)" }.joined(separator: ", ") + "}"
+        case .enumeration(let variants): return "enum(" + variants.joined(separator: "|") + ")"
         }
     }
 }

@@ -1,7 +1,8 @@
 /// One entry of an Index payload (docs/file-format.md §6.6).
 public struct IndexEntry: Equatable, Sendable {
     public enum Operation: UInt8, Sendable {
-        case insert = 1, delete = 2
+        case insert = 1
+        case delete = 2
     }
 
     /// Absolute offset of the entry's first byte.
@@ -31,8 +32,9 @@ public struct IndexEntry: Equatable, Sendable {
 extension IndexEntry {
     /// Copies a borrowed entry out of its payload.
     public init(_ view: View) {
-        self.init(offset: view.offset, collectionId: view.collectionId, kind: view.kind, op: view.op,
-                  name: String(decoding: view.name, as: UTF8.self), key: Array(view.key), primaryKey: Array(view.primaryKey))
+        self.init(
+            offset: view.offset, collectionId: view.collectionId, kind: view.kind, op: view.op,
+            name: String(decoding: view.name, as: UTF8.self), key: Array(view.key), primaryKey: Array(view.primaryKey))
     }
 }
 
@@ -65,8 +67,9 @@ public struct IndexPayload {
         let countAt = reader.offset
         entryCount = try Self.mapping { try reader.u32() }
         guard entryCount <= RecordLimits.maxEntryCount else {
-            throw RecordDecodeError(.invalidCatalogPayload,
-                                    "decode entry count \(entryCount) exceeds maximum \(RecordLimits.maxEntryCount)", at: countAt)
+            throw RecordDecodeError(
+                .invalidCatalogPayload,
+                "decode entry count \(entryCount) exceeds maximum \(RecordLimits.maxEntryCount)", at: countAt)
         }
         self.reader = reader
     }
@@ -80,8 +83,9 @@ public struct IndexPayload {
     public mutating func nextView() throws -> IndexEntry.View? {
         guard entriesRead < entryCount else {
             if !reader.isAtEnd {
-                throw RecordDecodeError(.invalidCatalogPayload,
-                                        "\(reader.remaining) trailing bytes in index payload", at: reader.offset)
+                throw RecordDecodeError(
+                    .invalidCatalogPayload,
+                    "\(reader.remaining) trailing bytes in index payload", at: reader.offset)
             }
             return nil
         }
@@ -91,8 +95,10 @@ public struct IndexPayload {
     }
 
     /// Visits every entry in order, then checks that nothing follows the last one.
-    public static func forEachEntry(in bytes: UnsafeRawBufferPointer, at offset: UInt64,
-                                    _ body: (IndexEntry.View) throws -> Void) throws {
+    public static func forEachEntry(
+        in bytes: UnsafeRawBufferPointer, at offset: UInt64,
+        _ body: (IndexEntry.View) throws -> Void
+    ) throws {
         var payload = try IndexPayload(parsing: bytes, at: offset)
         while let entry = try payload.nextView() {
             try StopRequest.check(every: Int(payload.entriesRead))
@@ -118,15 +124,22 @@ public struct IndexPayload {
             op = decoded
         }
         let nameAt = reader.offset
-        let name = try mapping { try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength) }
+        let name = try mapping {
+            try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
+        }
         guard !name.isEmpty else { throw RecordDecodeError(.invalidCatalogPayload, "empty index name", at: nameAt) }
         guard UTF8Validation.isValid(name) else {
             throw RecordDecodeError(.invalidCatalogPayload, "invalid utf-8 in index name", at: nameAt)
         }
-        let key = try mapping { try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength) }
-        let primaryKey = try mapping { try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength) }
-        return IndexEntry.View(offset: entryAt, collectionId: collectionId, kind: kind, op: op, name: name,
-                               key: key, primaryKey: primaryKey)
+        let key = try mapping {
+            try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
+        }
+        let primaryKey = try mapping {
+            try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
+        }
+        return IndexEntry.View(
+            offset: entryAt, collectionId: collectionId, kind: kind, op: op, name: name,
+            key: key, primaryKey: primaryKey)
     }
 
     private static func mapping<T>(_ body: () throws -> T) throws -> T {

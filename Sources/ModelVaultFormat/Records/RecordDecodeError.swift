@@ -44,11 +44,13 @@ public struct RecordDecodeError: Error, Equatable, CustomStringConvertible, Send
     /// Carries a reader fault into the engine's terms.
     init(_ error: FormatError, in payload: Payload) {
         switch (error.kind, payload) {
-        case let (.truncated(needed, available), .record):
+        case (.truncated(let needed, let available), .record):
             self.init(.truncatedRecordPayload, "needs \(needed) bytes, only \(available) remain", at: error.offset)
-        case let (.truncated(needed, available), .index):
-            self.init(.invalidCatalogPayload, "unexpected eof: needs \(needed) bytes, only \(available) remain", at: error.offset)
-        case let (.tooLong(field, length, maximum), _):
+        case (.truncated(let needed, let available), .index):
+            self.init(
+                .invalidCatalogPayload, "unexpected eof: needs \(needed) bytes, only \(available) remain",
+                at: error.offset)
+        case (.tooLong(let field, let length, let maximum), _):
             self.init(.invalidCatalogPayload, "\(field) \(length) exceeds maximum \(maximum)", at: error.offset)
         case (_, .record):
             self.init(.recordPayloadTypeMismatch, error.description, at: error.offset)

@@ -33,7 +33,7 @@ public struct RecordPayload: Equatable, Sendable {
             case .insert: return 1
             case .replace: return 2
             case .delete: return 3
-            case let .other(raw): return raw
+            case .other(let raw): return raw
             }
         }
     }
@@ -71,15 +71,17 @@ public struct RecordPayload: Equatable, Sendable {
     public init(parsing reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?) throws {
         var key = RowValue.none
         var decoded: [Field] = []
-        let frame = try Self.read(&reader, collections: collections,
-                                  primaryKey: { reader, tag in
-                                      key = try tag.map { try TaggedScalar.decode(&reader, expecting: $0, what: "primary key") }
-                                          ?? TaggedScalar.decode(&reader)
-                                  },
-                                  field: { reader, schema, index in
-                                      let field = schema.nonKeyFields[index]
-                                      decoded.append(Field(path: field.path, value: try RowValue(parsing: &reader, as: field.type)))
-                                  })
+        let frame = try Self.read(
+            &reader, collections: collections,
+            primaryKey: { reader, tag in
+                key =
+                    try tag.map { try TaggedScalar.decode(&reader, expecting: $0, what: "primary key") }
+                    ?? TaggedScalar.decode(&reader)
+            },
+            field: { reader, schema, index in
+                let field = schema.nonKeyFields[index]
+                decoded.append(Field(path: field.path, value: try RowValue(parsing: &reader, as: field.type)))
+            })
         version = frame.version
         collectionId = frame.collectionId
         schemaVersion = frame.schemaVersion
@@ -98,9 +100,10 @@ public struct RecordPayload: Equatable, Sendable {
 
     /// `validate`, over a confined reader.
     public static func validate(_ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?) throws {
-        _ = try read(&reader, collections: collections,
-                     primaryKey: { reader, tag in try TaggedScalar.skip(&reader, expecting: tag, what: "primary key") },
-                     field: { reader, schema, index in try RowValue.skip(&reader, plan: schema.nonKeySkipPlans[index]) })
+        _ = try read(
+            &reader, collections: collections,
+            primaryKey: { reader, tag in try TaggedScalar.skip(&reader, expecting: tag, what: "primary key") },
+            field: { reader, schema, index in try RowValue.skip(&reader, plan: schema.nonKeySkipPlans[index]) })
     }
 
     /// What a payload says besides its values.
@@ -123,9 +126,11 @@ public struct RecordPayload: Equatable, Sendable {
     /// when every path is a single segment) and leaves the rest to row validation, while a v3
     /// record naming version 0 for a collection with nested paths must carry every field and is
     /// then refused as a stale layout (`invalid_catalog_payload`).
-    static func read(_ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?,
-                     primaryKey: (inout ByteReader, UInt8?) throws -> Void,
-                     field: (inout ByteReader, Catalog.Version, Int) throws -> Void) throws -> Frame {
+    static func read(
+        _ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?,
+        primaryKey: (inout ByteReader, UInt8?) throws -> Void,
+        field: (inout ByteReader, Catalog.Version, Int) throws -> Void
+    ) throws -> Frame {
         let start = reader.offset
         let version = try RecordDecodeError.mapping { try reader.u16() }
         let collectionAt = reader.offset
@@ -134,7 +139,8 @@ public struct RecordPayload: Equatable, Sendable {
             throw RecordDecodeError(.unknownCollection, "unknown collection id \(collectionId)", at: collectionAt)
         }
         guard (1...3).contains(version) else {
-            throw RecordDecodeError(.unknownRecordPayloadVersion, "unknown record payload version \(version)", at: start)
+            throw RecordDecodeError(
+                .unknownRecordPayloadVersion, "unknown record payload version \(version)", at: start)
         }
         let schemaVersionAt = reader.offset
         let schemaVersion = try RecordDecodeError.mapping { try reader.u32() }
@@ -151,27 +157,31 @@ public struct RecordPayload: Equatable, Sendable {
 
         if op == .delete {
             guard count == 0 else {
-                throw RecordDecodeError(.recordPayloadTypeMismatch, "delete record carries \(count) fields, expected 0", at: countAt)
+                throw RecordDecodeError(
+                    .recordPayloadTypeMismatch, "delete record carries \(count) fields, expected 0", at: countAt)
             }
         } else {
             let acceptsFewer = namesNoVersion && (version != 3 || !nested)
             guard count == nonKey.count || (acceptsFewer && count < nonKey.count) else {
-                throw RecordDecodeError(.recordPayloadTypeMismatch,
-                                        "record carries \(count) fields where schema version \(schema.version) of collection \(collectionId) has \(nonKey.count) non-key fields",
-                                        at: countAt)
+                throw RecordDecodeError(
+                    .recordPayloadTypeMismatch,
+                    "record carries \(count) fields where schema version \(schema.version) of collection \(collectionId) has \(nonKey.count) non-key fields",
+                    at: countAt)
             }
             let carried = nonKey.prefix(Int(count))
             switch version {
             case 1, 2:
                 if let deep = carried.first(where: { $0.path.segments.count > 1 }) {
-                    throw RecordDecodeError(.recordPayloadTypeMismatch,
-                                            "record v\(version) cannot carry nested field \"\(deep.path.dotted)\" (needs v3)", at: countAt)
+                    throw RecordDecodeError(
+                        .recordPayloadTypeMismatch,
+                        "record v\(version) cannot carry nested field \"\(deep.path.dotted)\" (needs v3)", at: countAt)
                 }
                 for (index, definition) in carried.enumerated() {
                     if version == 1 && definition.type.scalarTag == nil {
-                        throw RecordDecodeError(.recordPayloadUnsupportedType,
-                                                "field \"\(definition.path.dotted)\" of type \(definition.type.name) cannot be carried by record v1",
-                                                at: reader.offset)
+                        throw RecordDecodeError(
+                            .recordPayloadUnsupportedType,
+                            "field \"\(definition.path.dotted)\" of type \(definition.type.name) cannot be carried by record v1",
+                            at: reader.offset)
                     }
                     try field(&reader, schema, index)
                 }
@@ -183,9 +193,10 @@ public struct RecordPayload: Equatable, Sendable {
                 for position in 0..<Int(count) {
                     let pathAt = reader.offset
                     func notUnused(_ path: FieldPath) -> RecordDecodeError {
-                        RecordDecodeError(.recordPayloadTypeMismatch,
-                                          "field path \"\(path.dotted)\" is not an unused non-key field of schema version \(schema.version)",
-                                          at: pathAt)
+                        RecordDecodeError(
+                            .recordPayloadTypeMismatch,
+                            "field path \"\(path.dotted)\" is not an unused non-key field of schema version \(schema.version)",
+                            at: pathAt)
                     }
                     let found: Int
                     if Self.skipV3Path(&reader, ifItIs: nonKey[position].path) {
@@ -193,7 +204,9 @@ public struct RecordPayload: Equatable, Sendable {
                     } else {
                         let path = try Self.decodeV3Path(&reader)
                         if byPath == nil {
-                            byPath = Dictionary(nonKey.enumerated().map { ($0.element.path, $0.offset) }, uniquingKeysWith: { first, _ in first })
+                            byPath = Dictionary(
+                                nonKey.enumerated().map { ($0.element.path, $0.offset) },
+                                uniquingKeysWith: { first, _ in first })
                         }
                         guard let index = byPath?[path] else { throw notUnused(path) }
                         found = index
@@ -206,32 +219,40 @@ public struct RecordPayload: Equatable, Sendable {
         }
 
         if !reader.isAtEnd {
-            throw RecordDecodeError(.trailingRecordPayload, "\(reader.remaining) trailing bytes in record payload", at: reader.offset)
+            throw RecordDecodeError(
+                .trailingRecordPayload, "\(reader.remaining) trailing bytes in record payload", at: reader.offset)
         }
         if schemaVersion > current.version {
-            throw RecordDecodeError(.invalidSchemaVersion,
-                                    "invalid schema version: expected \(current.version), got \(schemaVersion)", at: schemaVersionAt)
+            throw RecordDecodeError(
+                .invalidSchemaVersion,
+                "invalid schema version: expected \(current.version), got \(schemaVersion)", at: schemaVersionAt)
         }
         if namesNoVersion && version == 3 && nested && op != .delete {
-            throw RecordDecodeError(.invalidCatalogPayload,
-                                    "stale record schema_version 0 layout incompatible with catalog version \(current.version)",
-                                    at: schemaVersionAt)
+            throw RecordDecodeError(
+                .invalidCatalogPayload,
+                "stale record schema_version 0 layout incompatible with catalog version \(current.version)",
+                at: schemaVersionAt)
         }
-        return Frame(version: version, collectionId: collectionId, schemaVersion: schemaVersion,
-                     decodedSchemaVersion: schema.version, op: op)
+        return Frame(
+            version: version, collectionId: collectionId, schemaVersion: schemaVersion,
+            decodedSchemaVersion: schema.version, op: op)
     }
 
     /// The tag the primary key must carry: nil (any) for a collection without a primary field.
-    static func primaryKeyTag(at offset: UInt64, collection: Catalog.Collection, schema: Catalog.Version) throws -> UInt8? {
+    static func primaryKeyTag(at offset: UInt64, collection: Catalog.Collection, schema: Catalog.Version) throws
+        -> UInt8?
+    {
         guard let primary = collection.primaryField else { return nil }
         guard let type = schema.primaryFieldType else {
-            throw RecordDecodeError(.recordPayloadTypeMismatch,
-                                    "primary field \"\(primary)\" is missing from schema version \(schema.version)", at: offset)
+            throw RecordDecodeError(
+                .recordPayloadTypeMismatch,
+                "primary field \"\(primary)\" is missing from schema version \(schema.version)", at: offset)
         }
         guard let tag = type.scalarTag else {
             // 0.16.0 registers such a collection but refuses to insert into it.
-            throw RecordDecodeError(.recordPayloadTypeMismatch,
-                                    "primary field \"\(primary)\" has non-primitive type \(type.name)", at: offset)
+            throw RecordDecodeError(
+                .recordPayloadTypeMismatch,
+                "primary field \"\(primary)\" has non-primitive type \(type.name)", at: offset)
         }
         return tag
     }
@@ -245,7 +266,8 @@ public struct RecordPayload: Equatable, Sendable {
             var segment = segment
             let matches = segment.withUTF8 { utf8 in
                 guard !utf8.isEmpty, let length = try? probe.u16(), Int(length) == utf8.count,
-                      let bytes = try? probe.view(utf8.count) else { return false }
+                    let bytes = try? probe.view(utf8.count)
+                else { return false }
                 return bytes.elementsEqual(utf8)
             }
             guard matches else { return false }
@@ -267,8 +289,9 @@ public struct RecordPayload: Equatable, Sendable {
                 return try reader.bytes(Int(length))
             }
             guard !raw.isEmpty, let segment = String(validating: raw, as: UTF8.self) else {
-                throw RecordDecodeError(.invalidFieldPath, raw.isEmpty ? "empty field path segment" : "field path segment is not UTF-8",
-                                        at: segmentAt)
+                throw RecordDecodeError(
+                    .invalidFieldPath, raw.isEmpty ? "empty field path segment" : "field path segment is not UTF-8",
+                    at: segmentAt)
             }
             segments.append(segment)
         }
@@ -281,7 +304,9 @@ extension Catalog.Collection {
     /// it exists, else (0, or above current) the current one.
     public func recordSchema(forSchemaVersion schemaVersion: UInt32) -> Catalog.Version? {
         // Versions are numbered 1, 2, … in order, so the position is tried before the search.
-        if schemaVersion >= 1, schemaVersion <= versions.count, versions[Int(schemaVersion) - 1].version == schemaVersion {
+        if schemaVersion >= 1, schemaVersion <= versions.count,
+            versions[Int(schemaVersion) - 1].version == schemaVersion
+        {
             return versions[Int(schemaVersion) - 1]
         }
         return versions.first(where: { $0.version == schemaVersion }) ?? current

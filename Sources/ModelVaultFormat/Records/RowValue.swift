@@ -34,12 +34,12 @@ public indirect enum RowValue: Equatable, Sendable {
     /// them; nil for none, list and object.
     public var canonicalKey: [UInt8]? {
         switch self {
-        case let .bool(value): return [0, value ? 1 : 0]
-        case let .int64(value), let .timestamp(value): return Self.littleEndian(UInt64(bitPattern: value))
-        case let .uint64(value): return Self.littleEndian(value)
-        case let .float64(value): return Self.littleEndian((value == 0 ? 0.0 : value).bitPattern)
-        case let .string(value): return Array(value.utf8)
-        case let .bytes(value), let .uuid(value): return value
+        case .bool(let value): return [0, value ? 1 : 0]
+        case .int64(let value), .timestamp(let value): return Self.littleEndian(UInt64(bitPattern: value))
+        case .uint64(let value): return Self.littleEndian(value)
+        case .float64(let value): return Self.littleEndian((value == 0 ? 0.0 : value).bitPattern)
+        case .string(let value): return Array(value.utf8)
+        case .bytes(let value), .uuid(let value): return value
         case .none, .list, .object: return nil
         }
     }
@@ -67,23 +67,30 @@ public enum TaggedScalar {
     }
 
     /// Decodes a tagged scalar whose tag must be `expected`.
-    public static func decode(_ reader: inout ByteReader, expecting expected: UInt8, what: @autoclosure () -> String) throws -> RowValue {
+    public static func decode(_ reader: inout ByteReader, expecting expected: UInt8, what: @autoclosure () -> String)
+        throws -> RowValue
+    {
         let at = reader.offset
         return try decodeValue(tag: try readTag(&reader, expecting: expected, what: what()), tagOffset: at, &reader)
     }
 
     /// Checks a tagged scalar (whose tag must be `expected` unless it is nil) and steps over it.
-    public static func skip(_ reader: inout ByteReader, expecting expected: UInt8?, what: @autoclosure () -> String) throws {
+    public static func skip(_ reader: inout ByteReader, expecting expected: UInt8?, what: @autoclosure () -> String)
+        throws
+    {
         let at = reader.offset
         try skipValue(tag: try readTag(&reader, expecting: expected, what: what()), tagOffset: at, &reader)
     }
 
-    private static func readTag(_ reader: inout ByteReader, expecting expected: UInt8?, what: @autoclosure () -> String) throws -> UInt8 {
+    private static func readTag(_ reader: inout ByteReader, expecting expected: UInt8?, what: @autoclosure () -> String)
+        throws -> UInt8
+    {
         let at = reader.offset
         let tag = try RecordDecodeError.mapping { try reader.u8() }
         if let expected, tag != expected {
-            throw RecordDecodeError(.recordPayloadTypeMismatch,
-                                    "\(what()) carries tag \(tag) where tag \(expected) was expected", at: at)
+            throw RecordDecodeError(
+                .recordPayloadTypeMismatch,
+                "\(what()) carries tag \(tag) where tag \(expected) was expected", at: at)
         }
         return tag
     }
@@ -91,17 +98,19 @@ public enum TaggedScalar {
     static func decodeValue(tag: UInt8, tagOffset: UInt64, _ reader: inout ByteReader) throws -> RowValue {
         try RecordDecodeError.mapping {
             switch tag {
-            case 0: return .bool(try reader.u8() != 0)   // the engine reads any non-zero byte as true
+            case 0: return .bool(try reader.u8() != 0)  // the engine reads any non-zero byte as true
             case 1: return .int64(try reader.i64())
             case 2: return .uint64(try reader.u64())
             case 3: return .float64(try reader.f64())
             case 4:
                 let at = reader.offset
-                guard let text = try reader.utf8String(field: "field length", maximum: RecordLimits.maxValueLength) else {
+                guard let text = try reader.utf8String(field: "field length", maximum: RecordLimits.maxValueLength)
+                else {
                     throw invalidUTF8(at: at)
                 }
                 return .string(text)
-            case 5: return .bytes(try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength))
+            case 5:
+                return .bytes(try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength))
             case 6: return .uuid(try reader.bytes(16))
             case 7: return .timestamp(try reader.i64())
             default: throw unknownTag(tag, at: tagOffset)
@@ -116,7 +125,10 @@ public enum TaggedScalar {
             case 1, 2, 3, 7: try reader.skip(8)
             case 4:
                 let at = reader.offset
-                guard UTF8Validation.isValid(try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)) else {
+                guard
+                    UTF8Validation.isValid(
+                        try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength))
+                else {
                     throw invalidUTF8(at: at)
                 }
             case 5: _ = try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
@@ -152,17 +164,18 @@ extension RowValue {
             return
         }
         switch type {
-        case let .optional(inner):
+        case .optional(let inner):
             self = try Self.readPresence(&reader) ? RowValue(parsing: &reader, as: inner, depth: depth + 1) : .none
-        case let .list(element):
+        case .list(let element):
             let count = try Self.readListCount(&reader)
             var elements: [RowValue] = []
             for _ in 0..<count { elements.append(try RowValue(parsing: &reader, as: element, depth: depth + 1)) }
             self = .list(elements)
-        case let .object(members):
+        case .object(let members):
             var values: [Member] = []
             for member in members {
-                values.append(Member(path: member.path, value: try RowValue(parsing: &reader, as: member.type, depth: depth + 1)))
+                values.append(
+                    Member(path: member.path, value: try RowValue(parsing: &reader, as: member.type, depth: depth + 1)))
             }
             self = .object(values)
         case .enumeration:
@@ -180,11 +193,11 @@ extension RowValue {
             return
         }
         switch type {
-        case let .optional(inner):
+        case .optional(let inner):
             if try readPresence(&reader) { try skip(&reader, as: inner, depth: depth + 1) }
-        case let .list(element):
+        case .list(let element):
             for _ in 0..<(try readListCount(&reader)) { try skip(&reader, as: element, depth: depth + 1) }
-        case let .object(members):
+        case .object(let members):
             for member in members { try skip(&reader, as: member.type, depth: depth + 1) }
         case .enumeration:
             try TaggedScalar.skip(&reader, expecting: 4, what: "enum value")
@@ -195,7 +208,8 @@ extension RowValue {
 
     private static func checkDepth(_ depth: Int, at offset: UInt64) throws {
         guard depth <= FieldType.maximumDepth + 1 else {
-            throw RecordDecodeError(.recordPayloadTypeMismatch, "declared type nests deeper than \(FieldType.maximumDepth)", at: offset)
+            throw RecordDecodeError(
+                .recordPayloadTypeMismatch, "declared type nests deeper than \(FieldType.maximumDepth)", at: offset)
         }
     }
 
@@ -204,7 +218,8 @@ extension RowValue {
         let at = reader.offset
         let presence = try RecordDecodeError.mapping { try reader.u8() }
         guard presence <= 1 else {
-            throw RecordDecodeError(.recordPayloadTypeMismatch, "optional presence byte \(presence), expected 0 or 1", at: at)
+            throw RecordDecodeError(
+                .recordPayloadTypeMismatch, "optional presence byte \(presence), expected 0 or 1", at: at)
         }
         return presence == 1
     }
@@ -214,7 +229,8 @@ extension RowValue {
         let at = reader.offset
         let count = try RecordDecodeError.mapping { try reader.u32() }
         guard count <= RecordLimits.maxEntryCount else {
-            throw RecordDecodeError(.invalidCatalogPayload, "list count \(count) exceeds maximum \(RecordLimits.maxEntryCount)", at: at)
+            throw RecordDecodeError(
+                .invalidCatalogPayload, "list count \(count) exceeds maximum \(RecordLimits.maxEntryCount)", at: at)
         }
         return count
     }

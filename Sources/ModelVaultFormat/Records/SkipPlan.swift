@@ -23,9 +23,9 @@ public indirect enum SkipPlan: Equatable, Sendable {
             return
         }
         switch type {
-        case let .optional(inner): self = .optional(SkipPlan(inner))
-        case let .list(element): self = .list(SkipPlan(element))
-        case let .object(members):
+        case .optional(let inner): self = .optional(SkipPlan(inner))
+        case .list(let element): self = .list(SkipPlan(element))
+        case .object(let members):
             let occupying = members.map { SkipPlan($0.type) }.filter { !$0.occupiesNothing }
             self = occupying.isEmpty ? .nothing : .object(occupying)
         case .enumeration: self = .enumeration
@@ -49,15 +49,15 @@ extension RowValue {
         switch plan {
         case .nothing:
             break
-        case let .scalar(tag, type):
+        case .scalar(let tag, let type):
             try TaggedScalar.skip(&reader, expecting: tag, what: "\(type.name) value")
-        case let .optional(inner):
+        case .optional(let inner):
             if try readPresence(&reader) { try skip(&reader, plan: inner) }
-        case let .list(element):
+        case .list(let element):
             let count = try readListCount(&reader)
             if case .nothing = element { return }
             for _ in 0..<count { try skip(&reader, plan: element) }
-        case let .object(members):
+        case .object(let members):
             for member in members { try skip(&reader, plan: member) }
         case .enumeration:
             try TaggedScalar.skip(&reader, expecting: 4, what: "enum value")

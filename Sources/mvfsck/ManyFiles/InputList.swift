@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ModelVaultCheck
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The files a run checks, expanded from the command line: a directory is walked recursively
 /// in sorted order, links inside it are not followed, and only `*.modelvault` and
@@ -55,12 +56,17 @@ struct InputList {
 
     private func walk(directory: String, relative: String, into entries: inout [Entry]) {
         guard let dir = opendir(directory) else {
-            entries.append(Entry(path: directory, relative: relative, error: .unreadable("cannot read directory: \(String(cString: strerror(errno)))")))
+            entries.append(
+                Entry(
+                    path: directory, relative: relative,
+                    error: .unreadable("cannot read directory: \(String(cString: strerror(errno)))")))
             return
         }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
             if name != "." && name != ".." { names.append(name) }
         }
         closedir(dir)
@@ -70,7 +76,10 @@ struct InputList {
             if isExcluded(path) || isExcluded(rel) { continue }
             var info = stat()
             guard lstat(path, &info) == 0 else {
-                entries.append(Entry(path: path, relative: rel, error: .unreadable("cannot stat: \(String(cString: strerror(errno)))")))
+                entries.append(
+                    Entry(
+                        path: path, relative: rel,
+                        error: .unreadable("cannot stat: \(String(cString: strerror(errno)))")))
                 continue
             }
             switch info.st_mode & S_IFMT {
@@ -80,7 +89,10 @@ struct InputList {
                 if name.hasSuffix(".modelvault") || name.hasSuffix(".modelvault.gz") || (allFiles && sniff(path)) {
                     entries.append(Entry(path: path, relative: rel))
                 } else if allFiles && access(path, R_OK) != 0 {
-                    entries.append(Entry(path: path, relative: rel, error: .unreadable("cannot open: \(String(cString: strerror(errno)))")))
+                    entries.append(
+                        Entry(
+                            path: path, relative: rel,
+                            error: .unreadable("cannot open: \(String(cString: strerror(errno)))")))
                 }
             default:
                 continue  // links and special files inside a walked directory are not followed

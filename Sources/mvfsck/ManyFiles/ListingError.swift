@@ -8,8 +8,8 @@ enum ListingError: Error, Equatable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case let .unreadable(reason): return reason
-        case let .noDatabaseFiles(directory): return "no database files under \(directory)"
+        case .unreadable(let reason): return reason
+        case .noDatabaseFiles(let directory): return "no database files under \(directory)"
         }
     }
 

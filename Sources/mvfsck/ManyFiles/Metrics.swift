@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import FileOutput
 import ModelVaultCheck
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `--metrics PATH`: the run's figures in the Prometheus text exposition format, for
 /// node_exporter's textfile collector, written atomically.
@@ -13,18 +14,29 @@ enum Metrics {
             out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
             for sample in samples { out += "\(name)\(sample.labels) \(sample.value)\n" }
         }
-        metric("mvfsck_files", "Files checked by the last run, by verdict.",
-               Verdict.allCases.map { ("{verdict=\"\($0.rawValue)\"}", String(s.byVerdict[$0] ?? 0)) })
-        metric("mvfsck_operational_errors", "Files that could not be opened or read, and directory arguments with no file to check, in the last run.", [("", String(s.operationalErrors))])
-        metric("mvfsck_files_not_reached", "Files not started before --max-duration or an interruption.", [("", String(s.notReached))])
+        metric(
+            "mvfsck_files", "Files checked by the last run, by verdict.",
+            Verdict.allCases.map { ("{verdict=\"\($0.rawValue)\"}", String(s.byVerdict[$0] ?? 0)) })
+        metric(
+            "mvfsck_operational_errors",
+            "Files that could not be opened or read, and directory arguments with no file to check, in the last run.",
+            [("", String(s.operationalErrors))])
+        metric(
+            "mvfsck_files_not_reached", "Files not started before --max-duration or an interruption.",
+            [("", String(s.notReached))])
         metric("mvfsck_bytes_read", "Database bytes checked by the last run.", [("", String(s.bytesRead))])
         metric("mvfsck_run_duration_seconds", "Wall-clock duration of the last run.", [("", String(s.elapsedSeconds))])
-        metric("mvfsck_last_run_timestamp_seconds", "When the last run finished, in seconds since the epoch.", [("", String(now))])
-        metric("mvfsck_committed_transactions_at_risk", "Committed transactions an AutoTruncate open would discard, summed over files.",
-               [("", String(s.committedTransactionsAtRisk))])
+        metric(
+            "mvfsck_last_run_timestamp_seconds", "When the last run finished, in seconds since the epoch.",
+            [("", String(now))])
+        metric(
+            "mvfsck_committed_transactions_at_risk",
+            "Committed transactions an AutoTruncate open would discard, summed over files.",
+            [("", String(s.committedTransactionsAtRisk))])
         metric("mvfsck_exit_status", "Exit status of the last run.", [("", String(s.exitStatus))])
-        metric("mvfsck_file_verdict", "Files that are not clean (value 1), labelled with path and verdict.",
-               s.notClean.map { ("{path=\"\(escape($0.path))\",verdict=\"\($0.verdict.rawValue)\"}", "1") })
+        metric(
+            "mvfsck_file_verdict", "Files that are not clean (value 1), labelled with path and verdict.",
+            s.notClean.map { ("{path=\"\(escape($0.path))\",verdict=\"\($0.verdict.rawValue)\"}", "1") })
         return out
     }
 

@@ -22,8 +22,10 @@ final class OrderedRunner<Result: Sendable>: @unchecked Sendable {
     }
 
     /// `shouldStart(i)` is asked before job i starts; a job not started yields `skipped(i)`.
-    func run(job: @escaping @Sendable (Int) -> Result, skipped: @escaping @Sendable (Int) -> Result,
-             shouldStart: @escaping @Sendable (Int) -> Bool, deliver: (Int, Result) -> Void) {
+    func run(
+        job: @escaping @Sendable (Int) -> Result, skipped: @escaping @Sendable (Int) -> Result,
+        shouldStart: @escaping @Sendable (Int) -> Bool, deliver: (Int, Result) -> Void
+    ) {
         var threads: [Thread] = []
         for _ in 0..<workers {
             let thread = Thread { [self] in

@@ -40,7 +40,8 @@ struct RunSummary {
     var text: String {
         let verdicts = Verdict.allCases.map { "\(byVerdict[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         let rate = elapsedSeconds > 0 ? Double(bytesRead) / elapsedSeconds : 0
-        var line = "summary: \(files) files (\(verdicts)), \(operationalErrors) operational errors, \(notReached) not reached, "
+        var line =
+            "summary: \(files) files (\(verdicts)), \(operationalErrors) operational errors, \(notReached) not reached, "
             + "\(Progress.size(bytesRead)) in \(Self.seconds(elapsedSeconds)) (\(Progress.size(UInt64(rate)))/s)"
         if interrupted { line += ", interrupted" }
         return line
