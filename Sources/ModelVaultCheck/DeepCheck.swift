@@ -96,7 +96,8 @@ struct DeepCheck {
                             .indexBadPayload, .warning, offset: entry.offset, length: 0, segmentIndex: s.index,
                             segmentType: .index, txnId: txnId,
                             message:
-                                "index entry names \"\(String(decoding: entry.name, as: UTF8.self))\", not an index of collection \(entry.collectionId)"
+                                "index entry names \"\(String(decoding: entry.name, as: UTF8.self))\", "
+                                + "not an index of collection \(entry.collectionId)"
                         ))
                 }
                 guard replays, entry.kind == .unique else { return }
@@ -143,10 +144,12 @@ struct DeepCheck {
         case .insert:
             if let existing = unique[slot] {
                 if existing != pk {
+                    let indexName = String(decoding: entry.name, as: UTF8.self)
                     return UniqueFault(
                         offset: entry.offset, error: .uniqueIndexViolation,
                         message:
-                            "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): key already belongs to another primary key"
+                            "unique index \"\(indexName)\" of collection \(entry.collectionId): "
+                            + "key already belongs to another primary key"
                     )
                 }
             } else if unique.count < Self.uniqueKeyBudget {
@@ -157,11 +160,13 @@ struct DeepCheck {
         case .delete:
             if let existing = unique[slot] {
                 if existing != pk {
+                    let indexName = String(decoding: entry.name, as: UTF8.self)
                     return UniqueFault(
                         offset: entry.offset,
                         error: .invalidCatalogPayload("unique index delete names another primary key"),
                         message:
-                            "unique index \"\(String(decoding: entry.name, as: UTF8.self))\" of collection \(entry.collectionId): delete names another primary key"
+                            "unique index \"\(indexName)\" of collection \(entry.collectionId): "
+                            + "delete names another primary key"
                     )
                 }
                 set(slot, nil, journalled: journalled)

@@ -72,7 +72,8 @@ extension LogWalker {
                 Finding(
                     .headerBadMagic, .error, offset: 0, length: 4,
                     message:
-                        "file magic is \(Hex.bytes(h.magic)), expected \"TDB0\": not recognisable as a ModelVault file header"
+                        "file magic is \(Hex.bytes(h.magic)), expected \"TDB0\": "
+                        + "not recognisable as a ModelVault file header"
                 ))
         } else if !h.isSupportedVersion {
             preLogFatal = .unsupportedVersion(major: UInt64(h.formatMajor), minor: UInt64(h.formatMinor))
@@ -127,7 +128,8 @@ extension LogWalker {
                     Finding(
                         .superblockBadMagic, severity, offset: slot.slot.offset, length: 4,
                         message:
-                            "superblock \(slot.slot.rawValue) magic is \(Hex.bytes(slot.magic)), expected \"TSB0\"\(consequence)"
+                            "superblock \(slot.slot.rawValue) magic is \(Hex.bytes(slot.magic)), "
+                            + "expected \"TSB0\"\(consequence)"
                     ))
             } else if !slot.isRecognised {
                 sink.add(
@@ -141,7 +143,8 @@ extension LogWalker {
                     Finding(
                         .superblockBadChecksum, severity, offset: slot.slot.offset + 28, length: 1,
                         message:
-                            "superblock \(slot.slot.rawValue) (generation \(slot.generation)) has checksum kind \(slot.checksumKind), expected 0\(consequence)"
+                            "superblock \(slot.slot.rawValue) (generation \(slot.generation)) "
+                            + "has checksum kind \(slot.checksumKind), expected 0\(consequence)"
                     ))
             } else if !slot.checksumMatches {
                 let why =
@@ -152,7 +155,9 @@ extension LogWalker {
                     Finding(
                         .superblockBadChecksum, severity, offset: slot.slot.offset, length: length,
                         message:
-                            "superblock \(slot.slot.rawValue) (generation \(slot.generation)) CRC-32C \(Hex.u32(slot.computedCRC)) does not match stored \(Hex.u32(slot.storedCRC))\(why)"
+                            "superblock \(slot.slot.rawValue) (generation \(slot.generation)) "
+                            + "CRC-32C \(Hex.u32(slot.computedCRC)) "
+                            + "does not match stored \(Hex.u32(slot.storedCRC))\(why)"
                     ))
             }
         }

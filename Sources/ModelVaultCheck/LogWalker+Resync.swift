@@ -42,7 +42,9 @@ extension LogWalker {
                         Finding(
                             .logResynchronized, .warning, offset: offset, length: skipped,
                             message:
-                                "\(skipped) unreadable bytes\(allZero ? " (all zero)" : ""); the walk resumes at the next valid segment header at \(cursor.position), which the engine never reaches"
+                                "\(skipped) unreadable bytes\(allZero ? " (all zero)" : ""); "
+                                + "the walk resumes at the next valid segment header at \(cursor.position), "
+                                + "which the engine never reaches"
                         ))
                     return true
                 }
@@ -56,7 +58,8 @@ extension LogWalker {
             Finding(
                 allZero ? .tailZeroFilled : .tailTrailingGarbage, .error, offset: offset, length: skipped,
                 message: allZero
-                    ? "\(skipped) zero bytes from \(offset) to the end: no segment can be read there (preallocated or zeroed tail)"
+                    ? "\(skipped) zero bytes from \(offset) to the end: "
+                        + "no segment can be read there (preallocated or zeroed tail)"
                     : "\(skipped) unreadable bytes from \(offset) to the end hold no valid segment header"))
         return false
     }

@@ -21,20 +21,24 @@ extension LogWalker {
         let prediction = predict(fileLength: fileLength)
         reportPointers(fileLength: fileLength)
         if framing.pastBreak, let firstBreak {
+            let beyond = framing.committedBeyondBreak
+            let committed = beyond == 1 ? "1 committed transaction lies" : "\(beyond) committed transactions lie"
             sink.add(
                 Finding(
                     .logDataBeyondBreak, .info, offset: firstBreak, length: 0,
-                    message:
-                        "\(framing.committedBeyondBreak == 1 ? "1 committed transaction lies" : "\(framing.committedBeyondBreak) committed transactions lie") intact beyond the first unreadable stretch, where the engine stops"
+                    message: "\(committed) intact beyond the first unreadable stretch, where the engine stops"
                 ))
         }
         if let reason = prediction.truncateReason, prediction.autoTruncateOpens || prediction.modifiesFile {
             let keptEnd = fileLength - prediction.truncatedBytes
+            let lost = prediction.committedTransactionsLost
+            let committed = lost == 1 ? "1 committed transaction" : "\(lost) committed transactions"
             sink.add(
                 Finding(
                     .logDataBeyondCut, .info, offset: keptEnd, length: prediction.truncatedBytes,
                     message:
-                        "an AutoTruncate open cuts the file at \(keptEnd) (\(reason)), discarding \(prediction.truncatedBytes) bytes and with them \(prediction.committedTransactionsLost == 1 ? "1 committed transaction" : "\(prediction.committedTransactionsLost) committed transactions")"
+                        "an AutoTruncate open cuts the file at \(keptEnd) (\(reason)), "
+                        + "discarding \(prediction.truncatedBytes) bytes and with them \(committed)"
                 ))
         }
         let safeEnd = recordSafeSalvageEnd(fileLength)
@@ -97,7 +101,8 @@ extension LogWalker {
                 finding.severity = .warning
                 finding.message =
                     "\(finding.segmentType?.name ?? "data") segment outside any transaction, after a TxnBegin: "
-                    + "the engine replays from the checkpoint's replay_from_offset \(replayFrom), where it comes before any TxnBegin, "
+                    + "the engine replays from the checkpoint's replay_from_offset \(replayFrom), "
+                    + "where it comes before any TxnBegin, "
                     + "a legacy prefix it accepts"
             }
         }
@@ -196,7 +201,8 @@ extension LogWalker {
                         Finding(
                             .superblockManifestOutOfBounds, .warning, offset: slot.slot.offset + 16, length: 8,
                             message:
-                                "superblock \(slot.slot.rawValue) (not selected) points at a manifest at \(slot.manifestOffset), past the end (\(fileLength))"
+                                "superblock \(slot.slot.rawValue) (not selected) "
+                                + "points at a manifest at \(slot.manifestOffset), past the end (\(fileLength))"
                         ))
                 }
                 continue
@@ -208,7 +214,8 @@ extension LogWalker {
                         past ? .superblockManifestOutOfBounds : .superblockManifestNotAManifest, .error,
                         offset: slot.slot.offset + 16, length: 8,
                         message:
-                            "superblock \(slot.slot.rawValue) manifest pointer \(target.offset): a strict open fails (\(failure))"
+                            "superblock \(slot.slot.rawValue) manifest pointer \(target.offset): "
+                            + "a strict open fails (\(failure))"
                     ))
             }
             guard let target = checkpointTarget, target.length != 0 else { continue }
@@ -217,7 +224,8 @@ extension LogWalker {
                     Finding(
                         .superblockCheckpointOutOfBounds, .warning, offset: slot.slot.offset + 36, length: 12,
                         message:
-                            "superblock \(slot.slot.rawValue) checkpoint pointer \(target.offset) lies outside the log (ignored by the engine)"
+                            "superblock \(slot.slot.rawValue) checkpoint pointer \(target.offset) "
+                            + "lies outside the log (ignored by the engine)"
                     ))
                 continue
             }
@@ -227,21 +235,24 @@ extension LogWalker {
                     Finding(
                         .superblockCheckpointNotACheckpoint, .error, offset: slot.slot.offset + 36, length: 12,
                         message:
-                            "checkpoint pointer \(target.offset) is not a Checkpoint segment header: a strict open fails (\(error))"
+                            "checkpoint pointer \(target.offset) is not a Checkpoint segment header: "
+                            + "a strict open fails (\(error))"
                     ))
             case .otherType(let type):
                 sink.add(
                     Finding(
                         .superblockCheckpointNotACheckpoint, .warning, offset: slot.slot.offset + 36, length: 12,
                         message:
-                            "checkpoint pointer \(target.offset) leads to a \(type.name) segment (ignored by the engine)"
+                            "checkpoint pointer \(target.offset) leads to a \(type.name) segment "
+                            + "(ignored by the engine)"
                     ))
             case .replayBeforeEnd(let from, let end):
                 sink.add(
                     Finding(
                         .checkpointReplayFrom, .error, offset: target.offset, length: 0, segmentType: .checkpoint,
                         message:
-                            "replay_from_offset \(from) is before the checkpoint's end \(end): the engine refuses the file"
+                            "replay_from_offset \(from) is before the checkpoint's end \(end): "
+                            + "the engine refuses the file"
                     ))
             case .usable(let from, _):
                 if from < fileLength && !target.replayFromBoundary.hit {
@@ -264,7 +275,8 @@ extension LogWalker {
                             .checkpointHidesCommits, .warning, offset: target.offset, length: 0,
                             segmentType: .checkpoint,
                             message:
-                                "replay_from_offset \(from) skips \(hidden) committed transaction(s) after the checkpoint: the engine opens without them"
+                                "replay_from_offset \(from) skips \(hidden) committed transaction(s) "
+                                + "after the checkpoint: the engine opens without them"
                         ))
                 }
             case .badPayload, .unseen:

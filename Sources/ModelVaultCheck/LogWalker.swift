@@ -95,8 +95,9 @@ public final class LogWalker {
             Finding(
                 .catalogTooLarge, .warning, offset: offset, length: 0,
                 message:
-                    "the catalog outgrows mvfsck's memory limit of \(options.catalogStructureLimit) structures (collections, "
-                    + "versions, fields, types, path segments, enum variants, constraints, indexes) here: from this offset no catalog entry is applied "
+                    "the catalog outgrows mvfsck's memory limit of \(options.catalogStructureLimit) structures "
+                    + "(collections, versions, fields, types, path segments, enum variants, constraints, indexes) "
+                    + "here: from this offset no catalog entry is applied "
                     + "and no Record, Index or Checkpoint contents are decoded, so the prediction rests on framing"))
     }
 
@@ -248,7 +249,8 @@ public final class LogWalker {
                         .segmentPayloadPastEOF, .error, offset: offset, length: header.totalLength,
                         segmentIndex: segmentIndex, segmentType: type,
                         message:
-                            "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input (\(streamed) present): torn write or damaged length"
+                            "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input "
+                            + "(\(streamed) present): torn write or damaged length"
                     ))
                 if checkpointTarget?.offset == offset {
                     checkpointTarget?.state = .badPayload(.readPastEnd)
@@ -385,7 +387,8 @@ public final class LogWalker {
 
     func reportPayloadChecksum(_ s: SegmentEvent) {
         let text =
-            "\(s.type.name) payload CRC-32C \(Hex.u32(s.payloadCRC)) does not match stored \(Hex.u32(s.header.payloadCRC))"
+            "\(s.type.name) payload CRC-32C \(Hex.u32(s.payloadCRC)) "
+            + "does not match stored \(Hex.u32(s.header.payloadCRC))"
         switch s.type {
         case .temp:
             sink.add(
@@ -405,12 +408,12 @@ public final class LogWalker {
                             ? " (the selected superblock points here: strict opens fail)"
                             : " (an older checkpoint the engine never reads)")))
         default:
-            let where_ = framing.open.map { " inside transaction \($0.id) begun at \($0.offset)" } ?? ""
+            let enclosingTransaction = framing.open.map { " inside transaction \($0.id) begun at \($0.offset)" } ?? ""
             sink.add(
                 Finding(
                     .segmentPayloadChecksum, .error, offset: s.offset, length: s.header.totalLength,
                     segmentIndex: s.index, segmentType: s.type, txnId: s.txnId ?? framing.open?.id,
-                    message: text + where_))
+                    message: text + enclosingTransaction))
         }
     }
 

@@ -120,7 +120,8 @@ struct ReplayModel {
                 return Fault(
                     position: position, error: .invalidSchemaVersion(expected: UInt32(reached), got: key.schemaVersion),
                     message:
-                        "record for collection \(key.collectionId) names schema version \(key.schemaVersion), current is \(reached)"
+                        "record for collection \(key.collectionId) names schema version \(key.schemaVersion), "
+                        + "current is \(reached)"
                 )
             }
             return nil

@@ -13,10 +13,14 @@ enum SegmentDescription {
                 switch entry.kind {
                 case .createCollection(let name, let primary):
                     return
-                        "create collection #\(entry.collectionId) \"\(name)\": \(entry.fields.count) fields, \(entry.indexes.count) indexes, primary \(primary ?? "none") (catalog v\(entry.catalogVersion))"
+                        "create collection #\(entry.collectionId) \"\(name)\": "
+                        + "\(entry.fields.count) fields, \(entry.indexes.count) indexes, primary \(primary ?? "none") "
+                        + "(catalog v\(entry.catalogVersion))"
                 case .newSchemaVersion:
                     return
-                        "schema version \(entry.schemaVersion) of collection #\(entry.collectionId): \(entry.fields.count) fields, \(entry.indexes.count) indexes (catalog v\(entry.catalogVersion))"
+                        "schema version \(entry.schemaVersion) of collection #\(entry.collectionId): "
+                        + "\(entry.fields.count) fields, \(entry.indexes.count) indexes "
+                        + "(catalog v\(entry.catalogVersion))"
                 }
             case .failure(let error)?: return "undecodable catalog entry: \(error)"
             case nil: return "catalog entry (payload CRC mismatch)"
@@ -40,7 +44,8 @@ enum SegmentDescription {
                     parsing: payload, at: s.payloadOffset, structureLimit: CheckOptions().catalogStructureLimit)
             else { return "undecodable checkpoint" }
             return
-                "checkpoint: replay from \(c.replayFromOffset), \(c.catalogEntries.count) catalog entries, \(c.rowCount) rows, index state \(c.indexRange.count) bytes"
+                "checkpoint: replay from \(c.replayFromOffset), \(c.catalogEntries.count) catalog entries, "
+                + "\(c.rowCount) rows, index state \(c.indexRange.count) bytes"
         case .txnBegin, .txnCommit, .txnAbort:
             switch s.marker {
             case .success?: return describeMarker(s.type, effect: effect)
@@ -68,8 +73,8 @@ enum SegmentDescription {
 
     static func describeRecord(_ payload: UnsafeRawBufferPointer, at offset: UInt64) -> String {
         guard let preamble = try? RecordPreamble(parsing: payload, at: offset) else { return "undecodable record" }
-        var text =
-            "\(ops[preamble.op] ?? "op \(preamble.op)") collection #\(preamble.collectionId) (schema v\(preamble.schemaVersion))"
+        let op = ops[preamble.op] ?? "op \(preamble.op)"
+        var text = "\(op) collection #\(preamble.collectionId) (schema v\(preamble.schemaVersion))"
         var reader = ByteReader(payload, baseOffset: offset)
         try? reader.skip(RecordPreamble.length)
         if let key = try? KeyText.read(&reader) { text += " key \(key)" }

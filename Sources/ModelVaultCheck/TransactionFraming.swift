@@ -134,7 +134,8 @@ struct TransactionFraming {
                         .txnUnframedSegment, .error, offset: s.offset, length: s.header.totalLength,
                         segmentIndex: s.index, segmentType: s.type,
                         message:
-                            "\(s.type.name) segment outside any transaction after the first TxnBegin: the engine refuses to replay it (\"unframed data segment in format minor 6\")"
+                            "\(s.type.name) segment outside any transaction after the first TxnBegin: "
+                            + "the engine refuses to replay it (\"unframed data segment in format minor 6\")"
                     ))
                 safe = s.end
                 return .unframed(legal: false)
@@ -156,7 +157,8 @@ struct TransactionFraming {
                         .txnNestedBegin, .error, offset: s.offset, length: s.header.totalLength,
                         segmentIndex: s.index, segmentType: .txnBegin, txnId: marker.txnId,
                         message:
-                            "TxnBegin \(marker.txnId) while transaction \(previous.id) (begun at \(previous.offset)) is still open: the engine cuts at \(previous.offset)"
+                            "TxnBegin \(marker.txnId) while transaction \(previous.id) (begun at \(previous.offset)) "
+                            + "is still open: the engine cuts at \(previous.offset)"
                     ))
             }
             seenBegin = true
@@ -184,7 +186,8 @@ struct TransactionFraming {
                         .txnIdMismatch, .error, offset: s.offset, length: s.header.totalLength,
                         segmentIndex: s.index, segmentType: .txnCommit, txnId: marker.txnId,
                         message:
-                            "TxnCommit \(marker.txnId) does not match the open TxnBegin \(current.id) at \(current.offset)"
+                            "TxnCommit \(marker.txnId) does not match "
+                            + "the open TxnBegin \(current.id) at \(current.offset)"
                     ))
                 open = nil
                 safe = s.end
@@ -206,7 +209,8 @@ struct TransactionFraming {
                         .txnAborted, .info, offset: s.offset, length: s.header.totalLength,
                         segmentIndex: s.index, segmentType: .txnAbort, txnId: marker.txnId,
                         message:
-                            "transaction \(current.id) begun at \(current.offset) is rolled back: its segments are not applied"
+                            "transaction \(current.id) begun at \(current.offset) is rolled back: "
+                            + "its segments are not applied"
                     ))
             }
             open = nil
@@ -246,7 +250,8 @@ struct TransactionFraming {
                     .txnUncommitted, .error, offset: open.offset, length: fileLength - open.offset,
                     txnId: open.id,
                     message:
-                        "transaction \(open.id) begun at \(open.offset) never commits: its \(fileLength - open.offset) bytes are not durable"
+                        "transaction \(open.id) begun at \(open.offset) never commits: "
+                        + "its \(fileLength - open.offset) bytes are not durable"
                 ))
         }
     }

@@ -101,7 +101,8 @@ public struct SalvagePlan: Sendable {
     public func describe() -> [String] {
         if let refusal { return ["nothing can be salvaged: \(refusal)"] }
         var lines = [
-            "keep bytes 0..<\(keepEnd) of the source (\(keepEnd) bytes); drop \(droppedBytes) bytes and \(droppedTransactions) committed transaction(s)"
+            "keep bytes 0..<\(keepEnd) of the source (\(keepEnd) bytes); "
+                + "drop \(droppedBytes) bytes and \(droppedTransactions) committed transaction(s)"
         ]
         lines.append(header == nil ? "file header: copied" : "file header: rebuilt")
         for slot in Superblock.Slot.allCases {

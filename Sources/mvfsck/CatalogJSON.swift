@@ -83,7 +83,8 @@ enum CatalogJSON {
         var lines: [String] = []
         for c in catalog.collections {
             lines.append(
-                "collection #\(c.id) \(c.name)  primary field: \(c.primaryField ?? "(none)")  current version: \(c.currentVersion)"
+                "collection #\(c.id) \(c.name)  primary field: \(c.primaryField ?? "(none)")"
+                    + "  current version: \(c.currentVersion)"
             )
             for v in c.versions {
                 lines.append("  version \(v.version) (Schema segment at \(v.segmentOffset))")

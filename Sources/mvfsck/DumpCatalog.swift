@@ -26,7 +26,8 @@ struct DumpCatalog: ParsableCommand {
             Console.out(CatalogJSON.textLines(report.catalog))
             if report.verdict != .clean {
                 Console.err(
-                    "mvfsck: \(file) is \(report.verdict.rawValue) (\(report.errorCount) errors): the catalog above is what could be read"
+                    "mvfsck: \(file) is \(report.verdict.rawValue) (\(report.errorCount) errors): "
+                        + "the catalog above is what could be read"
                 )
             }
         }

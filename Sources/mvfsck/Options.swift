@@ -26,8 +26,10 @@ struct OutputOptions: ParsableArguments {
 struct CheckDepthOptions: ParsableArguments {
     @Flag(
         name: .customLong("framing-only"),
-        help:
-            "Check framing, checksums, transaction markers, superblocks, manifests and the catalog only; skip the decode of Record, Index and Checkpoint payloads (faster, but blind to damage under valid checksums)."
+        help: ArgumentHelp(
+            "Check framing, checksums, transaction markers, superblocks, manifests and the catalog only; "
+                + "skip the decode of Record, Index and Checkpoint payloads "
+                + "(faster, but blind to damage under valid checksums).")
     )
     var framingOnly = false
 

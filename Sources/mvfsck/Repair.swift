@@ -83,7 +83,9 @@ struct Repair: ParsableCommand {
             return "nothing written: the salvaged file did not verify clean (\(o.output?.verdict.rawValue ?? "?"))"
         }
         return
-            "wrote \(destination): kept \(o.plan.keepEnd) bytes, dropped \(o.plan.droppedBytes) bytes and \(o.plan.droppedTransactions) committed transaction(s); it verifies \(o.output?.verdict.rawValue ?? "?")"
+            "wrote \(destination): kept \(o.plan.keepEnd) bytes, dropped \(o.plan.droppedBytes) bytes "
+            + "and \(o.plan.droppedTransactions) committed transaction(s); "
+            + "it verifies \(o.output?.verdict.rawValue ?? "?")"
     }
 }
 

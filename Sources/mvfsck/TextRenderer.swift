@@ -29,7 +29,8 @@ enum TextRenderer {
         }
         var lines = [
             "\(r.file.path): \(verdictWord(r)), \(counted(r.errorCount, "error")), "
-                + "\(counted(r.warningCount, "warning")), \(Progress.size(r.file.size)), \(RunSummary.seconds(result.seconds))"
+                + "\(counted(r.warningCount, "warning")), \(Progress.size(r.file.size)), "
+                + RunSummary.seconds(result.seconds)
         ]
         if r.verdict != .clean || r.warningCount > 0 {
             lines += findingLines(r.findings.filter { $0.severity != .info || r.verdict != .clean }, indent: "    ")
@@ -41,7 +42,8 @@ enum TextRenderer {
     static func summary(_ r: Report) -> String {
         let minor = r.header.map { "format \($0.formatMajor).\($0.formatMinor), " } ?? ""
         return
-            "\(minor)\(r.file.size) bytes, \(r.segments.count) segments, \(r.transactions.committed) committed transactions, "
+            "\(minor)\(r.file.size) bytes, \(r.segments.count) segments, "
+            + "\(r.transactions.committed) committed transactions, "
             + "\(counted(r.errorCount, "error")), \(counted(r.warningCount, "warning"))"
     }
 
@@ -66,6 +68,7 @@ enum TextRenderer {
 
     static func engineSentence(_ e: EnginePrediction) -> String {
         var parts: [String] = []
+        let autoTruncateError = e.autoTruncateError.map(String.init(describing:)) ?? "?"
         parts.append(
             e.strictOpens
                 ? "a strict open succeeds"
@@ -73,11 +76,13 @@ enum TextRenderer {
         if e.autoTruncateOpens {
             if e.truncatedBytes > 0 {
                 let lost = e.committedTransactionsLost
+                let losing =
+                    lost == 0
+                    ? "losing no committed transaction"
+                    : "losing \(counted(lost, "committed transaction")) that lie\(lost == 1 ? "s" : "") after the cut"
                 parts.append(
-                    "an AutoTruncate open cuts the last \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and succeeds, "
-                        + (lost == 0
-                            ? "losing no committed transaction"
-                            : "losing \(counted(lost, "committed transaction")) that lie\(lost == 1 ? "s" : "") after the cut")
+                    "an AutoTruncate open cuts the last \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?"))"
+                        + " and succeeds, " + losing
                 )
             } else if e.modifiesFile {
                 parts.append("a read-write open rewrites the file as a new, empty database")
@@ -86,12 +91,11 @@ enum TextRenderer {
             }
         } else if e.modifiesFile {
             parts.append(
-                "an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?")) and then still fails (\(e.autoTruncateError.map(String.init(describing:)) ?? "?"))"
+                "an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?"))"
+                    + " and then still fails (\(autoTruncateError))"
             )
         } else {
-            parts.append(
-                "an AutoTruncate open fails without changing the file (\(e.autoTruncateError.map(String.init(describing:)) ?? "?"))"
-            )
+            parts.append("an AutoTruncate open fails without changing the file (\(autoTruncateError))")
         }
         return parts.joined(separator: "; ")
             + (e.basis == .framing ? " [prediction from framing and catalog]" : " [prediction from a deep decode]")
@@ -109,11 +113,13 @@ enum TextRenderer {
                 codes.append(f.code.rawValue)
             }
             return "recoverable: a strict open succeeds and nothing is cut, but "
-                + "\(counted(r.errorCount, "error finding")) remain\(r.errorCount == 1 ? "s" : "") (\(codes.joined(separator: ", ")))"
+                + "\(counted(r.errorCount, "error finding")) remain\(r.errorCount == 1 ? "s" : "")"
+                + " (\(codes.joined(separator: ", ")))"
         case .recoverable: return "recoverable: the engine's own AutoTruncate open succeeds"
         case .repairable:
             return
-                "repairable: the engine cannot open it, but its committed prefix (up to offset \(r.salvageEnd)) can be salvaged into a fresh file"
+                "repairable: the engine cannot open it, "
+                + "but its committed prefix (up to offset \(r.salvageEnd)) can be salvaged into a fresh file"
         case .unrecoverable: return "unrecoverable: no committed data can be salvaged"
         }
     }
@@ -122,8 +128,10 @@ enum TextRenderer {
         var lines: [String] = []
         lines.append("file        \(r.file.path) (\(r.file.size) bytes)")
         if let h = r.header {
+            let validity = h.hasValidMagic && h.isSupportedVersion ? "" : "  [invalid]"
             lines.append(
-                "header      magic \(h.magicText), format \(h.formatMajor).\(h.formatMinor), header size \(h.headerSize), flags \(h.flags)\(h.hasValidMagic && h.isSupportedVersion ? "" : "  [invalid]")"
+                "header      magic \(h.magicText), format \(h.formatMajor).\(h.formatMinor), "
+                    + "header size \(h.headerSize), flags \(h.flags)\(validity)"
             )
         } else {
             lines.append("header      (missing)")
@@ -147,15 +155,19 @@ enum TextRenderer {
         let byType = r.segments.byType.map { "\($0.0.name) \($0.1)" }.joined(separator: ", ")
         lines.append(
             "segments    \(r.segments.count) (\(r.segments.bytes) bytes)\(byType.isEmpty ? "" : ": " + byType)")
+        let t = r.transactions
         lines.append(
-            "txns        \(r.transactions.committed) committed, \(r.transactions.aborted) aborted, \(r.transactions.uncommitted) uncommitted, highest id \(r.transactions.maxTxnId.map(String.init) ?? "-") (ids restart at 1 each time the engine opens the file)"
+            "txns        \(t.committed) committed, \(t.aborted) aborted, \(t.uncommitted) uncommitted, "
+                + "highest id \(t.maxTxnId.map(String.init) ?? "-") "
+                + "(ids restart at 1 each time the engine opens the file)"
         )
         if r.catalog.collections.isEmpty { lines.append("catalog     (no collections)") }
         for (i, c) in r.catalog.collections.enumerated() {
             let label = i == 0 ? "catalog     " : "            "
             lines.append(
                 label
-                    + "#\(c.id) \(c.name): primary \(c.primaryField ?? "-"), schema v\(c.currentVersion), \(c.current?.fields.count ?? 0) fields, \(c.current?.indexes.count ?? 0) indexes"
+                    + "#\(c.id) \(c.name): primary \(c.primaryField ?? "-"), schema v\(c.currentVersion), "
+                    + "\(c.current?.fields.count ?? 0) fields, \(c.current?.indexes.count ?? 0) indexes"
             )
         }
         lines.append("engine      " + engineSentence(r.engine))

@@ -37,8 +37,9 @@ struct Verify: ParsableCommand {
 
     @Flag(
         name: .customLong("all-files"),
-        help:
-            "In directories, check every regular file that starts with the TDB0 magic or a gzip header, not only *.modelvault[.gz]."
+        help: ArgumentHelp(
+            "In directories, check every regular file that starts with the TDB0 magic or a gzip header, "
+                + "not only *.modelvault[.gz].")
     )
     var allFiles = false
 

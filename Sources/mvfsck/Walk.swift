@@ -26,7 +26,8 @@ struct Walk: ParsableCommand {
     @Option(
         name: .long, parsing: .singleValue,
         help: ArgumentHelp(
-            "List only segments of this type (\(SegmentType.allCases.map(\.name).joined(separator: ", "))); repeatable.",
+            "List only segments of this type (\(SegmentType.allCases.map(\.name).joined(separator: ", ")));"
+                + " repeatable.",
             valueName: "TYPE"),
         completion: .list(SegmentType.allCases.map(\.name)))
     var type: [String] = []
@@ -94,6 +95,7 @@ final class WalkListing {
     func prelude(_ header: FileHeader?, _ superblocks: [(Superblock, selected: Bool)]) {
         guard from == 0 else { return }
         if let header {
+            let validity = header.hasValidMagic && header.isSupportedVersion ? "" : "  [invalid]"
             emit(
                 json: .object([
                     ("kind", .string("header")), ("offset", .uint(0)),
@@ -103,16 +105,20 @@ final class WalkListing {
                     ("flags", .uint(header.flags)), ("valid", .bool(header.hasValidMagic && header.isSupportedVersion)),
                 ]),
                 text:
-                    "       0  header      \(header.magicText) format \(header.formatMajor).\(header.formatMinor)\(header.hasValidMagic && header.isSupportedVersion ? "" : "  [invalid]")"
+                    "       0  header      \(header.magicText)"
+                    + " format \(header.formatMajor).\(header.formatMinor)\(validity)"
             )
         }
         for (sb, selected) in superblocks {
             var object = ReportJSON.superblock(sb, selected: selected)
             if case .object(let members) = object { object = .object([("kind", .string("superblock"))] + members) }
+            let checkpoint = sb.version == 1 ? " checkpoint \(sb.checkpointOffset)" : ""
             emit(
                 json: object,
                 text: String(repeating: " ", count: max(0, 8 - String(sb.slot.offset).count))
-                    + "\(sb.slot.offset)  superblock  \(sb.slot.rawValue) v\(sb.version) gen \(sb.generation) manifest \(sb.manifestOffset)\(sb.version == 1 ? " checkpoint \(sb.checkpointOffset)" : "") \(sb.isSound ? "sound" : "UNSOUND")\(selected ? " selected" : "")"
+                    + "\(sb.slot.offset)  superblock  \(sb.slot.rawValue) v\(sb.version) gen \(sb.generation)"
+                    + " manifest \(sb.manifestOffset)\(checkpoint)"
+                    + " \(sb.isSound ? "sound" : "UNSOUND")\(selected ? " selected" : "")"
             )
         }
         flushPending(before: UInt64(Layout.logStart))
@@ -130,6 +136,7 @@ final class WalkListing {
         if wanted {
             listed += 1
             let crc = s.payloadCRCMatches ? "ok" : "mismatch"
+            let txn = s.txnId.map(String.init) ?? "-"
             emit(
                 json: .object([
                     ("kind", .string("segment")), ("index", .int(Int64(s.index))), ("offset", .uint(s.offset)),
@@ -139,7 +146,8 @@ final class WalkListing {
                     ("beyond_break", .bool(s.beyondBreak)), ("summary", .string(s.detail)),
                 ]),
                 text: String(repeating: " ", count: max(0, 8 - String(s.offset).count))
-                    + "\(s.offset)  \(s.type.name.padded(10))  len \(String(s.payloadLength).padded(6))  crc \(crc.padded(8))  txn \((s.txnId.map(String.init) ?? "-").padded(4))  \(s.detail)"
+                    + "\(s.offset)  \(s.type.name.padded(10))  len \(String(s.payloadLength).padded(6))"
+                    + "  crc \(crc.padded(8))  txn \(txn.padded(4))  \(s.detail)"
             )
         }
         flushPending(before: s.offset + s.totalLength)
@@ -196,12 +204,15 @@ enum StatsTable {
         var lines = ["type        count       bytes   share"]
         for (t, count, bytes) in rows {
             lines.append(
-                "\(t.name.padded(10))  \(String(count).leftPadded(5))  \(String(bytes).leftPadded(10))  \(percent(share(bytes)).leftPadded(6))"
+                "\(t.name.padded(10))  \(String(count).leftPadded(5))  \(String(bytes).leftPadded(10))"
+                    + "  \(percent(share(bytes)).leftPadded(6))"
             )
         }
         let total = rows.reduce(UInt64(0)) { $0 + $1.2 }
+        let totalCount = rows.reduce(0) { $0 + $1.1 }
         lines.append(
-            "\("total".padded(10))  \(String(rows.reduce(0) { $0 + $1.1 }).leftPadded(5))  \(String(total).leftPadded(10))  \(percent(share(total)).leftPadded(6))"
+            "\("total".padded(10))  \(String(totalCount).leftPadded(5))  \(String(total).leftPadded(10))"
+                + "  \(percent(share(total)).leftPadded(6))"
         )
         lines.append("(file \(fileSize) bytes; header and superblocks \(min(fileSize, UInt64(Layout.logStart))) bytes)")
         return lines

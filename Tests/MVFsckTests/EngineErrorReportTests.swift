@@ -41,10 +41,9 @@ import Testing
         let result = try CLI.run(["verify", "--json", CLI.fixture("damaged/basic__payload_flip_record.modelvault")])
         let (strict, auto) = try Self.errors(result)
         #expect(strict?["exception"] as? String == "ModelVaultFormatError")
-        #expect(
-            strict?["message"] as? String
-                == "format error: unclean log tail (strict open): uncommitted_transaction; safe truncate end offset 8541"
-        )
+        let strictMessage =
+            "format error: unclean log tail (strict open): uncommitted_transaction; safe truncate end offset 8541"
+        #expect(strict?["message"] as? String == strictMessage)
         #expect(auto == nil)
     }
 

@@ -171,7 +171,8 @@ import Testing
                 to: fifo.directory.appendingPathComponent(i == 0 ? "rows.modelvault" : "rows\(i).modelvault"))
         }
         let output = Pipe()
-        _ = fcntl(output.fileHandleForWriting.fileDescriptor, 1031 /* F_SETPIPE_SZ */, 4096)
+        let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ
+        _ = fcntl(output.fileHandleForWriting.fileDescriptor, setPipeSize, 4096)
         let status = try Self.statusAfterSignal(signal, arguments: arguments, in: fifo.directory, stdout: output)
         #expect(status == 32)
     }

@@ -68,10 +68,10 @@ import Testing
         #expect(
             e.strictOpens == (strict["ok"] as? Bool),
             "strict open: \(e.strictError.map(String.init(describing:)) ?? "ok") vs \(strict["error"] ?? "ok")")
+        let autoTruncateError = e.autoTruncateError.map(String.init(describing:)) ?? "opens"
         #expect(
             e.autoTruncateOpens == (auto["opens"] as? Bool),
-            "AutoTruncate: \(e.autoTruncateError.map(String.init(describing:)) ?? "opens") vs \(auto["error"] ?? "opens")"
-        )
+            "AutoTruncate: \(autoTruncateError) vs \(auto["error"] ?? "opens")")
         if deep {
             // The engine's own words: a report is matched against the text a user saw.
             #expect(e.strictError.map(String.init(describing:)) == Self.raised(strict), "\(name): strict error")

@@ -13,7 +13,7 @@ struct Bytes {
     }
     mutating func path(_ segments: [String]) {
         u32(UInt32(segments.count))
-        segments.forEach { string($0) }
+        for segment in segments { string(segment) }
     }
     mutating func pad(to count: Int) { bytes += [UInt8](repeating: 0, count: max(0, count - bytes.count)) }
 

@@ -140,7 +140,7 @@ private enum T {
         var b = Bytes()
         b.u8(11)
         b.u32(UInt32(variants.count))
-        variants.forEach { b.string($0) }
+        for variant in variants { b.string(variant) }
         return b.bytes
     }
 }
@@ -221,7 +221,7 @@ private func record(
     b.u8(op)
     b.bytes += key
     b.u32(count ?? UInt32(fields.count))
-    fields.forEach { b.bytes += $0 }
+    for field in fields { b.bytes += field }
     return b.bytes
 }
 

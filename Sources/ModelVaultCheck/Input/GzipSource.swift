@@ -127,7 +127,8 @@ public final class GzipSource: ByteSource {
         let length = consumed - start
         let after =
             start > memberEnd
-            ? "after the last gzip member (which ends at compressed byte \(memberEnd)) and \(start - memberEnd) zero bytes"
+            ? "after the last gzip member (which ends at compressed byte \(memberEnd)) "
+                + "and \(start - memberEnd) zero bytes"
             : "right after the last gzip member"
         state = .finished
         finding = Finding(

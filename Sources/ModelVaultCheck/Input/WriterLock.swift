@@ -26,7 +26,8 @@ public enum WriterLock {
         Finding(
             .fileWriterActive, .warning, offset: 0, length: 0,
             message:
-                "a ModelVault writer holds \(lockPath(for: path)): the file is being written, so a torn tail may be a write in flight rather than damage"
+                "a ModelVault writer holds \(lockPath(for: path)): the file is being written, "
+                + "so a torn tail may be a write in flight rather than damage"
         )
     }
 }

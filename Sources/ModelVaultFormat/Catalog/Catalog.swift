@@ -171,10 +171,10 @@ public struct Catalog: Sendable {
                 for length in 1..<segments.count {
                     let prefix = Array(segments.prefix(length))
                     if fullPaths.contains(prefix) {
+                        let other = prefix.joined(separator: ".")
                         throw Violation(
                             variant: "invalid_catalog_payload",
-                            message:
-                                "field path \"\(field.path.dotted)\" conflicts with \"\(prefix.joined(separator: "."))\""
+                            message: "field path \"\(field.path.dotted)\" conflicts with \"\(other)\""
                         )
                     }
                     properPrefixes.insert(prefix)

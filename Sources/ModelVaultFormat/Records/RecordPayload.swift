@@ -165,7 +165,9 @@ public struct RecordPayload: Equatable, Sendable {
             guard count == nonKey.count || (acceptsFewer && count < nonKey.count) else {
                 throw RecordDecodeError(
                     .recordPayloadTypeMismatch,
-                    "record carries \(count) fields where schema version \(schema.version) of collection \(collectionId) has \(nonKey.count) non-key fields",
+                    "record carries \(count) fields "
+                        + "where schema version \(schema.version) of collection \(collectionId) "
+                        + "has \(nonKey.count) non-key fields",
                     at: countAt)
             }
             let carried = nonKey.prefix(Int(count))
@@ -180,7 +182,8 @@ public struct RecordPayload: Equatable, Sendable {
                     if version == 1 && definition.type.scalarTag == nil {
                         throw RecordDecodeError(
                             .recordPayloadUnsupportedType,
-                            "field \"\(definition.path.dotted)\" of type \(definition.type.name) cannot be carried by record v1",
+                            "field \"\(definition.path.dotted)\" of type \(definition.type.name) "
+                                + "cannot be carried by record v1",
                             at: reader.offset)
                     }
                     try field(&reader, schema, index)
@@ -195,7 +198,8 @@ public struct RecordPayload: Equatable, Sendable {
                     func notUnused(_ path: FieldPath) -> RecordDecodeError {
                         RecordDecodeError(
                             .recordPayloadTypeMismatch,
-                            "field path \"\(path.dotted)\" is not an unused non-key field of schema version \(schema.version)",
+                            "field path \"\(path.dotted)\" is not an unused non-key field "
+                                + "of schema version \(schema.version)",
                             at: pathAt)
                     }
                     let found: Int

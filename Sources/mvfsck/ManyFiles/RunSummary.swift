@@ -41,7 +41,8 @@ struct RunSummary {
         let verdicts = Verdict.allCases.map { "\(byVerdict[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         let rate = elapsedSeconds > 0 ? Double(bytesRead) / elapsedSeconds : 0
         var line =
-            "summary: \(files) files (\(verdicts)), \(operationalErrors) operational errors, \(notReached) not reached, "
+            "summary: \(files) files (\(verdicts)), "
+            + "\(operationalErrors) operational errors, \(notReached) not reached, "
             + "\(Progress.size(bytesRead)) in \(Self.seconds(elapsedSeconds)) (\(Progress.size(UInt64(rate)))/s)"
         if interrupted { line += ", interrupted" }
         return line
