@@ -229,6 +229,10 @@ public final class LogWalker {
                 length > UInt64(options.payloadCaptureLimit)
                 && [.checkpoint, .manifest, .txnBegin, .txnCommit, .txnAbort].contains(type)
             let limit = bounded ? min(captureLimit, 64) : captureLimit
+            // Reserved once for what will be kept (at most the engine's 64 MiB segment limit,
+            // checked with the header): grown by doubling, the array would peak at twice that.
+            // Pages not yet filled take no memory.
+            payload.reserveCapacity(Int(min(UInt64(limit), length)))
             var checkpoint =
                 bounded && type == .checkpoint
                 ? CheckpointStream(
