@@ -1,10 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ModelVaultCheck
+import ModelVaultFormat
 
 /// One fuzz input: a selector byte, then the bytes of a database file (plain or gzip).
 ///
 /// Selector bits 0-5 pick how many bytes the source hands out per read (`chunkSizes`), so
 /// streaming boundaries are fuzzed with the contents; bit 6 attaches the observers the `walk`
-/// command uses. To check an artefact with the tool itself: `tail -c +2 ARTIFACT > x.modelvault`.
+/// command uses; bit 7 rewrites the superblock and segment checksums of a plain file so that
+/// mutated payloads get decoded rather than stopped by their CRC.
+///
+/// With `MVFSCK_FUZZ_DUMP=FILE` in the environment, the bytes checked (checksums rewritten) are
+/// written to FILE, ready for `mvfsck`.
 struct FuzzInput {
     /// Per-read sizes around the interesting boundaries: tiny, segment header (32), the log
     /// start (8224), the gzip input buffer (1 << 18).
@@ -23,6 +31,8 @@ struct FuzzInput {
     init(selector: UInt8, body: [UInt8]) {
         chunk = Self.chunkSizes[Int(selector & 0x3f) % Self.chunkSizes.count]
         observe = selector & 0x40 != 0
+        var body = body
+        if selector & 0x80 != 0 && !body.starts(with: OpenedInput.gzipMagic) { Self.rewriteChecksums(&body) }
         self.body = body
     }
 
@@ -32,6 +42,43 @@ struct FuzzInput {
             return
         }
         self.init(selector: data[0], body: Array(UnsafeBufferPointer(start: data + 1, count: size - 1)))
+        if let path = getenv("MVFSCK_FUZZ_DUMP"), let file = fopen(path, "wb") {
+            _ = body.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+            fclose(file)
+        }
+    }
+
+    /// Stores the CRC of each superblock and of each segment header and payload found by
+    /// following the segment chain from the log start (scanning for the next segment magic
+    /// where the chain breaks).
+    static func rewriteChecksums(_ file: inout [UInt8]) {
+        func store(_ value: UInt32, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { file.replaceSubrange(offset..<offset + 4, with: $0) }
+        }
+        func crc(_ range: Range<Int>) -> UInt32 {
+            file.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        }
+        for slot in Superblock.Slot.allCases {
+            let at = Int(slot.offset)
+            guard file.count >= at + 52 else { break }
+            let covered = file[at + 4] == 1 && file[at + 5] == 0 ? 48 : 32
+            store(crc(at..<at + covered), at: at + covered)
+        }
+        let magic = SegmentHeader.magic
+        var at = Int(Layout.logStart)
+        while at + Layout.segmentHeaderSize <= file.count {
+            guard file[at..<at + 4].elementsEqual(magic) else {
+                at += 1
+                continue
+            }
+            var length: UInt64 = 0
+            for i in (0..<8).reversed() { length = length << 8 | UInt64(file[at + 12 + i]) }
+            let payload = at + Layout.segmentHeaderSize
+            let fits = length <= UInt64(file.count - payload)
+            if fits { store(crc(payload..<payload + Int(length)), at: at + 20) }
+            store(crc(at..<at + 28), at: at + 28)
+            at = fits ? payload + Int(length) : at + 1
+        }
     }
 
     var compressed: Bool { body.starts(with: OpenedInput.gzipMagic) }
