@@ -64,20 +64,9 @@ struct FuzzInput {
             let covered = file[at + 4] == 1 && file[at + 5] == 0 ? 48 : 32
             store(crc(at..<at + covered), at: at + covered)
         }
-        let magic = SegmentHeader.magic
-        var at = Int(Layout.logStart)
-        while at + Layout.segmentHeaderSize <= file.count {
-            guard file[at..<at + 4].elementsEqual(magic) else {
-                at += 1
-                continue
-            }
-            var length: UInt64 = 0
-            for i in (0..<8).reversed() { length = length << 8 | UInt64(file[at + 12 + i]) }
-            let payload = at + Layout.segmentHeaderSize
-            let fits = length <= UInt64(file.count - payload)
-            if fits { store(crc(payload..<payload + Int(length)), at: at + 20) }
-            store(crc(at..<at + 28), at: at + 28)
-            at = fits ? payload + Int(length) : at + 1
+        for segment in Segments.find(in: file, from: Int(Layout.logStart)) {
+            if let payload = segment.payload { store(crc(payload), at: segment.start + 20) }
+            store(crc(segment.start..<segment.start + 28), at: segment.start + 28)
         }
     }
 
@@ -117,6 +106,40 @@ struct FuzzInput {
 /// A growable byte buffer shared with a closure.
 final class Bytes {
     var bytes: [UInt8] = []
+}
+
+/// The segments of a log: followed along the chain of payload lengths, scanning for the next
+/// segment magic where the chain breaks, as the walk resynchronises.
+enum Segments {
+    struct Segment {
+        var start: Int
+        /// The payload's bytes; nil when its length runs past the end.
+        var payload: Range<Int>?
+        var end: Int { payload?.upperBound ?? start + Layout.segmentHeaderSize }
+    }
+
+    static func find(in file: [UInt8], from base: Int) -> [Segment] {
+        let magic = SegmentHeader.magic
+        var segments: [Segment] = []
+        var at = base
+        while at + Layout.segmentHeaderSize <= file.count {
+            guard file[at] == magic[0], file[at + 1] == magic[1], file[at + 2] == magic[2], file[at + 3] == magic[3] else {
+                at += 1
+                continue
+            }
+            var length: UInt64 = 0
+            for i in (0..<8).reversed() { length = length << 8 | UInt64(file[at + 12 + i]) }
+            let payload = at + Layout.segmentHeaderSize
+            if length <= UInt64(file.count - payload) {
+                segments.append(Segment(start: at, payload: payload..<payload + Int(length)))
+                at = payload + Int(length)
+            } else {
+                segments.append(Segment(start: at, payload: nil))
+                at += 1
+            }
+        }
+        return segments
+    }
 }
 
 /// Ends a source after `limit` bytes.
