@@ -38,6 +38,11 @@ enum SegmentDescription {
                 return "undecodable manifest"
             }
             return "manifest -> \(m.lastSegmentOffset) (+\(m.lastSegmentLength))"
+        case .checkpoint where payload.count < s.header.payloadLength:
+            // Too large to hold: decoded as it streamed; its first bytes name replay_from_offset.
+            guard payload.count >= 10 else { return "checkpoint of \(s.header.payloadLength) bytes" }
+            let replayFrom = UnsafeRawBufferPointer(rebasing: payload[2..<10]).loadUnaligned(as: UInt64.self)
+            return "checkpoint: replay from \(replayFrom) (\(s.header.payloadLength) bytes, decoded as it streamed)"
         case .checkpoint:
             guard
                 let c = try? CheckpointPayload(
