@@ -485,6 +485,13 @@ public final class LogWalker {
     ) {
         let isTarget = checkpointTarget?.offset == s.offset
         catalogStructuresLeft -= structures
+        func reportBadPayload(_ message: String) {
+            sink.add(
+                Finding(
+                    .checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
+                    segmentIndex: s.index, segmentType: .checkpoint,
+                    message: message + (isTarget ? "" : " (not the selected checkpoint)")))
+        }
         var state: CheckpointTarget.State
         var catalogEntries: [CatalogEntry] = []
         switch payload {
@@ -495,12 +502,7 @@ public final class LogWalker {
             return
         case .failure(let error):
             state = .badPayload(.checkpointPayload(error))
-            sink.add(
-                Finding(
-                    .checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
-                    segmentIndex: s.index, segmentType: .checkpoint,
-                    message: "Checkpoint payload does not decode: \(error)"
-                        + (isTarget ? "" : " (not the selected checkpoint)")))
+            reportBadPayload("Checkpoint payload does not decode: \(error)")
         case .success(let decoded):
             catalogEntries = decoded.catalogEntries
             state =
@@ -509,12 +511,7 @@ public final class LogWalker {
                 : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
             if let (problem, engineError) = contentFault {
                 state = .badPayload(engineError)
-                sink.add(
-                    Finding(
-                        .checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset,
-                        length: s.header.totalLength,
-                        segmentIndex: s.index, segmentType: .checkpoint,
-                        message: problem + (isTarget ? "" : " (not the selected checkpoint)")))
+                reportBadPayload(problem)
             }
         }
         guard isTarget else { return }
