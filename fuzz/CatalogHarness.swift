@@ -17,11 +17,13 @@ func lines(_ catalog: Catalog) -> [String] {
         lines.append("collection #\(c.id) \(c.name) \(c.primaryField ?? "(none)") \(c.currentVersion)")
         if catalog.collection(id: c.id)?.id != c.id { lines.append("lookup") }
         for v in c.versions {
-            lines.append("  version \(v.version) at \(v.segmentOffset) \(v.nonKeyFields.count) \(v.hasNestedNonKeyField)")
+            lines.append(
+                "  version \(v.version) at \(v.segmentOffset) \(v.nonKeyFields.count) \(v.hasNestedNonKeyField)")
             if let key = v.primaryFieldType { lines.append("  key: \(key.name)") }
             for f in v.fields {
                 let constraints = f.constraints.map { "\($0.key)=\(value($0))" }.joined(separator: " ")
-                lines.append("    \(f.path.dotted) [\(f.path.segments.count)]: \(f.type.name) \(f.type.scalarTag ?? 255) \(constraints)")
+                let path = "\(f.path.dotted) [\(f.path.segments.count)]"
+                lines.append("    \(path): \(f.type.name) \(f.type.scalarTag ?? 255) \(constraints)")
                 lines.append(contentsOf: structure(f.type))
             }
             for i in v.indexes {
@@ -35,19 +37,20 @@ func lines(_ catalog: Catalog) -> [String] {
 /// The nested shapes `CatalogJSON.type` walks.
 func structure(_ t: FieldType, depth: Int = 0) -> [String] {
     switch t {
-    case let .optional(inner), let .list(inner): return structure(inner, depth: depth + 1)
-    case let .object(members): return members.flatMap { ["\(depth) \($0.path.segments)"] + structure($0.type, depth: depth + 1) }
-    case let .enumeration(variants): return variants
+    case .optional(let inner), .list(let inner): return structure(inner, depth: depth + 1)
+    case .object(let members):
+        return members.flatMap { ["\(depth) \($0.path.segments)"] + structure($0.type, depth: depth + 1) }
+    case .enumeration(let variants): return variants
     default: return []
     }
 }
 
 func value(_ c: Constraint) -> String {
     switch c {
-    case let .minI64(v), let .maxI64(v): return "\(v)"
-    case let .minU64(v), let .maxU64(v), let .minLength(v), let .maxLength(v): return "\(v)"
-    case let .minF64(v), let .maxF64(v): return "\(v)"
-    case let .regex(pattern): return pattern
+    case .minI64(let v), .maxI64(let v): return "\(v)"
+    case .minU64(let v), .maxU64(let v), .minLength(let v), .maxLength(let v): return "\(v)"
+    case .minF64(let v), .maxF64(let v): return "\(v)"
+    case .regex(let pattern): return pattern
     case .email, .url, .nonempty: return "true"
     }
 }

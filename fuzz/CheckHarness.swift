@@ -34,7 +34,11 @@ public func checkOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 func apply(_ plan: SalvagePlan, to file: inout [UInt8]) {
     guard !plan.changesNothing else { return }
     let keep = Int(clamping: plan.keepEnd)
-    if file.count > keep { file.removeLast(file.count - keep) } else { file += [UInt8](repeating: 0, count: keep - file.count) }
+    if file.count > keep {
+        file.removeLast(file.count - keep)
+    } else {
+        file += [UInt8](repeating: 0, count: keep - file.count)
+    }
     if let header = plan.header { write(header, at: 0, into: &file) }
     for (slot, image) in plan.superblocks { write(image, at: Int(slot.offset), into: &file) }
     if let manifest = plan.appendedManifest { write(manifest, at: keep, into: &file) }

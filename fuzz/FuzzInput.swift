@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ModelVaultCheck
 import ModelVaultFormat
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One fuzz input: a selector byte, then the bytes of a database file (plain or gzip).
 ///
@@ -96,8 +97,9 @@ struct FuzzInput {
         if let copy {
             walker.tap = { copy.bytes.append(contentsOf: $0) }
         }
-        let report = try? walker.run(command: command, path: "fuzz", compressed: compressed,
-                                     containerFinding: { gzip?.finding })
+        let report = try? walker.run(
+            command: command, path: "fuzz", compressed: compressed,
+            containerFinding: { gzip?.finding })
         Sink.keep(seen)
         return report
     }
@@ -123,7 +125,8 @@ enum Segments {
         var segments: [Segment] = []
         var at = base
         while at + Layout.segmentHeaderSize <= file.count {
-            guard file[at] == magic[0], file[at + 1] == magic[1], file[at + 2] == magic[2], file[at + 3] == magic[3] else {
+            guard file[at] == magic[0], file[at + 1] == magic[1], file[at + 2] == magic[2], file[at + 3] == magic[3]
+            else {
                 at += 1
                 continue
             }

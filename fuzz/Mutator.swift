@@ -29,7 +29,10 @@ public func customMutator(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ ma
         payload += [UInt8](repeating: 0, count: capacity - used)
         let n = payload.withUnsafeMutableBufferPointer { LLVMFuzzerMutate($0.baseAddress!, used, capacity) }
         payload.removeLast(payload.count - n)
-        input.replaceSubrange(range, with: rebuilt(header: Array(input[segment.start..<segment.start + Layout.segmentHeaderSize]), payload: payload))
+        input.replaceSubrange(
+            range,
+            with: rebuilt(
+                header: Array(input[segment.start..<segment.start + Layout.segmentHeaderSize]), payload: payload))
     case 2:
         guard size + range.count <= maxSize else { return LLVMFuzzerMutate(data, size, maxSize) }
         let at = whole[Int(random.next() % UInt64(whole.count))].end
@@ -47,7 +50,9 @@ public func customMutator(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ ma
 func rebuilt(header: [UInt8], payload: [UInt8]) -> [UInt8] {
     var header = header
     func store<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-        withUnsafeBytes(of: value.littleEndian) { header.replaceSubrange(offset..<offset + MemoryLayout<T>.size, with: $0) }
+        withUnsafeBytes(of: value.littleEndian) {
+            header.replaceSubrange(offset..<offset + MemoryLayout<T>.size, with: $0)
+        }
     }
     store(UInt64(payload.count), at: 12)
     store(CRC32C.checksum(payload), at: 20)
