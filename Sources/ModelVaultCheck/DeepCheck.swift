@@ -31,14 +31,22 @@ struct DeepCheck {
     /// the catalog has not reached yet, which the reference check already judges).
     mutating func record(_ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?) -> Fault?
     {
+        var reader = ByteReader(payload, baseOffset: s.payloadOffset)
+        return record(s, reader: &reader, whole: payload, catalog: catalog, txnId: txnId)
+    }
+
+    /// `record`, reading through `reader` (a payload that streams: `whole` is nil).
+    mutating func record(
+        _ s: SegmentEvent, reader: inout ByteReader, whole payload: UnsafeRawBufferPointer?, catalog: Catalog,
+        txnId: UInt64?
+    ) -> Fault? {
         do {
-            var reader = ByteReader(payload, baseOffset: s.payloadOffset)
             defer { valuesVisited += reader.steps }
             try RecordPayload.validate(&reader, collections: catalog.collection(id:))
             recordsDecoded += 1
             return nil
         } catch let error as RecordDecodeError {
-            if error.variant == .invalidSchemaVersion,
+            if error.variant == .invalidSchemaVersion, let payload,
                 let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset)
             {
                 versionAhead.note(
@@ -80,15 +88,31 @@ struct DeepCheck {
         _ s: SegmentEvent, payload: UnsafeRawBufferPointer, catalog: Catalog, txnId: UInt64?,
         effect: TransactionFraming.Effect, warnings: inout [Finding]
     ) -> Fault? {
+        index(
+            s, reader: ByteReader(payload, baseOffset: s.payloadOffset), catalog: catalog, txnId: txnId,
+            effect: effect, speculative: false, warnings: &warnings)
+    }
+
+    /// `index`, reading through `reader`. A `speculative` decode runs before the payload's
+    /// checksum is known (a payload that streams): its unique entries are journalled even
+    /// when unframed, and `settleSpeculation` keeps or drops them.
+    mutating func index(
+        _ s: SegmentEvent, reader: ByteReader, catalog: Catalog, txnId: UInt64?,
+        effect: TransactionFraming.Effect, speculative: Bool, warnings: inout [Finding]
+    ) -> Fault? {
         var replays = true
-        var journalled = false
+        var journalled = speculative
         switch effect {
         case .staged: journalled = true
         case .unframed: break
         case .begin, .commit, .abort, .none: replays = false
         }
         do {
-            try IndexPayload.forEachEntry(in: payload, at: s.payloadOffset) { entry in
+            var payload = try IndexPayload(reader)
+            var entries = 0
+            while let entry = try payload.nextView() {
+                entries += 1
+                try StopRequest.check(every: entries)
                 indexEntriesDecoded += 1
                 if !catalog.hasIndex(collectionId: entry.collectionId, named: entry.name) && warnings.count < 100 {
                     warnings.append(
@@ -100,7 +124,7 @@ struct DeepCheck {
                                 + "not an index of collection \(entry.collectionId)"
                         ))
                 }
-                guard replays, entry.kind == .unique else { return }
+                guard replays, entry.kind == .unique else { continue }
                 if let fault = applyUnique(entry, journalled: journalled) {
                     throw fault
                 }
@@ -122,6 +146,17 @@ struct DeepCheck {
                 error: .payloadDecode(error))
         } catch {
             return nil
+        }
+    }
+
+    /// Once the checksum of a payload decoded speculatively is known: an intact unframed
+    /// payload's entries stand; a damaged payload's are dropped with the transaction it was
+    /// staged in, as the engine, which stops at the damage, never applies that transaction.
+    mutating func settleSpeculation(effect: TransactionFraming.Effect, intact: Bool) {
+        if !intact {
+            transaction(.abort)
+        } else if case .unframed = effect {
+            journal.removeAll(keepingCapacity: true)
         }
     }
 

@@ -12,12 +12,14 @@ public struct CheckOptions: Sendable {
     /// segments, enum variants, constraints, indexes) the walk builds, about 20 MiB: memory stays
     /// bounded whatever the catalog claims. Past it the catalog is frozen (`LogWalker.freezeCatalog`).
     public var catalogStructureLimit = 200_000
-    /// Above this size (16 MiB, the engine's longest value) a Checkpoint payload is decoded
-    /// element by element as it streams, and a Manifest or marker payload is held only to
-    /// the bytes its decode reads. Schema, Record and Index payloads are held whole, up to the
-    /// engine's 64 MiB segment limit: the engine decodes them whole, and so must a check that
-    /// promises what it will do.
+    /// Above this size (16 MiB, the engine's longest value) no payload is held whole: a
+    /// Checkpoint is decoded element by element as it streams, a Schema, Record or Index is
+    /// decoded as it streams holding one value at a time (`PayloadPull`), and a Manifest or
+    /// marker payload is held only to the bytes its decode reads.
     public var payloadCaptureLimit = 16 << 20
+    /// The read buffer's size (`StreamCursor`); small sizes exercise the paths for payloads
+    /// that do not fit in it.
+    public var readBufferCapacity = StreamCursor.defaultCapacity
     public init(deep: Bool = false) { self.deep = deep }
 }
 
@@ -33,8 +35,20 @@ public final class LogWalker {
     var catalogFrozenAt: UInt64?
     /// A Checkpoint too large to hold, decoded as it streamed past, for `checkCheckpoint`.
     var streamedCheckpoint: CheckpointStream.Outcome?
+    /// What was decoded of a Schema, Record or Index payload too large to hold, as it streamed
+    /// past, for `process`.
+    var streamedDecode: StreamedDecode?
+
+    enum StreamedDecode {
+        case schema(Result<CatalogEntry, FormatError>, structures: Int)
+        /// A deep decode's fault and warnings; for an Index, the effect its unique entries were
+        /// replayed under, to be settled once the checksum is known.
+        case deep(DeepCheck.Fault?, warnings: [Finding], speculation: TransactionFraming.Effect?)
+    }
     /// The most payload bytes held at once outside the read buffer: a memory counter.
     private(set) var largestPayloadHeld = 0
+    /// Payloads decoded as they streamed (`PayloadPull`).
+    private(set) var payloadsStreamed = 0
 
     var sink: FindingSink
     var stats = Report.SegmentStats()
@@ -78,7 +92,7 @@ public final class LogWalker {
     }
 
     public init(source: ByteSource, options: CheckOptions = CheckOptions()) {
-        cursor = StreamCursor(source: source)
+        cursor = StreamCursor(source: source, capacity: max(options.readBufferCapacity, Int(Layout.logStart)))
         self.options = options
         catalogStructuresLeft = options.catalogStructureLimit
         sink = FindingSink(limit: options.findingLimit)
@@ -208,7 +222,9 @@ public final class LogWalker {
         var crc: UInt32 = 0
         let length = header.payloadLength
         let headerSize = Layout.segmentHeaderSize
-        if length <= UInt64(cursor.capacity / 2),
+        // Above the capture limit, what is decoded whole is decoded as it streams.
+        let decodedAsStreamed = length > UInt64(options.payloadCaptureLimit) && decodesWhole(type)
+        if !decodedAsStreamed, length <= UInt64(cursor.capacity / 2),
             try cursor.request(headerSize + Int(length)) >= headerSize + Int(length)
         {
             // The common case: the whole segment is in the buffer; it is read where it lies.
@@ -220,6 +236,23 @@ public final class LogWalker {
                 process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
             }
             try cursor.consume(headerSize + Int(length))
+        } else if decodedAsStreamed {
+            // Decoded before its checksum is known; `process` settles the outcome.
+            try cursor.consume(headerSize)
+            let pull = PayloadPull(
+                cursor: cursor, start: offset + UInt64(headerSize), length: length, prefixLength: 4096)
+            var s = event(header, at: offset, type: type, crc: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+            streamedDecode = decodeStreaming(s, pull: pull)
+            payloadsStreamed += 1
+            let streamed = try pull.finish()
+            largestPayloadHeld = max(largestPayloadHeld, pull.largestWindow)
+            guard streamed == length else {
+                streamedDecode = nil
+                reportPayloadPastEnd(header, at: offset, present: streamed)
+                return false
+            }
+            s.payloadCRC = pull.crc
+            pull.prefix.withUnsafeBytes { bytes in process(s, payload: bytes) }
         } else {
             try cursor.consume(headerSize)
             payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
@@ -246,19 +279,7 @@ public final class LogWalker {
                 checkpoint?.feed(chunk)
             }
             guard streamed == length else {
-                scan.tornEnd()
-                framing.noteDamage()
-                sink.add(
-                    Finding(
-                        .segmentPayloadPastEOF, .error, offset: offset, length: header.totalLength,
-                        segmentIndex: segmentIndex, segmentType: type,
-                        message:
-                            "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input "
-                            + "(\(streamed) present): torn write or damaged length"
-                    ))
-                if checkpointTarget?.offset == offset {
-                    checkpointTarget?.state = .badPayload(.readPastEnd)
-                }
+                reportPayloadPastEnd(header, at: offset, present: streamed)
                 return false
             }
             largestPayloadHeld = max(largestPayloadHeld, payload.count)
@@ -273,6 +294,60 @@ public final class LogWalker {
         }
         segmentIndex += 1
         return true
+    }
+
+    func reportPayloadPastEnd(_ header: SegmentHeader, at offset: UInt64, present streamed: UInt64) {
+        let type = header.type!
+        scan.tornEnd()
+        framing.noteDamage()
+        sink.add(
+            Finding(
+                .segmentPayloadPastEOF, .error, offset: offset, length: header.totalLength,
+                segmentIndex: segmentIndex, segmentType: type,
+                message:
+                    "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input "
+                    + "(\(streamed) present): torn write or damaged length"
+            ))
+        if checkpointTarget?.offset == offset {
+            checkpointTarget?.state = .badPayload(.readPastEnd)
+        }
+    }
+
+    /// Whether a payload of `type` is decoded whole (rather than only its first bytes read).
+    func decodesWhole(_ type: SegmentType) -> Bool {
+        switch type {
+        case .schema: catalogFrozenAt == nil
+        case .record, .index: options.deep
+        default: false
+        }
+    }
+
+    /// What is decoded of a payload too large to hold, as `process` would decode it, read
+    /// through `pull` as it streams. Deep decodes are run against the catalog in force now,
+    /// which `process` would use too: nothing changes it before then.
+    func decodeStreaming(_ s: SegmentEvent, pull: PayloadPull) -> StreamedDecode {
+        var reader = pull.reader()
+        switch s.type {
+        case .schema:
+            reader.structureLimit = catalogStructuresLeft
+            let decoded = Result.decoding {
+                let entry = try CatalogEntry(parsing: &reader)
+                try reader.expectEnd()
+                return entry
+            }
+            return .schema(decoded, structures: reader.structures)
+        case .record:
+            let fault = deep.record(
+                s, reader: &reader, whole: nil, catalog: replay.workingCatalog, txnId: framing.open?.id)
+            return .deep(fault, warnings: [], speculation: nil)
+        default:
+            var warnings: [Finding] = []
+            let effect = framing.effectOfIntactDataSegment()
+            let fault = deep.index(
+                s, reader: reader, catalog: replay.workingCatalog, txnId: framing.open?.id, effect: effect,
+                speculative: true, warnings: &warnings)
+            return .deep(fault, warnings: warnings, speculation: effect)
+        }
     }
 
     /// The bulk of a log: a Record or Index with a sound payload inside an open transaction,
@@ -336,8 +411,21 @@ public final class LogWalker {
         let effect = framing.observe(s, into: &sink)
         var catalogEntry: Result<CatalogEntry, FormatError>?
         var record: RecordPreamble?
+        let streamed = streamedDecode
+        streamedDecode = nil
+        if case .deep(_, _, let speculation?)? = streamed {
+            deep.settleSpeculation(effect: speculation, intact: s.payloadCRCMatches)
+        }
         if s.payloadCRCMatches {
             switch s.type {
+            case .schema where catalogFrozenAt == nil:
+                guard case .schema(let decoded, let structures)? = streamed else { fallthrough }
+                catalogStructuresLeft -= structures
+                if case .failure(let error) = decoded, error.isOverBudget {
+                    freezeCatalog(at: s.offset)
+                } else {
+                    catalogEntry = decoded
+                }
             case .schema where catalogFrozenAt == nil:
                 var reader = ByteReader(payloadView, baseOffset: s.payloadOffset)
                 reader.structureLimit = catalogStructuresLeft
@@ -360,7 +448,15 @@ public final class LogWalker {
         }
         if s.type == .checkpoint { checkCheckpoint(s) }
         if options.deep { deep.transaction(effect) }
-        let deepFault = options.deep && s.payloadCRCMatches ? deepDecode(s, effect: effect, txnId: txnBefore) : nil
+        var deepFault: ReplayModel.Fault?
+        if options.deep && s.payloadCRCMatches {
+            if case .deep(let fault, let warnings, _)? = streamed {
+                for warning in warnings { sink.add(warning) }
+                deepFault = fault.map { report($0, of: s) }
+            } else {
+                deepFault = deepDecode(s, effect: effect, txnId: txnBefore)
+            }
+        }
         replay.observe(
             s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault,
             framing: &framing, into: &sink)
@@ -384,7 +480,11 @@ public final class LogWalker {
                 s, payload: payloadView, catalog: catalog, txnId: txnId, effect: effect, warnings: &warnings)
             for warning in warnings { sink.add(warning) }
         }
-        guard let fault else { return nil }
+        return fault.map { report($0, of: s) }
+    }
+
+    /// Reports a decode fault; what the replay makes of it.
+    func report(_ fault: DeepCheck.Fault, of s: SegmentEvent) -> ReplayModel.Fault {
         sink.add(fault.finding)
         return ReplayModel.Fault(position: s.end, error: fault.error, message: fault.finding.message)
     }

@@ -145,6 +145,15 @@ struct TransactionFraming {
         }
     }
 
+    /// What `observe` will return for an intact data segment met now, without observing it:
+    /// for a decode that runs while the payload streams, before its checksum is known.
+    func effectOfIntactDataSegment() -> Effect {
+        guard enforcesFraming else { return .unframed(legal: true) }
+        if realigning { return .none }
+        if let open { return .staged(txnId: open.id) }
+        return .unframed(legal: !seenBegin)
+    }
+
     private mutating func observeMarker(_ s: SegmentEvent, _ marker: TxnMarker, into sink: inout FindingSink) -> Effect
     {
         switch s.type {

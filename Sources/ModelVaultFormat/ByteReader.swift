@@ -1,13 +1,32 @@
+/// Supplies a `ByteReader` with the bytes of a run too long to hold at once (a payload that
+/// streams past): the reader asks for a contiguous stretch only when a read reaches beyond the
+/// bytes it has.
+public protocol ByteRefill: AnyObject {
+    /// A buffer holding the run's bytes from absolute `offset` on, at least `count` of them
+    /// (the caller has checked they exist). Bytes before `offset` may be dropped, and buffers
+    /// returned earlier are no longer valid.
+    func bytes(from offset: UInt64, count: Int) -> UnsafeRawBufferPointer
+}
+
 /// A bounds-checked little-endian cursor over borrowed bytes.
 ///
 /// Every read checks what remains first and throws a `FormatError` carrying the absolute
-/// offset of the first missing byte; nothing is ever read past `bytes.count`. Lengths taken
-/// from the input are checked against what remains before they are used.
+/// offset of the first missing byte; nothing is ever read past the end of the run. Lengths
+/// taken from the input are checked against what remains before they are used.
+///
+/// A reader over a run that streams (`init(run:refill:)`) holds only what one read needs:
+/// views it returns stay valid until the next read, or from a `hold()` until its `release`.
 public struct ByteReader {
-    public let bytes: UnsafeRawBufferPointer
+    public private(set) var bytes: UnsafeRawBufferPointer
     /// Absolute file offset of `bytes[0]`.
-    public let baseOffset: UInt64
+    public private(set) var baseOffset: UInt64
+    /// Index into `bytes` of the next byte to read.
     public private(set) var position: Int = 0
+    /// Absolute offset one past the run's last byte.
+    private let runEnd: UInt64
+    private let refill: ByteRefill?
+    /// Where a `hold()` asks that bytes be kept from (absolute), across refills.
+    private var heldFrom: UInt64?
     /// Values a checker visited with this reader: a work counter, for proving that the work
     /// an input asks for stays in proportion to its size.
     public var steps = 0
@@ -18,6 +37,17 @@ public struct ByteReader {
     public init(_ bytes: UnsafeRawBufferPointer, baseOffset: UInt64 = 0) {
         self.bytes = bytes
         self.baseOffset = baseOffset
+        runEnd = baseOffset + UInt64(bytes.count)
+        refill = nil
+    }
+
+    /// A reader over the `length` bytes from absolute `offset`, fetched through `refill` as
+    /// reads reach them.
+    public init(run offset: UInt64, length: UInt64, refill: ByteRefill) {
+        bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        baseOffset = offset
+        runEnd = offset + length
+        self.refill = refill
     }
 
     /// Counts one structure built from the input (a field, a type, a path segment, an enum
@@ -28,15 +58,58 @@ public struct ByteReader {
         guard structures <= structureLimit else { throw FormatError(.overBudget(limit: structureLimit), at: offset) }
     }
 
-    public var remaining: Int { bytes.count - position }
-    public var isAtEnd: Bool { position == bytes.count }
+    /// Bytes left in the run.
+    public var remaining: Int { Int(runEnd - offset) }
+    public var isAtEnd: Bool { offset == runEnd }
     /// Absolute file offset of the next byte to read.
     public var offset: UInt64 { baseOffset + UInt64(position) }
 
-    private func need(_ count: Int) throws {
+    /// Keeps every byte from here on available to `view(at:count:)` until `release`, however
+    /// the reader refills; returns what `release` restores (holds nest).
+    public mutating func hold() -> UInt64? {
+        defer { heldFrom = heldFrom ?? offset }
+        return heldFrom
+    }
+
+    public mutating func release(_ previous: UInt64?) { heldFrom = previous }
+
+    /// Moves back to `offset`, which must lie inside the current hold (a decoder that tried one
+    /// reading and takes another).
+    public mutating func rewind(to target: UInt64) {
+        precondition(target >= (heldFrom ?? baseOffset) && target <= offset)
+        if target < baseOffset, let refill {
+            bytes = refill.bytes(from: target, count: 0)
+            baseOffset = target
+            position = 0
+        } else {
+            position = Int(target - baseOffset)
+        }
+    }
+
+    /// `count` bytes read earlier from absolute `start`, inside the current hold.
+    public func view(at start: UInt64, count: Int) -> UnsafeRawBufferPointer {
+        precondition(start >= baseOffset && start + UInt64(count) <= offset)
+        let from = Int(start - baseOffset)
+        return UnsafeRawBufferPointer(rebasing: bytes[from..<(from + count)])
+    }
+
+    @inline(__always)
+    private mutating func need(_ count: Int) throws {
+        guard count > bytes.count - position else { return }
         guard count <= remaining else {
             throw FormatError(.truncated(needed: count, available: remaining), at: offset)
         }
+        fetch(count)
+    }
+
+    /// Makes `count` bytes from here contiguous in `bytes` (a streaming run; they exist).
+    private mutating func fetch(_ count: Int) {
+        guard let refill else { preconditionFailure("a reader over borrowed bytes reads only those") }
+        let from = heldFrom ?? offset
+        let here = offset
+        bytes = refill.bytes(from: from, count: Int(here - from) + count)
+        baseOffset = from
+        position = Int(here - from)
     }
 
     public mutating func u8() throws -> UInt8 {
@@ -68,6 +141,7 @@ public struct ByteReader {
     public mutating func f64() throws -> Double { Double(bitPattern: try u64()) }
 
     /// A sub-range of `count` bytes, confined so a nested decoder cannot read its neighbour.
+    /// Over a streaming run, the slice is made contiguous first.
     public mutating func slice(_ count: Int) throws -> ByteReader {
         try need(count)
         let sub = ByteReader(
@@ -104,6 +178,16 @@ public struct ByteReader {
         return try view(Int(length))
     }
 
+    /// Steps over a length-prefixed run (checked as `lengthPrefixed` checks it).
+    public mutating func skipLengthPrefixed(field: String, maximum: Int) throws {
+        let at = offset
+        let length = try u32()
+        guard length <= maximum else {
+            throw FormatError(.tooLong(field: field, length: UInt64(length), maximum: UInt64(maximum)), at: at)
+        }
+        try skip(Int(length))
+    }
+
     /// A u32-length-prefixed UTF-8 string built straight from the borrowed bytes; nil when they
     /// are not UTF-8 (the bytes are consumed either way).
     public mutating func utf8String(field: String, maximum: Int) throws -> String? {
@@ -126,7 +210,17 @@ public struct ByteReader {
         return text
     }
 
+    /// Steps over `count` bytes; over a streaming run, without making them contiguous.
     public mutating func skip(_ count: Int) throws {
+        if refill != nil, heldFrom == nil, count > bytes.count - position {
+            guard count <= remaining else {
+                throw FormatError(.truncated(needed: count, available: remaining), at: offset)
+            }
+            baseOffset = offset + UInt64(count)
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            position = 0
+            return
+        }
         try need(count)
         position += count
     }

@@ -83,7 +83,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path,
-            dir.path, "big_checkpoint", "big_record",
+            dir.path, "big_checkpoint", "big_record", "big_valid_record", "big_index",
         ]
         try process.run()
         process.waitUntilExit()
@@ -101,10 +101,45 @@ import Testing
         let record = try Fixtures.bytes(dir.appendingPathComponent("big_record.modelvault"))
         let recordWalker = LogWalker(source: MemorySource(record, chunk: 1 << 16), options: CheckOptions(deep: true))
         let refused = try recordWalker.run(command: "verify", path: "big_record")
-        #expect(recordWalker.largestPayloadHeld > 20 << 20)
+        // Refused at its length prefix: nothing of the 20 MiB value is held.
+        #expect(recordWalker.largestPayloadHeld <= 1 << 20, "\(recordWalker.largestPayloadHeld) bytes held")
         #expect(
             refused.engine.strictError?.message
                 == "format error: invalid catalog payload: field length 20971520 exceeds maximum 16777216")
+    }
+
+    /// Large Record and Index payloads are decoded as they stream: one value (a record's
+    /// string) or one entry (an index key) is held, never the payload.
+    @Test func aLargeRecordOrIndexIsDecodedHoldingOneValueAtATime() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-streamed")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path,
+            dir.path, "big_valid_record", "big_index",
+        ]
+        try process.run()
+        process.waitUntilExit()
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        let record = try Fixtures.bytes(dir.appendingPathComponent("big_valid_record.modelvault"))
+        let recordWalker = LogWalker(source: MemorySource(record, chunk: 1 << 16), options: CheckOptions(deep: true))
+        let recordReport = try recordWalker.run(command: "verify", path: "big_valid_record")
+        #expect(record.count > 60 << 20)
+        #expect(recordReport.verdict == .clean)
+        #expect(recordReport.engine.basis == .deep)
+        // One 15 MiB string and the read-ahead around it.
+        #expect(recordWalker.largestPayloadHeld <= 16 << 20, "\(recordWalker.largestPayloadHeld) bytes held")
+
+        let index = try Fixtures.bytes(dir.appendingPathComponent("big_index.modelvault"))
+        let indexWalker = LogWalker(source: MemorySource(index, chunk: 1 << 16), options: CheckOptions(deep: true))
+        let indexReport = try indexWalker.run(command: "verify", path: "big_index")
+        #expect(index.count > 45 << 20)
+        #expect(indexReport.verdict == .clean)
+        #expect(indexReport.engine.basis == .deep)
+        // All three entries of 15 MiB are checked, one held at a time... an entry is held whole
+        // (name, key and primary key borrowed together), so at most one key and a little more.
+        #expect(indexWalker.largestPayloadHeld <= 16 << 20, "\(indexWalker.largestPayloadHeld) bytes held")
     }
 
     @Test func theVersionCountOfAPositionIsABinarySearch() {

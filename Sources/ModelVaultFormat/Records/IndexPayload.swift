@@ -108,6 +108,10 @@ public struct IndexPayload {
 
     static func decodeEntry(_ reader: inout ByteReader, version: UInt16) throws -> IndexEntry.View {
         let entryAt = reader.offset
+        // The three runs are taken once the entry is read: over a streaming payload a later
+        // read may move the bytes of an earlier one.
+        let held = reader.hold()
+        defer { reader.release(held) }
         let collectionId = try mapping { try reader.u32() }
         let kindAt = reader.offset
         let rawKind = try mapping { try reader.u8() }
@@ -124,22 +128,28 @@ public struct IndexPayload {
             op = decoded
         }
         let nameAt = reader.offset
-        let name = try mapping {
-            try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
+        let name = try run(&reader)
+        guard name.count > 0 else {
+            throw RecordDecodeError(.invalidCatalogPayload, "empty index name", at: nameAt)
         }
-        guard !name.isEmpty else { throw RecordDecodeError(.invalidCatalogPayload, "empty index name", at: nameAt) }
-        guard UTF8Validation.isValid(name) else {
+        guard UTF8Validation.isValid(reader.view(at: name.start, count: name.count)) else {
             throw RecordDecodeError(.invalidCatalogPayload, "invalid utf-8 in index name", at: nameAt)
         }
-        let key = try mapping {
-            try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
-        }
-        let primaryKey = try mapping {
-            try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
-        }
+        let key = try run(&reader)
+        let primaryKey = try run(&reader)
         return IndexEntry.View(
-            offset: entryAt, collectionId: collectionId, kind: kind, op: op, name: name,
-            key: key, primaryKey: primaryKey)
+            offset: entryAt, collectionId: collectionId, kind: kind, op: op,
+            name: reader.view(at: name.start, count: name.count),
+            key: reader.view(at: key.start, count: key.count),
+            primaryKey: reader.view(at: primaryKey.start, count: primaryKey.count))
+    }
+
+    /// A length-prefixed run: where its bytes start and how many.
+    private static func run(_ reader: inout ByteReader) throws -> (start: UInt64, count: Int) {
+        try mapping {
+            let view = try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
+            return (reader.offset - UInt64(view.count), view.count)
+        }
     }
 
     private static func mapping<T>(_ body: () throws -> T) throws -> T {

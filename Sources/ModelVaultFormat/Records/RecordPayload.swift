@@ -264,20 +264,26 @@ public struct RecordPayload: Equatable, Sendable {
     /// Steps over a v3 field path when it is exactly `expected` (building nothing); otherwise
     /// leaves the reader where it was.
     static func skipV3Path(_ reader: inout ByteReader, ifItIs expected: FieldPath) -> Bool {
-        var probe = reader
-        guard let count = try? probe.u8(), Int(count) == expected.segments.count else { return false }
-        for segment in expected.segments {
-            var segment = segment
-            let matches = segment.withUTF8 { utf8 in
-                guard !utf8.isEmpty, let length = try? probe.u16(), Int(length) == utf8.count,
-                    let bytes = try? probe.view(utf8.count)
-                else { return false }
-                return bytes.elementsEqual(utf8)
+        let start = reader.offset
+        let held = reader.hold()
+        defer { reader.release(held) }
+        func matches(_ reader: inout ByteReader) -> Bool {
+            guard let count = try? reader.u8(), Int(count) == expected.segments.count else { return false }
+            for segment in expected.segments {
+                var segment = segment
+                let matches = segment.withUTF8 { utf8 in
+                    guard !utf8.isEmpty, let length = try? reader.u16(), Int(length) == utf8.count,
+                        let bytes = try? reader.view(utf8.count)
+                    else { return false }
+                    return bytes.elementsEqual(utf8)
+                }
+                guard matches else { return false }
             }
-            guard matches else { return false }
+            return true
         }
-        reader = probe
-        return true
+        if matches(&reader) { return true }
+        reader.rewind(to: start)
+        return false
     }
 
     /// A v3 field path: u8 segment count (≥ 1), each segment u16 length (≥ 1) + UTF-8.

@@ -131,7 +131,7 @@ public enum TaggedScalar {
                 else {
                     throw invalidUTF8(at: at)
                 }
-            case 5: _ = try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
+            case 5: try reader.skipLengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength)
             case 6: try reader.skip(16)
             default: throw unknownTag(tag, at: tagOffset)
             }
