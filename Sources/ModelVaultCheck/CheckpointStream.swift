@@ -128,7 +128,6 @@ struct CheckpointStream {
                 reader.structureLimit = structureLimit - structures
                 do {
                     entries.append(try CatalogEntry(parsing: &reader))
-                    try reader.expectEnd()
                 } catch {
                     framingError = error as? FormatError ?? FormatError(.invalid("\(error)"), at: at)
                 }

@@ -167,10 +167,12 @@ extension EngineError {
             return invalidCatalogPayload("unknown constraint tag \(value)")
         case .unsupported(let field, let value) where field == "field type tag":
             return invalidCatalogPayload("unknown type tag \(value)")
-        case .tooLong(let field, let length, _) where field == "collection name":
+        case .tooLong(let field, let length, _) where field == "collection name" || field == "primary field":
             return invalidCatalogPayload("CollectionNameTooLong { got: \(length) }")
         case .tooLong(let field, let length, _) where field == "index name":
             return invalidCatalogPayload("IndexNameTooLong { got: \(length) }")
+        case .tooLong(let field, let length, let maximum) where field == "field count":
+            return invalidCatalogPayload("field count \(length) exceeds maximum \(maximum)")
         case .invalid(let text):
             if text.hasSuffix("is not valid UTF-8") { return invalidCatalogPayload("InvalidUtf8") }
             if text.hasPrefix("type nesting deeper than") {
@@ -193,7 +195,8 @@ extension EngineError {
     /// A catalog entry that decodes but does not apply to the catalog replayed so far.
     static func catalogViolation(_ violation: Catalog.Violation) -> EngineError {
         switch violation.variant {
-        case "unexpected_collection_id", "unknown_collection", "invalid_schema_version", "invalid_field_path":
+        case "unexpected_collection_id", "unknown_collection", "invalid_schema_version", "invalid_field_path",
+            "primary_field_not_found", "primary_field_missing_in_schema":
             return schema(violation.variant, violation.message)
         default:
             return format(violation.variant, violation.message)

@@ -46,7 +46,10 @@ struct EngineInputs {
 
     func predict() -> EnginePrediction {
         if let fatal = scan.fatal {
-            return .fails(fatal.error, basis: basis)
+            // A strict open reads the selected Manifest before it scans: its failure comes first.
+            var prediction = EnginePrediction.fails(fatal.error, basis: basis)
+            if let failure = manifest?.strictFailure(fileLength: fileLength) { prediction.strictError = failure }
+            return prediction
         }
         let cut = scan.cut(fileLength: fileLength)
         var prediction = EnginePrediction(

@@ -330,11 +330,7 @@ public final class LogWalker {
         switch s.type {
         case .schema:
             reader.structureLimit = catalogStructuresLeft
-            let decoded = Result.decoding {
-                let entry = try CatalogEntry(parsing: &reader)
-                try reader.expectEnd()
-                return entry
-            }
+            let decoded = Result.decoding { try CatalogEntry(parsing: &reader) }
             return .schema(decoded, structures: reader.structures)
         case .record:
             let fault = deep.record(
@@ -429,11 +425,7 @@ public final class LogWalker {
             case .schema where catalogFrozenAt == nil:
                 var reader = ByteReader(payloadView, baseOffset: s.payloadOffset)
                 reader.structureLimit = catalogStructuresLeft
-                let decoded = Result.decoding {
-                    let entry = try CatalogEntry(parsing: &reader)
-                    try reader.expectEnd()
-                    return entry
-                }
+                let decoded = Result.decoding { try CatalogEntry(parsing: &reader) }
                 catalogStructuresLeft -= reader.structures
                 if case .failure(let error) = decoded, error.isOverBudget {
                     freezeCatalog(at: s.offset)

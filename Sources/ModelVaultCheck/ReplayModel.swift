@@ -10,7 +10,14 @@ import ModelVaultFormat
 /// only what follows `replay_from_offset`, as the engine does when it uses the checkpoint.
 struct ReplayModel {
     /// A fault that fails the engine's replay when the kept log reaches `position`.
+    /// The order in which the engine's replay meets faults, whatever their place in the log:
+    /// first the framing of the whole log, then every catalog entry, then records and indexes.
+    enum Phase: Int, CaseIterable {
+        case framing, catalog, content
+    }
+
     struct Fault {
+        var phase = Phase.content
         var position: UInt64
         /// What the engine raises.
         var error: EngineError
@@ -45,14 +52,28 @@ struct ReplayModel {
         /// Position at which each collection reached each schema version (index 0 = version 1).
         var versionReachedAt: [[UInt64]] = []
         var references: [RecordReference: ReferenceOrigin] = [:]
-        var firstFault: Fault?
+        /// The first fault of each phase that does not depend on the cut.
+        private(set) var firstFaults: [Phase: Fault] = [:]
         /// Only what lies after this offset is replayed (the checkpoint replay).
         var start: UInt64 = 0
         var seenBegin = false
         static let referenceLimit = 65_536
 
-        mutating func record(_ fault: Fault) {
-            if firstFault == nil { firstFault = fault }
+        mutating func record(_ fault: Fault, replacing: Bool = false) {
+            if replacing || firstFaults[fault.phase] == nil { firstFaults[fault.phase] = fault }
+        }
+
+        /// The fault the engine reports for a log kept up to `end`: the first of the earliest
+        /// phase that has one there (record references are judged with the content phase).
+        func firstFault(keptEnd end: UInt64) -> Fault? {
+            for phase in [Phase.framing, .catalog] {
+                if let fault = firstFaults[phase], fault.position <= end { return fault }
+            }
+            let content = firstFaults[.content].flatMap { $0.position <= end ? $0 : nil }
+            if let reference = recordFault(keptEnd: end), content == nil || reference.position < content!.position {
+                return reference
+            }
+            return content
         }
 
         /// Applies an entry; returns the violation, if any.
@@ -66,7 +87,10 @@ struct ReplayModel {
                 }
                 return nil
             } catch let violation as Catalog.Violation {
-                record(Fault(position: position, error: .catalogViolation(violation), message: violation.message))
+                record(
+                    Fault(
+                        phase: .catalog, position: position, error: .catalogViolation(violation),
+                        message: violation.message))
                 return violation
             } catch {
                 return nil
@@ -180,9 +204,12 @@ struct ReplayModel {
         for (index, entry) in entries.enumerated() {
             if StopRequest.shouldStop(at: index) { break }
             if state.apply(entry, segmentOffset: offset, position: 0) != nil {
-                state.firstFault = Fault(
-                    position: 0, error: .invalidCatalogPayload("checkpoint catalog does not apply"),
-                    message: "checkpoint catalog does not apply")
+                state.record(
+                    Fault(
+                        phase: .catalog, position: 0,
+                        error: .invalidCatalogPayload("checkpoint catalog does not apply"),
+                        message: "checkpoint catalog does not apply"),
+                    replacing: true)
             }
         }
         fromCheckpoint = state
@@ -204,7 +231,8 @@ struct ReplayModel {
         case .unframed(let legal):
             if s.type.isData {
                 let unframed = Fault(
-                    position: s.end, error: .unframedDataSegment, message: "unframed data segment in format minor 6")
+                    phase: .framing, position: s.end, error: .unframedDataSegment,
+                    message: "unframed data segment in format minor 6")
                 if !legal { log.record(unframed) }
                 if inCheckpointReplay, fromCheckpoint!.seenBegin, framing.enforcesFraming {
                     fromCheckpoint!.record(unframed)
@@ -297,7 +325,7 @@ struct ReplayModel {
                 Finding(
                     .catalogBadPayload, .error, offset: segmentOffset, length: 0, segmentType: .schema,
                     message: "Schema payload does not decode: \(error)"))
-            let fault = Fault(position: position, error: .catalogDecode(error), message: "\(error)")
+            let fault = Fault(phase: .catalog, position: position, error: .catalogDecode(error), message: "\(error)")
             log.record(fault)
             if inCheckpointReplay { fromCheckpoint?.record(fault) }
         case .success(let e):
@@ -317,14 +345,9 @@ struct ReplayModel {
         useCheckpoint ? (fromCheckpoint ?? log) : log
     }
 
-    /// The first fault, of any kind, replay meets in a log kept up to `end`.
+    /// The fault replay reports first in a log kept up to `end` (see `Phase`).
     func firstFault(keptEnd end: UInt64, fromCheckpoint useCheckpoint: Bool) -> Fault? {
-        let state = state(fromCheckpoint: useCheckpoint)
-        var first = state.firstFault.flatMap { $0.position <= end ? $0 : nil }
-        if let recordFault = state.recordFault(keptEnd: end), first == nil || recordFault.position < first!.position {
-            first = recordFault
-        }
-        return first
+        state(fromCheckpoint: useCheckpoint).firstFault(keptEnd: end)
     }
 
     /// Findings for every record reference that never resolves in the log replay.

@@ -201,6 +201,24 @@ public struct ByteReader {
         return String(validating: bytes[position..<(position + Int(length))], as: UTF8.self)
     }
 
+    /// A u32-length-prefixed UTF-8 string whose only bound is what remains: its bytes count
+    /// against the structure budget, one structure per `bytesPerStructure` (after the check
+    /// against what remains, which the engine makes first).
+    public mutating func budgetedString(field: String, bytesPerStructure: Int) throws -> String {
+        let at = offset
+        let length = try u32()
+        guard Int(length) <= remaining else {
+            throw FormatError(.truncated(needed: Int(length), available: remaining), at: offset)
+        }
+        try countStructure(weight: Int(length) / bytesPerStructure)
+        try need(Int(length))
+        defer { position += Int(length) }
+        guard let text = String(validating: bytes[position..<(position + Int(length))], as: UTF8.self) else {
+            throw FormatError(.invalid("\(field) is not valid UTF-8"), at: at)
+        }
+        return text
+    }
+
     /// A u32-length-prefixed UTF-8 string.
     public mutating func string(field: String, maximum: Int) throws -> String {
         let at = offset

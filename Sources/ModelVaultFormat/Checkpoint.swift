@@ -28,7 +28,6 @@ public struct CheckpointPayload: Sendable {
             var entry = try reader.slice(Int(length))
             entry.structureLimit = structureLimit - catalogStructures
             catalogEntries.append(try CatalogEntry(parsing: &entry))
-            try entry.expectEnd()
             catalogStructures += entry.structures
         }
         rowCount = try reader.u32()

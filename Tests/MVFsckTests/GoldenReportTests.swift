@@ -4,7 +4,9 @@ import Testing
 /// Every committed fixture's report equals the one recorded beside it in fixtures/expected
 /// (rewritten by scripts/update-golden when a change to the reports is intended).
 @Suite struct GoldenReportTests {
-    static let names = CLI.fixtureNames("clean") + CLI.fixtureNames("damaged") + CLI.fixtureNames("quirks")
+    static let names =
+        CLI.fixtureNames("clean") + CLI.fixtureNames("damaged") + CLI.fixtureNames("quirks")
+        + CLI.fixtureNames("fuzzed")
 
     @Test(arguments: names)
     func reportMatchesTheRecordedOne(name: String) throws {

@@ -3,9 +3,9 @@ import Testing
 
 /// A verdict is a promise: `recoverable` or `repairable` means `repair` writes a DST that
 /// verifies clean (exit 1), `unrecoverable` means it writes nothing (exit 4), `clean` means an
-/// identical copy (exit 0). Checked on every damaged and quirk fixture.
+/// identical copy (exit 0). Checked on every damaged, quirk and fuzzed fixture.
 @Suite struct VerdictPromiseTests {
-    static let names = CLI.fixtureNames("damaged") + CLI.fixtureNames("quirks")
+    static let names = CLI.fixtureNames("damaged") + CLI.fixtureNames("quirks") + CLI.fixtureNames("fuzzed")
 
     @Test(arguments: names)
     func repairDeliversWhatTheVerdictPromises(name: String) throws {

@@ -9,7 +9,7 @@ import Testing
 /// smallest read buffer, every Schema, Record and Index payload of every committed fixture
 /// takes the streaming path, and every Checkpoint, Manifest and marker its bounded one.
 @Suite struct StreamedPayloadTests {
-    static let inputs = ["clean", "damaged", "quirks"].flatMap { Fixtures.files($0) }
+    static let inputs = ["clean", "damaged", "quirks", "fuzzed"].flatMap { Fixtures.files($0) }
 
     static func report(_ bytes: [UInt8], deep: Bool, streamed: Bool) throws -> Report {
         var options = CheckOptions(deep: deep)

@@ -127,7 +127,7 @@ public struct Catalog: Sendable {
                 throw Violation(
                     variant: "invalid_catalog_payload", message: "collection name \"\(name)\" already exists")
             }
-            try checkFields(entry.fields, primaryField: primaryField)
+            try checkFields(entry.fields, primaryField: primaryField, creating: true)
             return .create(
                 Collection(
                     id: entry.collectionId, name: name, primaryField: primaryField,
@@ -146,7 +146,7 @@ public struct Catalog: Sendable {
                     message:
                         "invalid schema version: expected \(existing.currentVersion + 1), got \(entry.schemaVersion)")
             }
-            try checkFields(entry.fields, primaryField: existing.primaryField)
+            try checkFields(entry.fields, primaryField: existing.primaryField, creating: false)
             return .newVersion(
                 collectionId: entry.collectionId,
                 Version(
@@ -156,8 +156,9 @@ public struct Catalog: Sendable {
     }
 
     /// Rejects duplicate or prefix-conflicting paths (in linear time: hostile catalogs may
-    /// declare thousands of fields) and a primary field missing from the top level.
-    static func checkFields(_ fields: [FieldDefinition], primaryField: String?) throws {
+    /// declare thousands of fields) and a primary field missing from the top level (worded by
+    /// the engine differently for a new collection and for a new version).
+    static func checkFields(_ fields: [FieldDefinition], primaryField: String?, creating: Bool) throws {
         var fullPaths = Set<[String]>()
         var properPrefixes = Set<[String]>()
         for field in fields {
@@ -183,9 +184,14 @@ public struct Catalog: Sendable {
             fullPaths.insert(segments)
         }
         if let primary = primaryField, !fullPaths.contains([primary]) {
-            throw Violation(
-                variant: "invalid_catalog_payload",
-                message: "primary field \"\(primary)\" is not a top-level field")
+            throw
+                creating
+                ? Violation(
+                    variant: "primary_field_not_found",
+                    message: "primary field \"\(primary)\" not found as a top-level field")
+                : Violation(
+                    variant: "primary_field_missing_in_schema",
+                    message: "schema update must retain top-level primary field \"\(primary)\"")
         }
     }
 }

@@ -17,13 +17,14 @@ public struct CatalogEntry: Equatable, Sendable {
     public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
         var reader = ByteReader(bytes, baseOffset: offset)
         try self.init(parsing: &reader)
-        try reader.expectEnd()
     }
 
     /// What an entry costs in `ByteReader.countStructure` units before its fields: the
     /// collection or version it adds holds several arrays of its own.
     public static let structureWeight = 4
 
+    /// Reads an entry that fills the rest of `reader`. As 0.16.0 decodes it, a create's schema
+    /// version is judged only once the whole entry has decoded, trailing bytes included.
     public init(parsing reader: inout ByteReader) throws {
         try reader.countStructure(weight: Self.structureWeight)
         let versionAt = reader.offset
@@ -33,18 +34,15 @@ public struct CatalogEntry: Equatable, Sendable {
         }
         let kindAt = reader.offset
         let rawKind = try reader.u16()
+        var createVersionAt: UInt64?
         switch rawKind {
         case 1:
             collectionId = try reader.u32()
             let nameAt = reader.offset
             let name = try reader.string(field: "collection name", maximum: CatalogLimits.maxName)
             guard !name.isEmpty else { throw FormatError(.invalid("empty collection name"), at: nameAt) }
-            let svAt = reader.offset
+            createVersionAt = reader.offset
             schemaVersion = try reader.u32()
-            guard schemaVersion == 1 else {
-                throw FormatError(
-                    .invalid("create collection with schema version \(schemaVersion), expected 1"), at: svAt)
-            }
             fields = try Self.parseFields(&reader, catalogVersion: catalogVersion)
             indexes = catalogVersion >= 4 ? try Self.parseIndexes(&reader) : []
             var primary: String?
@@ -61,6 +59,11 @@ public struct CatalogEntry: Equatable, Sendable {
             kind = .newSchemaVersion
         default:
             throw FormatError(.unsupported(field: "catalog entry kind", value: UInt64(rawKind)), at: kindAt)
+        }
+        try reader.expectEnd()
+        if let createVersionAt, schemaVersion != 1 {
+            throw FormatError(
+                .invalid("create collection with schema version \(schemaVersion), expected 1"), at: createVersionAt)
         }
     }
 

@@ -23,7 +23,8 @@ public enum Constraint: Equatable, Sendable {
         case 6: self = .maxF64(try reader.f64())
         case 7: self = .minLength(try reader.u64())
         case 8: self = .maxLength(try reader.u64())
-        case 9: self = .regex(try reader.string(field: "regex", maximum: CatalogLimits.maxString))
+        case 9:
+            self = .regex(try reader.budgetedString(field: "regex", bytesPerStructure: CatalogLimits.bytesPerStructure))
         case 10: self = .email
         case 11: self = .url
         case 12: self = .nonempty

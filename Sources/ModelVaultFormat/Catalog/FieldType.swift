@@ -48,7 +48,9 @@ public indirect enum FieldType: Equatable, Sendable {
             for index in 0..<Int(count) {
                 try StopRequest.check(every: index)
                 try reader.countStructure()
-                variants.append(try reader.string(field: "enum variant", maximum: CatalogLimits.maxString))
+                variants.append(
+                    try reader.budgetedString(field: "enum variant", bytesPerStructure: CatalogLimits.bytesPerStructure)
+                )
             }
             self = .enumeration(variants)
         default:
@@ -105,7 +107,8 @@ public struct FieldPath: Hashable, Sendable {
             try StopRequest.check(every: index)
             try reader.countStructure()
             let segmentAt = reader.offset
-            let segment = try reader.string(field: "field path segment", maximum: CatalogLimits.maxString)
+            let segment = try reader.budgetedString(
+                field: "field path segment", bytesPerStructure: CatalogLimits.bytesPerStructure)
             guard !segment.isEmpty else { throw FormatError(.invalid("empty field path segment"), at: segmentAt) }
             segments.append(segment)
         }
@@ -124,6 +127,10 @@ public struct FieldPath: Hashable, Sendable {
 /// Sizes the catalog decoder accepts.
 public enum CatalogLimits {
     public static let maxFields = 4096
+    /// Collection, primary-field and index names.
     public static let maxName = 1023
-    public static let maxString = 16 * 1024 * 1024
+    /// Field path segments, enum variants and regexes have no limit in the engine but what the
+    /// payload holds: their bytes count against the catalog's structure budget instead, one
+    /// structure per 128 bytes (a structure stands for about 100 bytes of memory).
+    public static let bytesPerStructure = 128
 }
