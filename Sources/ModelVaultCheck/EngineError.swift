@@ -7,6 +7,7 @@ public struct EngineError: Equatable, Sendable, CustomStringConvertible {
     public enum Exception: String, Sendable {
         case format = "ModelVaultFormatError"
         case schema = "ModelVaultSchemaError"
+        case validation = "ModelVaultValidationError"
         case os = "OSError"
     }
 
@@ -23,6 +24,11 @@ public struct EngineError: Equatable, Sendable, CustomStringConvertible {
 
     static func schema(_ variant: String, _ text: String) -> EngineError {
         EngineError(exception: .schema, message: "schema error: " + text, variant: variant)
+    }
+
+    /// A row the engine's validation refuses (it names no variant, only the path).
+    static func validation(at path: String, _ text: String) -> EngineError {
+        EngineError(exception: .validation, message: "validation error at \(path): " + text, variant: nil)
     }
 }
 

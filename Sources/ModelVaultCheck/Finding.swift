@@ -83,6 +83,8 @@ extension Finding {
         case recordBadPayload = "record.bad_payload"
         case recordUnknownCollection = "record.unknown_collection"
         case recordUnknownSchemaVersion = "record.unknown_schema_version"
+        case recordFailsValidation = "record.fails_validation"
+        case recordValidationUnchecked = "record.validation_unchecked"
         case indexBadPayload = "index.bad_payload"
         case indexUniqueViolation = "index.unique_violation"
         case deepUniqueBudget = "deep.unique_budget"

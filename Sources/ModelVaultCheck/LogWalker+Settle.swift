@@ -77,6 +77,7 @@ extension LogWalker {
     /// Record references that never resolve; and, when the engine replays from the selected
     /// checkpoint, faults before its `replay_from_offset` become warnings: the engine never sees them.
     func reportReplayFaults(fileLength: UInt64) {
+        for finding in replay.revalidationWarnings(fileLength: fileLength) { sink.add(finding) }
         guard let target = checkpointTarget, case .replayFrom(let start) = target.use(fileLength: fileLength),
             case .usable(let replayFrom, _) = target.state
         else {

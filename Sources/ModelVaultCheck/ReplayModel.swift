@@ -42,6 +42,20 @@ struct ReplayModel {
     struct RecordReference: Hashable {
         var collectionId: UInt32
         var schemaVersion: UInt32
+        /// Whether the record writes a row (any op but delete): only those are validated.
+        var writesRow = true
+
+        init(collectionId: UInt32, schemaVersion: UInt32, writesRow: Bool = true) {
+            self.collectionId = collectionId
+            self.schemaVersion = schemaVersion
+            self.writesRow = writesRow
+        }
+
+        init(_ record: RecordPreamble) {
+            self.init(
+                collectionId: record.collectionId, schemaVersion: record.schemaVersion,
+                writesRow: record.op != RecordPreamble.deleteOp)
+        }
     }
 
     /// One replay: its catalog, when each collection reached each version, the first record
@@ -146,6 +160,20 @@ struct ReplayModel {
                     message:
                         "record for collection \(key.collectionId) names schema version \(key.schemaVersion), "
                         + "current is \(reached)"
+                )
+            }
+            // The engine validates every row it replays against the collection's last version:
+            // a row written under an earlier one lacks the required fields added since.
+            if key.writesRow, key.schemaVersion >= 1, key.schemaVersion < UInt32(reached),
+                let collection = catalog.collection(id: key.collectionId),
+                let missing = collection.versions[reached - 1].firstRequiredField(
+                    absentFrom: collection.versions[Int(key.schemaVersion) - 1])
+            {
+                return Fault(
+                    position: position, error: .validation(at: missing.dotted, "missing field"),
+                    message:
+                        "record for collection \(key.collectionId) written under schema version "
+                        + "\(key.schemaVersion) lacks field \"\(missing.dotted)\", which version \(reached) requires"
                 )
             }
             return nil
@@ -299,7 +327,7 @@ struct ReplayModel {
 
     /// Notes the collection and version a Record inside the open transaction names.
     mutating func stage(_ record: RecordPreamble) {
-        let key = RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion)
+        let key = RecordReference(record)
         // Records of one transaction mostly name the same collection and version.
         if key != staged.lastReference, staged.references.count < CatalogState.referenceLimit {
             staged.references.insert(key)
@@ -308,7 +336,7 @@ struct ReplayModel {
     }
 
     private mutating func reference(_ record: RecordPreamble, _ origin: ReferenceOrigin, inCheckpointReplay: Bool) {
-        let key = RecordReference(collectionId: record.collectionId, schemaVersion: record.schemaVersion)
+        let key = RecordReference(record)
         log.reference(key, origin)
         if inCheckpointReplay { fromCheckpoint?.reference(key, origin) }
     }
@@ -350,12 +378,46 @@ struct ReplayModel {
         state(fromCheckpoint: useCheckpoint).firstFault(keptEnd: end)
     }
 
+    /// Rows written under an earlier schema version whose fields the collection's last version
+    /// declares with another type or other constraints: the engine re-validates them against
+    /// it at open (constraints, enum variants, types), which mvfsck does not evaluate.
+    func revalidationWarnings(fileLength: UInt64) -> [Finding] {
+        log.references.compactMap { key, origin -> Finding? in
+            let id = Int(key.collectionId)
+            guard key.writesRow, key.schemaVersion >= 1, id >= 1, id <= log.versionReachedAt.count,
+                let collection = log.catalog.collection(id: key.collectionId)
+            else { return nil }
+            let reached = CatalogState.count(log.versionReachedAt[id - 1], notAfter: fileLength)
+            guard Int(key.schemaVersion) < reached else { return nil }
+            let written = collection.versions[Int(key.schemaVersion) - 1]
+            let last = collection.versions[reached - 1]
+            let before = Dictionary(written.fields.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            guard
+                let changed = last.fields.first(where: { field in
+                    guard let old = before[field.path] else { return false }
+                    // Made optional, nothing else changed: every row that was valid still is.
+                    let relaxed = field.type == .optional(old.type) && field.constraints == old.constraints
+                    return !relaxed && (old.type != field.type || old.constraints != field.constraints)
+                })
+            else { return nil }
+            return Finding(
+                .recordValidationUnchecked, .warning, offset: origin.txnStart, length: 0, segmentType: .record,
+                message:
+                    "records of collection \(key.collectionId) written under schema version \(key.schemaVersion) "
+                    + "are validated at open against version \(reached), which declares field "
+                    + "\"\(changed.path.dotted)\" with another type or other constraints: "
+                    + "mvfsck does not evaluate constraints, so the engine may refuse rows it cannot see")
+        }.sorted { ($0.offset, $0.message) < ($1.offset, $1.message) }
+    }
+
     /// Findings for every record reference that never resolves in the log replay.
     func unresolvedReferenceFindings(fileLength: UInt64) -> [Finding] {
         log.references.compactMap { key, origin -> Finding? in
             guard let fault = log.fault(for: key, at: origin.position, keptEnd: fileLength) else { return nil }
             let code: Finding.Code =
-                fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion
+                fault.variant == "unknown_collection"
+                ? .recordUnknownCollection
+                : fault.error.exception == .validation ? .recordFailsValidation : .recordUnknownSchemaVersion
             return Finding(
                 code, .error, offset: origin.txnStart, length: 0, segmentType: .record,
                 message: fault.message + " (applied by the commit ending at \(origin.position))")

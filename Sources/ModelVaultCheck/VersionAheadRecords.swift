@@ -25,7 +25,11 @@ struct VersionAheadRecords {
     /// The engine's error for the first kept record naming `key`, decoded against `catalog`;
     /// nil when none is kept or it decodes (the invalid schema version stands).
     func decodeError(for key: ReplayModel.RecordReference, catalog: Catalog) -> EngineError? {
-        guard let record = kept.first(where: { $0.key == key }) else { return nil }
+        guard
+            let record = kept.first(where: {
+                $0.key.collectionId == key.collectionId && $0.key.schemaVersion == key.schemaVersion
+            })
+        else { return nil }
         do {
             try record.payload.withUnsafeBytes { try RecordPayload.validate($0, at: record.offset, catalog: catalog) }
             return nil

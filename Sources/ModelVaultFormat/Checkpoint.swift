@@ -50,6 +50,8 @@ public struct CheckpointPayload: Sendable {
 /// without the catalog: enough to tell which collection and schema version a record claims.
 public struct RecordPreamble: Equatable, Sendable {
     public static let length = 11
+    /// The op byte of a delete (any other op writes a row).
+    public static let deleteOp: UInt8 = 3
 
     public var version: UInt16
     public var collectionId: UInt32
