@@ -20,6 +20,16 @@ public enum Checker {
         var report = try walker.run(
             command: command, path: path, compressed: input.compressed,
             containerFinding: { input.containerFinding })
+        if !report.revalidationPlan.isEmpty, path != "-", input.diskSize != nil {
+            // Rows the engine judges by value against a version known only at the end: a file
+            // that can be read again is walked once more, validating them as the engine will.
+            var second = options
+            second.revalidation = report.revalidationPlan
+            let again = try OpenedInput.open(path: path)
+            report = try LogWalker(source: again.source, options: second).run(
+                command: command, path: path, compressed: again.compressed,
+                containerFinding: { again.containerFinding })
+        }
         if writerActive || WriterLock.isHeld(forDatabaseAt: path) {
             report.findings.insert(WriterLock.finding(for: path), at: 0)
             report.warningCount += 1

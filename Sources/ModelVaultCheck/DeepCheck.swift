@@ -20,6 +20,11 @@ struct DeepCheck {
     private(set) var valuesVisited = 0
     private(set) var versionAhead = VersionAheadRecords()
     private(set) var indexEntriesDecoded = 0
+    /// Rows to validate by value against their collection's last version (a second walk).
+    var revalidation: RowRevalidationPlan?
+    /// Planned pairs with a row this build could not judge (a regex it cannot evaluate, a
+    /// payload too large to hold): their warning stands.
+    private(set) var undecidedRevalidation: Set<RowRevalidationPlan.Key> = []
 
     /// A decode fault: the finding to report and the engine's error.
     struct Fault {
@@ -44,7 +49,7 @@ struct DeepCheck {
             defer { valuesVisited += reader.steps }
             try RecordPayload.validate(&reader, collections: catalog.collection(id:))
             recordsDecoded += 1
-            return nil
+            return revalidate(s, payload: payload, catalog: catalog, txnId: txnId)
         } catch let error as RecordDecodeError {
             if error.variant == .invalidSchemaVersion, let payload,
                 let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset)
@@ -62,6 +67,50 @@ struct DeepCheck {
                 error: .payloadDecode(error))
         } catch {
             return nil
+        }
+    }
+
+    /// A planned row validated as the engine will at open, against its collection's last
+    /// version: the fault if it fails.
+    private mutating func revalidate(
+        _ s: SegmentEvent, payload: UnsafeRawBufferPointer?, catalog: Catalog, txnId: UInt64?
+    ) -> Fault? {
+        guard let revalidation, !revalidation.isEmpty, let payload,
+            let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset),
+            preamble.op != RecordPreamble.deleteOp,
+            let target = revalidation.target(collectionId: preamble.collectionId, schemaVersion: preamble.schemaVersion)
+        else {
+            if payload == nil, let revalidation {
+                // A payload too large to hold streamed past once: its row is not judged, and
+                // no planned pair is taken as checked.
+                undecidedRevalidation.formUnion(revalidation.targets.keys)
+            }
+            return nil
+        }
+        let key = RowRevalidationPlan.Key(collectionId: preamble.collectionId, schemaVersion: preamble.schemaVersion)
+        guard let record = try? RecordPayload(parsing: payload, at: s.payloadOffset, catalog: catalog) else {
+            return nil
+        }
+        var row: [(name: String, value: RowValue)] = []
+        if let primary = target.primaryField { row.append((primary, record.primaryKey)) }
+        for field in record.fields { row.append((field.path.segments[0], field.value)) }
+        switch RowValidator.validate(row: row, against: target.last, primaryField: target.primaryField) {
+        case .valid:
+            return nil
+        case .undecidable:
+            undecidedRevalidation.insert(key)
+            return nil
+        case .invalid(let failure):
+            let error = EngineError.validation(at: failure.dottedPath, failure.message)
+            return Fault(
+                finding: Finding(
+                    .recordFailsValidation, .error, offset: s.offset, length: s.header.totalLength,
+                    segmentIndex: s.index, segmentType: .record, txnId: txnId,
+                    message:
+                        "Record at \(s.offset) (collection \(preamble.collectionId), written under schema version "
+                        + "\(preamble.schemaVersion)) fails validation against version \(target.last.version), "
+                        + "which the engine applies at open: \(error.message)"),
+                error: error)
         }
     }
 

@@ -71,13 +71,16 @@ extension LogWalker {
             salvageEnd: safeEnd, formatMinor: minor,
             salvage: salvageFacts(prediction: prediction, fileLength: fileLength),
             valuesVisited: deep.valuesVisited,
+            revalidationPlan: options.deep && options.revalidation == nil
+                ? replay.revalidationPlan(fileLength: fileLength) : RowRevalidationPlan(),
             catalogStructures: options.catalogStructureLimit - catalogStructuresLeft)
     }
 
     /// Record references that never resolve; and, when the engine replays from the selected
     /// checkpoint, faults before its `replay_from_offset` become warnings: the engine never sees them.
     func reportReplayFaults(fileLength: UInt64) {
-        for finding in replay.revalidationWarnings(fileLength: fileLength) { sink.add(finding) }
+        let validated = options.deep ? options.revalidation?.subtracting(deep.undecidedRevalidation) : nil
+        for finding in replay.revalidationWarnings(fileLength: fileLength, validated: validated) { sink.add(finding) }
         guard let target = checkpointTarget, case .replayFrom(let start) = target.use(fileLength: fileLength),
             case .usable(let replayFrom, _) = target.state
         else {

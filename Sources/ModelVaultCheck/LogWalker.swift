@@ -20,6 +20,9 @@ public struct CheckOptions: Sendable {
     /// The read buffer's size (`StreamCursor`); small sizes exercise the paths for payloads
     /// that do not fit in it.
     public var readBufferCapacity = StreamCursor.defaultCapacity
+    /// Rows to validate by value against their collection's last version (a second walk;
+    /// see `RowRevalidationPlan`).
+    public var revalidation: RowRevalidationPlan?
     public init(deep: Bool = false) { self.deep = deep }
 }
 
@@ -96,6 +99,7 @@ public final class LogWalker {
         self.options = options
         catalogStructuresLeft = options.catalogStructureLimit
         sink = FindingSink(limit: options.findingLimit)
+        deep.revalidation = options.revalidation
     }
 
     /// The catalog has outgrown `CheckOptions.catalogStructureLimit` at `offset`: from there no

@@ -162,21 +162,39 @@ struct ReplayModel {
                         + "current is \(reached)"
                 )
             }
-            // The engine validates every row it replays against the collection's last version:
-            // a row written under an earlier one lacks the required fields added since.
-            if key.writesRow, key.schemaVersion >= 1, key.schemaVersion < UInt32(reached),
-                let collection = catalog.collection(id: key.collectionId),
-                let missing = collection.versions[reached - 1].firstRequiredField(
-                    absentFrom: collection.versions[Int(key.schemaVersion) - 1])
-            {
-                return Fault(
-                    position: position, error: .validation(at: missing.dotted, "missing field"),
-                    message:
-                        "record for collection \(key.collectionId) written under schema version "
-                        + "\(key.schemaVersion) lacks field \"\(missing.dotted)\", which version \(reached) requires"
-                )
+            // The engine replays every row against the collection's last version.
+            if key.writesRow, let check = revalidation(of: key, reached: reached), let failure = check.failure {
+                let written =
+                    "record for collection \(key.collectionId) written under schema version \(key.schemaVersion)"
+                switch failure {
+                case .staleLayout:
+                    let text =
+                        "stale record schema_version \(key.schemaVersion) layout incompatible with catalog version \(reached)"
+                    return Fault(
+                        position: position, error: .invalidCatalogPayload(text),
+                        message: "\(written) cannot be read under version \(reached): \(text)")
+                case .unknownField(let name):
+                    return Fault(
+                        position: position, error: .validation(at: name, "unknown field"),
+                        message: "\(written) carries field \"\(name)\", which version \(reached) does not declare")
+                case .missingField(let name):
+                    return Fault(
+                        position: position, error: .validation(at: name, "missing field"),
+                        message: "\(written) lacks field \"\(name)\", which version \(reached) requires")
+                }
             }
             return nil
+        }
+
+        /// How rows naming `key` fare against the last version `reached` of their collection;
+        /// nil when they were written under that version (or name none).
+        func revalidation(of key: RecordReference, reached: Int) -> RowRevalidation? {
+            guard key.schemaVersion >= 1, key.schemaVersion < UInt32(reached),
+                let collection = catalog.collection(id: key.collectionId)
+            else { return nil }
+            return RowRevalidation(
+                rowsWrittenUnder: collection.versions[Int(key.schemaVersion) - 1],
+                against: collection.versions[reached - 1], primaryField: collection.primaryField)
         }
     }
 
@@ -381,33 +399,43 @@ struct ReplayModel {
     /// Rows written under an earlier schema version whose fields the collection's last version
     /// declares with another type or other constraints: the engine re-validates them against
     /// it at open (constraints, enum variants, types), which mvfsck does not evaluate.
-    func revalidationWarnings(fileLength: UInt64) -> [Finding] {
+    func revalidationWarnings(fileLength: UInt64, validated: RowRevalidationPlan?) -> [Finding] {
         log.references.compactMap { key, origin -> Finding? in
             let id = Int(key.collectionId)
-            guard key.writesRow, key.schemaVersion >= 1, id >= 1, id <= log.versionReachedAt.count,
-                let collection = log.catalog.collection(id: key.collectionId)
+            guard key.writesRow, id >= 1, id <= log.versionReachedAt.count,
+                validated?.target(collectionId: key.collectionId, schemaVersion: key.schemaVersion) == nil
             else { return nil }
             let reached = CatalogState.count(log.versionReachedAt[id - 1], notAfter: fileLength)
-            guard Int(key.schemaVersion) < reached else { return nil }
-            let written = collection.versions[Int(key.schemaVersion) - 1]
-            let last = collection.versions[reached - 1]
-            let before = Dictionary(written.fields.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
-            guard
-                let changed = last.fields.first(where: { field in
-                    guard let old = before[field.path] else { return false }
-                    // Made optional, nothing else changed: every row that was valid still is.
-                    let relaxed = field.type == .optional(old.type) && field.constraints == old.constraints
-                    return !relaxed && (old.type != field.type || old.constraints != field.constraints)
-                })
+            guard let check = log.revalidation(of: key, reached: reached), let changed = check.valueDependent
             else { return nil }
             return Finding(
                 .recordValidationUnchecked, .warning, offset: origin.txnStart, length: 0, segmentType: .record,
                 message:
                     "records of collection \(key.collectionId) written under schema version \(key.schemaVersion) "
                     + "are validated at open against version \(reached), which declares field "
-                    + "\"\(changed.path.dotted)\" with another type or other constraints: "
+                    + "\"\(changed.dotted)\" with another type or other constraints: "
                     + "mvfsck does not evaluate constraints, so the engine may refuse rows it cannot see")
         }.sorted { ($0.offset, $0.message) < ($1.offset, $1.message) }
+    }
+
+    /// The rows a second walk must validate by value (see `RowRevalidationPlan`): those of
+    /// flat schemas only, whose rows are validated field by field as the engine does.
+    func revalidationPlan(fileLength: UInt64) -> RowRevalidationPlan {
+        var plan = RowRevalidationPlan()
+        for key in log.references.keys where key.writesRow {
+            let id = Int(key.collectionId)
+            guard id >= 1, id <= log.versionReachedAt.count else { continue }
+            let reached = CatalogState.count(log.versionReachedAt[id - 1], notAfter: fileLength)
+            guard let check = log.revalidation(of: key, reached: reached), check.valueDependent != nil,
+                check.failure != .staleLayout, let collection = log.catalog.collection(id: key.collectionId)
+            else { continue }
+            let older = collection.versions[Int(key.schemaVersion) - 1]
+            let last = collection.versions[reached - 1]
+            guard !older.hasNestedNonKeyField, !last.hasNestedNonKeyField else { continue }
+            plan.targets[.init(collectionId: key.collectionId, schemaVersion: key.schemaVersion)] = .init(
+                last: last, primaryField: collection.primaryField)
+        }
+        return plan
     }
 
     /// Findings for every record reference that never resolves in the log replay.

@@ -72,6 +72,9 @@ public struct Report: Sendable {
     /// Row values the full decode visited: a work counter that stays in proportion to the
     /// input's size, whatever its declared types ask for.
     public var valuesVisited = 0
+    /// Rows only a second walk can validate as the engine will (full decode); empty when none
+    /// or when this report comes from that walk.
+    public var revalidationPlan = RowRevalidationPlan()
     /// Catalog structures built (see `CheckOptions.catalogStructureLimit`): a memory counter.
     public var catalogStructures = 0
 }

@@ -195,17 +195,3 @@ public struct Catalog: Sendable {
         }
     }
 }
-
-extension Catalog.Version {
-    /// The first field of this version, in schema order, that a row must carry (its type is
-    /// not optional) and that `older` does not declare: what the engine's validation of a row
-    /// written under `older` reports missing.
-    public func firstRequiredField(absentFrom older: Catalog.Version) -> FieldPath? {
-        let declared = Set(older.fields.map(\.path))
-        for field in fields where !declared.contains(field.path) {
-            if case .optional = field.type { continue }
-            return field.path
-        }
-        return nil
-    }
-}
