@@ -13,16 +13,16 @@ public struct EngineError: Equatable, Sendable, CustomStringConvertible {
 
     public var exception: Exception
     public var message: String
-    public var variant: String?
+    public var variant: EngineVariant?
 
     /// As Python's last traceback line prints it: `ModelVaultFormatError: format error: …`.
     public var description: String { "\(exception.rawValue): \(message)" }
 
-    static func format(_ variant: String, _ text: String) -> EngineError {
+    static func format(_ variant: EngineVariant, _ text: String) -> EngineError {
         EngineError(exception: .format, message: "format error: " + text, variant: variant)
     }
 
-    static func schema(_ variant: String, _ text: String) -> EngineError {
+    static func schema(_ variant: EngineVariant, _ text: String) -> EngineError {
         EngineError(exception: .schema, message: "schema error: " + text, variant: variant)
     }
 
@@ -36,60 +36,61 @@ public struct EngineError: Equatable, Sendable, CustomStringConvertible {
 extension EngineError {
     /// A read of a structure that lies (partly) past the end of the file.
     static let readPastEnd = EngineError(exception: .os, message: "read past end of store", variant: nil)
-    static let superblockChecksum = format("bad_superblock_checksum", "superblock checksum mismatch")
-    static let segmentHeaderChecksum = format("bad_segment_header_checksum", "segment header checksum mismatch")
-    static let segmentPayloadChecksum = format("bad_segment_payload_checksum", "segment payload checksum mismatch")
-    static let uniqueIndexViolation = schema("unique_index_violation", "unique index violation")
+    static let superblockChecksum = format(.badSuperblockChecksum, "superblock checksum mismatch")
+    static let segmentHeaderChecksum = format(.badSegmentHeaderChecksum, "segment header checksum mismatch")
+    static let segmentPayloadChecksum = format(.badSegmentPayloadChecksum, "segment payload checksum mismatch")
+    static let uniqueIndexViolation = schema(.uniqueIndexViolation, "unique index violation")
     static let unframedDataSegment = invalidTxnPayload("unframed data segment in format minor 6")
     static let commitOutsideTransaction = invalidTxnPayload("TxnCommit outside transaction in replay")
 
     static func badMagic(_ got: [UInt8]) -> EngineError {
-        format("bad_magic", "bad magic bytes: expected \"TDB0\", got \(debugBytes(got))")
+        format(.badMagic, "bad magic bytes: expected \"TDB0\", got \(debugBytes(got))")
     }
 
     static func badSegmentMagic(_ got: [UInt8]) -> EngineError {
-        format("bad_segment_magic", "bad segment magic bytes: expected \"TSG0\", got \(debugBytes(got))")
+        format(.badSegmentMagic, "bad segment magic bytes: expected \"TSG0\", got \(debugBytes(got))")
     }
 
     static func truncatedHeader(got: UInt64, expected: Int = Layout.fileHeaderSize) -> EngineError {
-        format("truncated_header", "truncated header: got \(got) bytes, expected \(expected)")
+        format(.truncatedHeader, "truncated header: got \(got) bytes, expected \(expected)")
     }
 
     static func truncatedSuperblock(got: UInt64) -> EngineError {
-        format("truncated_superblock", "truncated superblock: got \(got) bytes, expected \(Layout.logStart)")
+        format(.truncatedSuperblock, "truncated superblock: got \(got) bytes, expected \(Layout.logStart)")
     }
 
     static func unsupportedVersion(major: UInt64, minor: UInt64) -> EngineError {
-        format("unsupported_version", "unsupported format version \(major).\(minor)")
+        format(.unsupportedVersion, "unsupported format version \(major).\(minor)")
     }
 
     static func invalidCatalogPayload(_ text: String) -> EngineError {
-        format("invalid_catalog_payload", "invalid catalog payload: " + text)
+        format(.invalidCatalogPayload, "invalid catalog payload: " + text)
     }
 
     static func invalidTxnPayload(_ text: String) -> EngineError {
-        format("invalid_txn_payload", "invalid transaction marker payload: " + text)
+        format(.invalidTxnPayload, "invalid transaction marker payload: " + text)
     }
 
     static func invalidCheckpointPayload(_ text: String) -> EngineError {
-        format("invalid_checkpoint_payload", "invalid checkpoint payload: " + text)
+        format(.invalidCheckpointPayload, "invalid checkpoint payload: " + text)
     }
 
-    static func uncleanLogTail(reason: String, safeEnd: UInt64) -> EngineError {
-        format("unclean_log_tail", "unclean log tail (strict open): \(reason); safe truncate end offset \(safeEnd)")
+    static func uncleanLogTail(reason: TruncateReason, safeEnd: UInt64) -> EngineError {
+        format(
+            .uncleanLogTail, "unclean log tail (strict open): \(reason.rawValue); safe truncate end offset \(safeEnd)")
     }
 
     static func unknownCollection(_ id: UInt32) -> EngineError {
-        schema("unknown_collection", "unknown collection id \(id)")
+        schema(.unknownCollection, "unknown collection id \(id)")
     }
 
     static func invalidSchemaVersion(expected: UInt32, got: UInt32) -> EngineError {
-        schema("invalid_schema_version", "invalid schema version: expected \(expected), got \(got)")
+        schema(.invalidSchemaVersion, "invalid schema version: expected \(expected), got \(got)")
     }
 
     static func unexpectedCollectionId(expected: UInt32, got: UInt32) -> EngineError {
         schema(
-            "unexpected_collection_id", "unexpected collection id in catalog replay: expected \(expected), got \(got)")
+            .unexpectedCollectionId, "unexpected collection id in catalog replay: expected \(expected), got \(got)")
     }
 
     /// A segment header the engine's checks refuse (the first failing check, in its order).
@@ -129,7 +130,7 @@ extension EngineError {
 extension EngineError {
     /// A Record or Index payload the engine cannot decode on replay.
     static func payloadDecode(_ error: RecordDecodeError) -> EngineError {
-        let variant = error.variant.rawValue
+        let variant = error.variant
         switch error.variant {
         case .truncatedRecordPayload: return format(variant, "truncated record payload")
         case .trailingRecordPayload: return format(variant, "trailing bytes in record payload")
@@ -142,6 +143,8 @@ extension EngineError {
         case .invalidCatalogPayload:
             // The engine's cursor says only "unexpected eof" where the decoder says how short.
             return invalidCatalogPayload(error.message.hasPrefix("unexpected eof") ? "unexpected eof" : error.message)
+        default:
+            return format(variant, error.message)
         }
     }
 
@@ -187,7 +190,7 @@ extension EngineError {
             if text == "empty collection name" { return invalidCatalogPayload("EmptyCollectionName") }
             if text == "empty index name" { return invalidCatalogPayload("EmptyIndexName") }
             if text.hasPrefix("field path with no segments") || text.hasPrefix("empty field path segment") {
-                return schema("invalid_field_path", "invalid field path")
+                return schema(.invalidFieldPath, "invalid field path")
             }
             if text.hasPrefix("create collection with schema version ") {
                 let got = text.dropFirst("create collection with schema version ".count).prefix { $0.isNumber }
@@ -201,8 +204,8 @@ extension EngineError {
     /// A catalog entry that decodes but does not apply to the catalog replayed so far.
     static func catalogViolation(_ violation: Catalog.Violation) -> EngineError {
         switch violation.variant {
-        case "unexpected_collection_id", "unknown_collection", "invalid_schema_version", "invalid_field_path",
-            "primary_field_not_found", "primary_field_missing_in_schema":
+        case .unexpectedCollectionId, .unknownCollection, .invalidSchemaVersion, .invalidFieldPath,
+            .primaryFieldNotFound, .primaryFieldMissingInSchema:
             return schema(violation.variant, violation.message)
         default:
             return format(violation.variant, violation.message)

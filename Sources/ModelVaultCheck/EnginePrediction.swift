@@ -11,7 +11,7 @@ public struct EnginePrediction: Equatable, Sendable {
     public var autoTruncateOpens: Bool
     public var autoTruncateError: EngineError?
     public var truncatedBytes: UInt64
-    public var truncateReason: String?
+    public var truncateReason: TruncateReason?
     public var modifiesFile: Bool
     public var committedTransactionsLost: Int
     public var basis: Basis
@@ -98,11 +98,28 @@ struct EngineInputs {
             }
         }
         guard let first = replay.firstFault(keptEnd: keptEnd, fromCheckpoint: fromReplayStart) else { return nil }
-        if first.variant == "invalid_schema_version", let key = first.reference,
+        if first.variant == .invalidSchemaVersion, let key = first.reference,
             let decodeError = versionAhead.decodeError(for: key, catalog: replay.catalog)
         {
             return decodeError
         }
         return first.error
     }
+}
+
+/// Why an AutoTruncate open cuts the file (`recovery_info['truncate_reason']`).
+public enum TruncateReason: String, Sendable, CustomStringConvertible {
+    /// A transaction begun and never committed (the cut is at its TxnBegin).
+    case uncommittedTransaction = "uncommitted_transaction"
+    /// A TxnCommit with no open transaction (the cut is at it).
+    case orphanTxnCommit = "orphan_txn_commit"
+    /// A TxnCommit naming another transaction than the open one.
+    case txnIdMismatch = "txn_id_mismatch"
+    /// Bytes after the last complete committed transaction (format minor 6).
+    case tornTail = "torn_tail"
+    /// Bytes after the last complete segment (format minors 3–5).
+    case tornTailPreV6 = "torn_tail_pre_v6"
+
+    /// The engine's name.
+    public var description: String { rawValue }
 }

@@ -27,7 +27,7 @@ struct EngineScan {
     private var manifestAtSafe: UInt64?
     private var manifestAtBegin: UInt64?
     private var open: (id: UInt64, offset: UInt64)?
-    private var stop: (reason: String, cutAt: UInt64)?
+    private var stop: (reason: TruncateReason, cutAt: UInt64)?
     /// Transactions the walk closed with a matching commit: all lie before any cut.
     private(set) var closedCommits = 0
 
@@ -75,7 +75,7 @@ struct EngineScan {
             switch s.type {
             case .txnBegin:
                 if let open {
-                    halt("uncommitted_transaction", at: open.offset)
+                    halt(.uncommittedTransaction, at: open.offset)
                     return
                 }
                 open = (marker.txnId, s.offset)
@@ -83,11 +83,11 @@ struct EngineScan {
                 manifestAtBegin = manifestAtSafe
             case .txnCommit:
                 guard let current = open else {
-                    halt("orphan_txn_commit", at: s.offset)
+                    halt(.orphanTxnCommit, at: s.offset)
                     return
                 }
                 guard current.id == marker.txnId else {
-                    halt("txn_id_mismatch", at: current.offset)
+                    halt(.txnIdMismatch, at: current.offset)
                     return
                 }
                 open = nil
@@ -102,7 +102,7 @@ struct EngineScan {
         }
     }
 
-    private mutating func halt(_ reason: String, at offset: UInt64) {
+    private mutating func halt(_ reason: TruncateReason, at offset: UInt64) {
         stop = (reason, offset)
         walking = false
     }
@@ -117,12 +117,12 @@ struct EngineScan {
     }
 
     /// Where an AutoTruncate open cuts the file and why; nil when nothing is cut.
-    func cut(fileLength: UInt64) -> (end: UInt64, reason: String)? {
+    func cut(fileLength: UInt64) -> (end: UInt64, reason: TruncateReason)? {
         if minor < Layout.transactionalMinor {
-            return lastScannedEnd < fileLength ? (lastScannedEnd, "torn_tail_pre_v6") : nil
+            return lastScannedEnd < fileLength ? (lastScannedEnd, .tornTailPreV6) : nil
         }
         if let stop { return (stop.cutAt, stop.reason) }
-        if let open { return (open.offset, "uncommitted_transaction") }
-        return safe < fileLength ? (safe, "torn_tail") : nil
+        if let open { return (open.offset, .uncommittedTransaction) }
+        return safe < fileLength ? (safe, .tornTail) : nil
     }
 }

@@ -125,7 +125,7 @@ extension LogWalker {
             guard let fault = state.fault(for: key, at: origin.position, keptEnd: fileLength) else { continue }
             sink.add(
                 Finding(
-                    fault.variant == "unknown_collection" ? .recordUnknownCollection : .recordUnknownSchemaVersion,
+                    fault.variant == .unknownCollection ? .recordUnknownCollection : .recordUnknownSchemaVersion,
                     .error,
                     offset: origin.txnStart, length: 0, segmentType: .record,
                     message: fault.message

@@ -23,7 +23,7 @@ struct ReplayModel {
         var error: EngineError
         /// What mvfsck says of it in a finding.
         var message: String
-        var variant: String? { error.variant }
+        var variant: EngineVariant? { error.variant }
         /// For a record fault: where the offending record's transaction starts.
         var origin: ReferenceOrigin?
         /// For a record fault: the collection and schema version the record names.
@@ -380,7 +380,7 @@ struct ReplayModel {
                 sink.add(
                     Finding(
                         .catalogInconsistent, .error, offset: segmentOffset, length: 0, segmentType: .schema,
-                        message: "catalog entry cannot apply (\(violation.variant)): \(violation.message)"))
+                        message: "catalog entry cannot apply (\(violation.variant.rawValue)): \(violation.message)"))
             }
             if inCheckpointReplay { _ = fromCheckpoint?.apply(e, segmentOffset: segmentOffset, position: position) }
         }
@@ -443,7 +443,7 @@ struct ReplayModel {
         log.references.compactMap { key, origin -> Finding? in
             guard let fault = log.fault(for: key, at: origin.position, keptEnd: fileLength) else { return nil }
             let code: Finding.Code =
-                fault.variant == "unknown_collection"
+                fault.variant == .unknownCollection
                 ? .recordUnknownCollection
                 : fault.error.exception == .validation ? .recordFailsValidation : .recordUnknownSchemaVersion
             return Finding(

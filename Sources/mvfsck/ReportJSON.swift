@@ -119,7 +119,7 @@ enum ReportJSON {
                 .object([
                     ("opens", .bool(e.autoTruncateOpens)),
                     ("truncated_bytes", .uint(e.truncatedBytes)),
-                    ("truncate_reason", .optional(e.truncateReason) { .string($0) }),
+                    ("truncate_reason", .optional(e.truncateReason) { .string($0.rawValue) }),
                     ("modifies_file", .bool(e.modifiesFile)),
                     ("committed_transactions_lost", .int(Int64(e.committedTransactionsLost))),
                     ("error", .optional(e.autoTruncateError, engineError)),

@@ -81,7 +81,7 @@ enum TextRenderer {
                     ? "losing no committed transaction"
                     : "losing \(counted(lost, "committed transaction")) that lie\(lost == 1 ? "s" : "") after the cut"
                 parts.append(
-                    "an AutoTruncate open cuts the last \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?"))"
+                    "an AutoTruncate open cuts the last \(e.truncatedBytes) bytes (\(e.truncateReason?.rawValue ?? "?"))"
                         + " and succeeds, " + losing
                 )
             } else if e.modifiesFile {
@@ -91,7 +91,7 @@ enum TextRenderer {
             }
         } else if e.modifiesFile {
             parts.append(
-                "an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason ?? "?"))"
+                "an AutoTruncate open truncates the file by \(e.truncatedBytes) bytes (\(e.truncateReason?.rawValue ?? "?"))"
                     + " and then still fails (\(autoTruncateError))"
             )
         } else {

@@ -91,7 +91,7 @@ import Testing
         let truncated = (auto["truncated_bytes"] as? NSNumber)?.uint64Value ?? (size > sizeAfter ? size - sizeAfter : 0)
         #expect(e.truncatedBytes == truncated)
         if auto["opens"] as? Bool == true {
-            #expect(e.truncateReason == auto["truncate_reason"] as? String)
+            #expect(e.truncateReason?.rawValue == auto["truncate_reason"] as? String)
         }
         let verdictMatches: Bool
         switch report.verdict {

@@ -50,7 +50,7 @@ public struct Catalog: Sendable {
 
     /// Why an entry cannot be applied; `variant` is the engine's error variant.
     public struct Violation: Error, Equatable, Sendable {
-        public var variant: String
+        public var variant: EngineVariant
         public var message: String
     }
 
@@ -119,13 +119,13 @@ public struct Catalog: Sendable {
             let expected = UInt32(count + 1)
             guard entry.collectionId == expected else {
                 throw Violation(
-                    variant: "unexpected_collection_id",
+                    variant: .unexpectedCollectionId,
                     message:
                         "unexpected collection id in catalog replay: expected \(expected), got \(entry.collectionId)")
             }
             guard !nameTaken(name) else {
                 throw Violation(
-                    variant: "invalid_catalog_payload", message: "collection name \"\(name)\" already exists")
+                    variant: .invalidCatalogPayload, message: "collection name \"\(name)\" already exists")
             }
             try checkFields(entry.fields, primaryField: primaryField, creating: true)
             return .create(
@@ -138,11 +138,11 @@ public struct Catalog: Sendable {
                     ]))
         case .newSchemaVersion:
             guard let existing = collection(entry.collectionId) else {
-                throw Violation(variant: "unknown_collection", message: "unknown collection id \(entry.collectionId)")
+                throw Violation(variant: .unknownCollection, message: "unknown collection id \(entry.collectionId)")
             }
             guard entry.schemaVersion == existing.currentVersion + 1 else {
                 throw Violation(
-                    variant: "invalid_schema_version",
+                    variant: .invalidSchemaVersion,
                     message:
                         "invalid schema version: expected \(existing.currentVersion + 1), got \(entry.schemaVersion)")
             }
@@ -165,7 +165,7 @@ public struct Catalog: Sendable {
             let segments = field.path.segments
             if fullPaths.contains(segments) || properPrefixes.contains(segments) {
                 throw Violation(
-                    variant: "invalid_catalog_payload",
+                    variant: .invalidCatalogPayload,
                     message: "field path \"\(field.path.dotted)\" is declared twice or conflicts with another path")
             }
             if segments.count <= 64 {
@@ -174,7 +174,7 @@ public struct Catalog: Sendable {
                     if fullPaths.contains(prefix) {
                         let other = prefix.joined(separator: ".")
                         throw Violation(
-                            variant: "invalid_catalog_payload",
+                            variant: .invalidCatalogPayload,
                             message: "field path \"\(field.path.dotted)\" conflicts with \"\(other)\""
                         )
                     }
@@ -187,10 +187,10 @@ public struct Catalog: Sendable {
             throw
                 creating
                 ? Violation(
-                    variant: "primary_field_not_found",
+                    variant: .primaryFieldNotFound,
                     message: "primary field \"\(primary)\" not found as a top-level field")
                 : Violation(
-                    variant: "primary_field_missing_in_schema",
+                    variant: .primaryFieldMissingInSchema,
                     message: "schema update must retain top-level primary field \"\(primary)\"")
         }
     }

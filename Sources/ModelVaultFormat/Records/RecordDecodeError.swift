@@ -4,26 +4,11 @@
 /// Variants and their order of precedence were measured against the engine on altered copies
 /// of the clean fixtures; several are not listed in docs/file-format.md §6.5 (see each case).
 public struct RecordDecodeError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Variant: String, Sendable, CaseIterable {
-        case truncatedRecordPayload = "truncated_record_payload"
-        case trailingRecordPayload = "trailing_record_payload"
-        case recordPayloadTypeMismatch = "record_payload_type_mismatch"
-        case unknownCollection = "unknown_collection"
-        case invalidSchemaVersion = "invalid_schema_version"
-        /// Record version not 1..3 ("unknown record payload version N").
-        case unknownRecordPayloadVersion = "unknown_record_payload_version"
-        /// A string value (key, field, enum) that is not UTF-8.
-        case invalidRecordUTF8 = "invalid_record_utf8"
-        /// A v1 record field whose declared type is not primitive (optional, list, object, enum).
-        case recordPayloadUnsupportedType = "record_payload_unsupported_type"
-        /// A v3 field path with no segments, an empty segment or a non-UTF-8 segment.
-        case invalidFieldPath = "invalid_field_path"
-        /// The engine's catch-all for decode limits: a string/bytes length above 16 MiB, a list or
-        /// index entry count above 2^20, any Index payload fault, a stale v3 layout.
-        case invalidCatalogPayload = "invalid_catalog_payload"
-        /// Index payload version other than 1 or 2 ("unsupported format version 0.V").
-        case unsupportedVersion = "unsupported_version"
-    }
+    /// The engine's names of decode faults (the Record and Index ones: truncated, trailing and
+    /// mismatched payloads, unknown collections and versions, record payload versions, UTF-8,
+    /// v1 field types, field paths, decode limits and Index faults as `invalid_catalog_payload`,
+    /// Index payload versions as `unsupported_version`).
+    public typealias Variant = EngineVariant
 
     public var variant: Variant
     public var message: String
