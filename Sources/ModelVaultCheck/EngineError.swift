@@ -182,21 +182,12 @@ extension EngineError {
             return invalidCatalogPayload("IndexNameTooLong { got: \(length) }")
         case .tooLong(let field, let length, let maximum) where field == "field count":
             return invalidCatalogPayload("field count \(length) exceeds maximum \(maximum)")
-        case .invalid(let text):
-            if text.hasSuffix("is not valid UTF-8") { return invalidCatalogPayload("InvalidUtf8") }
-            if text.hasPrefix("type nesting deeper than") {
-                return invalidCatalogPayload("TypeNestingTooDeep { max: 32 }")
-            }
-            if text == "empty collection name" { return invalidCatalogPayload("EmptyCollectionName") }
-            if text == "empty index name" { return invalidCatalogPayload("EmptyIndexName") }
-            if text.hasPrefix("field path with no segments") || text.hasPrefix("empty field path segment") {
-                return schema(.invalidFieldPath, "invalid field path")
-            }
-            if text.hasPrefix("create collection with schema version ") {
-                let got = text.dropFirst("create collection with schema version ".count).prefix { $0.isNumber }
-                return invalidCatalogPayload("InvalidCreateSchemaVersion { got: \(got) }")
-            }
-            return invalidCatalogPayload(error.description)
+        case .notUTF8: return invalidCatalogPayload("InvalidUtf8")
+        case .nestingTooDeep(let maximum): return invalidCatalogPayload("TypeNestingTooDeep { max: \(maximum) }")
+        case .empty(let field) where field == "collection name": return invalidCatalogPayload("EmptyCollectionName")
+        case .empty(let field) where field == "index name": return invalidCatalogPayload("EmptyIndexName")
+        case .pathWithoutSegments, .empty: return schema(.invalidFieldPath, "invalid field path")
+        case .createSchemaVersion(let got): return invalidCatalogPayload("InvalidCreateSchemaVersion { got: \(got) }")
         default: return invalidCatalogPayload(error.description)
         }
     }

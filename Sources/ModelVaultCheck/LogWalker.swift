@@ -142,13 +142,13 @@ public final class LogWalker {
         if cursor.position == UInt64(Layout.logStart) { try walkSegments() }
         _ = try cursor.drain()
         // A stop request that raced with the end of the input.
-        try Interruption.check()
+        try StopRequest.check()
         if let finding = containerFinding() { sink.add(finding) }
         let fileLength = cursor.position
         let report = finish(command: command, path: path, compressed: compressed, fileLength: fileLength)
         // Loops that cannot throw (the replay, the settling of the outcome) stop early on a
         // stop request, leaving their results incomplete: such a report is never returned.
-        try Interruption.check()
+        try StopRequest.check()
         return report
     }
 
@@ -158,7 +158,7 @@ public final class LogWalker {
         while true {
             // Once per segment: the work a segment costs is bounded by its bytes, and the long
             // loops inside one poll the same flag.
-            try Interruption.check()
+            try StopRequest.check()
             let offset = cursor.position
             noteBoundary(offset)
             let available = try cursor.request(Layout.segmentHeaderSize)

@@ -3,9 +3,6 @@ import ModelVaultFormat
 /// The verdict on one file (docs/report-format.md §6, "Verdicts").
 public enum Verdict: String, Sendable, CaseIterable {
     case clean, recoverable, repairable, unrecoverable
-
-    /// fsck(8) status for a checked file: 0 when clean, 4 otherwise.
-    public var exitStatus: Int32 { self == .clean ? 0 : 4 }
 }
 
 /// Everything a check learned about one input: plain data, rendered as text or JSON elsewhere.

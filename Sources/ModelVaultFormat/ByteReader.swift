@@ -214,7 +214,7 @@ public struct ByteReader {
         try need(Int(length))
         defer { position += Int(length) }
         guard let text = String(validating: bytes[position..<(position + Int(length))], as: UTF8.self) else {
-            throw FormatError(.invalid("\(field) is not valid UTF-8"), at: at)
+            throw FormatError(.notUTF8(field: field), at: at)
         }
         return text
     }
@@ -223,7 +223,7 @@ public struct ByteReader {
     public mutating func string(field: String, maximum: Int) throws -> String {
         let at = offset
         guard let text = try utf8String(field: field, maximum: maximum) else {
-            throw FormatError(.invalid("\(field) is not valid UTF-8"), at: at)
+            throw FormatError(.notUTF8(field: field), at: at)
         }
         return text
     }

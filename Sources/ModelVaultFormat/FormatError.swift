@@ -21,6 +21,16 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
         /// More definitions than the reader was allowed to build: a limit of the checker's own
         /// memory, not a fault of the input.
         case overBudget(limit: Int)
+        /// Text that must be UTF-8 and is not.
+        case notUTF8(field: String)
+        /// A type nested deeper than the engine allows.
+        case nestingTooDeep(maximum: Int)
+        /// A name or path segment that must not be empty and is.
+        case empty(field: String)
+        /// A field path that names no segment.
+        case pathWithoutSegments
+        /// A collection created with a schema version other than 1.
+        case createSchemaVersion(got: UInt32)
         /// Any other violated rule, described for people.
         case invalid(String)
     }
@@ -57,6 +67,16 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(field) CRC-32C \(Hex.u32(computed)) does not match stored \(Hex.u32(stored))"
         case .overBudget(let limit):
             return "more than \(limit) catalog definitions at offset \(offset)"
+        case .notUTF8(let field):
+            return "\(field) is not valid UTF-8 at offset \(offset)"
+        case .nestingTooDeep(let maximum):
+            return "type nesting deeper than \(maximum) at offset \(offset)"
+        case .empty(let field):
+            return "empty \(field) at offset \(offset)"
+        case .pathWithoutSegments:
+            return "field path with no segments at offset \(offset)"
+        case .createSchemaVersion(let got):
+            return "create collection with schema version \(got), expected 1 at offset \(offset)"
         case .invalid(let text):
             return "\(text) at offset \(offset)"
         }

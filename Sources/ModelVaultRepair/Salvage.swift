@@ -54,7 +54,7 @@ public enum Salvage {
             do {
                 report = try Checker.check(
                     path: source, command: "repair", options: CheckOptions(deep: true), progress: progress)
-            } catch let error as InputError { throw Failure.input(error) } catch let error as Interruption.Interrupted {
+            } catch let error as InputError { throw Failure.input(error) } catch let error as StopRequest.Interrupted {
                 throw Failure.interrupted(error.signal)
             }
             return Outcome(source: report, plan: SalvagePlan(report: report), output: nil, written: false, rounds: 0)
@@ -89,7 +89,7 @@ public enum Salvage {
                 file.discard()
                 return Outcome(source: report, plan: plan, output: verified, written: false, rounds: rounds)
             }
-            try Interruption.check()
+            try StopRequest.check()
             try file.commit()
             return Outcome(source: report, plan: plan, output: verified, written: true, rounds: rounds)
         } catch let error as AtomicFile.WriteError {
@@ -98,7 +98,7 @@ public enum Salvage {
         } catch let error as InputError {
             file.discard()
             throw Failure.input(error)
-        } catch let error as Interruption.Interrupted {
+        } catch let error as StopRequest.Interrupted {
             file.discard()
             throw Failure.interrupted(error.signal)
         }

@@ -1,3 +1,5 @@
+import ModelVaultFormat
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -75,7 +77,7 @@ public final class FileSource: ByteSource {
             let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             if fd >= 0 { return fd }
             guard Glibc.errno == EINTR else { throw InputError.errno(path, "cannot open") }
-            try Interruption.check()
+            try StopRequest.check()
         }
     }
 
@@ -85,7 +87,7 @@ public final class FileSource: ByteSource {
     private func waitUntilReadable() throws {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         while true {
-            try Interruption.check()
+            try StopRequest.check()
             let n = poll(&poller, 1, 100)
             if n > 0 { return }
             if n < 0 && Glibc.errno != EINTR { return }
@@ -99,7 +101,7 @@ public final class FileSource: ByteSource {
             let n = Glibc.read(fd, base, buffer.count)
             if n >= 0 { return n }
             switch Glibc.errno {
-            case EINTR: try Interruption.check()
+            case EINTR: try StopRequest.check()
             case EAGAIN, EWOULDBLOCK: continue  // not readable after all: wait again
             default: throw InputError.errno(path, "read failed")
             }

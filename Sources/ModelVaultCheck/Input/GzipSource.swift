@@ -142,7 +142,7 @@ public final class GzipSource: ByteSource {
     /// first; returns whether it did. Unread bytes move to the front of the buffer.
     private func fillInput(atLeast count: Int) throws -> Bool {
         while Int(stream.avail_in) < count && !inputEnded {
-            try Interruption.check()
+            try StopRequest.check()
             let kept = Int(stream.avail_in)
             if kept > 0, stream.next_in != input.baseAddress!.assumingMemoryBound(to: Bytef.self) {
                 memmove(input.baseAddress!, stream.next_in, kept)

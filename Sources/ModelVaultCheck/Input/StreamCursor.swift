@@ -1,3 +1,5 @@
+import ModelVaultFormat
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -111,7 +113,7 @@ public final class StreamCursor {
     }
 
     private func fill() throws {
-        try Interruption.check()
+        try StopRequest.check()
         let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[tail..<storage.count]))
         if n == 0 {
             sourceEnded = true

@@ -40,7 +40,7 @@ public struct CatalogEntry: Equatable, Sendable {
             collectionId = try reader.u32()
             let nameAt = reader.offset
             let name = try reader.string(field: "collection name", maximum: CatalogLimits.maxName)
-            guard !name.isEmpty else { throw FormatError(.invalid("empty collection name"), at: nameAt) }
+            guard !name.isEmpty else { throw FormatError(.empty(field: "collection name"), at: nameAt) }
             createVersionAt = reader.offset
             schemaVersion = try reader.u32()
             fields = try Self.parseFields(&reader, catalogVersion: catalogVersion)
@@ -62,8 +62,7 @@ public struct CatalogEntry: Equatable, Sendable {
         }
         try reader.expectEnd()
         if let createVersionAt, schemaVersion != 1 {
-            throw FormatError(
-                .invalid("create collection with schema version \(schemaVersion), expected 1"), at: createVersionAt)
+            throw FormatError(.createSchemaVersion(got: schemaVersion), at: createVersionAt)
         }
     }
 
@@ -107,7 +106,7 @@ public struct CatalogEntry: Equatable, Sendable {
             let path = try FieldPath(parsing: &reader)
             let nameAt = reader.offset
             let name = try reader.string(field: "index name", maximum: CatalogLimits.maxName)
-            guard !name.isEmpty else { throw FormatError(.invalid("empty index name"), at: nameAt) }
+            guard !name.isEmpty else { throw FormatError(.empty(field: "index name"), at: nameAt) }
             indexes.append(IndexDefinition(kind: kind, path: path, name: name))
         }
         return indexes

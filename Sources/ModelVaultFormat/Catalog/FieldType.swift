@@ -22,7 +22,7 @@ public indirect enum FieldType: Equatable, Sendable {
     public init(parsing reader: inout ByteReader, depth: Int = 0) throws {
         let at = reader.offset
         guard depth <= Self.maximumDepth else {
-            throw FormatError(.invalid("type nesting deeper than \(Self.maximumDepth)"), at: at)
+            throw FormatError(.nestingTooDeep(maximum: Self.maximumDepth), at: at)
         }
         try reader.countStructure()
         let tag = try reader.u8()
@@ -101,7 +101,7 @@ public struct FieldPath: Hashable, Sendable {
     public init(parsing reader: inout ByteReader) throws {
         let at = reader.offset
         let count = try reader.u32()
-        guard count >= 1 else { throw FormatError(.invalid("field path with no segments"), at: at) }
+        guard count >= 1 else { throw FormatError(.pathWithoutSegments, at: at) }
         var segments: [String] = []
         for index in 0..<Int(count) {
             try StopRequest.check(every: index)
@@ -109,7 +109,7 @@ public struct FieldPath: Hashable, Sendable {
             let segmentAt = reader.offset
             let segment = try reader.budgetedString(
                 field: "field path segment", bytesPerStructure: CatalogLimits.bytesPerStructure)
-            guard !segment.isEmpty else { throw FormatError(.invalid("empty field path segment"), at: segmentAt) }
+            guard !segment.isEmpty else { throw FormatError(.empty(field: "field path segment"), at: segmentAt) }
             segments.append(segment)
         }
         self.segments = segments

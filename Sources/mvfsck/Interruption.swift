@@ -7,12 +7,12 @@ import ModelVaultFormat
 /// SIGINT and SIGTERM stop work cleanly: the handler only raises `StopRequest`, which every
 /// read from an input, every segment of the walk and every long loop inside one polls, so any
 /// command stops within milliseconds.
-public enum Interruption {
-    public typealias Interrupted = StopRequest.Interrupted
+enum Interruption {
+    typealias Interrupted = StopRequest.Interrupted
 
     /// Installs the handlers for SIGINT and SIGTERM, without SA_RESTART so a blocking read
     /// returns at once.
-    public static func install() {
+    static func install() {
         StopRequest.prepare()
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in StopRequest.raise(signal: signal) }
@@ -28,9 +28,5 @@ public enum Interruption {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
-    public static var signalReceived: Int32? { StopRequest.signal }
-
-    public static func check() throws {
-        try StopRequest.check()
-    }
+    static var signalReceived: Int32? { StopRequest.signal }
 }
