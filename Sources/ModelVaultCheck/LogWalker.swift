@@ -29,8 +29,9 @@ public struct CheckOptions: Sendable {
 /// The forensic walk over one input: header, superblocks, then every segment in one forward
 /// pass with bounded memory, resynchronising after unreadable stretches. It reports every
 /// fault it meets and predicts what the engine's open would do.
-public final class LogWalker {
-    let cursor: StreamCursor
+public final class LogWalker: SegmentConsumer {
+    let source: SegmentSource
+    var cursor: StreamCursor { source.cursor }
     private(set) var options: CheckOptions
     /// Catalog structures still allowed (see `CheckOptions.catalogStructureLimit`).
     var catalogStructuresLeft: Int
@@ -49,9 +50,11 @@ public final class LogWalker {
         case deep(DeepCheck.Fault?, warnings: [Finding], speculation: TransactionFraming.Effect?)
     }
     /// The most payload bytes held at once outside the read buffer: a memory counter.
-    private(set) var largestPayloadHeld = 0
+    var largestPayloadHeld: Int { source.largestPayloadHeld }
     /// Payloads decoded as they streamed (`PayloadPull`).
-    private(set) var payloadsStreamed = 0
+    var payloadsStreamed: Int { source.payloadsStreamed }
+    /// A Checkpoint too large to hold being decoded as it streams past.
+    var pendingCheckpoint: CheckpointStream?
 
     var sink: FindingSink
     var stats = Report.SegmentStats()
@@ -75,8 +78,6 @@ public final class LogWalker {
     /// A fatal fault before the log (header, superblocks): the engine opens nothing.
     var preLogFatal: EngineError?
     var special: Special?
-    /// Payload bytes kept when a payload is larger than the buffer and streams through it.
-    var payload: [UInt8] = []
     /// The payload being processed: borrowed from the read buffer when it fits there (the
     /// common case, no copy), else `payload`'s bytes. Valid only inside `process`.
     var payloadView = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -95,7 +96,7 @@ public final class LogWalker {
     }
 
     public init(source: ByteSource, options: CheckOptions = CheckOptions()) {
-        cursor = StreamCursor(source: source, capacity: max(options.readBufferCapacity, Int(Layout.logStart)))
+        self.source = SegmentSource(source: source, capacity: options.readBufferCapacity)
         self.options = options
         catalogStructuresLeft = options.catalogStructureLimit
         sink = FindingSink(limit: options.findingLimit)
@@ -139,7 +140,7 @@ public final class LogWalker {
     ) throws -> Report {
         try walkPrelude()
         onPrelude?(header, superblocks)
-        if cursor.position == UInt64(Layout.logStart) { try walkSegments() }
+        if cursor.position == UInt64(Layout.logStart) { try source.readSegments(into: self) }
         _ = try cursor.drain()
         // A stop request that raced with the end of the input.
         try StopRequest.check()
@@ -152,48 +153,26 @@ public final class LogWalker {
         return report
     }
 
-    // MARK: segments
+    // MARK: segments, as the source reads them
 
-    func walkSegments() throws {
-        while true {
-            // Once per segment: the work a segment costs is bounded by its bytes, and the long
-            // loops inside one poll the same flag.
-            try StopRequest.check()
-            let offset = cursor.position
-            noteBoundary(offset)
-            let available = try cursor.request(Layout.segmentHeaderSize)
-            if available == 0 { return }
-            if available < Layout.segmentHeaderSize {
-                scan.tornEnd()
-                framing.noteDamage()
-                sink.add(
-                    Finding(
-                        .segmentTruncatedHeader, .error, offset: offset, length: UInt64(available),
-                        segmentIndex: segmentIndex,
-                        message: "\(available) bytes at the end are too few for a segment header (torn write)"))
-                return
-            }
-            let header = SegmentHeader(parsing: cursor.window)
-            if let fault = header.fault {
-                reportHeaderFault(fault, header: header, at: offset)
-                if checkpointTarget?.offset == offset {
-                    checkpointTarget?.state = .badHeader(.segmentHeader(fault))
-                }
-                guard try resynchronise(after: offset) else { return }
-                continue
-            }
-            guard try walkPayload(header, at: offset) else { return }
-        }
-    }
-
-    func noteBoundary(_ offset: UInt64) {
+    func boundary(at offset: UInt64) {
         if let replayFrom, offset == replayFrom {
             checkpointTarget?.replayFromBoundary = (true, framing.open != nil)
             committedAtReplayFrom = framing.committed
         }
     }
 
-    func reportHeaderFault(_ fault: SegmentHeaderFault, header: SegmentHeader, at offset: UInt64) {
+    func tornHeader(at offset: UInt64, available: Int) {
+        scan.tornEnd()
+        framing.noteDamage()
+        sink.add(
+            Finding(
+                .segmentTruncatedHeader, .error, offset: offset, length: UInt64(available),
+                segmentIndex: segmentIndex,
+                message: "\(available) bytes at the end are too few for a segment header (torn write)"))
+    }
+
+    func badHeader(_ fault: SegmentHeaderFault, header: SegmentHeader, at offset: UInt64) {
         scan.headerFault(fault, at: offset)
         framing.breakFraming()
         if firstBreak == nil { firstBreak = offset }
@@ -210,94 +189,95 @@ public final class LogWalker {
                 code, .error, offset: offset, length: UInt64(Layout.segmentHeaderSize),
                 segmentIndex: segmentIndex, segmentType: header.type,
                 message: fault.description + (beyondBreak ? "" : "; the engine stops here")))
+        if checkpointTarget?.offset == offset {
+            checkpointTarget?.state = .badHeader(.segmentHeader(fault))
+        }
     }
 
-    /// Streams one payload through the CRC, capturing what must be decoded. Returns false when
-    /// the input ends inside it.
-    func walkPayload(_ header: SegmentHeader, at offset: UInt64) throws -> Bool {
+    func resynchronised(unreadableFrom offset: UInt64, length: UInt64, allZero: Bool) {
+        beyondBreak = true
+        sink.add(
+            Finding(
+                .logResynchronized, .warning, offset: offset, length: length,
+                message:
+                    "\(length) unreadable bytes\(allZero ? " (all zero)" : ""); "
+                    + "the walk resumes at the next valid segment header at \(offset + length), "
+                    + "which the engine never reaches"
+            ))
+    }
+
+    func unreadableTail(from offset: UInt64, length: UInt64, allZero: Bool) {
+        sink.add(
+            Finding(
+                allZero ? .tailZeroFilled : .tailTrailingGarbage, .error, offset: offset, length: length,
+                message: allZero
+                    ? "\(length) zero bytes from \(offset) to the end: "
+                        + "no segment can be read there (preallocated or zeroed tail)"
+                    : "\(length) unreadable bytes from \(offset) to the end hold no valid segment header"))
+    }
+
+    func demand(for header: SegmentHeader, at offset: UInt64) -> PayloadDemand {
         let type = header.type!
-        let captureLimit: Int
-        switch type {
-        case .record: captureLimit = options.deep ? Int.max : onSegment == nil ? RecordPreamble.length : 4096
-        case .temp: captureLimit = 0
-        case .index: captureLimit = options.deep ? Int.max : onSegment == nil ? 0 : 6
-        default: captureLimit = Int.max
-        }
-        var crc: UInt32 = 0
         let length = header.payloadLength
-        let headerSize = Layout.segmentHeaderSize
         // Above the capture limit, what is decoded whole is decoded as it streams.
-        let decodedAsStreamed = length > UInt64(options.payloadCaptureLimit) && decodesWhole(type)
-        if !decodedAsStreamed, length <= UInt64(cursor.capacity / 2),
-            try cursor.request(headerSize + Int(length)) >= headerSize + Int(length)
-        {
-            // The common case: the whole segment is in the buffer; it is read where it lies.
-            let bytes = UnsafeRawBufferPointer(rebasing: cursor.window[headerSize..<(headerSize + Int(length))])
-            crc = CRC32C.checksum(bytes)
-            if crc == header.payloadCRC && isPlainTransactionBody(type) {
-                processTransactionBody(type, at: offset, header: header, payload: bytes)
-            } else {
-                process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
-            }
-            try cursor.consume(headerSize + Int(length))
-        } else if decodedAsStreamed {
-            // Decoded before its checksum is known; `process` settles the outcome.
-            try cursor.consume(headerSize)
-            let pull = PayloadPull(
-                cursor: cursor, start: offset + UInt64(headerSize), length: length, prefixLength: 4096)
-            var s = event(header, at: offset, type: type, crc: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0))
-            streamedDecode = decodeStreaming(s, pull: pull)
-            payloadsStreamed += 1
-            let streamed = try pull.finish()
-            largestPayloadHeld = max(largestPayloadHeld, pull.largestWindow)
-            guard streamed == length else {
-                streamedDecode = nil
-                reportPayloadPastEnd(header, at: offset, present: streamed)
-                return false
-            }
-            s.payloadCRC = pull.crc
-            pull.prefix.withUnsafeBytes { bytes in process(s, payload: bytes) }
-        } else {
-            try cursor.consume(headerSize)
-            payload.removeAll(keepingCapacity: payload.capacity <= 1 << 20)
-            // Above the capture limit a Checkpoint is decoded as it streams, and a Manifest or a
-            // marker is kept to what its decode reads (their length comes from the header).
-            let bounded =
-                length > UInt64(options.payloadCaptureLimit)
-                && [.checkpoint, .manifest, .txnBegin, .txnCommit, .txnAbort].contains(type)
-            let limit = bounded ? min(captureLimit, 64) : captureLimit
-            // Reserved once for what will be kept (at most the engine's 64 MiB segment limit,
-            // checked with the header): grown by doubling, the array would peak at twice that.
-            // Pages not yet filled take no memory.
-            payload.reserveCapacity(Int(min(UInt64(limit), length)))
-            var checkpoint =
-                bounded && type == .checkpoint
-                ? CheckpointStream(
-                    payloadOffset: offset + UInt64(headerSize), length: length, deep: options.deep,
-                    structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
-                : nil
-            let streamed = try cursor.stream(length) { chunk in
-                crc = CRC32C.checksum(chunk, continuing: crc)
-                let room = limit - payload.count
-                if room > 0 { payload.append(contentsOf: chunk.prefix(room)) }
-                checkpoint?.feed(chunk)
-            }
-            guard streamed == length else {
-                reportPayloadPastEnd(header, at: offset, present: streamed)
-                return false
-            }
-            largestPayloadHeld = max(largestPayloadHeld, payload.count)
-            if var checkpoint, crc == header.payloadCRC {
+        if length > UInt64(options.payloadCaptureLimit) && decodesWhole(type) {
+            return PayloadDemand(decodeAsStreamed: true)
+        }
+        var keep: Int
+        switch type {
+        case .record: keep = options.deep ? Int.max : onSegment == nil ? RecordPreamble.length : 4096
+        case .temp: keep = 0
+        case .index: keep = options.deep ? Int.max : onSegment == nil ? 0 : 6
+        default: keep = Int.max
+        }
+        // Above the capture limit a Checkpoint is decoded as it streams, and a Manifest or a
+        // marker is kept to what its decode reads (their length comes from the header).
+        let bounded =
+            length > UInt64(options.payloadCaptureLimit)
+            && [.checkpoint, .manifest, .txnBegin, .txnCommit, .txnAbort].contains(type)
+        if bounded { keep = min(keep, 64) }
+        var demand = PayloadDemand(keep: keep)
+        if bounded && type == .checkpoint {
+            pendingCheckpoint = CheckpointStream(
+                payloadOffset: offset + UInt64(Layout.segmentHeaderSize), length: length, deep: options.deep,
+                structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
+            demand.feed = { [unowned self] chunk in pendingCheckpoint?.feed(chunk) }
+        }
+        return demand
+    }
+
+    func decodeWhileStreaming(_ header: SegmentHeader, at offset: UInt64, pull: PayloadPull) {
+        let s = event(
+            header, at: offset, type: header.type!, crc: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        streamedDecode = decodeStreaming(s, pull: pull)
+    }
+
+    func segment(
+        _ header: SegmentHeader, at offset: UInt64, crc: UInt32, payload bytes: UnsafeRawBufferPointer,
+        delivery: PayloadDelivery
+    ) {
+        let type = header.type!
+        if var checkpoint = pendingCheckpoint {
+            pendingCheckpoint = nil
+            // Fed only when the payload streamed; one that lay whole in the buffer is decoded whole.
+            if delivery == .kept && crc == header.payloadCRC {
                 let (outcome, visited) = checkpoint.finish()
                 streamedCheckpoint = outcome
                 deep.count(valuesVisited: visited)
             }
-            payload.withUnsafeBytes { bytes in
-                process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
-            }
+        }
+        if delivery == .inPlace && crc == header.payloadCRC && isPlainTransactionBody(type) {
+            processTransactionBody(type, at: offset, header: header, payload: bytes)
+        } else {
+            process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
         }
         segmentIndex += 1
-        return true
+    }
+
+    func payloadPastEnd(_ header: SegmentHeader, at offset: UInt64, present: UInt64) {
+        streamedDecode = nil
+        pendingCheckpoint = nil
+        reportPayloadPastEnd(header, at: offset, present: present)
     }
 
     func reportPayloadPastEnd(_ header: SegmentHeader, at offset: UInt64, present streamed: UInt64) {
