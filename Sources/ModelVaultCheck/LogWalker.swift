@@ -78,9 +78,6 @@ public final class LogWalker: SegmentConsumer {
     /// A fatal fault before the log (header, superblocks): the engine opens nothing.
     var preLogFatal: EngineError?
     var special: Special?
-    /// The payload being processed: borrowed from the read buffer when it fits there (the
-    /// common case, no copy), else `payload`'s bytes. Valid only inside `process`.
-    var payloadView = UnsafeRawBufferPointer(start: nil, count: 0)
     var segmentIndex = 0
     var beyondBreak = false
     var firstBreak: UInt64?
@@ -372,19 +369,13 @@ public final class LogWalker: SegmentConsumer {
     }
 
     /// Processes one segment whose payload is `bytes` (borrowed for the duration).
-    func process(_ s: SegmentEvent, payload bytes: UnsafeRawBufferPointer) {
-        payloadView = bytes
-        defer { payloadView = UnsafeRawBufferPointer(start: nil, count: 0) }
-        process(s)
-    }
-
-    private func process(_ s: SegmentEvent) {
+    func process(_ s: SegmentEvent, payload payloadView: UnsafeRawBufferPointer) {
         stats.add(s.type, bytes: s.header.totalLength)
         if s.type == .txnBegin, firstBeginInReplay == nil, let replayFrom, s.offset >= replayFrom {
             firstBeginInReplay = s.offset
         }
         if !s.payloadCRCMatches { reportPayloadChecksum(s) }
-        let intactManifest = s.type == .manifest && s.payloadCRCMatches && checkManifest(s)
+        let intactManifest = s.type == .manifest && s.payloadCRCMatches && checkManifest(s, payload: payloadView)
         if intactManifest { framing.noteIntactManifest(at: s.offset) }
         if !s.beyondBreak { scan.segment(s, intactManifest: intactManifest) }
         let txnBefore = framing.open?.id
@@ -422,7 +413,7 @@ public final class LogWalker: SegmentConsumer {
                 break
             }
         }
-        if s.type == .checkpoint { checkCheckpoint(s) }
+        if s.type == .checkpoint { checkCheckpoint(s, payload: payloadView) }
         if options.deep { deep.transaction(effect) }
         var deepFault: ReplayModel.Fault?
         if options.deep && s.payloadCRCMatches {
@@ -430,7 +421,7 @@ public final class LogWalker: SegmentConsumer {
                 for warning in warnings { sink.add(warning) }
                 deepFault = fault.map { report($0, of: s) }
             } else {
-                deepFault = deepDecode(s, effect: effect, txnId: txnBefore)
+                deepFault = deepDecode(s, effect: effect, txnId: txnBefore, payload: payloadView)
             }
         }
         replay.observe(
@@ -444,7 +435,10 @@ public final class LogWalker: SegmentConsumer {
     }
 
     /// `--deep`: decodes a Record or Index payload against the catalog in force.
-    func deepDecode(_ s: SegmentEvent, effect: TransactionFraming.Effect, txnId: UInt64?) -> ReplayModel.Fault? {
+    func deepDecode(
+        _ s: SegmentEvent, effect: TransactionFraming.Effect, txnId: UInt64?,
+        payload payloadView: UnsafeRawBufferPointer
+    ) -> ReplayModel.Fault? {
         guard s.type == .record || s.type == .index else { return nil }
         let catalog = replay.workingCatalog
         let fault: DeepCheck.Fault?
@@ -499,7 +493,7 @@ public final class LogWalker: SegmentConsumer {
 
     /// Decodes a Manifest payload; reports and returns false when it does not decode. Bytes
     /// after the 18 the engine reads are tolerated by it: a warning, and the Manifest stands.
-    func checkManifest(_ s: SegmentEvent) -> Bool {
+    func checkManifest(_ s: SegmentEvent, payload payloadView: UnsafeRawBufferPointer) -> Bool {
         let selected = manifestTarget?.offset == s.offset
         do {
             let manifest = try ManifestPayload(parsing: payloadView, at: s.payloadOffset)
@@ -524,7 +518,7 @@ public final class LogWalker: SegmentConsumer {
     }
 
     /// A Checkpoint held whole: its framing decoded, then (full decode) its contents.
-    func checkCheckpoint(_ s: SegmentEvent) {
+    func checkCheckpoint(_ s: SegmentEvent, payload payloadView: UnsafeRawBufferPointer) {
         if let streamed = streamedCheckpoint {
             streamedCheckpoint = nil
             settleCheckpoint(
