@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelVaultFormat
@@ -13,16 +14,6 @@ private struct FixtureLog {
         var payload: Range<Int>
     }
 
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fixtures")
-
-    static func files(_ folder: String) -> [URL] {
-        let dir = root.appendingPathComponent(folder)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.filter { $0.hasSuffix(".modelvault") }.sorted().map { dir.appendingPathComponent($0) }
-    }
-
     let name: String
     let bytes: [UInt8]
     var segments: [Segment] = []
@@ -30,7 +21,7 @@ private struct FixtureLog {
 
     init(_ url: URL) throws {
         name = url.lastPathComponent
-        bytes = [UInt8](try Data(contentsOf: url))
+        bytes = try Fixtures.bytes(url)
         var at = Int(Layout.logStart)
         while bytes.count - at >= Layout.segmentHeaderSize {
             let (type, length) = bytes.withUnsafeBytes { raw -> (UInt16, UInt64) in
@@ -68,7 +59,7 @@ private struct FixtureLog {
 }
 
 private func fixture(_ relative: String) throws -> FixtureLog {
-    try FixtureLog(FixtureLog.root.appendingPathComponent(relative))
+    try FixtureLog(Fixtures.url(relative))
 }
 
 /// Decodes `payload` as a Record at absolute offset 1000 (see `decodeAndValidate`).
@@ -229,7 +220,7 @@ private func record(
     // MARK: real bytes
 
     @Test func everyRecordIndexAndCheckpointPayloadInEveryCleanFixtureDecodes() throws {
-        let files = FixtureLog.files("clean")
+        let files = Fixtures.files("clean")
         #expect(files.count >= 19)
         var records = 0
         var entries = 0
@@ -276,7 +267,7 @@ private func record(
 
     @Test func indexInsertEntriesCarryTheCanonicalKeysOfTheRecordThatFollows() throws {
         var checked = 0
-        for url in FixtureLog.files("clean") {
+        for url in Fixtures.files("clean") {
             let log = try FixtureLog(url)
             for (i, segment) in log.segments.enumerated() where segment.type == 5 {
                 guard i + 1 < log.segments.count, log.segments[i + 1].type == 2 else { continue }
@@ -386,7 +377,7 @@ private func record(
 
     @Test func validationRefusesEveryAlteredRealRecordExactlyAsDecodingDoes() throws {
         var checked = 0
-        for url in FixtureLog.files("clean") {
+        for url in Fixtures.files("clean") {
             let log = try FixtureLog(url)
             for segment in log.of(type: 2).prefix(40) {
                 let original = log.payloadBytes(segment)
