@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// fsck(8) exit statuses, as docs/report-format.md §7 lists them.
@@ -69,10 +70,9 @@ import Testing
     }
 
     @Test func standardInputIsReadLikeAFile() throws {
-        let path = CLI.fixture("damaged/basic__torn_in_last_record.modelvault")
-        let data = try Data(contentsOf: CLI.packageRoot.appendingPathComponent(path))
-        let piped = try CLI.run(["--json", "-"], stdin: data)
-        let direct = try CLI.run(["--json", path])
+        let name = "damaged/basic__torn_in_last_record.modelvault"
+        let piped = try CLI.run(["--json", "-"], stdin: try Fixtures.data(name))
+        let direct = try CLI.run(["--json", CLI.fixture(name)])
         #expect(piped.status == direct.status)
         let a = try #require(piped.json as? [String: Any])
         let b = try #require(direct.json as? [String: Any])
