@@ -21,8 +21,10 @@ import Testing
     @Test func damagedFileExitsFourAndNamesTheOffset() throws {
         let r = try CLI.run([CLI.fixture("damaged/basic__payload_flip_record.modelvault")])
         #expect(r.status == 4)
-        #expect(r.stdout.contains("segment.payload_checksum"))
         #expect(r.stdout.contains("recoverable"))
+        // The flipped Record starts at 8597, after the TxnBegin at 8541 (32-byte header, 24-byte payload).
+        let finding = try #require(r.stdout.split(separator: "\n").first { $0.contains("segment.payload_checksum") })
+        #expect(finding.split(separator: " ").prefix(2) == ["error", "8597"], "\(finding)")
     }
 
     @Test func unrecognisableBytesAreAFindingNotAnOperationalError() throws {
