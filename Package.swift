@@ -34,5 +34,6 @@ let package = Package(
         .testTarget(name: "ModelVaultFormatTests", dependencies: ["ModelVaultFormat", "TestSupport"]),
         .testTarget(name: "ModelVaultCheckTests", dependencies: ["ModelVaultCheck", "TestSupport"]),
         .testTarget(name: "MVFsckTests", dependencies: ["mvfsck", "TestSupport"]),
+        .testTarget(name: "ModelVaultRepairTests", dependencies: ["ModelVaultRepair", "TestSupport"]),
     ]
 )
