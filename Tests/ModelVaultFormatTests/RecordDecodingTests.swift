@@ -276,17 +276,18 @@ private func record(
                     let collection = log.catalog.collection(id: row.collectionId),
                     let schema = collection.recordSchema(forSchemaVersion: row.schemaVersion)
                 else { continue }
+                var entries: [IndexEntry] = []
                 try log.withPayload(segment) { raw in
-                    try IndexPayload.forEachEntry(in: raw, at: 0) { view in
-                        let entry = IndexEntry(view)
-                        guard entry.op == .insert, entry.collectionId == row.collectionId else { return }
-                        #expect(entry.primaryKey == row.primaryKey.canonicalKey, "\(log.name) \(entry.name)")
-                        guard let path = schema.indexes.first(where: { $0.name == entry.name })?.path,
-                            let value = row.fields.first(where: { $0.path == path })?.value
-                        else { return }
-                        #expect(entry.key == value.canonicalKey, "\(log.name) \(entry.name)")
-                        checked += 1
-                    }
+                    try IndexPayload.forEachEntry(in: raw, at: 0) { entries.append(IndexEntry($0)) }
+                }
+                for entry in entries where entry.op == .insert && entry.collectionId == row.collectionId {
+                    #expect(entry.primaryKey == row.primaryKey.canonicalKey, "\(log.name) \(entry.name)")
+                    let path = try #require(
+                        schema.indexes.first { $0.name == entry.name }?.path, "\(log.name): no index \(entry.name)")
+                    let value = try #require(
+                        row.fields.first { $0.path == path }?.value, "\(log.name): no value for \(entry.name)")
+                    #expect(entry.key == value.canonicalKey, "\(log.name) \(entry.name)")
+                    checked += 1
                 }
             }
         }
