@@ -29,8 +29,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ModelVaultFormatTests", dependencies: ["ModelVaultFormat"]),
-        .testTarget(name: "ModelVaultCheckTests", dependencies: ["ModelVaultCheck"]),
-        .testTarget(name: "MVFsckTests", dependencies: ["mvfsck"]),
+        // Helpers shared by the test targets; not part of the product.
+        .target(name: "TestSupport", dependencies: ["ModelVaultFormat"], path: "Tests/TestSupport"),
+        .testTarget(name: "ModelVaultFormatTests", dependencies: ["ModelVaultFormat", "TestSupport"]),
+        .testTarget(name: "ModelVaultCheckTests", dependencies: ["ModelVaultCheck", "TestSupport"]),
+        .testTarget(name: "MVFsckTests", dependencies: ["mvfsck", "TestSupport"]),
+        .testTarget(name: "ModelVaultRepairTests", dependencies: ["ModelVaultRepair", "TestSupport"]),
     ]
 )

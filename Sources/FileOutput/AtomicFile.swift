@@ -27,7 +27,6 @@ public final class AtomicFile {
     private var fd: Int32
     private var committed = false
     private var deflater: Deflater?
-    public private(set) var bytesWritten: UInt64 = 0
 
     /// - Parameter gzip: compress what is written (gzip format).
     public init(destination: String, gzip: Bool = false, mode: mode_t = 0o644) throws {
@@ -168,7 +167,6 @@ public final class AtomicFile {
     private static let bufferSize = 1 << 20
 
     private func writeRaw(_ bytes: UnsafeRawBufferPointer) throws {
-        bytesWritten += UInt64(bytes.count)
         if pending.count + bytes.count > Self.bufferSize { try flush() }
         if bytes.count >= Self.bufferSize {
             try writeFully(bytes)

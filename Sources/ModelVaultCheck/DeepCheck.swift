@@ -15,7 +15,6 @@ struct DeepCheck {
     /// absent), to restore if it does not commit. One entry per slot, so bounded like `unique`.
     private var journal: [UInt64: UInt64?] = [:]
     private(set) var uniqueBudgetExhausted = false
-    private(set) var recordsDecoded = 0
     /// Row values visited by every decode so far (see `Report.valuesVisited`).
     private(set) var valuesVisited = 0
     private(set) var versionAhead = VersionAheadRecords()
@@ -48,7 +47,6 @@ struct DeepCheck {
         do {
             defer { valuesVisited += reader.steps }
             try RecordPayload.validate(&reader, collections: catalog.collection(id:))
-            recordsDecoded += 1
             return revalidate(s, payload: payload, catalog: catalog, txnId: txnId)
         } catch let error as RecordDecodeError {
             if error.variant == .invalidSchemaVersion, let payload,

@@ -27,10 +27,4 @@ public struct TxnMarker: Equatable, Sendable {
                 .checksumMismatch(field: "txn marker inner", computed: computedCRC, stored: storedCRC), at: offset + 18)
         }
     }
-
-    /// The txn id of a marker payload, readable even when the marker is otherwise malformed.
-    public static func rawTxnId(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
-        guard bytes.count >= 10 else { return nil }
-        return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt64.self))
-    }
 }

@@ -1,11 +1,8 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `mvfsck` binary as a user would.
 enum CLI {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = packageRoot.appendingPathComponent("fixtures")
-
     /// The binary beside the test bundle (same build folder), or `MVFSCK` if set.
     static let binary: URL = {
         if let path = ProcessInfo.processInfo.environment["MVFSCK"] { return URL(fileURLWithPath: path) }
@@ -14,7 +11,7 @@ enum CLI {
             let url = candidate.appendingPathComponent("mvfsck")
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
-        return packageRoot.appendingPathComponent(".build/debug/mvfsck")
+        return Fixtures.packageRoot.appendingPathComponent(".build/debug/mvfsck")
     }()
 
     struct Result {
@@ -22,13 +19,19 @@ enum CLI {
         var stdout: String
         var stderr: String
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
+        /// Standard output read as JSON Lines: each line that is a JSON object.
+        var jsonLines: [[String: Any]] {
+            stdout.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
     }
 
     static func run(_ arguments: [String], stdin: Data? = nil, executable: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable.map(URL.init(fileURLWithPath:)) ?? binary
         process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
+        process.currentDirectoryURL = Fixtures.packageRoot
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -49,11 +52,6 @@ enum CLI {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// A fixture's path as an argument, relative to the package root where `run` runs it.
     static func fixture(_ relative: String) -> String { "fixtures/" + relative }
-
-    static func fixtureNames(_ folder: String) -> [String] {
-        let names =
-            (try? FileManager.default.contentsOfDirectory(atPath: fixtures.appendingPathComponent(folder).path)) ?? []
-        return names.filter { $0.hasSuffix(".modelvault") }.sorted().map { "\(folder)/\($0)" }
-    }
 }

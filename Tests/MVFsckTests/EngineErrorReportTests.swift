@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `engine.strict_error` and `engine.auto_truncate.error` carry the engine's own exception class
@@ -15,9 +16,9 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         var bytes = (0..<100_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
         bytes[0...3] = [0x53, 0x13, 0xfe, 0x66]
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("random-\(UUID().uuidString).bin")
+        let dir = try TemporaryDirectory("mvfsck-random")
+        let url = dir.url("random.bin")
         try Data(bytes).write(to: url)
-        defer { try? FileManager.default.removeItem(at: url) }
         let result = try CLI.run(["verify", "--json", url.path])
         #expect(result.status == 4)
         let (strict, auto) = try Self.errors(result)

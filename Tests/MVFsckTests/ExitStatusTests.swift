@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// fsck(8) exit statuses, as docs/report-format.md §7 lists them.
@@ -20,8 +21,10 @@ import Testing
     @Test func damagedFileExitsFourAndNamesTheOffset() throws {
         let r = try CLI.run([CLI.fixture("damaged/basic__payload_flip_record.modelvault")])
         #expect(r.status == 4)
-        #expect(r.stdout.contains("segment.payload_checksum"))
         #expect(r.stdout.contains("recoverable"))
+        // The flipped Record starts at 8597, after the TxnBegin at 8541 (32-byte header, 24-byte payload).
+        let finding = try #require(r.stdout.split(separator: "\n").first { $0.contains("segment.payload_checksum") })
+        #expect(finding.split(separator: " ").prefix(2) == ["error", "8597"], "\(finding)")
     }
 
     @Test func unrecognisableBytesAreAFindingNotAnOperationalError() throws {
@@ -69,10 +72,9 @@ import Testing
     }
 
     @Test func standardInputIsReadLikeAFile() throws {
-        let path = CLI.fixture("damaged/basic__torn_in_last_record.modelvault")
-        let data = try Data(contentsOf: CLI.packageRoot.appendingPathComponent(path))
-        let piped = try CLI.run(["--json", "-"], stdin: data)
-        let direct = try CLI.run(["--json", path])
+        let name = "damaged/basic__torn_in_last_record.modelvault"
+        let piped = try CLI.run(["--json", "-"], stdin: try Fixtures.data(name))
+        let direct = try CLI.run(["--json", CLI.fixture(name)])
         #expect(piped.status == direct.status)
         let a = try #require(piped.json as? [String: Any])
         let b = try #require(direct.json as? [String: Any])

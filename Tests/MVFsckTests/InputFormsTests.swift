@@ -1,25 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The same database read plain, gzip-compressed and from standard input gives the same
 /// report, apart from `file.path` and `file.compressed`.
 @Suite struct InputFormsTests {
-    static func gzip(_ data: Data) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c", "-n"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(data)
-        try input.fileHandleForWriting.close()
-        let compressed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return compressed
-    }
-
     static func comparable(_ json: Any?) -> String {
         guard var report = json as? [String: Any] else { return "" }
         report["file"] = (report["file"] as? [String: Any])?.filter { $0.key == "size" }
@@ -32,16 +17,14 @@ import Testing
         "damaged/basic__header_crc.modelvault", "damaged/checkpoint__replay_from_past_eof.modelvault",
     ])
     func plainCompressedAndPipedReportsAgree(name: String) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gz-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))
-        let gz = dir.appendingPathComponent("db.modelvault.gz")
-        try Self.gzip(data).write(to: gz)
+        let dir = try TemporaryDirectory("mvfsck-gz")
+        let data = try Fixtures.data(name)
+        let gz = dir.url("db.modelvault.gz")
+        try Gzip.compress(data).write(to: gz)
 
         let plain = try CLI.run(["--json", CLI.fixture(name)])
         let compressed = try CLI.run(["--json", gz.path])
-        let piped = try CLI.run(["--json", "-"], stdin: try Self.gzip(data))
+        let piped = try CLI.run(["--json", "-"], stdin: try Gzip.compress(data))
         #expect(compressed.status == plain.status && piped.status == plain.status)
         #expect(Self.comparable(compressed.json) == Self.comparable(plain.json))
         #expect(Self.comparable(piped.json) == Self.comparable(plain.json))
@@ -51,12 +34,10 @@ import Testing
     }
 
     @Test func truncatedGzipIsAContainerFindingAndTheDataBeforeItIsReported() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gzt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/many_rows.modelvault"))
-        let compressed = try Self.gzip(data)
-        let cut = dir.appendingPathComponent("cut.modelvault.gz")
+        let dir = try TemporaryDirectory("mvfsck-gzt")
+        let data = try Fixtures.data("clean/many_rows.modelvault")
+        let compressed = try Gzip.compress(data)
+        let cut = dir.url("cut.modelvault.gz")
         try compressed.prefix(compressed.count * 2 / 3).write(to: cut)
         let r = try CLI.run(["--json", cut.path])
         #expect(r.status == 4)
@@ -67,7 +48,7 @@ import Testing
 
         var corrupt = compressed
         corrupt[corrupt.count / 2] ^= 0xff
-        let bad = dir.appendingPathComponent("bad.modelvault.gz")
+        let bad = dir.url("bad.modelvault.gz")
         try corrupt.write(to: bad)
         let c = try CLI.run(["--json", bad.path])
         let codes2 = ((c.json as? [String: Any])?["findings"] as? [[String: Any]] ?? []).compactMap {
@@ -83,10 +64,8 @@ import Testing
 
     /// Checks `compressed` as a file and from standard input; both must give the same report.
     static func checkBothWays(_ compressed: Data, _ arguments: [String] = ["--json"]) throws -> CLI.Result {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gzp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let gz = dir.appendingPathComponent("db.modelvault.gz")
+        let dir = try TemporaryDirectory("mvfsck-gzp")
+        let gz = dir.url("db.modelvault.gz")
         try compressed.write(to: gz)
         let file = try CLI.run(arguments + [gz.path])
         let piped = try CLI.run(arguments + ["-"], stdin: compressed)
@@ -97,19 +76,12 @@ import Testing
 
     @Test(arguments: ["clean/basic.modelvault", "damaged/basic__payload_flip_record.modelvault"])
     func zeroPaddingAfterTheLastMemberIsIgnoredAsGzipDoes(name: String) throws {
-        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))
-        let padded = try Self.gzip(data) + Data(count: 4096)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gzt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let gz = dir.appendingPathComponent("padded.gz")
+        let data = try Fixtures.data(name)
+        let padded = try Gzip.compress(data) + Data(count: 4096)
+        let dir = try TemporaryDirectory("mvfsck-gzt")
+        let gz = dir.url("padded.gz")
         try padded.write(to: gz)
-        let test = Process()
-        test.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        test.arguments = ["-t", gz.path]
-        try test.run()
-        test.waitUntilExit()
-        #expect(test.terminationStatus == 0, "gzip -t accepts zero padding")
+        #expect(try Gzip.run(["-t", gz.path]).status == 0, "gzip -t accepts zero padding")
 
         let plain = try CLI.run(["--json", CLI.fixture(name)])
         let r = try Self.checkBothWays(padded)
@@ -120,9 +92,9 @@ import Testing
 
     @Test func concatenatedMembersReportLikeThePlainFile() throws {
         let name = "clean/many_rows.modelvault"
-        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))
+        let data = try Fixtures.data(name)
         let cut = data.count / 3
-        let joined = try Self.gzip(data.prefix(cut)) + Self.gzip(data.dropFirst(cut))
+        let joined = try Gzip.compress(data.prefix(cut)) + Gzip.compress(data.dropFirst(cut))
         let plain = try CLI.run(["--json", CLI.fixture(name)])
         let r = try Self.checkBothWays(joined)
         #expect(r.status == 0 && plain.status == 0)
@@ -131,8 +103,8 @@ import Testing
 
     @Test(arguments: ["clean/basic.modelvault", "damaged/basic__payload_flip_record.modelvault"])
     func trailingGarbageIsAWarningAndTheDatabaseIsJudgedAlone(name: String) throws {
-        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))
-        let member = try Self.gzip(data)
+        let data = try Fixtures.data(name)
+        let member = try Gzip.compress(data)
         let plain = try CLI.run(["--json", CLI.fixture(name)])
         let plainReport = try #require(plain.json as? [String: Any])
         for (tail, junkStart) in [
@@ -158,8 +130,8 @@ import Testing
     @Test func verdictLineAgreesWithTheEngineLine() throws {
         // The database is whole, but the gzip trailer is cut: a strict open succeeds, and the
         // file is recoverable only for the container error.
-        let data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
-        let r = try Self.checkBothWays(try Self.gzip(data).dropLast(4), [])
+        let data = try Fixtures.data("clean/basic.modelvault")
+        let r = try Self.checkBothWays(try Gzip.compress(data).dropLast(4), [])
         #expect(r.status == 4)
         let lines = r.stdout.split(separator: "\n").map(String.init)
         let engine = try #require(lines.first { $0.hasPrefix("  engine: ") })
@@ -175,28 +147,18 @@ import Testing
     }
 
     @Test func reportFileIsWrittenAtomicallyPlainOrCompressed() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-rep-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let plain = dir.appendingPathComponent("r.json").path
-        let gz = dir.appendingPathComponent("r.json.gz").path
+        let dir = try TemporaryDirectory("mvfsck-rep")
+        let plain = dir.path("r.json")
+        let gz = dir.path("r.json.gz")
         let a = try CLI.run(["--quiet", "--report", plain, CLI.fixture("damaged/basic__header_crc.modelvault")])
         let b = try CLI.run(["--quiet", "--report", gz, CLI.fixture("damaged/basic__header_crc.modelvault")])
         #expect(a.status == 4 && b.status == 4)
         let report =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plain))) as? [String: Any]
         #expect(report?["verdict"] as? String == "repairable")
-        let unzip = Process()
-        unzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        unzip.arguments = ["-dc", gz]
-        let out = Pipe()
-        unzip.standardOutput = out
-        try unzip.run()
-        let inflated = out.fileHandleForReading.readDataToEndOfFile()
-        unzip.waitUntilExit()
+        let inflated = try Gzip.run(["-dc", gz]).output
         #expect(inflated == (try Data(contentsOf: URL(fileURLWithPath: plain))))
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
-        #expect(names == ["r.json", "r.json.gz"], "no temporary files left: \(names)")
+        #expect(dir.names == ["r.json", "r.json.gz"], "no temporary files left: \(dir.names)")
         let unwritable = try CLI.run([
             "--quiet", "--report", "/proc/no/such/dir/r.json", CLI.fixture("clean/basic.modelvault"),
         ])
@@ -210,12 +172,10 @@ import Testing
         arguments: [[0x1f, 0x8b], [0x1f, 0x8b, 0x08, 0xe0], [0x1f, 0x8b, 0x08, 0x20], [0x1f, 0x8b, 0x09, 0x00]]
             as [[UInt8]])
     func rawFileStartingWithTheGzipMagicIsNotTakenForGzip(head: [UInt8]) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-gzs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        let dir = try TemporaryDirectory("mvfsck-gzs")
+        var data = try Fixtures.data("clean/basic.modelvault")
         data.replaceSubrange(0..<head.count, with: head)
-        let src = dir.appendingPathComponent("src.modelvault")
+        let src = dir.url("src.modelvault")
         try data.write(to: src)
 
         let r = try CLI.run(["--json", src.path])
@@ -239,7 +199,7 @@ import Testing
         #expect(piped.status == 4)
         #expect((piped.json as? [String: Any])?["verdict"] as? String == "repairable")
 
-        let dst = dir.appendingPathComponent("dst.modelvault")
+        let dst = dir.url("dst.modelvault")
         let repair = try CLI.run(["repair", "--quiet", src.path, "--to", dst.path])
         #expect(repair.status == 1, "\(repair.stderr)")
         #expect(try CLI.run([dst.path]).status == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The JSON report's shape (docs/report-format.md §4, §5 and §8, report_version 1): every
@@ -12,7 +13,7 @@ import Testing
         "code", "severity", "offset", "length", "segment_index", "segment_type", "txn_id", "message",
     ]
 
-    @Test(arguments: CLI.fixtureNames("clean") + CLI.fixtureNames("damaged"))
+    @Test(arguments: Fixtures.names("clean") + Fixtures.names("damaged"))
     func everyReportHasTheContractFields(name: String) throws {
         let r = try CLI.run(["--json", CLI.fixture(name)])
         let report = try #require(r.json as? [String: Any], "not a JSON object: \(r.stdout.prefix(200))")

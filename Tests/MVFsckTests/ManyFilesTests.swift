@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -10,15 +11,16 @@ import Testing
     /// A tree with nested directories, plain and gzip files, a damaged database, a file that is
     /// not a database, a symlink loop and a link to a database (not followed inside the walk).
     final class Tree {
-        let root: URL
+        let directory: TemporaryDirectory
+        var root: URL { directory.url }
         init() throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-tree-\(UUID().uuidString)")
+            directory = try TemporaryDirectory("mvfsck-tree")
             let fm = FileManager.default
             for dir in ["a/b", "c", "d/e/f"] {
                 try fm.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true)
             }
             func copy(_ fixture: String, _ to: String) throws {
-                try fm.copyItem(at: CLI.fixtures.appendingPathComponent(fixture), to: root.appendingPathComponent(to))
+                try fm.copyItem(at: Fixtures.url(fixture), to: root.appendingPathComponent(to))
             }
             try copy("clean/basic.modelvault", "a/basic.modelvault")
             try copy("damaged/basic__header_crc.modelvault", "a/b/damaged.modelvault")
@@ -26,10 +28,8 @@ import Testing
             try copy("clean/indexed.modelvault", "c/indexed.modelvault")
             try copy("clean/many_rows.modelvault", "d/e/f/rows.modelvault")
             try copy("clean/checkpoint.modelvault", "d/e/no-suffix.db")
-            try InputFormsTests.gzip(
-                Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/rich_types.modelvault"))
-            )
-            .write(to: root.appendingPathComponent("c/rich.modelvault.gz"))
+            try Gzip.compress(Fixtures.data("clean/rich_types.modelvault"))
+                .write(to: root.appendingPathComponent("c/rich.modelvault.gz"))
             try Data("not a database\n".utf8).write(to: root.appendingPathComponent("c/notes.modelvault"))
             try fm.createSymbolicLink(
                 atPath: root.appendingPathComponent("d/loop").path, withDestinationPath: root.path)
@@ -37,14 +37,7 @@ import Testing
                 atPath: root.appendingPathComponent("d/link.modelvault").path,
                 withDestinationPath: root.appendingPathComponent("a/basic.modelvault").path)
         }
-        deinit { try? FileManager.default.removeItem(at: root) }
         var path: String { root.path }
-    }
-
-    static func jsonLines(_ r: CLI.Result) -> [[String: Any]] {
-        r.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
     }
 
     static func paths(_ lines: [[String: Any]]) -> [String] {
@@ -54,7 +47,7 @@ import Testing
     @Test func directoriesAreWalkedInSortedOrderWithoutFollowingLinks() throws {
         let tree = try Tree()
         let r = try CLI.run(["--json-lines", "--jobs", "1", tree.path])
-        let lines = Self.jsonLines(r)
+        let lines = r.jsonLines
         let relative = Self.paths(lines).map { String($0.dropFirst(tree.path.count + 1)) }
         #expect(
             relative == [
@@ -72,8 +65,8 @@ import Testing
         let tree = try Tree()
         let one = try CLI.run(["--json-lines", "--jobs", "1", tree.path])
         let four = try CLI.run(["--json-lines", "--jobs", "4", tree.path])
-        let a = Self.jsonLines(one).dropLast()
-        let b = Self.jsonLines(four).dropLast()
+        let a = one.jsonLines.dropLast()
+        let b = four.jsonLines.dropLast()
         #expect(Self.paths(Array(a)) == Self.paths(Array(b)))
         for (x, y) in zip(a, b) {
             #expect(x["verdict"] as? String == y["verdict"] as? String)
@@ -94,15 +87,15 @@ import Testing
     @Test func allFilesSniffsTheMagicAndExcludeSkips() throws {
         let tree = try Tree()
         let r = try CLI.run(["--json-lines", "--all-files", "--exclude", "*/c/*", tree.path])
-        let relative = Self.paths(Self.jsonLines(r)).map { String($0.dropFirst(tree.path.count + 1)) }
+        let relative = Self.paths(r.jsonLines).map { String($0.dropFirst(tree.path.count + 1)) }
         #expect(relative.contains("d/e/no-suffix.db"))
         #expect(!relative.contains { $0.hasPrefix("c/") })
     }
 
     @Test func allFilesAddsSniffedFilesToTheSuffixedOnes() throws {
         let tree = try Tree()
-        let plain = Set(Self.paths(Self.jsonLines(try CLI.run(["--json-lines", tree.path]))))
-        let all = Set(Self.paths(Self.jsonLines(try CLI.run(["--json-lines", "--all-files", tree.path]))))
+        let plain = Set(Self.paths(try CLI.run(["--json-lines", tree.path]).jsonLines))
+        let all = Set(Self.paths(try CLI.run(["--json-lines", "--all-files", tree.path]).jsonLines))
         #expect(plain.isSubset(of: all), "a *.modelvault file without the magic is still checked")
         #expect(all.subtracting(plain).map { String($0.dropFirst(tree.path.count + 1)) } == ["d/e/no-suffix.db"])
     }
@@ -114,22 +107,22 @@ import Testing
         let fm = FileManager.default
         let dir = tree.root.appendingPathComponent("g")
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
-        var raw = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        var raw = try Fixtures.data("clean/basic.modelvault")
         raw.replaceSubrange(0..<4, with: [0x1f, 0x8b, 0x08, 0xe0])
         try raw.write(to: dir.appendingPathComponent("damaged.bin"))
-        try InputFormsTests.gzip(Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault")))
+        try Gzip.compress(Fixtures.data("clean/basic.modelvault"))
             .write(to: dir.appendingPathComponent("backup.bin"))
         let r = try CLI.run(["--json-lines", "--all-files", dir.path])
-        let relative = Self.paths(Self.jsonLines(r)).map { String($0.dropFirst(dir.path.count + 1)) }
+        let relative = Self.paths(r.jsonLines).map { String($0.dropFirst(dir.path.count + 1)) }
         #expect(relative == ["backup.bin"])
     }
 
     @Test func subsetsPartitionTheTree() throws {
         let tree = try Tree()
-        let all = Set(Self.paths(Self.jsonLines(try CLI.run(["--json-lines", tree.path]))))
+        let all = Set(Self.paths(try CLI.run(["--json-lines", tree.path]).jsonLines))
         var seen: [String] = []
         for k in 1...3 {
-            seen += Self.paths(Self.jsonLines(try CLI.run(["--json-lines", "--subset", "\(k)/3", tree.path])))
+            seen += Self.paths(try CLI.run(["--json-lines", "--subset", "\(k)/3", tree.path]).jsonLines)
         }
         #expect(seen.count == all.count, "every file in exactly one share")
         #expect(Set(seen) == all)
@@ -139,7 +132,7 @@ import Testing
     @Test func maxDurationStopsStartingFilesAndCountsTheRest() throws {
         let tree = try Tree()
         let r = try CLI.run(["--json-lines", "--jobs", "1", "--max-duration", "0", tree.path])
-        let summary = try #require(Self.jsonLines(r).last)
+        let summary = try #require(r.jsonLines.last)
         #expect(summary["not_reached"] as? Int == 7)
         #expect(summary["files"] as? Int == 0)
         #expect(r.status == 0)
@@ -197,7 +190,7 @@ import Testing
     @Test func unreadableEntriesAreOperationalErrorsAndTheWalkGoesOn() throws {
         let tree = try Tree()
         let locked = tree.root.appendingPathComponent("c/locked.modelvault")
-        try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"), to: locked)
+        try FileManager.default.copyItem(at: Fixtures.url("clean/basic.modelvault"), to: locked)
         chmod(locked.path, 0)
         let closedDir = tree.root.appendingPathComponent("closed")
         try FileManager.default.createDirectory(at: closedDir, withIntermediateDirectories: true)
@@ -212,7 +205,7 @@ import Testing
             arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path] + arguments
         }
         let r = try CLI.run(arguments, executable: executable)
-        let lines = Self.jsonLines(r)
+        let lines = r.jsonLines
         let summary = try #require(lines.last)
         #expect(summary["operational_errors"] as? Int == 2, "\(summary) \(r.stderr)")
         #expect(summary["files"] as? Int == 7)
@@ -249,19 +242,8 @@ import Testing
         #expect(summary["not_reached"] as? Int == 8, "standard input and the second tree were not")
     }
 
-    /// A scratch directory, removed afterwards.
-    final class Scratch {
-        let root: URL
-        init() throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-empty-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(at: root) }
-        var path: String { root.path }
-    }
-
     @Test func aDirectoryWithoutDatabasesIsAnOperationalError() throws {
-        let empty = try Scratch()
+        let empty = try TemporaryDirectory("mvfsck-empty")
         let r = try CLI.run(["verify", "--quiet", empty.path])
         #expect(r.status == 8)
         #expect(r.stderr.contains("no database files under \(empty.path)"), "\(r.stderr)")
@@ -275,18 +257,18 @@ import Testing
     }
 
     @Test func allowEmptyAcceptsADirectoryWithoutDatabases() throws {
-        let empty = try Scratch()
+        let empty = try TemporaryDirectory("mvfsck-empty")
         let r = try CLI.run(["verify", "--quiet", "--allow-empty", empty.path])
         #expect(r.status == 0)
         #expect(r.stderr.isEmpty)
     }
 
     @Test func aDirectoryWhoseFilesAreAllExcludedOrNotDatabasesIsEmpty() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-empty")
         try FileManager.default.copyItem(
-            at: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"),
-            to: scratch.root.appendingPathComponent("skip.modelvault"))
-        try Data("notes\n".utf8).write(to: scratch.root.appendingPathComponent("notes.txt"))
+            at: Fixtures.url("clean/basic.modelvault"),
+            to: scratch.url("skip.modelvault"))
+        try Data("notes\n".utf8).write(to: scratch.url("notes.txt"))
         let excluded = try CLI.run(["--quiet", "--exclude", "*skip*", scratch.path])
         #expect(excluded.status == 8)
         #expect(excluded.stderr.contains("no database files under"))
@@ -295,8 +277,8 @@ import Testing
     }
 
     @Test func anEmptyDirectoryIsAnErrorEntryInJSON() throws {
-        let empty = try Scratch()
-        let lines = Self.jsonLines(try CLI.run(["--json-lines", empty.path]))
+        let empty = try TemporaryDirectory("mvfsck-empty")
+        let lines = try CLI.run(["--json-lines", empty.path]).jsonLines
         #expect(lines.count == 2)
         let entry = try #require(lines.first)
         #expect((entry["file"] as? [String: Any])?["path"] as? String == empty.path)
@@ -315,9 +297,9 @@ import Testing
     }
 
     @Test func metricsCountAnEmptyDirectory() throws {
-        let empty = try Scratch()
-        let out = try Scratch()
-        let metrics = out.root.appendingPathComponent("mvfsck.prom")
+        let empty = try TemporaryDirectory("mvfsck-empty")
+        let out = try TemporaryDirectory("mvfsck-empty")
+        let metrics = out.url("mvfsck.prom")
         let r = try CLI.run(["--quiet", "--metrics", metrics.path, empty.path])
         #expect(r.status == 8)
         var samples: [String: String] = [:]

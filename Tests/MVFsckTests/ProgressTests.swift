@@ -1,20 +1,15 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Progress goes to standard error, only on a terminal, only for inputs over 64 MiB.
 @Suite struct ProgressTests {
-    static func bigInput() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "mvfsck-big-\(UUID().uuidString).modelvault")
-        var data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
-        data.append(Data(count: 80 << 20))
-        try data.write(to: url)
-        return url
-    }
-
     @Test func progressAppearsOnlyOnATerminal() throws {
-        let big = try Self.bigInput()
-        defer { try? FileManager.default.removeItem(at: big) }
+        let dir = try TemporaryDirectory("mvfsck-big")
+        let big = dir.url("big.modelvault")
+        var data = try Fixtures.data("clean/basic.modelvault")
+        data.append(Data(count: 80 << 20))
+        try data.write(to: big)
         let piped = try CLI.run([big.path])
         #expect(!piped.stderr.contains("MiB/s"), "no progress when standard error is a pipe")
         #expect(!piped.stdout.contains("MiB/s"))

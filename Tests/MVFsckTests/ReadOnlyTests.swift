@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Read-only means read-only: after every command, the input's bytes and modification time are
@@ -6,14 +7,12 @@ import Testing
 @Suite struct ReadOnlyTests {
     static let commands: [[String]] = [[], ["verify", "--json"], ["inspect"], ["inspect", "--json"]]
 
-    @Test(arguments: CLI.fixtureNames("damaged").prefix(40) + CLI.fixtureNames("clean").prefix(4))
+    @Test(arguments: Fixtures.names("damaged").prefix(40) + Fixtures.names("clean").prefix(4))
     func inputIsUnchangedByEveryCommand(name: String) throws {
         // Work on a copy whose mtime is in the past, so a rewrite would show.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-ro-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let copy = dir.appendingPathComponent("db.modelvault")
-        try FileManager.default.copyItem(at: CLI.fixtures.appendingPathComponent(name), to: copy)
+        let dir = try TemporaryDirectory("mvfsck-ro")
+        let copy = dir.url("db.modelvault")
+        try FileManager.default.copyItem(at: Fixtures.url(name), to: copy)
         let past = Date(timeIntervalSince1970: 1_600_000_000)
         try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: copy.path)
         let before = try Data(contentsOf: copy)
@@ -23,7 +22,6 @@ import Testing
             let mtime = try FileManager.default.attributesOfItem(atPath: copy.path)[.modificationDate] as? Date
             #expect(mtime == past, "\(name): mtime changed by \(command)")
         }
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path)
-        #expect(leftovers == ["db.modelvault"], "no lock or temporary files are created: \(leftovers)")
+        #expect(dir.names == ["db.modelvault"], "no lock or temporary files are created: \(dir.names)")
     }
 }

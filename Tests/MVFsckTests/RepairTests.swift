@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -7,27 +8,16 @@ import Testing
 
 /// `repair`: a fresh file that verifies clean, the source untouched, nothing half-written.
 @Suite struct RepairTests {
-    final class Scratch {
-        let dir: URL
-        init() throws {
-            dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-repair-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(at: dir) }
-        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-        var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted() }
-    }
-
-    static let repairable = CLI.fixtureNames("damaged").filter {
+    static let repairable = Fixtures.names("damaged").filter {
         !["basic__empty_file", "basic__truncated_header_20", "basic__truncated_superblock_5000"]
             .contains(($0 as NSString).lastPathComponent.replacingOccurrences(of: ".modelvault", with: ""))
     }
 
     @Test(arguments: repairable)
     func repairedFileVerifiesCleanAndTheSourceIsUntouched(name: String) throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let src = scratch.path("src.modelvault")
-        try FileManager.default.copyItem(atPath: CLI.fixtures.appendingPathComponent(name).path, toPath: src)
+        try FileManager.default.copyItem(atPath: Fixtures.url(name).path, toPath: src)
         let past = Date(timeIntervalSince1970: 1_600_000_000)
         try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: src)
         let before = try Data(contentsOf: URL(fileURLWithPath: src))
@@ -54,19 +44,19 @@ import Testing
         }
     }
 
-    @Test(arguments: CLI.fixtureNames("clean"))
+    @Test(arguments: Fixtures.names("clean"))
     func cleanSourceGivesAByteIdenticalCopy(name: String) throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let dst = scratch.path("copy.modelvault")
         let r = try CLI.run(["repair", "--quiet", CLI.fixture(name), "--to", dst])
         #expect(r.status == 0)
         #expect(
             try Data(contentsOf: URL(fileURLWithPath: dst))
-                == (try Data(contentsOf: CLI.fixtures.appendingPathComponent(name))))
+                == (try Fixtures.data(name)))
     }
 
     @Test func existingDestinationNeedsForce() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let dst = scratch.path("dst.modelvault")
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: dst))
         let r = try CLI.run(["repair", CLI.fixture("damaged/basic__zero_tail_64.modelvault"), "--to", dst])
@@ -80,10 +70,10 @@ import Testing
     }
 
     @Test func destinationEqualToTheSourceIsRefused() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let src = scratch.path("db.modelvault")
         try FileManager.default.copyItem(
-            atPath: CLI.fixtures.appendingPathComponent("damaged/basic__zero_tail_64.modelvault").path, toPath: src)
+            atPath: Fixtures.url("damaged/basic__zero_tail_64.modelvault").path, toPath: src)
         let before = try Data(contentsOf: URL(fileURLWithPath: src))
         for dst in [src, scratch.path("./db.modelvault")] {
             let r = try CLI.run(["repair", "--force", src, "--to", dst])
@@ -102,7 +92,7 @@ import Testing
     }
 
     @Test func dryRunWritesNothing() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let dst = scratch.path("dst.modelvault")
         let r = try CLI.run(["repair", "--dry-run", CLI.fixture("damaged/basic__sb_newer_crc.modelvault"), "--to", dst])
         #expect(r.status == 4)
@@ -117,7 +107,7 @@ import Testing
     }
 
     @Test func nothingSalvageableWritesNothing() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let dst = scratch.path("dst.modelvault")
         let r = try CLI.run(["repair", CLI.fixture("damaged/basic__truncated_superblock_5000.modelvault"), "--to", dst])
         #expect(r.status == 4)
@@ -125,13 +115,13 @@ import Testing
     }
 
     @Test func outOfSpaceLeavesNoPartialFile() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let dst = scratch.path("dst.modelvault")
         // A file-size limit of 4 KiB makes every write past it fail with EFBIG.
         let r = try CLI.run(
             [
                 "-c", "ulimit -f 4; exec \"$0\" repair \"$1\" --to \"$2\"", CLI.binary.path,
-                CLI.fixtures.appendingPathComponent("damaged/basic__zero_tail_64.modelvault").path, dst,
+                Fixtures.url("damaged/basic__zero_tail_64.modelvault").path, dst,
             ],
             executable: "/bin/sh")
         #expect(r.status == 8, "\(r.stderr)")
@@ -141,9 +131,9 @@ import Testing
 
     @Test(arguments: [SIGINT, SIGTERM])
     func interruptionRemovesTheTemporaryFile(signal: Int32) throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         // A large source arriving slowly through a pipe, interrupted mid-copy.
-        let fixture = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        let fixture = try Fixtures.data("clean/basic.modelvault")
         let dst = scratch.path("dst.modelvault")
         let process = Process()
         process.executableURL = CLI.binary
@@ -169,7 +159,7 @@ import Testing
     /// A temporary file of this DST's exact pattern, a regular file nobody holds locked, was
     /// left by a killed run: repair removes it first and says so. Lookalikes stay.
     @Test func staleTemporaryFilesOfThisDestinationAreRemoved() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let dst = scratch.path("dst.modelvault")
         let stale = scratch.path(".dst.modelvault.tmp-Ab3xY9")
         try Data("half a database".utf8).write(to: URL(fileURLWithPath: stale))
@@ -200,7 +190,7 @@ import Testing
     /// A temporary file someone holds an flock on is in use (a live repair holds one on its
     /// own): it is left alone, and removed by a later run once the lock is gone.
     @Test func aLockedTemporaryFileIsLeftAlone() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let dst = scratch.path("dst.modelvault")
         let busy = scratch.path(".dst.modelvault.tmp-LCK999")
         try Data("being written".utf8).write(to: URL(fileURLWithPath: busy))
@@ -223,7 +213,7 @@ import Testing
     /// Two repairs to one DST: the second leaves the first one's temporary file, which is
     /// being written, alone.
     @Test func aLiveRepairsTemporaryFileIsNotTakenForStale() throws {
-        let scratch = try Scratch()
+        let scratch = try TemporaryDirectory("mvfsck-repair")
         let dst = scratch.path("dst.modelvault")
         let first = Process()
         first.executableURL = CLI.binary
@@ -234,7 +224,7 @@ import Testing
         first.standardError = FileHandle.nullDevice
         try first.run()
         // Half a database, and the pipe left open: the first repair waits with its copy under way.
-        let fixture = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        let fixture = try Fixtures.data("clean/basic.modelvault")
         input.fileHandleForWriting.write(fixture.prefix(fixture.count / 2))
         var live: [String] = []
         for _ in 0..<250 where live.isEmpty {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -16,15 +17,13 @@ import Testing
 
     /// A scratch directory holding a FIFO named `in`.
     final class Fifo {
-        let directory: URL
+        let scratch: TemporaryDirectory
+        var directory: URL { scratch.url }
         init() throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "mvfsck-fifo-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            scratch = try TemporaryDirectory("mvfsck-fifo")
             guard mkfifo(path, 0o600) == 0 else { throw CocoaError(.fileWriteUnknown) }
         }
-        deinit { try? FileManager.default.removeItem(at: directory) }
-        var path: String { directory.appendingPathComponent("in").path }
+        var path: String { scratch.path("in") }
     }
 
     /// Starts mvfsck in `directory`, sends `signal` after half a second and returns the exit
@@ -94,45 +93,27 @@ import Testing
         }
     }
 
-    final class Scratch {
-        let directory: URL
-        init() throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "mvfsck-stop-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(at: directory) }
-    }
-
     static let busyCommands: [[String]] = [["verify"], ["inspect"], ["repair", "--to", "out.modelvault"]]
 
     /// Two Records of 60 MiB of one-byte values (scripts/hostile-inputs long_records): the full
     /// decode spends seconds inside one segment, so it must poll between values.
     @Test(arguments: busyCommands)
     func stopInsideOneLongRecordIsPrompt(command: [String]) throws {
-        let scratch = try Scratch()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", CLI.packageRoot.appendingPathComponent("scripts/hostile-inputs").path,
-            scratch.directory.path, "long_records",
-        ]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "scripts/hostile-inputs long_records")
+        let scratch = try TemporaryDirectory("mvfsck-stop")
+        try #require(try HostileInputs.write(into: scratch.url, ["long_records"]) == 0, "scripts/hostile-inputs")
         try Self.expectPromptStop(
-            command + ["long_records.modelvault"], in: scratch.directory, keeping: ["long_records.modelvault"])
+            command + ["long_records.modelvault"], in: scratch.url, keeping: ["long_records.modelvault"])
     }
 
     /// A database followed by 64 MiB of `T` bytes: every byte starts a candidate segment header,
     /// so the resynchronisation scan does millions of checks within each buffer it reads.
     @Test(arguments: busyCommands + [["walk"], ["verify", "--framing-only"]])
     func stopInAResynchronisationScanIsPrompt(command: [String]) throws {
-        let scratch = try Scratch()
-        var data = try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"))
+        let scratch = try TemporaryDirectory("mvfsck-stop")
+        var data = try Fixtures.data("clean/basic.modelvault")
         data.append(Data(repeating: 0x54, count: 64 << 20))
-        try data.write(to: scratch.directory.appendingPathComponent("storm.modelvault"))
-        try Self.expectPromptStop(command + ["storm.modelvault"], in: scratch.directory, keeping: ["storm.modelvault"])
+        try data.write(to: scratch.url("storm.modelvault"))
+        try Self.expectPromptStop(command + ["storm.modelvault"], in: scratch.url, keeping: ["storm.modelvault"])
     }
 
     @Test(arguments: commands, [SIGTERM, SIGINT])
@@ -167,7 +148,7 @@ import Testing
         let fifo = try Fifo()
         for i in 0..<20 {
             try FileManager.default.copyItem(
-                at: CLI.fixtures.appendingPathComponent("clean/many_rows.modelvault"),
+                at: Fixtures.url("clean/many_rows.modelvault"),
                 to: fifo.directory.appendingPathComponent(i == 0 ? "rows.modelvault" : "rows\(i).modelvault"))
         }
         let output = Pipe()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Usage errors name the problem: a mistyped command is not taken for a file, and a negative
@@ -20,13 +21,8 @@ import Testing
     }
 
     @Test func anExistingFileNamedLikeACommandIsStillChecked() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "mvfsck-typo-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.copyItem(
-            at: CLI.fixtures.appendingPathComponent("clean/basic.modelvault"),
-            to: directory.appendingPathComponent("veriffy"))
+        let directory = try TemporaryDirectory("mvfsck-typo")
+        try FileManager.default.copyItem(at: Fixtures.url("clean/basic.modelvault"), to: directory.url("veriffy"))
         let r = try CLI.run(
             ["-c", "cd \"$1\" && exec \"$0\" veriffy", CLI.binary.path, directory.path], executable: "/bin/sh")
         #expect(r.status == 0, "\(r.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -6,18 +7,12 @@ import Testing
 #endif
 
 @Suite struct WalkTests {
-    static func lines(_ r: CLI.Result) -> [[String: Any]] {
-        r.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
-
-    @Test(arguments: CLI.fixtureNames("clean"))
+    @Test(arguments: Fixtures.names("clean"))
     func jsonLinesListEverySegmentInFileOrder(name: String) throws {
         let r = try CLI.run(["walk", "--json", CLI.fixture(name)])
         #expect(r.status == 0)
         let rawLines = r.stdout.split(separator: "\n")
-        let objects = Self.lines(r)
+        let objects = r.jsonLines
         #expect(objects.count == rawLines.count, "every line parses on its own")
         #expect(objects.first?["kind"] as? String == "header")
         #expect(objects.filter { $0["kind"] as? String == "superblock" }.count == 2)
@@ -29,7 +24,7 @@ import Testing
             expected += 32 + (s["payload_length"] as? Int ?? 0)
         }
         let size =
-            try FileManager.default.attributesOfItem(atPath: CLI.fixtures.appendingPathComponent(name).path)[.size]
+            try FileManager.default.attributesOfItem(atPath: Fixtures.url(name).path)[.size]
             as? Int
         #expect(expected == size)
         let verify = try CLI.run(["--json", CLI.fixture(name)])
@@ -39,11 +34,11 @@ import Testing
 
     @Test func filtersNarrowTheListingButNotTheCheck() throws {
         let name = CLI.fixture("damaged/basic__payload_flip_record.modelvault")
-        let all = Self.lines(try CLI.run(["walk", "--json", name]))
+        let all = try CLI.run(["walk", "--json", name]).jsonLines
         let records = try CLI.run([
             "walk", "--json", "--type", "Record", "--type", "TxnCommit", "--from", "8600", "--limit", "2", name,
         ])
-        let segments = Self.lines(records).filter { $0["kind"] as? String == "segment" }
+        let segments = records.jsonLines.filter { $0["kind"] as? String == "segment" }
         #expect(segments.count == 2)
         #expect(
             segments.allSatisfy {
@@ -60,7 +55,7 @@ import Testing
         #expect(r.stdout.contains("Manifest"))
         #expect(r.stdout.contains("total"))
         let j = try CLI.run(["walk", "--stats", "--json", CLI.fixture("clean/basic.modelvault")])
-        let stats = try #require(Self.lines(j).first)
+        let stats = try #require(j.jsonLines.first)
         let byType = try #require(stats["by_type"] as? [String: [String: Any]])
         #expect(byType["Manifest"]?["count"] as? Int == 4)
         #expect(byType["TxnBegin"]?["count"] as? Int == 3)
@@ -80,7 +75,7 @@ import Testing
                 $0.contains("TxnCommit") && $0.contains("txn 1 ")
                     && $0.hasSuffix("commit of the transaction begun at 8274")
             })
-        let json = Self.lines(try CLI.run(["walk", "--json", CLI.fixture("clean/basic.modelvault")]))
+        let json = try CLI.run(["walk", "--json", CLI.fixture("clean/basic.modelvault")]).jsonLines
         let commit = try #require(json.first { $0["type"] as? String == "TxnCommit" })
         #expect(commit["txn_id"] as? Int == 1)
         #expect(commit["summary"] as? String == "commit of the transaction begun at 8274")
@@ -129,7 +124,7 @@ import Testing
         try process.run()
         // The walk blocks on standard input, which never ends, until it is interrupted.
         input.fileHandleForWriting.write(
-            try Data(contentsOf: CLI.fixtures.appendingPathComponent("clean/basic.modelvault")).prefix(8224))
+            try Fixtures.data("clean/basic.modelvault").prefix(8224))
         Thread.sleep(forTimeInterval: 0.5)
         process.interrupt()
         let deadline = Date().addingTimeInterval(10)
@@ -215,7 +210,7 @@ import Testing
         #expect(exclusive.status == 16)
     }
 
-    @Test(arguments: CLI.fixtureNames("clean"))
+    @Test(arguments: Fixtures.names("clean"))
     func cleanFilesDecodeCompletely(name: String) throws {
         let r = try CLI.run(["--quiet", CLI.fixture(name)])
         #expect(r.status == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelVaultCheck
@@ -28,17 +29,13 @@ import Testing
             payload.replaceSubrange(at..<(at + from.count), with: to)
         }
         if let txnId {
-            withUnsafeBytes(of: txnId.littleEndian) { payload.replaceSubrange(2..<10, with: $0) }
-            withUnsafeBytes(of: CRC32C.checksum(Array(payload[0..<18])).littleEndian) {
-                payload.replaceSubrange(18..<22, with: $0)
-            }
+            payload.put(littleEndian: txnId, at: 2)
+            payload.put(littleEndian: CRC32C.checksum(Array(payload[0..<18])), at: 18)
         }
-        if let type { withUnsafeBytes(of: type.rawValue.littleEndian) { header.replaceSubrange(6..<8, with: $0) } }
-        withUnsafeBytes(of: CRC32C.checksum(payload).littleEndian) { header.replaceSubrange(20..<24, with: $0) }
-        withUnsafeBytes(of: CRC32C.checksum(Array(header[0..<28])).littleEndian) {
-            header.replaceSubrange(28..<32, with: $0)
-        }
-        return header + payload
+        if let type { header.put(littleEndian: type.rawValue, at: 6) }
+        var resealed = header + payload
+        resealed.resealSegment(at: 0)
+        return resealed
     }
 
     /// Re-inserts owner "cat" for a new primary key in transaction `txnId`, ended by `end`.
@@ -54,7 +51,7 @@ import Testing
     }
 
     @Test func uniqueKeysOfAnAbortedTransactionAreNotHeldAgainstLaterOnes() throws {
-        let bytes = try Fixtures.bytes(Fixtures.root.appendingPathComponent("clean/transactions.modelvault"))
+        let bytes = try Fixtures.bytes("clean/transactions.modelvault")
         let file =
             bytes + Self.transaction(bytes, txnId: 7, key: "z3", end: .txnAbort)
             + Self.transaction(bytes, txnId: 8, key: "y3", end: .txnCommit)
@@ -65,7 +62,7 @@ import Testing
     }
 
     @Test func uniqueKeysOfACommittedTransactionStillConflict() throws {
-        let bytes = try Fixtures.bytes(Fixtures.root.appendingPathComponent("clean/transactions.modelvault"))
+        let bytes = try Fixtures.bytes("clean/transactions.modelvault")
         let file =
             bytes + Self.transaction(bytes, txnId: 7, key: "z3", end: .txnCommit)
             + Self.transaction(bytes, txnId: 8, key: "y3", end: .txnCommit)

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelVaultCheck
 
 /// The man page and docs/report-format.md list every finding code the tool can emit.
 @Suite struct DocumentationTests {
-    static var repositoryRoot: URL { Fixtures.root.deletingLastPathComponent() }
+    static var repositoryRoot: URL { Fixtures.packageRoot }
 
     @Test func manPageListsEveryFindingCode() throws {
         let page = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("man/mvfsck.1"), encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelVaultCheck
@@ -68,7 +69,7 @@ import Testing
         // As a user runs it: a file that can be read again, walked twice when rows must be
         // validated by value against a version known only at its end.
         let report = try Checker.check(
-            path: Fixtures.root.appendingPathComponent(name).path, command: "verify", options: CheckOptions(deep: deep))
+            path: Fixtures.url(name).path, command: "verify", options: CheckOptions(deep: deep))
         #expect(report.engine.basis == (deep ? .deep : .framing))
         let e = report.engine
         #expect(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelVaultCheck
@@ -6,23 +7,6 @@ import Testing
 /// What follows a gzip member is read as `gzip -d` reads it, however the compressed input
 /// arrives in pieces.
 @Suite struct GzipTailTests {
-    /// Real gzip members, made by /bin/gzip.
-    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c", "-n"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(bytes))
-        try input.fileHandleForWriting.close()
-        let compressed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return [UInt8](compressed)
-    }
-
     /// Inflates `compressed` through a source handing out `chunk` bytes per read.
     static func inflate(_ compressed: [UInt8], chunk: Int) throws -> (bytes: [UInt8], finding: Finding?) {
         let source = try GzipSource(upstream: MemorySource(compressed, chunk: chunk))
@@ -41,7 +25,7 @@ import Testing
 
     @Test(arguments: chunks)
     func zeroPaddingAfterTheLastMemberIsIgnored(chunk: Int) throws {
-        let member = try Self.gzip(Self.data)
+        let member = try Gzip.compress(Self.data)
         for padding in [1, 2, 4096, 300_000] {
             let result = try Self.inflate(member + [UInt8](repeating: 0, count: padding), chunk: chunk)
             #expect(result.bytes == Self.data, "padding \(padding)")
@@ -51,9 +35,9 @@ import Testing
 
     @Test(arguments: chunks)
     func concatenatedMembersAreOneStream(chunk: Int) throws {
-        let a = try Self.gzip(Array(Self.data[..<20_001]))
-        let b = try Self.gzip(Array(Self.data[20_001...]))
-        let empty = try Self.gzip([])
+        let a = try Gzip.compress(Array(Self.data[..<20_001]))
+        let b = try Gzip.compress(Array(Self.data[20_001...]))
+        let empty = try Gzip.compress([UInt8]())
         let result = try Self.inflate(a + empty + b + [0, 0, 0], chunk: chunk)
         #expect(result.bytes == Self.data)
         #expect(result.finding == nil)
@@ -61,7 +45,7 @@ import Testing
 
     @Test(arguments: chunks)
     func otherTrailingBytesAreAWarningLocatedInTheCompressedStream(chunk: Int) throws {
-        let member = try Self.gzip(Self.data)
+        let member = try Gzip.compress(Self.data)
         let end = UInt64(member.count)
         let cases: [(tail: [UInt8], offset: UInt64, length: UInt64)] = [
             (Array("junk".utf8), end, 4),
@@ -84,7 +68,7 @@ import Testing
 
     @Test(arguments: chunks)
     func aDamagedMemberIsStillAnErrorWhateverFollows(chunk: Int) throws {
-        let member = try Self.gzip(Self.data)
+        let member = try Gzip.compress(Self.data)
         var badCRC = member
         badCRC[badCRC.count - 8] ^= 0xff
         let corrupt = try Self.inflate(badCRC + [UInt8](repeating: 0, count: 512), chunk: chunk)

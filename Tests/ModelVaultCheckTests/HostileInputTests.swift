@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import ModelVaultCheck
@@ -6,18 +7,10 @@ import Testing
 /// Any byte sequence yields a report: random flips and truncations of real files never crash
 /// or hang the walk, and the verdict always agrees with the findings.
 @Suite struct HostileInputTests {
-    struct Lcg: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state
-        }
-    }
-
     @Test func randomFlipsAndTruncationsAlwaysYieldAReport() throws {
         let sources = try Fixtures.files("clean").map { try Fixtures.bytes($0) }
         try #require(!sources.isEmpty)
-        var rng = Lcg(state: 0x5eed)
+        var rng = SeededGenerator(seed: 0x5eed)
         var verdicts: [Verdict: Int] = [:]
         for round in 0..<3000 {
             var bytes = sources[round % sources.count]
@@ -53,7 +46,7 @@ import Testing
     @Test func deepDecodingSurvivesDamageUnderValidChecksums() throws {
         // Flip bytes inside payloads and fix every CRC, so the damage reaches the decoders.
         let sources = try Fixtures.files("clean").map { try Fixtures.bytes($0) }
-        var rng = Lcg(state: 0xdee9)
+        var rng = SeededGenerator(seed: 0xdee9)
         for round in 0..<1500 {
             var bytes = sources[round % sources.count]
             var offsets: [Int] = []
@@ -69,12 +62,7 @@ import Testing
             for _ in 0..<Int.random(in: 1...3, using: &rng) {
                 bytes[target + 32 + Int.random(in: 0..<length, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
             }
-            let crc = CRC32C.checksum(Array(bytes[(target + 32)..<(target + 32 + length)]))
-            withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((target + 20)..<(target + 24), with: $0) }
-            let headerCRC = CRC32C.checksum(Array(bytes[target..<(target + 28)]))
-            withUnsafeBytes(of: headerCRC.littleEndian) {
-                bytes.replaceSubrange((target + 28)..<(target + 32), with: $0)
-            }
+            bytes.resealSegment(at: target)
             let report = try Fixtures.check(bytes, deep: true)
             #expect(report.engine.basis == .deep)
             #expect((report.verdict == .clean) == (report.errorCount == 0 && report.engine.strictOpens))
@@ -82,7 +70,7 @@ import Testing
     }
 
     @Test func pureNoiseIsAFindingNotAFailure() throws {
-        var rng = Lcg(state: 42)
+        var rng = SeededGenerator(seed: 42)
         for length in [1, 31, 32, 100, 8223, 8224, 9000, 70_000] {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let report = try Fixtures.check(bytes)
@@ -92,15 +80,11 @@ import Testing
     }
 
     @Test func pointersNearTheTopOfTheOffsetRangeAreFindingsNotOverflows() throws {
-        var bytes = try Fixtures.bytes(
-            Fixtures.files("clean").first { $0.lastPathComponent == "checkpoint.modelvault" }!)
+        var bytes = try Fixtures.bytes("clean/checkpoint.modelvault")
         for (slot, pointer) in [(32, 36), (4128, 16)] {
             // Slot A's checkpoint pointer and slot B's manifest pointer, resealed with a valid CRC.
-            withUnsafeBytes(of: (UInt64.max - 8).littleEndian) {
-                bytes.replaceSubrange((slot + pointer)..<(slot + pointer + 8), with: $0)
-            }
-            let crc = CRC32C.checksum(Array(bytes[slot..<(slot + 48)]))
-            withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((slot + 48)..<(slot + 52), with: $0) }
+            bytes.put(littleEndian: UInt64.max - 8, at: slot + pointer)
+            bytes.put(littleEndian: CRC32C.checksum(Array(bytes[slot..<(slot + 48)])), at: slot + 48)
         }
         let report = try Fixtures.check(bytes)
         #expect(report.superblocks.allSatisfy { $0.0.isSound })
@@ -114,13 +98,7 @@ import Testing
         var bytes = try Fixtures.bytes(Fixtures.files("clean")[0])
         // A Schema header claiming the maximum payload, with nothing behind it.
         bytes = Array(bytes.prefix(Int(Layout.logStart)))
-        var header = [UInt8](repeating: 0, count: 32)
-        header.replaceSubrange(0..<4, with: Array("TSG0".utf8))
-        header[6] = 1
-        header[8] = 32
-        withUnsafeBytes(of: Layout.maxPayloadLength.littleEndian) { header.replaceSubrange(12..<20, with: $0) }
-        let crc = CRC32C.checksum(Array(header.prefix(28)))
-        withUnsafeBytes(of: crc.littleEndian) { header.replaceSubrange(28..<32, with: $0) }
+        let header = Bytes.segmentHeader(type: 1, payload: [], payloadLength: Layout.maxPayloadLength)
         let report = try Fixtures.check(bytes + header + [1, 2, 3])
         #expect(report.findings.contains { $0.code == .segmentPayloadPastEOF })
     }

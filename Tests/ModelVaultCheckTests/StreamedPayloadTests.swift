@@ -1,5 +1,6 @@
 import Foundation
 import ModelVaultFormat
+import TestSupport
 import Testing
 
 @testable import ModelVaultCheck

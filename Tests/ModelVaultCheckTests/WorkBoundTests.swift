@@ -1,5 +1,6 @@
 import Foundation
 import ModelVaultFormat
+import TestSupport
 import Testing
 
 @testable import ModelVaultCheck
@@ -11,27 +12,24 @@ import Testing
     /// The crafted files, written once per test run into one place that each run overwrites.
     static let directory: URL = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-inputs")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path,
-            dir.path,
-        ]
-        try? process.run()
-        process.waitUntilExit()
+        _ = try? HostileInputs.write(into: dir)
         return dir
     }()
 
-    static func report(_ name: String, options: CheckOptions = CheckOptions(deep: true)) throws -> (Report, size: Int) {
+    /// A walk of `<name>.modelvault` in `directory`, read 64 KiB at a time: its report, the
+    /// file's size and the largest payload the walk held at once.
+    static func walk(
+        _ name: String, in directory: URL = directory, options: CheckOptions = CheckOptions(deep: true)
+    ) throws -> (report: Report, size: Int, largestPayloadHeld: Int) {
         let bytes = try Fixtures.bytes(directory.appendingPathComponent(name + ".modelvault"))
-        let report = try LogWalker(source: MemorySource(bytes, chunk: 1 << 16), options: options).run(
-            command: "verify", path: name)
-        return (report, bytes.count)
+        let walker = LogWalker(source: MemorySource(bytes, chunk: 1 << 16), options: options)
+        let report = try walker.run(command: "verify", path: name)
+        return (report, bytes.count, walker.largestPayloadHeld)
     }
 
     @Test(arguments: ["empty_object_lists", "empty_object_lists_checkpoint"])
     func valuesThatTakeNoBytesCostNoSteps(name: String) throws {
-        let (report, size) = try Self.report(name)
+        let (report, size, _) = try Self.walk(name)
         // 6000 lists of 2^20 empty objects: 6.3e9 values as declared, 24 KB as stored.
         #expect(report.valuesVisited > 6000)
         #expect(report.valuesVisited <= size, "\(report.valuesVisited) values visited for \(size) bytes")
@@ -42,7 +40,7 @@ import Testing
     @Test func sixtyThousandCollectionsAreRegisteredByNameLookups() throws {
         var unbounded = CheckOptions(deep: true)
         unbounded.catalogStructureLimit = .max
-        let (report, _) = try Self.report("many_collections", options: unbounded)
+        let report = try Self.walk("many_collections", options: unbounded).report
         #expect(report.catalog.collections.count == 60000)
         #expect(report.catalog.hasCollection(named: "c60000"))
         #expect(report.verdict == .clean)
@@ -50,7 +48,7 @@ import Testing
 
     @Test(arguments: ["many_collections", "many_enum_variants", "many_constraints"])
     func aCatalogPastTheMemoryLimitIsFrozenAndSaysSo(name: String) throws {
-        let (report, _) = try Self.report(name)
+        let report = try Self.walk(name).report
         let limit = CheckOptions().catalogStructureLimit
         #expect(report.catalogStructures <= limit + CatalogEntry.structureWeight)
         let frozen = report.findings.filter { $0.code == .catalogTooLarge }
@@ -61,7 +59,7 @@ import Testing
     }
 
     @Test func stagedCatalogEntriesAreAppliedOnceEachNotPerRecord() throws {
-        let (report, _) = try Self.report("staged_entries")
+        let report = try Self.walk("staged_entries").report
         #expect(report.catalog.collections.count == 3000)
         // Every record decodes against a collection created earlier in its own transaction.
         #expect(report.findings.allSatisfy { $0.severity != .error })
@@ -69,7 +67,7 @@ import Testing
     }
 
     @Test func recordsNamingAnyOfTwentyThousandVersionsResolveByBinarySearch() throws {
-        let (report, _) = try Self.report("many_versions")
+        let report = try Self.walk("many_versions").report
         #expect(report.catalog.collection(id: 1)?.currentVersion == 20000)
         #expect(report.verdict == .clean)
     }
@@ -78,68 +76,44 @@ import Testing
     /// and used as the engine uses it; a 20 MiB Record is held whole, as the engine decodes it,
     /// and refused as the engine refuses it.
     @Test func aCheckpointLargerThanTheCaptureLimitIsDecodedRowByRow() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-large")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path,
-            dir.path, "big_checkpoint", "big_record", "big_valid_record", "big_index",
-        ]
-        try process.run()
-        process.waitUntilExit()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory("mvfsck-hostile-large")
+        try #require(try HostileInputs.write(into: dir.url, ["big_checkpoint", "big_record"]) == 0)
 
-        let checkpoint = try Fixtures.bytes(dir.appendingPathComponent("big_checkpoint.modelvault"))
-        let walker = LogWalker(source: MemorySource(checkpoint, chunk: 1 << 16), options: CheckOptions(deep: true))
-        let report = try walker.run(command: "verify", path: "big_checkpoint")
-        #expect(checkpoint.count > 24 << 20)
-        #expect(walker.largestPayloadHeld <= 64, "\(walker.largestPayloadHeld) bytes held")
-        #expect(report.verdict == .clean)
-        #expect(report.engine.basis == .deep)
-        #expect(report.valuesVisited >= 24, "every row was decoded")
+        let checkpoint = try Self.walk("big_checkpoint", in: dir.url)
+        #expect(checkpoint.size > 24 << 20)
+        #expect(checkpoint.largestPayloadHeld <= 64, "\(checkpoint.largestPayloadHeld) bytes held")
+        #expect(checkpoint.report.verdict == .clean)
+        #expect(checkpoint.report.engine.basis == .deep)
+        #expect(checkpoint.report.valuesVisited >= 24, "every row was decoded")
 
-        let record = try Fixtures.bytes(dir.appendingPathComponent("big_record.modelvault"))
-        let recordWalker = LogWalker(source: MemorySource(record, chunk: 1 << 16), options: CheckOptions(deep: true))
-        let refused = try recordWalker.run(command: "verify", path: "big_record")
+        let record = try Self.walk("big_record", in: dir.url)
         // Refused at its length prefix: nothing of the 20 MiB value is held.
-        #expect(recordWalker.largestPayloadHeld <= 1 << 20, "\(recordWalker.largestPayloadHeld) bytes held")
+        #expect(record.largestPayloadHeld <= 1 << 20, "\(record.largestPayloadHeld) bytes held")
         #expect(
-            refused.engine.strictError?.message
+            record.report.engine.strictError?.message
                 == "format error: invalid catalog payload: field length 20971520 exceeds maximum 16777216")
     }
 
     /// Large Record and Index payloads are decoded as they stream: one value (a record's
     /// string) or one entry (an index key) is held, never the payload.
     @Test func aLargeRecordOrIndexIsDecodedHoldingOneValueAtATime() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvfsck-hostile-streamed")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Fixtures.root.deletingLastPathComponent().appendingPathComponent("scripts/hostile-inputs").path,
-            dir.path, "big_valid_record", "big_index",
-        ]
-        try process.run()
-        process.waitUntilExit()
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try TemporaryDirectory("mvfsck-hostile-streamed")
+        try #require(try HostileInputs.write(into: dir.url, ["big_valid_record", "big_index"]) == 0)
 
-        let record = try Fixtures.bytes(dir.appendingPathComponent("big_valid_record.modelvault"))
-        let recordWalker = LogWalker(source: MemorySource(record, chunk: 1 << 16), options: CheckOptions(deep: true))
-        let recordReport = try recordWalker.run(command: "verify", path: "big_valid_record")
-        #expect(record.count > 60 << 20)
-        #expect(recordReport.verdict == .clean)
-        #expect(recordReport.engine.basis == .deep)
+        let record = try Self.walk("big_valid_record", in: dir.url)
+        #expect(record.size > 60 << 20)
+        #expect(record.report.verdict == .clean)
+        #expect(record.report.engine.basis == .deep)
         // One 15 MiB string and the read-ahead around it.
-        #expect(recordWalker.largestPayloadHeld <= 16 << 20, "\(recordWalker.largestPayloadHeld) bytes held")
+        #expect(record.largestPayloadHeld <= 16 << 20, "\(record.largestPayloadHeld) bytes held")
 
-        let index = try Fixtures.bytes(dir.appendingPathComponent("big_index.modelvault"))
-        let indexWalker = LogWalker(source: MemorySource(index, chunk: 1 << 16), options: CheckOptions(deep: true))
-        let indexReport = try indexWalker.run(command: "verify", path: "big_index")
-        #expect(index.count > 45 << 20)
-        #expect(indexReport.verdict == .clean)
-        #expect(indexReport.engine.basis == .deep)
+        let index = try Self.walk("big_index", in: dir.url)
+        #expect(index.size > 45 << 20)
+        #expect(index.report.verdict == .clean)
+        #expect(index.report.engine.basis == .deep)
         // All three entries of 15 MiB are checked, one held at a time... an entry is held whole
         // (name, key and primary key borrowed together), so at most one key and a little more.
-        #expect(indexWalker.largestPayloadHeld <= 16 << 20, "\(indexWalker.largestPayloadHeld) bytes held")
+        #expect(index.largestPayloadHeld <= 16 << 20, "\(index.largestPayloadHeld) bytes held")
     }
 
     @Test func theVersionCountOfAPositionIsABinarySearch() {

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import ModelVaultFormat
@@ -42,8 +43,9 @@ import Testing
     }
 
     @Test func truncatedEntryReportsTheMissingOffset() {
+        // Version, kind and id take bytes 0..<8; the name's 4-byte length at 8 has 1 byte left.
         let bytes = Array(createEntry(id: 1, name: "books").prefix(9))
-        #expect(throws: FormatError.self) { try decode(bytes) }
+        #expect(throws: FormatError(.truncated(needed: 4, available: 1), at: 1000 + 8)) { try decode(bytes) }
     }
 
     @Test func collectionIdsMustCountFromOne() throws {

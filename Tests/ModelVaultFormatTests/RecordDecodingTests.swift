@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelVaultFormat
@@ -13,16 +14,6 @@ private struct FixtureLog {
         var payload: Range<Int>
     }
 
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fixtures")
-
-    static func files(_ folder: String) -> [URL] {
-        let dir = root.appendingPathComponent(folder)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.filter { $0.hasSuffix(".modelvault") }.sorted().map { dir.appendingPathComponent($0) }
-    }
-
     let name: String
     let bytes: [UInt8]
     var segments: [Segment] = []
@@ -30,7 +21,7 @@ private struct FixtureLog {
 
     init(_ url: URL) throws {
         name = url.lastPathComponent
-        bytes = [UInt8](try Data(contentsOf: url))
+        bytes = try Fixtures.bytes(url)
         var at = Int(Layout.logStart)
         while bytes.count - at >= Layout.segmentHeaderSize {
             let (type, length) = bytes.withUnsafeBytes { raw -> (UInt16, UInt64) in
@@ -68,7 +59,7 @@ private struct FixtureLog {
 }
 
 private func fixture(_ relative: String) throws -> FixtureLog {
-    try FixtureLog(FixtureLog.root.appendingPathComponent(relative))
+    try FixtureLog(Fixtures.url(relative))
 }
 
 /// Decodes `payload` as a Record at absolute offset 1000 (see `decodeAndValidate`).
@@ -229,7 +220,7 @@ private func record(
     // MARK: real bytes
 
     @Test func everyRecordIndexAndCheckpointPayloadInEveryCleanFixtureDecodes() throws {
-        let files = FixtureLog.files("clean")
+        let files = Fixtures.files("clean")
         #expect(files.count >= 19)
         var records = 0
         var entries = 0
@@ -276,7 +267,7 @@ private func record(
 
     @Test func indexInsertEntriesCarryTheCanonicalKeysOfTheRecordThatFollows() throws {
         var checked = 0
-        for url in FixtureLog.files("clean") {
+        for url in Fixtures.files("clean") {
             let log = try FixtureLog(url)
             for (i, segment) in log.segments.enumerated() where segment.type == 5 {
                 guard i + 1 < log.segments.count, log.segments[i + 1].type == 2 else { continue }
@@ -285,17 +276,18 @@ private func record(
                     let collection = log.catalog.collection(id: row.collectionId),
                     let schema = collection.recordSchema(forSchemaVersion: row.schemaVersion)
                 else { continue }
+                var entries: [IndexEntry] = []
                 try log.withPayload(segment) { raw in
-                    try IndexPayload.forEachEntry(in: raw, at: 0) { view in
-                        let entry = IndexEntry(view)
-                        guard entry.op == .insert, entry.collectionId == row.collectionId else { return }
-                        #expect(entry.primaryKey == row.primaryKey.canonicalKey, "\(log.name) \(entry.name)")
-                        guard let path = schema.indexes.first(where: { $0.name == entry.name })?.path,
-                            let value = row.fields.first(where: { $0.path == path })?.value
-                        else { return }
-                        #expect(entry.key == value.canonicalKey, "\(log.name) \(entry.name)")
-                        checked += 1
-                    }
+                    try IndexPayload.forEachEntry(in: raw, at: 0) { entries.append(IndexEntry($0)) }
+                }
+                for entry in entries where entry.op == .insert && entry.collectionId == row.collectionId {
+                    #expect(entry.primaryKey == row.primaryKey.canonicalKey, "\(log.name) \(entry.name)")
+                    let path = try #require(
+                        schema.indexes.first { $0.name == entry.name }?.path, "\(log.name): no index \(entry.name)")
+                    let value = try #require(
+                        row.fields.first { $0.path == path }?.value, "\(log.name): no value for \(entry.name)")
+                    #expect(entry.key == value.canonicalKey, "\(log.name) \(entry.name)")
+                    checked += 1
                 }
             }
         }
@@ -386,7 +378,7 @@ private func record(
 
     @Test func validationRefusesEveryAlteredRealRecordExactlyAsDecodingDoes() throws {
         var checked = 0
-        for url in FixtureLog.files("clean") {
+        for url in Fixtures.files("clean") {
             let log = try FixtureLog(url)
             for segment in log.of(type: 2).prefix(40) {
                 let original = log.payloadBytes(segment)

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import ModelVaultFormat
@@ -41,11 +42,8 @@ final class PoisoningRefill: ByteRefill {
 
     /// Reads `bytes` with one seeded sequence of operations.
     static func read(_ reader: inout ByteReader, seed: UInt64) -> [Step] {
-        var state = seed
-        func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var generator = SeededGenerator(seed: seed)
+        func next(_ bound: Int) -> Int { Int((generator.next() >> 33) % UInt64(bound)) }
         var steps: [Step] = []
         while steps.count < 400 {
             do {

@@ -116,12 +116,6 @@ public struct FieldPath: Hashable, Sendable {
     }
 
     public var dotted: String { segments.joined(separator: ".") }
-
-    /// Whether one path equals the other or is a proper prefix of it.
-    public func conflicts(with other: FieldPath) -> Bool {
-        let n = min(segments.count, other.segments.count)
-        return Array(segments.prefix(n)) == Array(other.segments.prefix(n))
-    }
 }
 
 /// Sizes the catalog decoder accepts.

@@ -1,23 +1,27 @@
-@testable import ModelVaultFormat
+import ModelVaultFormat
 
-/// Little-endian byte building for hand-made structures.
-struct Bytes {
-    var bytes: [UInt8] = []
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-    mutating func string(_ s: String) {
+/// Little-endian byte building for hand-made structures: segment headers, superblocks and the
+/// values inside payloads.
+public struct Bytes {
+    public var bytes: [UInt8] = []
+
+    public init() {}
+
+    public mutating func u8(_ v: UInt8) { bytes.append(v) }
+    public mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    public mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    public mutating func string(_ s: String) {
         u32(UInt32(s.utf8.count))
         bytes += Array(s.utf8)
     }
-    mutating func path(_ segments: [String]) {
+    public mutating func path(_ segments: [String]) {
         u32(UInt32(segments.count))
         for segment in segments { string(segment) }
     }
-    mutating func pad(to count: Int) { bytes += [UInt8](repeating: 0, count: max(0, count - bytes.count)) }
+    public mutating func pad(to count: Int) { bytes += [UInt8](repeating: 0, count: max(0, count - bytes.count)) }
 
-    static func segmentHeader(
+    public static func segmentHeader(
         type: UInt16, payload: [UInt8], version: UInt16 = 0, headerLength: UInt32 = 32,
         kind: UInt8 = 0, payloadLength: UInt64? = nil
     ) -> [UInt8] {
@@ -34,7 +38,9 @@ struct Bytes {
         return b.bytes
     }
 
-    static func superblock(version: UInt16 = 1, generation: UInt64, manifest: UInt64 = 0, kind: UInt8 = 0) -> [UInt8] {
+    public static func superblock(version: UInt16 = 1, generation: UInt64, manifest: UInt64 = 0, kind: UInt8 = 0)
+        -> [UInt8]
+    {
         var b = Bytes()
         b.bytes += Array("TSB0".utf8)
         b.u16(version)
