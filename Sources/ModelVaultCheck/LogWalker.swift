@@ -41,7 +41,7 @@ public final class LogWalker: SegmentConsumer {
     var streamedCheckpoint: CheckpointStream.Outcome?
     /// What was decoded of a Schema, Record or Index payload too large to hold, as it streamed
     /// past, for `process`.
-    var streamedDecode: StreamedDecode?
+    var streamedDecode: Box<StreamedDecode>?
 
     enum StreamedDecode {
         case schema(Result<CatalogEntry, FormatError>, structures: Int)
@@ -53,8 +53,9 @@ public final class LogWalker: SegmentConsumer {
     var largestPayloadHeld: Int { source.largestPayloadHeld }
     /// Payloads decoded as they streamed (`PayloadPull`).
     var payloadsStreamed: Int { source.payloadsStreamed }
-    /// A Checkpoint too large to hold being decoded as it streams past.
-    var pendingCheckpoint: CheckpointStream?
+    /// A Checkpoint too large to hold being decoded as it streams past, boxed: every segment
+    /// asks whether there is one, and a large optional struct would be copied to answer.
+    var pendingCheckpoint: Box<CheckpointStream>?
 
     var sink: FindingSink
     var stats = Report.SegmentStats()
@@ -213,13 +214,9 @@ public final class LogWalker: SegmentConsumer {
                     : "\(length) unreadable bytes from \(offset) to the end hold no valid segment header"))
     }
 
+    @inline(__always)
     func demand(for header: SegmentHeader, at offset: UInt64) -> PayloadDemand {
         let type = header.type!
-        let length = header.payloadLength
-        // Above the capture limit, what is decoded whole is decoded as it streams.
-        if length > UInt64(options.payloadCaptureLimit) && decodesWhole(type) {
-            return PayloadDemand(decodeAsStreamed: true)
-        }
         var keep: Int
         switch type {
         case .record: keep = options.deep ? Int.max : onSegment == nil ? RecordPreamble.length : 4096
@@ -227,26 +224,29 @@ public final class LogWalker: SegmentConsumer {
         case .index: keep = options.deep ? Int.max : onSegment == nil ? 0 : 6
         default: keep = Int.max
         }
-        // Above the capture limit a Checkpoint is decoded as it streams, and a Manifest or a
-        // marker is kept to what its decode reads (their length comes from the header).
-        let bounded =
-            length > UInt64(options.payloadCaptureLimit)
-            && [.checkpoint, .manifest, .txnBegin, .txnCommit, .txnAbort].contains(type)
-        if bounded { keep = min(keep, 64) }
-        var demand = PayloadDemand(keep: keep)
-        if bounded && type == .checkpoint {
-            pendingCheckpoint = CheckpointStream(
-                payloadOffset: offset + UInt64(Layout.segmentHeaderSize), length: length, deep: options.deep,
-                structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
-            demand.feed = { [unowned self] chunk in pendingCheckpoint?.feed(chunk) }
+        // The common case, asked of every segment: nothing more to decide.
+        guard header.payloadLength > UInt64(options.payloadCaptureLimit) else { return PayloadDemand(keep: keep) }
+        // Above the capture limit, what is decoded whole is decoded as it streams, a
+        // Checkpoint element by element, and a Manifest or a marker is kept to what its decode
+        // reads (their length comes from the header).
+        if decodesWhole(type) { return PayloadDemand(decodeAsStreamed: true) }
+        switch type {
+        case .manifest, .txnBegin, .txnCommit, .txnAbort:
+            return PayloadDemand(keep: min(keep, 64))
+        case .checkpoint:
+            pendingCheckpoint = Box(CheckpointStream(
+                payloadOffset: offset + UInt64(Layout.segmentHeaderSize), length: header.payloadLength,
+                deep: options.deep, structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0))
+            return PayloadDemand(keep: min(keep, 64), feed: { [unowned self] chunk in pendingCheckpoint?.value.feed(chunk) })
+        default:
+            return PayloadDemand(keep: keep)
         }
-        return demand
     }
 
     func decodeWhileStreaming(_ header: SegmentHeader, at offset: UInt64, pull: PayloadPull) {
         let s = event(
             header, at: offset, type: header.type!, crc: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0))
-        streamedDecode = decodeStreaming(s, pull: pull)
+        streamedDecode = Box(decodeStreaming(s, pull: pull))
     }
 
     func segment(
@@ -254,11 +254,12 @@ public final class LogWalker: SegmentConsumer {
         delivery: PayloadDelivery
     ) {
         let type = header.type!
-        if var checkpoint = pendingCheckpoint {
+        if let checkpoint = pendingCheckpoint?.value {
             pendingCheckpoint = nil
+            var checkpointCopy = checkpoint
             // Fed only when the payload streamed; one that lay whole in the buffer is decoded whole.
             if delivery == .kept && crc == header.payloadCRC {
-                let (outcome, visited) = checkpoint.finish()
+                let (outcome, visited) = checkpointCopy.finish()
                 streamedCheckpoint = outcome
                 deep.count(valuesVisited: visited)
             }
@@ -382,7 +383,7 @@ public final class LogWalker: SegmentConsumer {
         let effect = framing.observe(s, into: &sink)
         var catalogEntry: Result<CatalogEntry, FormatError>?
         var record: RecordPreamble?
-        let streamed = streamedDecode
+        let streamed = streamedDecode?.value
         streamedDecode = nil
         if case .deep(_, _, let speculation?)? = streamed {
             deep.settleSpeculation(effect: speculation, intact: s.payloadCRCMatches)

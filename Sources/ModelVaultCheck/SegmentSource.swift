@@ -68,7 +68,9 @@ final class SegmentSource {
     }
 
     /// Reads segments from the cursor's position to the end of the input.
-    func readSegments(into consumer: SegmentConsumer) throws {
+    /// Generic over the consumer, so the per-segment calls are direct (specialised), not
+    /// dispatched through an existential: a log holds millions of segments.
+    func readSegments<Consumer: SegmentConsumer>(into consumer: Consumer) throws {
         while true {
             // Once per segment: the work a segment costs is bounded by its bytes, and the long
             // loops inside one poll the same flag.
@@ -92,7 +94,9 @@ final class SegmentSource {
     }
 
     /// Delivers one payload; false when the input ends inside it.
-    private func readPayload(_ header: SegmentHeader, at offset: UInt64, _ consumer: SegmentConsumer) throws -> Bool {
+    private func readPayload<Consumer: SegmentConsumer>(
+        _ header: SegmentHeader, at offset: UInt64, _ consumer: Consumer
+    ) throws -> Bool {
         let demand = consumer.demand(for: header, at: offset)
         let length = header.payloadLength
         let headerSize = Layout.segmentHeaderSize
@@ -145,7 +149,7 @@ final class SegmentSource {
 
     /// After an unreadable header at `offset`: finds the next offset holding a segment header
     /// that passes every check. Returns false at end of input.
-    private func resynchronise(after offset: UInt64, _ consumer: SegmentConsumer) throws -> Bool {
+    private func resynchronise<Consumer: SegmentConsumer>(after offset: UInt64, _ consumer: Consumer) throws -> Bool {
         var allZero = true
         func pass(_ count: Int) throws {
             if allZero, !Self.isZero(UnsafeRawBufferPointer(rebasing: cursor.window.prefix(count))) { allZero = false }
