@@ -1,12 +1,15 @@
 """Shared helpers for ModelVault test fixtures (stdlib only).
 
-Usage as a library (from fixtures/generate.py, fixtures/damage.py, scripts/engine-crosscheck):
+Usage as a library (from fixtures/generate.py, fixtures/damage.py, scripts/engine-crosscheck,
+scripts/engine-integration):
 
     sys.path.insert(0, "<repo>/scripts"); import mvtools
     f = mvtools.parse(open(path, "rb").read())
     for seg in f.segments: print(seg.offset, seg.type_name, seg.txn_id)
     data = mvtools.flip_payload_byte(data, f.segments[5])
-    outcome = mvtools.observe_engine(path, "<venv>/bin/python")
+    outcome = mvtools.observe_engine(path, mvtools.MV_PYTHON)
+    mvtools.ensure_modelvault(__file__, "prog", "PROG_REEXEC")  # re-exec under that venv
+    proc = mvtools.run_binary([mvfsck, "verify", path])       # retried on ETXTBSY
 
 Usage as a script (run by observe_engine under the modelvault 0.16.0 venv's python):
 
@@ -17,6 +20,7 @@ The byte format is described in docs/file-format.md (superblocks, segments, mark
 checkpoints).
 """
 
+import errno
 import hashlib
 import json
 import os
@@ -25,6 +29,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 # ---------------------------------------------------------------------------
 # Constants
@@ -1038,6 +1043,60 @@ def observe_engine(path, python_for_modelvault=None, want_rows=True):
     python_for_modelvault: the python of a venv with modelvault==0.16.0 (run as a subprocess);
     None observes in this interpreter (modelvault must be importable)."""
     return observe_many([path], python_for_modelvault, want_rows)[0]
+
+
+# ---------------------------------------------------------------------------
+# Engine virtualenvs and running binaries
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENVS = os.environ.get("MVFSCK_VENVS") or os.path.join(REPO, ".venvs")
+SETUP_ENGINES = os.path.join(REPO, "scripts", "setup-engines")
+MODELVAULT_VENV = "modelvault-0.16.0"
+
+
+def venv_python(venv):
+    """The python of engine virtualenv `venv` (e.g. "typra-0.7.0") under VENVS."""
+    return os.path.join(VENVS, venv, "bin", "python")
+
+
+MV_PYTHON = venv_python(MODELVAULT_VENV)
+
+
+def ensure_engines(*venvs):
+    """Runs scripts/setup-engines (which creates every engine venv) unless each of `venvs`
+    (default: the modelvault 0.16.0 one) already has its python."""
+    if all(os.path.exists(venv_python(v)) for v in venvs or (MODELVAULT_VENV,)):
+        return
+    subprocess.run([SETUP_ENGINES], check=True)
+
+
+def ensure_modelvault(script, prog, reexec_flag):
+    """Returns when modelvault is importable here; otherwise re-executes `script` (with this
+    process's arguments) under the modelvault 0.16.0 venv's python, creating the venv first
+    if it is missing. `reexec_flag` names the environment variable that marks the re-executed
+    process, which exits with an error (naming `prog`) if modelvault is still not importable."""
+    try:
+        import modelvault  # noqa: F401
+        return
+    except ImportError:
+        pass
+    if os.environ.get(reexec_flag):
+        sys.exit("%s: modelvault is not importable under %s" % (prog, sys.executable))
+    ensure_engines(MODELVAULT_VENV)
+    os.environ[reexec_flag] = "1"
+    os.execv(MV_PYTHON, [MV_PYTHON, os.path.abspath(script)] + sys.argv[1:])
+
+
+def run_binary(cmd, attempts=40, delay=0.5, **kw):
+    """subprocess.run(cmd, **kw), retried while executing cmd[0] fails with ETXTBSY ("Text
+    file busy": the binary is still being written or replaced, e.g. by a concurrent build)."""
+    for attempt in range(attempts):
+        try:
+            return subprocess.run(cmd, **kw)
+        except OSError as e:
+            if e.errno != errno.ETXTBSY or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
 
 
 # ---------------------------------------------------------------------------
