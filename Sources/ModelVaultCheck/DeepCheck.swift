@@ -47,7 +47,7 @@ struct DeepCheck {
         do {
             defer { valuesVisited += reader.steps }
             try RecordPayload.validate(&reader, collections: catalog.collection(id:))
-            return revalidate(s, payload: payload, catalog: catalog, txnId: txnId)
+            return revalidation == nil ? nil : revalidate(s, payload: payload, catalog: catalog, txnId: txnId)
         } catch let error as RecordDecodeError {
             if error.variant == .invalidSchemaVersion, let payload,
                 let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset)

@@ -234,10 +234,12 @@ public final class LogWalker: SegmentConsumer {
         case .manifest, .txnBegin, .txnCommit, .txnAbort:
             return PayloadDemand(keep: min(keep, 64))
         case .checkpoint:
-            pendingCheckpoint = Box(CheckpointStream(
-                payloadOffset: offset + UInt64(Layout.segmentHeaderSize), length: header.payloadLength,
-                deep: options.deep, structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0))
-            return PayloadDemand(keep: min(keep, 64), feed: { [unowned self] chunk in pendingCheckpoint?.value.feed(chunk) })
+            pendingCheckpoint = Box(
+                CheckpointStream(
+                    payloadOffset: offset + UInt64(Layout.segmentHeaderSize), length: header.payloadLength,
+                    deep: options.deep, structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0))
+            return PayloadDemand(
+                keep: min(keep, 64), feed: { [unowned self] chunk in pendingCheckpoint?.value.feed(chunk) })
         default:
             return PayloadDemand(keep: keep)
         }
@@ -383,15 +385,16 @@ public final class LogWalker: SegmentConsumer {
         let effect = framing.observe(s, into: &sink)
         var catalogEntry: Result<CatalogEntry, FormatError>?
         var record: RecordPreamble?
-        let streamed = streamedDecode?.value
+        // Kept boxed: a large optional enum as a local is copied about on every segment.
+        let streamed = streamedDecode
         streamedDecode = nil
-        if case .deep(_, _, let speculation?)? = streamed {
+        if let streamed, case .deep(_, _, let speculation?) = streamed.value {
             deep.settleSpeculation(effect: speculation, intact: s.payloadCRCMatches)
         }
         if s.payloadCRCMatches {
             switch s.type {
             case .schema where catalogFrozenAt == nil:
-                guard case .schema(let decoded, let structures)? = streamed else { fallthrough }
+                guard let streamed, case .schema(let decoded, let structures) = streamed.value else { fallthrough }
                 catalogStructuresLeft -= structures
                 if case .failure(let error) = decoded, error.isOverBudget {
                     freezeCatalog(at: s.offset)
@@ -418,7 +421,7 @@ public final class LogWalker: SegmentConsumer {
         if options.deep { deep.transaction(effect) }
         var deepFault: ReplayModel.Fault?
         if options.deep && s.payloadCRCMatches {
-            if case .deep(let fault, let warnings, _)? = streamed {
+            if let streamed, case .deep(let fault, let warnings, _) = streamed.value {
                 for warning in warnings { sink.add(warning) }
                 deepFault = fault.map { report($0, of: s) }
             } else {

@@ -24,7 +24,10 @@ public struct ByteReader {
     public private(set) var position: Int = 0
     /// Absolute offset one past the run's last byte.
     private let runEnd: UInt64
-    private let refill: ByteRefill?
+    /// Not retained: whoever makes a streaming reader keeps its refill alive while reading (as
+    /// `PayloadPull` does). A retained reference would make every reader, streaming or not, cost
+    /// reference counting on each copy, and readers are made for every marker, manifest and record.
+    private unowned(unsafe) let refill: ByteRefill?
     /// Where a `hold()` asks that bytes be kept from (absolute), across refills.
     private var heldFrom: UInt64?
     /// Values a checker visited with this reader: a work counter, for proving that the work
@@ -42,7 +45,7 @@ public struct ByteReader {
     }
 
     /// A reader over the `length` bytes from absolute `offset`, fetched through `refill` as
-    /// reads reach them.
+    /// reads reach them. The caller keeps `refill` alive while the reader is used.
     public init(run offset: UInt64, length: UInt64, refill: ByteRefill) {
         bytes = UnsafeRawBufferPointer(start: nil, count: 0)
         baseOffset = offset
@@ -57,6 +60,9 @@ public struct ByteReader {
         structures += weight
         guard structures <= structureLimit else { throw FormatError(.overBudget(limit: structureLimit), at: offset) }
     }
+
+    /// Whether the reader's run streams through a refill (views may move between reads).
+    public var isStreaming: Bool { refill != nil }
 
     /// Bytes left in the run.
     public var remaining: Int { Int(runEnd - offset) }
