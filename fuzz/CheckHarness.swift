@@ -56,5 +56,5 @@ func summarise(_ r: Report) {
     for f in r.findings { Sink.keep(f.code.rawValue.utf8.count &+ f.message.utf8.count) }
     Sink.keep(r.segments.byType.count &+ r.transactions.committed &+ r.catalog.collections.count)
     Sink.keep(Int(truncatingIfNeeded: r.salvageEnd &+ r.engine.truncatedBytes))
-    if let reason = r.engine.truncateReason { Sink.keep(reason) }
+    if let reason = r.engine.truncateReason { Sink.keep(reason.rawValue) }
 }

@@ -19,13 +19,11 @@ struct EngineScan {
     // The safe-end walk (minor 6).
     private var walking = true
     private(set) var safe: UInt64 = Layout.logStart {
-        didSet { manifestAtSafe = lastIntactManifest }
+        didSet { manifests.markSafe() }
     }
     /// The newest intact Manifest scanned, and the newest before `safe` and before the open
     /// transaction: where a superblock of the kept prefix can point.
-    private var lastIntactManifest: UInt64?
-    private var manifestAtSafe: UInt64?
-    private var manifestAtBegin: UInt64?
+    private var manifests = ManifestTracker()
     private var open: (id: UInt64, offset: UInt64)?
     private var stop: (reason: TruncateReason, cutAt: UInt64)?
     /// Transactions the walk closed with a matching commit: all lie before any cut.
@@ -49,7 +47,7 @@ struct EngineScan {
             scanning = false
             return
         }
-        if intactManifest { lastIntactManifest = s.offset }
+        if intactManifest { manifests.intact(at: s.offset) }
         lastScannedEnd = s.end
         if minor >= Layout.transactionalMinor { walk(s) }
     }
@@ -80,7 +78,7 @@ struct EngineScan {
                 }
                 open = (marker.txnId, s.offset)
                 safe = s.offset
-                manifestAtBegin = manifestAtSafe
+                manifests.markBegin()
             case .txnCommit:
                 guard let current = open else {
                     halt(.orphanTxnCommit, at: s.offset)
@@ -110,10 +108,10 @@ struct EngineScan {
     /// The newest intact Manifest inside what an AutoTruncate open keeps.
     func keptManifest(fileLength: UInt64) -> UInt64? {
         guard minor >= Layout.transactionalMinor, let cut = cut(fileLength: fileLength) else {
-            return lastIntactManifest
+            return manifests.latest
         }
-        if let open, cut.end == open.offset { return manifestAtBegin }
-        return manifestAtSafe
+        if let open, cut.end == open.offset { return manifests.atBegin }
+        return manifests.atSafe
     }
 
     /// Where an AutoTruncate open cuts the file and why; nil when nothing is cut.

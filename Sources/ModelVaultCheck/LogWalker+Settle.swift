@@ -153,7 +153,7 @@ extension LogWalker {
         {
             keptCheckpoint = (target.offset, target.length)
         }
-        var consistent = Set<String>()
+        var consistent = Set<Superblock.Slot>()
         for (slot, _) in superblocks where slot.isSound {
             let manifestFits =
                 slot.manifestOffset == 0
@@ -162,7 +162,7 @@ extension LogWalker {
             let checkpointFits =
                 slot.checkpointOffset == 0 || slot.checkpointLength == 0
                 || keptCheckpoint.map { $0.0 == slot.checkpointOffset && $0.1 == slot.checkpointLength } == true
-            if manifestFits && checkpointFits { consistent.insert(slot.slot.rawValue) }
+            if manifestFits && checkpointFits { consistent.insert(slot.slot) }
         }
         let dropped = followsEngine ? prediction.committedTransactionsLost : framing.committed - committedKept
         return SalvageFacts(

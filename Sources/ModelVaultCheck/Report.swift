@@ -88,7 +88,7 @@ public struct SalvageFacts: Sendable {
     /// The selected superblock's checkpoint, when it lies inside the prefix and checks out.
     public var keptCheckpoint: (offset: UInt64, length: UInt32)?
     /// Per slot: sound, and every pointer it holds is valid for the kept prefix.
-    public var consistentSlots: Set<String>
+    public var consistentSlots: Set<Superblock.Slot>
     /// Committed transactions (as counted by the walk) beyond `keepEnd`.
     public var droppedTransactions: Int
 }

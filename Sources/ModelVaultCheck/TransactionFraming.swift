@@ -35,15 +35,13 @@ struct TransactionFraming {
     private(set) var maxTxnId: UInt64?
     /// The end of the last point where no transaction was open: where a cut would land now.
     private(set) var safe: UInt64 = Layout.logStart {
-        didSet { manifestAtSafe = lastIntactManifest }
+        didSet { manifests.markSafe() }
     }
     /// Set at the first damage: the end of the longest clean committed prefix before it.
     private(set) var salvageEnd: UInt64?
     /// The newest intact Manifest seen, the newest one before `safe`, before the open
     /// transaction, and before the salvage end (where a rebuilt superblock must point).
-    private var lastIntactManifest: UInt64?
-    private var manifestAtSafe: UInt64?
-    private var manifestAtBegin: UInt64?
+    private var manifests = ManifestTracker()
     private var salvageManifest: UInt64?
     private var committedAtSalvage: Int?
     /// Committed transactions inside the clean prefix.
@@ -62,27 +60,27 @@ struct TransactionFraming {
     /// Where the longest clean committed prefix ends, were the walk to stop here.
     var cleanPrefixEnd: UInt64 { salvageEnd ?? (open?.offset ?? safe) }
     /// The newest intact Manifest inside that prefix.
-    var cleanPrefixManifest: UInt64? { salvageEnd != nil ? salvageManifest : manifestAtSafe }
+    var cleanPrefixManifest: UInt64? { salvageEnd != nil ? salvageManifest : manifests.atSafe }
 
-    mutating func noteIntactManifest(at offset: UInt64) { lastIntactManifest = offset }
-    var latestIntactManifest: UInt64? { lastIntactManifest }
+    mutating func noteIntactManifest(at offset: UInt64) { manifests.intact(at: offset) }
+    var latestIntactManifest: UInt64? { manifests.latest }
     /// The newest intact Manifest before the most recent TxnBegin.
-    var manifestBeforeOpenTransaction: UInt64? { manifestAtBegin }
+    var manifestBeforeOpenTransaction: UInt64? { manifests.atBegin }
 
     /// Freezes the clean prefix at the current safe point (the open transaction's start).
     mutating func noteDamage() {
-        freeze(end: open?.offset ?? safe, manifest: manifestAtSafe, committed: committed)
+        freeze(end: open?.offset ?? safe, manifest: manifests.atSafe, committed: committed)
     }
 
     /// Freezes the clean prefix before an unframed segment at `offset` that cannot apply.
     mutating func noteDamage(beforeSegmentAt offset: UInt64) {
-        freeze(end: min(offset, safe), manifest: manifestAtSafe, committed: committed)
+        freeze(end: min(offset, safe), manifest: manifests.atSafe, committed: committed)
     }
 
     /// Freezes the clean prefix before the transaction that began at `txnStart`: a fault found
     /// when its commit applies, just after this machine counted that commit.
     mutating func noteDamage(inTransactionBegunAt txnStart: UInt64) {
-        freeze(end: txnStart, manifest: manifestAtBegin, committed: max(0, committed - 1))
+        freeze(end: txnStart, manifest: manifests.atBegin, committed: max(0, committed - 1))
     }
 
     /// The first damage fixes the clean prefix; later damage lies beyond it.
@@ -174,7 +172,7 @@ struct TransactionFraming {
             open = OpenTransaction(id: marker.txnId, offset: s.offset)
             openDamaged = !s.payloadCRCMatches
             safe = s.offset
-            manifestAtBegin = manifestAtSafe
+            manifests.markBegin()
             return .begin(txnId: marker.txnId)
         case .txnCommit:
             guard let current = open else {

@@ -57,7 +57,7 @@ public struct SalvagePlan: Sendable {
     private mutating func planSuperblocks(_ r: Report) {
         let facts = r.salvage
         let slots = r.superblocks.map(\.0)
-        let consistent = { (s: Superblock) in facts.consistentSlots.contains(s.slot.rawValue) }
+        let consistent = { (s: Superblock) in facts.consistentSlots.contains(s.slot) }
         // Keep the slot the engine selects if it fits the kept prefix, else the newest sound
         // slot that does; the other slot stays if it is sound, fits and is older.
         let selected = r.superblocks.first(where: { $0.selected })?.0
