@@ -126,10 +126,10 @@ struct CheckpointStream {
             pending.withUnsafeBytes { bytes in
                 var reader = ByteReader(bytes, baseOffset: at)
                 reader.structureLimit = structureLimit - structures
-                do {
+                do throws(FormatError) {
                     entries.append(try CatalogEntry(parsing: &reader))
                 } catch {
-                    framingError = error as? FormatError ?? FormatError(.invalid("\(error)"), at: at)
+                    framingError = error
                 }
                 structures += reader.structures
             }

@@ -314,7 +314,7 @@ public final class LogWalker: SegmentConsumer {
         switch s.type {
         case .schema:
             reader.structureLimit = catalogStructuresLeft
-            let decoded = Result.decoding { try CatalogEntry(parsing: &reader) }
+            let decoded = Result.decoding { () throws(FormatError) in try CatalogEntry(parsing: &reader) }
             return .schema(decoded, structures: reader.structures)
         case .record:
             let fault = deep.record(
@@ -361,7 +361,7 @@ public final class LogWalker: SegmentConsumer {
         if type.isMarker {
             event.marker =
                 payload.count == header.payloadLength
-                ? Result.decoding { try TxnMarker(parsing: payload, at: event.payloadOffset) }
+                ? Result.decoding { () throws(FormatError) in try TxnMarker(parsing: payload, at: event.payloadOffset) }
                 : .failure(
                     FormatError(
                         .wrongLength(
@@ -404,7 +404,7 @@ public final class LogWalker: SegmentConsumer {
             case .schema where catalogFrozenAt == nil:
                 var reader = ByteReader(payloadView, baseOffset: s.payloadOffset)
                 reader.structureLimit = catalogStructuresLeft
-                let decoded = Result.decoding { try CatalogEntry(parsing: &reader) }
+                let decoded = Result.decoding { () throws(FormatError) in try CatalogEntry(parsing: &reader) }
                 catalogStructuresLeft -= reader.structures
                 if case .failure(let error) = decoded, error.isOverBudget {
                     freezeCatalog(at: s.offset)
@@ -533,22 +533,21 @@ public final class LogWalker: SegmentConsumer {
             settleCheckpoint(s, nil, contentFault: nil, structures: 0)
             return
         }
-        do {
-            let decoded = try CheckpointPayload(
+        let decoded: CheckpointPayload
+        do throws(FormatError) {
+            decoded = try CheckpointPayload(
                 parsing: payloadView, at: s.payloadOffset,
                 structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
-            let content = options.deep ? deep.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) : nil
-            settleCheckpoint(
-                s,
-                .success(
-                    CheckpointFraming(
-                        replayFromOffset: decoded.replayFromOffset, catalogEntries: decoded.catalogEntries)),
-                contentFault: content, structures: decoded.catalogStructures)
         } catch {
-            settleCheckpoint(
-                s, .failure(error as? FormatError ?? FormatError(.invalid("\(error)"), at: s.payloadOffset)),
-                contentFault: nil, structures: 0)
+            settleCheckpoint(s, .failure(error), contentFault: nil, structures: 0)
+            return
         }
+        let content = options.deep ? deep.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) : nil
+        settleCheckpoint(
+            s,
+            .success(
+                CheckpointFraming(replayFromOffset: decoded.replayFromOffset, catalogEntries: decoded.catalogEntries)),
+            contentFault: content, structures: decoded.catalogStructures)
     }
 
     /// Reports on a Checkpoint and, for the one the selected superblock points at, settles how

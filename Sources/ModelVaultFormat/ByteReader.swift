@@ -56,7 +56,7 @@ public struct ByteReader {
     /// Counts one structure built from the input (a field, a type, a path segment, an enum
     /// variant, a constraint, an index), so what a decoder builds stays within a memory budget
     /// however small each structure is on disk.
-    public mutating func countStructure(weight: Int = 1) throws {
+    public mutating func countStructure(weight: Int = 1) throws(FormatError) {
         structures += weight
         guard structures <= structureLimit else { throw FormatError(.overBudget(limit: structureLimit), at: offset) }
     }
@@ -100,7 +100,7 @@ public struct ByteReader {
     }
 
     @inline(__always)
-    private mutating func need(_ count: Int) throws {
+    private mutating func need(_ count: Int) throws(FormatError) {
         guard count > bytes.count - position else { return }
         guard count <= remaining else {
             throw FormatError(.truncated(needed: count, available: remaining), at: offset)
@@ -118,37 +118,37 @@ public struct ByteReader {
         position = Int(here - from)
     }
 
-    public mutating func u8() throws -> UInt8 {
+    public mutating func u8() throws(FormatError) -> UInt8 {
         try need(1)
         defer { position += 1 }
         return bytes[position]
     }
 
-    public mutating func u16() throws -> UInt16 {
+    public mutating func u16() throws(FormatError) -> UInt16 {
         try need(2)
         defer { position += 2 }
         return bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self).littleEndian
     }
 
-    public mutating func u32() throws -> UInt32 {
+    public mutating func u32() throws(FormatError) -> UInt32 {
         try need(4)
         defer { position += 4 }
         return bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian
     }
 
-    public mutating func u64() throws -> UInt64 {
+    public mutating func u64() throws(FormatError) -> UInt64 {
         try need(8)
         defer { position += 8 }
         return bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self).littleEndian
     }
 
-    public mutating func i64() throws -> Int64 { Int64(bitPattern: try u64()) }
+    public mutating func i64() throws(FormatError) -> Int64 { Int64(bitPattern: try u64()) }
 
-    public mutating func f64() throws -> Double { Double(bitPattern: try u64()) }
+    public mutating func f64() throws(FormatError) -> Double { Double(bitPattern: try u64()) }
 
     /// A sub-range of `count` bytes, confined so a nested decoder cannot read its neighbour.
     /// Over a streaming run, the slice is made contiguous first.
-    public mutating func slice(_ count: Int) throws -> ByteReader {
+    public mutating func slice(_ count: Int) throws(FormatError) -> ByteReader {
         try need(count)
         let sub = ByteReader(
             UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)]),
@@ -157,12 +157,12 @@ public struct ByteReader {
         return sub
     }
 
-    public mutating func bytes(_ count: Int) throws -> [UInt8] {
+    public mutating func bytes(_ count: Int) throws(FormatError) -> [UInt8] {
         Array(try view(count))
     }
 
     /// The next `count` bytes, borrowed (valid as long as the underlying buffer is).
-    public mutating func view(_ count: Int) throws -> UnsafeRawBufferPointer {
+    public mutating func view(_ count: Int) throws(FormatError) -> UnsafeRawBufferPointer {
         try need(count)
         defer { position += count }
         return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
@@ -170,12 +170,12 @@ public struct ByteReader {
 
     /// A length-prefixed run: u32 length, then that many bytes (checked against `maximum`
     /// and against what remains before anything is copied).
-    public mutating func lengthPrefixed(field: String, maximum: Int) throws -> [UInt8] {
+    public mutating func lengthPrefixed(field: String, maximum: Int) throws(FormatError) -> [UInt8] {
         Array(try lengthPrefixedView(field: field, maximum: maximum))
     }
 
     /// `lengthPrefixed`, borrowed.
-    public mutating func lengthPrefixedView(field: String, maximum: Int) throws -> UnsafeRawBufferPointer {
+    public mutating func lengthPrefixedView(field: String, maximum: Int) throws(FormatError) -> UnsafeRawBufferPointer {
         let at = offset
         let length = try u32()
         guard length <= maximum else {
@@ -185,7 +185,7 @@ public struct ByteReader {
     }
 
     /// Steps over a length-prefixed run (checked as `lengthPrefixed` checks it).
-    public mutating func skipLengthPrefixed(field: String, maximum: Int) throws {
+    public mutating func skipLengthPrefixed(field: String, maximum: Int) throws(FormatError) {
         let at = offset
         let length = try u32()
         guard length <= maximum else {
@@ -196,7 +196,7 @@ public struct ByteReader {
 
     /// A u32-length-prefixed UTF-8 string built straight from the borrowed bytes; nil when they
     /// are not UTF-8 (the bytes are consumed either way).
-    public mutating func utf8String(field: String, maximum: Int) throws -> String? {
+    public mutating func utf8String(field: String, maximum: Int) throws(FormatError) -> String? {
         let at = offset
         let length = try u32()
         guard length <= maximum else {
@@ -210,7 +210,7 @@ public struct ByteReader {
     /// A u32-length-prefixed UTF-8 string whose only bound is what remains: its bytes count
     /// against the structure budget, one structure per `bytesPerStructure` (after the check
     /// against what remains, which the engine makes first).
-    public mutating func budgetedString(field: String, bytesPerStructure: Int) throws -> String {
+    public mutating func budgetedString(field: String, bytesPerStructure: Int) throws(FormatError) -> String {
         let at = offset
         let length = try u32()
         guard Int(length) <= remaining else {
@@ -226,7 +226,7 @@ public struct ByteReader {
     }
 
     /// A u32-length-prefixed UTF-8 string.
-    public mutating func string(field: String, maximum: Int) throws -> String {
+    public mutating func string(field: String, maximum: Int) throws(FormatError) -> String {
         let at = offset
         guard let text = try utf8String(field: field, maximum: maximum) else {
             throw FormatError(.notUTF8(field: field), at: at)
@@ -235,7 +235,7 @@ public struct ByteReader {
     }
 
     /// Steps over `count` bytes; over a streaming run, without making them contiguous.
-    public mutating func skip(_ count: Int) throws {
+    public mutating func skip(_ count: Int) throws(FormatError) {
         if refill != nil, heldFrom == nil, count > bytes.count - position {
             guard count <= remaining else {
                 throw FormatError(.truncated(needed: count, available: remaining), at: offset)
@@ -250,7 +250,7 @@ public struct ByteReader {
     }
 
     /// Throws unless every byte has been consumed.
-    public func expectEnd() throws {
+    public func expectEnd() throws(FormatError) {
         guard isAtEnd else { throw FormatError(.trailingBytes(count: remaining), at: offset) }
     }
 }

@@ -13,7 +13,9 @@ public struct CheckpointPayload: Sendable {
     public var catalogStructures = 0
 
     /// `structureLimit` bounds what the catalog entries may build.
-    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64, structureLimit: Int = .max) throws {
+    public init(
+        parsing bytes: UnsafeRawBufferPointer, at offset: UInt64, structureLimit: Int = .max
+    ) throws(FormatError) {
         var reader = ByteReader(bytes, baseOffset: offset)
         let version = try reader.u16()
         guard version == 0 else {
@@ -23,7 +25,7 @@ public struct CheckpointPayload: Sendable {
         let catalogCount = try reader.u32()
         catalogEntries = []
         for index in 0..<Int(catalogCount) {
-            try StopRequest.check(every: index)
+            try StopRequest.check(every: index, decodingAt: reader.offset)
             let length = try reader.u32()
             var entry = try reader.slice(Int(length))
             entry.structureLimit = structureLimit - catalogStructures
@@ -33,7 +35,7 @@ public struct CheckpointPayload: Sendable {
         rowCount = try reader.u32()
         let rowStart = reader.position
         for index in 0..<Int(rowCount) {
-            try StopRequest.check(every: index)
+            try StopRequest.check(every: index, decodingAt: reader.offset)
             let length = try reader.u32()
             try reader.skip(Int(length))
         }
@@ -58,7 +60,7 @@ public struct RecordPreamble: Equatable, Sendable {
     public var schemaVersion: UInt32
     public var op: UInt8
 
-    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(FormatError) {
         var reader = ByteReader(bytes, baseOffset: offset)
         version = try reader.u16()
         guard (1...3).contains(version) else {

@@ -12,7 +12,7 @@ public struct FileHeader: Equatable, Sendable {
     public var reservedNonZero: Bool
 
     /// Decodes the fixed fields; `bytes` must hold at least 32 bytes.
-    public init(parsing bytes: UnsafeRawBufferPointer) throws {
+    public init(parsing bytes: UnsafeRawBufferPointer) throws(FormatError) {
         var reader = ByteReader(bytes)
         magic = try reader.bytes(4)
         formatMajor = try reader.u16()

@@ -31,6 +31,8 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
         case pathWithoutSegments
         /// A collection created with a schema version other than 1.
         case createSchemaVersion(got: UInt32)
+        /// A stop was requested (SIGINT, SIGTERM) while decoding: not a fault of the input.
+        case interrupted(signal: Int32)
         /// Any other violated rule, described for people.
         case invalid(String)
     }
@@ -77,6 +79,8 @@ public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
             return "field path with no segments at offset \(offset)"
         case .createSchemaVersion(let got):
             return "create collection with schema version \(got), expected 1 at offset \(offset)"
+        case .interrupted(let signal):
+            return "interrupted by signal \(signal) at offset \(offset)"
         case .invalid(let text):
             return "\(text) at offset \(offset)"
         }
@@ -102,13 +106,11 @@ public enum Hex {
 extension Result where Failure == FormatError {
     /// Captures a decoder's outcome as a value, so a failure can be reported where it matters.
     /// (A static function, not an initialiser: `Result { … }` stays the standard library's.)
-    public static func decoding(_ body: () throws -> Success) -> Result {
+    public static func decoding(_ body: () throws(FormatError) -> Success) -> Result {
         do {
             return .success(try body())
-        } catch let error as FormatError {
-            return .failure(error)
         } catch {
-            return .failure(FormatError(.invalid("\(error)"), at: 0))
+            return .failure(error)
         }
     }
 }

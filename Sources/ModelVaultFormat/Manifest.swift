@@ -8,7 +8,7 @@ public struct ManifestPayload: Equatable, Sendable {
     /// Bytes after the 18 the engine reads (it ignores them).
     public var trailingBytes: Int
 
-    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(FormatError) {
         var reader = ByteReader(bytes, baseOffset: offset)
         version = try reader.u16()
         guard version == 0 else {

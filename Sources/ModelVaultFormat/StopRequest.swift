@@ -50,6 +50,13 @@ public enum StopRequest {
         if iteration & 0xFFF == 0 { try check() }
     }
 
+    /// `check(every:)` for a decoder, whose only error is a `FormatError`: a stop request is
+    /// thrown as one (`.interrupted`) at `offset`.
+    @inline(__always)
+    public static func check(every iteration: Int, decodingAt offset: UInt64) throws(FormatError) {
+        if iteration & 0xFFF == 0, let signal { throw FormatError(.interrupted(signal: signal), at: offset) }
+    }
+
     /// Whether a loop that cannot throw should stop at `iteration` (polled every 4096th).
     @inline(__always)
     public static func shouldStop(at iteration: Int) -> Bool {

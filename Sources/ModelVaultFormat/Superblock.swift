@@ -22,7 +22,7 @@ public struct Superblock: Equatable, Sendable {
     public var computedCRC: UInt32
 
     /// Decodes a slot from its 4096 bytes (at least 52 are needed).
-    public init(slot: Slot, parsing bytes: UnsafeRawBufferPointer) throws {
+    public init(slot: Slot, parsing bytes: UnsafeRawBufferPointer) throws(FormatError) {
         self.slot = slot
         var reader = ByteReader(bytes, baseOffset: slot.offset)
         magic = try reader.bytes(4)

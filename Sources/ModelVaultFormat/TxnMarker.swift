@@ -8,7 +8,7 @@ public struct TxnMarker: Equatable, Sendable {
     public var storedCRC: UInt32
     public var computedCRC: UInt32
 
-    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(FormatError) {
         guard bytes.count == Self.length else {
             throw FormatError(
                 .wrongLength(field: "txn marker payload", expected: Self.length, got: bytes.count), at: offset)

@@ -60,7 +60,7 @@ final class PoisoningRefill: ByteRefill {
                 default: steps.append(.bytes(try reader.lengthPrefixed(field: "run", maximum: 64)))
                 }
             } catch {
-                steps.append(.failed(error as! FormatError))
+                steps.append(.failed(error))
                 return steps
             }
         }

@@ -14,7 +14,7 @@ public struct CatalogEntry: Equatable, Sendable {
     public var fields: [FieldDefinition]
     public var indexes: [IndexDefinition]
 
-    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(FormatError) {
         var reader = ByteReader(bytes, baseOffset: offset)
         try self.init(parsing: &reader)
     }
@@ -25,7 +25,7 @@ public struct CatalogEntry: Equatable, Sendable {
 
     /// Reads an entry that fills the rest of `reader`. As 0.16.0 decodes it, a create's schema
     /// version is judged only once the whole entry has decoded, trailing bytes included.
-    public init(parsing reader: inout ByteReader) throws {
+    public init(parsing reader: inout ByteReader) throws(FormatError) {
         try reader.countStructure(weight: Self.structureWeight)
         let versionAt = reader.offset
         catalogVersion = try reader.u16()
@@ -66,7 +66,8 @@ public struct CatalogEntry: Equatable, Sendable {
         }
     }
 
-    static func parseFields(_ reader: inout ByteReader, catalogVersion: UInt16) throws -> [FieldDefinition] {
+    static func parseFields(_ reader: inout ByteReader, catalogVersion: UInt16) throws(FormatError) -> [FieldDefinition]
+    {
         let at = reader.offset
         let count = try reader.u32()
         guard count <= CatalogLimits.maxFields else {
@@ -82,7 +83,7 @@ public struct CatalogEntry: Equatable, Sendable {
             if catalogVersion >= 3 {
                 let n = try reader.u32()
                 for index in 0..<Int(n) {
-                    try StopRequest.check(every: index)
+                    try StopRequest.check(every: index, decodingAt: reader.offset)
                     try reader.countStructure()
                     constraints.append(try Constraint(parsing: &reader))
                 }
@@ -92,11 +93,11 @@ public struct CatalogEntry: Equatable, Sendable {
         return fields
     }
 
-    static func parseIndexes(_ reader: inout ByteReader) throws -> [IndexDefinition] {
+    static func parseIndexes(_ reader: inout ByteReader) throws(FormatError) -> [IndexDefinition] {
         let count = try reader.u32()
         var indexes: [IndexDefinition] = []
         for index in 0..<Int(count) {
-            try StopRequest.check(every: index)
+            try StopRequest.check(every: index, decodingAt: reader.offset)
             try reader.countStructure()
             let kindAt = reader.offset
             let rawKind = try reader.u8()

@@ -11,7 +11,7 @@ public enum Constraint: Equatable, Sendable {
     case regex(String)
     case email, url, nonempty
 
-    public init(parsing reader: inout ByteReader) throws {
+    public init(parsing reader: inout ByteReader) throws(FormatError) {
         let at = reader.offset
         let tag = try reader.u8()
         switch tag {

@@ -19,7 +19,7 @@ public indirect enum FieldType: Equatable, Sendable {
         0: .bool, 1: .int64, 2: .uint64, 3: .float64, 4: .string, 5: .bytes, 6: .uuid, 7: .timestamp,
     ]
 
-    public init(parsing reader: inout ByteReader, depth: Int = 0) throws {
+    public init(parsing reader: inout ByteReader, depth: Int = 0) throws(FormatError) {
         let at = reader.offset
         guard depth <= Self.maximumDepth else {
             throw FormatError(.nestingTooDeep(maximum: Self.maximumDepth), at: at)
@@ -37,7 +37,7 @@ public indirect enum FieldType: Equatable, Sendable {
             let count = try reader.u32()
             var members: [ObjectMember] = []
             for index in 0..<Int(count) {
-                try StopRequest.check(every: index)
+                try StopRequest.check(every: index, decodingAt: reader.offset)
                 let path = try FieldPath(parsing: &reader)
                 members.append(ObjectMember(path: path, type: try FieldType(parsing: &reader, depth: depth + 1)))
             }
@@ -46,7 +46,7 @@ public indirect enum FieldType: Equatable, Sendable {
             let count = try reader.u32()
             var variants: [String] = []
             for index in 0..<Int(count) {
-                try StopRequest.check(every: index)
+                try StopRequest.check(every: index, decodingAt: reader.offset)
                 try reader.countStructure()
                 variants.append(
                     try reader.budgetedString(field: "enum variant", bytesPerStructure: CatalogLimits.bytesPerStructure)
@@ -98,13 +98,13 @@ public struct FieldPath: Hashable, Sendable {
 
     public init(_ segments: [String]) { self.segments = segments }
 
-    public init(parsing reader: inout ByteReader) throws {
+    public init(parsing reader: inout ByteReader) throws(FormatError) {
         let at = reader.offset
         let count = try reader.u32()
         guard count >= 1 else { throw FormatError(.pathWithoutSegments, at: at) }
         var segments: [String] = []
         for index in 0..<Int(count) {
-            try StopRequest.check(every: index)
+            try StopRequest.check(every: index, decodingAt: reader.offset)
             try reader.countStructure()
             let segmentAt = reader.offset
             let segment = try reader.budgetedString(
