@@ -11,7 +11,7 @@ struct CheckpointFraming {
 /// faults at the same offsets as `CheckpointPayload`, holding one element at a time. With the
 /// full decode, each row and the index state are checked as they complete, against the
 /// checkpoint's own catalog. One element (a catalog entry, a row, the index state) is held at
-/// a time; a row is a Record, held whole as a Record is.
+/// a time, whole: unlike a Record segment above 16 MiB, one huge row is not yet streamed.
 struct CheckpointStream {
     /// What the whole-payload decode would have given.
     struct Outcome {
