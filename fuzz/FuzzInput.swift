@@ -88,10 +88,9 @@ struct FuzzInput {
         }
         let walker = LogWalker(source: source, options: CheckOptions(deep: deep))
         var seen = 0
+        let listing = Listing()
         if observe {
-            walker.onPrelude = { header, superblocks in seen &+= (header == nil ? 0 : 1) &+ superblocks.count }
-            walker.onSegment = { seen &+= $0.detail.utf8.count &+ $0.index }
-            walker.onFinding = { seen &+= $0.message.utf8.count }
+            walker.add(listing)
             walker.progress = { seen &+= Int(truncatingIfNeeded: $0) }
         }
         if let copy {
@@ -100,9 +99,26 @@ struct FuzzInput {
         let report = try? walker.run(
             command: command, path: "fuzz", compressed: compressed,
             containerFinding: { gzip?.finding })
-        Sink.keep(seen)
+        Sink.keep(seen &+ listing.seen)
         return report
     }
+}
+
+/// Reads what `walk` lists, describing every segment as the command does.
+final class Listing: SegmentAnalyser {
+    var seen = 0
+
+    func payloadBytesWanted(for type: SegmentType) -> Int { type == .record ? 4096 : type == .index ? 6 : 0 }
+
+    func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {
+        seen &+= (header == nil ? 0 : 1) &+ superblocks.count
+    }
+
+    func segment(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) {
+        seen &+= SegmentDescription.describe(segment, payload: payload).utf8.count &+ segment.summary.index
+    }
+
+    func finding(_ finding: Finding) { seen &+= finding.message.utf8.count }
 }
 
 /// A growable byte buffer shared with a closure.

@@ -85,12 +85,19 @@ public final class LogWalker: SegmentConsumer {
 
     enum Special { case empty, legacyStub }
 
-    /// Observers for tools that list structures as the walk meets them (`walk`).
-    public var onSegment: ((SegmentSummary) -> Void)?
-    public var onPrelude: ((FileHeader?, [(Superblock, selected: Bool)]) -> Void)?
-    public var onFinding: ((Finding) -> Void)? {
-        get { sink.observer }
-        set { sink.observer = newValue }
+    /// Readers of the walk's structures besides its own checks (see `SegmentAnalyser`).
+    private(set) var analysers: [any SegmentAnalyser] = []
+
+    /// Adds a reader of the walk's structures; call before `run`.
+    public func add(_ analyser: any SegmentAnalyser) {
+        analysers.append(analyser)
+        let all = analysers
+        sink.observer = { finding in for analyser in all { analyser.finding(finding) } }
+    }
+
+    /// The most payload bytes of a segment of `type` any analyser reads.
+    func bytesWantedByAnalysers(for type: SegmentType) -> Int {
+        analysers.reduce(0) { max($0, $1.payloadBytesWanted(for: type)) }
     }
 
     public init(source: ByteSource, options: CheckOptions = CheckOptions()) {
@@ -137,7 +144,7 @@ public final class LogWalker: SegmentConsumer {
         containerFinding: () -> Finding? = { nil }
     ) throws -> Report {
         try walkPrelude()
-        onPrelude?(header, superblocks)
+        for analyser in analysers { analyser.prelude(header: header, superblocks: superblocks) }
         if cursor.position == UInt64(Layout.logStart) { try source.readSegments(into: self) }
         _ = try cursor.drain()
         // A stop request that raced with the end of the input.
@@ -219,11 +226,12 @@ public final class LogWalker: SegmentConsumer {
         let type = header.type!
         var keep: Int
         switch type {
-        case .record: keep = options.deep ? Int.max : onSegment == nil ? RecordPreamble.length : 4096
+        case .record: keep = options.deep ? Int.max : RecordPreamble.length
         case .temp: keep = 0
-        case .index: keep = options.deep ? Int.max : onSegment == nil ? 0 : 6
+        case .index: keep = options.deep ? Int.max : 0
         default: keep = Int.max
         }
+        if !analysers.isEmpty { keep = max(keep, bytesWantedByAnalysers(for: type)) }
         // The common case, asked of every segment: nothing more to decide.
         guard header.payloadLength > UInt64(options.payloadCaptureLimit) else { return PayloadDemand(keep: keep) }
         // Above the capture limit, what is decoded whole is decoded as it streams, a
@@ -333,7 +341,7 @@ public final class LogWalker: SegmentConsumer {
     /// The bulk of a log: a Record or Index with a sound payload inside an open transaction,
     /// on a plain check. Nothing about it can be a finding; it only counts and is staged.
     func isPlainTransactionBody(_ type: SegmentType) -> Bool {
-        (type == .record || type == .index) && !options.deep && onSegment == nil && !beyondBreak
+        (type == .record || type == .index) && !options.deep && analysers.isEmpty && !beyondBreak
             && framing.enforcesFraming && framing.open != nil
     }
 
@@ -431,10 +439,11 @@ public final class LogWalker: SegmentConsumer {
         replay.observe(
             s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault,
             framing: &framing, into: &sink)
-        if let onSegment {
-            let detail = SegmentDescription.describe(
-                s, effect: effect, payload: payloadView, catalogEntry: catalogEntry)
-            onSegment(SegmentSummary(event: s, effect: effect, detail: detail))
+        if !analysers.isEmpty {
+            let observed = ObservedSegment(
+                summary: SegmentSummary(event: s, effect: effect), role: TransactionRole(effect),
+                payloadOffset: s.payloadOffset, marker: s.marker, catalogEntry: catalogEntry)
+            for analyser in analysers { analyser.segment(observed, payload: payloadView) }
         }
     }
 

@@ -1,6 +1,6 @@
 import ModelVaultFormat
 
-/// One segment as `walk` lists it.
+/// One segment's framing: where it lies, its type, lengths, checksums and transaction.
 public struct SegmentSummary: Sendable {
     public var index: Int
     public var offset: UInt64
@@ -11,13 +11,10 @@ public struct SegmentSummary: Sendable {
     public var beyondBreak: Bool
     public var storedPayloadCRC: UInt32
     public var computedPayloadCRC: UInt32
-    /// A one-line decoded summary of the payload.
-    public var detail: String
 
     public var totalLength: UInt64 { UInt64(Layout.segmentHeaderSize) + payloadLength }
 
-    init(event: SegmentEvent, effect: TransactionFraming.Effect, detail: String) {
-        self.detail = detail
+    init(event: SegmentEvent, effect: TransactionFraming.Effect) {
         storedPayloadCRC = event.header.payloadCRC
         computedPayloadCRC = event.payloadCRC
         index = event.index

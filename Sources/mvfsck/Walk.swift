@@ -58,9 +58,7 @@ struct Walk: ParsableCommand {
         let outcome = CheckRun.check(path: file, command: "walk", output: output) { walker in
             // Without a listing to print the walk runs as a plain check (its fast path).
             guard !listing.quiet else { return }
-            walker.onPrelude = { listing.prelude($0, $1) }
-            walker.onFinding = { listing.finding($0) }
-            walker.onSegment = { listing.segment($0) }
+            walker.add(listing)
         }
         guard let report = outcome.report else { throw ExitCode(outcome.status) }
         listing.flush()
@@ -74,8 +72,8 @@ struct Walk: ParsableCommand {
 }
 
 /// Prints walk entries as they arrive, holding findings back until the structure they
-/// concern has been listed. Attached to the walk only when there is a listing to print.
-final class WalkListing {
+/// concern has been listed. Added to the walk only when there is a listing to print.
+final class WalkListing: SegmentAnalyser {
     let json: Bool
     let quiet: Bool
     let from: UInt64
@@ -92,7 +90,16 @@ final class WalkListing {
         self.limit = limit
     }
 
-    func prelude(_ header: FileHeader?, _ superblocks: [(Superblock, selected: Bool)]) {
+    /// A Record's key and an Index's entry count are listed from their first bytes.
+    func payloadBytesWanted(for type: SegmentType) -> Int {
+        switch type {
+        case .record: 4096
+        case .index: 6
+        default: 0
+        }
+    }
+
+    func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {
         guard from == 0 else { return }
         if let header {
             let validity = header.hasValidMagic && header.isSupportedVersion ? "" : "  [invalid]"
@@ -129,12 +136,14 @@ final class WalkListing {
         pending.append(f)
     }
 
-    func segment(_ s: SegmentSummary) {
+    func segment(_ observed: ObservedSegment, payload: UnsafeRawBufferPointer) {
+        let s = observed.summary
         flushPending(before: s.offset)
         let wanted =
             s.offset >= from && (types.isEmpty || types.contains(s.type)) && (limit.map { listed < $0 } ?? true)
         if wanted {
             listed += 1
+            let detail = SegmentDescription.describe(observed, payload: payload)
             let crc = s.payloadCRCMatches ? "ok" : "mismatch"
             let txn = s.txnId.map(String.init) ?? "-"
             emit(
@@ -143,11 +152,11 @@ final class WalkListing {
                     ("type", .string(s.type.name)), ("header_length", .int(32)),
                     ("payload_length", .uint(s.payloadLength)),
                     ("payload_crc", .string(crc)), ("txn_id", .optional(s.txnId) { .uint($0) }),
-                    ("beyond_break", .bool(s.beyondBreak)), ("summary", .string(s.detail)),
+                    ("beyond_break", .bool(s.beyondBreak)), ("summary", .string(detail)),
                 ]),
                 text: String(repeating: " ", count: max(0, 8 - String(s.offset).count))
                     + "\(s.offset)  \(s.type.name.padded(10))  len \(String(s.payloadLength).padded(6))"
-                    + "  crc \(crc.padded(8))  txn \(txn.padded(4))  \(s.detail)"
+                    + "  crc \(crc.padded(8))  txn \(txn.padded(4))  \(detail)"
             )
         }
         flushPending(before: s.offset + s.totalLength)

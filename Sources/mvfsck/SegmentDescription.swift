@@ -1,14 +1,14 @@
+import ModelVaultCheck
 import ModelVaultFormat
 
 /// One-line decoded summaries of segment payloads, for listings (`walk`).
 enum SegmentDescription {
-    static func describe(
-        _ s: SegmentEvent, effect: TransactionFraming.Effect, payload: UnsafeRawBufferPointer,
-        catalogEntry: Result<CatalogEntry, FormatError>?
-    ) -> String {
-        switch s.type {
+    static func describe(_ s: ObservedSegment, payload: UnsafeRawBufferPointer) -> String {
+        let type = s.summary.type
+        let payloadLength = s.summary.payloadLength
+        switch type {
         case .schema:
-            switch catalogEntry {
+            switch s.catalogEntry {
             case .success(let entry)?:
                 switch entry.kind {
                 case .createCollection(let name, let primary):
@@ -38,11 +38,11 @@ enum SegmentDescription {
                 return "undecodable manifest"
             }
             return "manifest -> \(m.lastSegmentOffset) (+\(m.lastSegmentLength))"
-        case .checkpoint where payload.count < s.header.payloadLength:
+        case .checkpoint where payload.count < payloadLength:
             // Too large to hold: decoded as it streamed; its first bytes name replay_from_offset.
-            guard payload.count >= 10 else { return "checkpoint of \(s.header.payloadLength) bytes" }
+            guard payload.count >= 10 else { return "checkpoint of \(payloadLength) bytes" }
             let replayFrom = UnsafeRawBufferPointer(rebasing: payload[2..<10]).loadUnaligned(as: UInt64.self)
-            return "checkpoint: replay from \(replayFrom) (\(s.header.payloadLength) bytes, decoded as it streamed)"
+            return "checkpoint: replay from \(replayFrom) (\(payloadLength) bytes, decoded as it streamed)"
         case .checkpoint:
             guard
                 let c = try? CheckpointPayload(
@@ -53,7 +53,7 @@ enum SegmentDescription {
                 + "\(c.rowCount) rows, index state \(c.indexRange.count) bytes"
         case .txnBegin, .txnCommit, .txnAbort:
             switch s.marker {
-            case .success?: return describeMarker(s.type, effect: effect)
+            case .success?: return describeMarker(type, role: s.role)
             case .failure(let error)?: return "malformed marker: \(error)"
             case nil: return "marker"
             }
@@ -64,8 +64,8 @@ enum SegmentDescription {
 
     /// What a well-formed marker does to the transaction; its id is the segment's own, listed
     /// beside it.
-    static func describeMarker(_ type: SegmentType, effect: TransactionFraming.Effect) -> String {
-        switch (type, effect) {
+    static func describeMarker(_ type: SegmentType, role: TransactionRole) -> String {
+        switch (type, role) {
         case (.txnBegin, .begin): return "begin"
         case (.txnCommit, .commit(_, let beganAt)): return "commit of the transaction begun at \(beganAt)"
         case (.txnCommit, .abort): return "no commit: the transaction is dropped"

@@ -1,0 +1,56 @@
+import ModelVaultFormat
+
+/// What a segment does to the transactions, as the walk's framing judges it.
+public enum TransactionRole: Sendable, Equatable {
+    /// Inside the open transaction.
+    case staged(txnId: UInt64)
+    /// Outside any transaction: applied at once (legacy prefix or minors 3–5), or refused.
+    case unframed(legal: Bool)
+    case begin(txnId: UInt64)
+    /// The open transaction commits.
+    case commit(txnId: UInt64, beganAt: UInt64)
+    /// The open transaction, if any, is dropped.
+    case abort
+    /// No part in replay (a bad marker, an orphan commit, a stretch after damage).
+    case none
+}
+
+/// One segment as the walk has judged it, handed to each analyser.
+public struct ObservedSegment: Sendable {
+    public var summary: SegmentSummary
+    public var role: TransactionRole
+    public var payloadOffset: UInt64
+    /// The decoded marker, or why it does not decode (markers only).
+    public var marker: Result<TxnMarker, FormatError>?
+    /// A Schema payload's catalog entry, or why it does not decode; nil when it was not decoded
+    /// (checksum mismatch, catalog past its memory limit).
+    public var catalogEntry: Result<CatalogEntry, FormatError>?
+}
+
+/// A reader of the walk's structures besides the checks the walk makes itself: the `walk`
+/// listing, and what else needs the log segment by segment. Added with `LogWalker.add(_:)`
+/// before the walk runs; calls come in file order.
+public protocol SegmentAnalyser: AnyObject {
+    /// How many payload bytes of a segment of `type` it reads: the walk keeps at least that
+    /// many of a payload that streams through the read buffer (one that lies in it is whole).
+    func payloadBytesWanted(for type: SegmentType) -> Int
+    /// The file header (nil when the file is too short for one) and the superblocks.
+    func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)])
+    /// A segment, its payload borrowed for the call (whole, or the bytes kept of it).
+    func segment(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer)
+    /// A finding, as the walk makes it (its severity may still be revised at the end).
+    func finding(_ finding: Finding)
+}
+
+extension TransactionRole {
+    init(_ effect: TransactionFraming.Effect) {
+        switch effect {
+        case .staged(let id): self = .staged(txnId: id)
+        case .unframed(let legal): self = .unframed(legal: legal)
+        case .begin(let id): self = .begin(txnId: id)
+        case .commit(let id, let beganAt): self = .commit(txnId: id, beganAt: beganAt)
+        case .abort: self = .abort
+        case .none: self = .none
+        }
+    }
+}
