@@ -61,9 +61,6 @@ public struct ByteReader {
         guard structures <= structureLimit else { throw FormatError(.overBudget(limit: structureLimit), at: offset) }
     }
 
-    /// Whether the reader's run streams through a refill (views may move between reads).
-    public var isStreaming: Bool { refill != nil }
-
     /// Bytes left in the run.
     public var remaining: Int { Int(runEnd - offset) }
     public var isAtEnd: Bool { offset == runEnd }

@@ -107,7 +107,6 @@ public struct IndexPayload {
     }
 
     static func decodeEntry(_ reader: inout ByteReader, version: UInt16) throws -> IndexEntry.View {
-        guard reader.isStreaming else { return try decodeBorrowedEntry(&reader, version: version) }
         let entryAt = reader.offset
         // The three runs are taken once the entry is read: over a streaming payload a later
         // read may move the bytes of an earlier one.
@@ -143,43 +142,6 @@ public struct IndexPayload {
             name: reader.view(at: name.start, count: name.count),
             key: reader.view(at: key.start, count: key.count),
             primaryKey: reader.view(at: primaryKey.start, count: primaryKey.count))
-    }
-
-    /// `decodeEntry` over bytes that stay where they are: each run is borrowed as it is read.
-    static func decodeBorrowedEntry(_ reader: inout ByteReader, version: UInt16) throws -> IndexEntry.View {
-        let entryAt = reader.offset
-        let collectionId = try mapping { try reader.u32() }
-        let kindAt = reader.offset
-        let rawKind = try mapping { try reader.u8() }
-        guard let kind = IndexDefinition.Kind(rawValue: rawKind) else {
-            throw RecordDecodeError(.invalidCatalogPayload, "unknown index kind tag \(rawKind)", at: kindAt)
-        }
-        var op = IndexEntry.Operation.insert
-        if version >= 2 {
-            let opAt = reader.offset
-            let rawOp = try mapping { try reader.u8() }
-            guard let decoded = IndexEntry.Operation(rawValue: rawOp) else {
-                throw RecordDecodeError(.invalidCatalogPayload, "unknown index op tag \(rawOp)", at: opAt)
-            }
-            op = decoded
-        }
-        let nameAt = reader.offset
-        let name = try mapping {
-            try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
-        }
-        guard !name.isEmpty else { throw RecordDecodeError(.invalidCatalogPayload, "empty index name", at: nameAt) }
-        guard UTF8Validation.isValid(name) else {
-            throw RecordDecodeError(.invalidCatalogPayload, "invalid utf-8 in index name", at: nameAt)
-        }
-        let key = try mapping {
-            try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
-        }
-        let primaryKey = try mapping {
-            try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
-        }
-        return IndexEntry.View(
-            offset: entryAt, collectionId: collectionId, kind: kind, op: op, name: name,
-            key: key, primaryKey: primaryKey)
     }
 
     /// A length-prefixed run: where its bytes start and how many.
