@@ -441,7 +441,7 @@ public final class LogWalker: SegmentConsumer {
             framing: &framing, into: &sink)
         if !analysers.isEmpty {
             let observed = ObservedSegment(
-                summary: SegmentSummary(event: s, effect: effect), role: TransactionRole(effect),
+                summary: SegmentSummary(event: s, effect: effect), role: effect,
                 payloadOffset: s.payloadOffset, marker: s.marker, catalogEntry: catalogEntry)
             for analyser in analysers { analyser.segment(observed, payload: payloadView) }
         }

@@ -186,6 +186,13 @@ struct ReplayModel {
             return nil
         }
 
+        /// How many schema versions collection `id` has reached by `end`; nil before it exists.
+        func versionsReached(collectionId id: UInt32, by end: UInt64) -> Int? {
+            let index = Int(id)
+            guard index >= 1, index <= versionReachedAt.count else { return nil }
+            return Self.count(versionReachedAt[index - 1], notAfter: end)
+        }
+
         /// How rows naming `key` fare against the last version `reached` of their collection;
         /// nil when they were written under that version (or name none).
         func revalidation(of key: RecordReference, reached: Int) -> RowRevalidation? {
@@ -401,12 +408,10 @@ struct ReplayModel {
     /// it at open (constraints, enum variants, types), which mvfsck does not evaluate.
     func revalidationWarnings(fileLength: UInt64, validated: RowRevalidationPlan?) -> [Finding] {
         log.references.compactMap { key, origin -> Finding? in
-            let id = Int(key.collectionId)
-            guard key.writesRow, id >= 1, id <= log.versionReachedAt.count,
-                validated?.target(collectionId: key.collectionId, schemaVersion: key.schemaVersion) == nil
-            else { return nil }
-            let reached = CatalogState.count(log.versionReachedAt[id - 1], notAfter: fileLength)
-            guard let check = log.revalidation(of: key, reached: reached), let changed = check.valueDependent
+            guard key.writesRow,
+                validated?.target(collectionId: key.collectionId, schemaVersion: key.schemaVersion) == nil,
+                let reached = log.versionsReached(collectionId: key.collectionId, by: fileLength),
+                let check = log.revalidation(of: key, reached: reached), let changed = check.valueDependent
             else { return nil }
             return Finding(
                 .recordValidationUnchecked, .warning, offset: origin.txnStart, length: 0, segmentType: .record,
@@ -423,10 +428,8 @@ struct ReplayModel {
     func revalidationPlan(fileLength: UInt64) -> RowRevalidationPlan {
         var plan = RowRevalidationPlan()
         for key in log.references.keys where key.writesRow {
-            let id = Int(key.collectionId)
-            guard id >= 1, id <= log.versionReachedAt.count else { continue }
-            let reached = CatalogState.count(log.versionReachedAt[id - 1], notAfter: fileLength)
-            guard let check = log.revalidation(of: key, reached: reached), check.valueDependent != nil,
+            guard let reached = log.versionsReached(collectionId: key.collectionId, by: fileLength),
+                let check = log.revalidation(of: key, reached: reached), check.valueDependent != nil,
                 check.failure != .staleLayout, let collection = log.catalog.collection(id: key.collectionId)
             else { continue }
             let older = collection.versions[Int(key.schemaVersion) - 1]

@@ -41,16 +41,3 @@ public protocol SegmentAnalyser: AnyObject {
     /// A finding, as the walk makes it (its severity may still be revised at the end).
     func finding(_ finding: Finding)
 }
-
-extension TransactionRole {
-    init(_ effect: TransactionFraming.Effect) {
-        switch effect {
-        case .staged(let id): self = .staged(txnId: id)
-        case .unframed(let legal): self = .unframed(legal: legal)
-        case .begin(let id): self = .begin(txnId: id)
-        case .commit(let id, let beganAt): self = .commit(txnId: id, beganAt: beganAt)
-        case .abort: self = .abort
-        case .none: self = .none
-        }
-    }
-}

@@ -4,20 +4,8 @@ import ModelVaultFormat
 /// walk (docs/file-format.md §9, step 5; §11) but it never stops, so it can count and report every
 /// framing fault and every commit, including those the engine would discard.
 struct TransactionFraming {
-    /// What a segment means for the transaction it belongs to.
-    enum Effect: Equatable {
-        /// A data or other segment inside the open transaction.
-        case staged(txnId: UInt64)
-        /// Outside any transaction: applied at once (legacy prefix or minors 3–5).
-        case unframed(legal: Bool)
-        case begin(txnId: UInt64)
-        /// The open transaction commits; its staged data applies.
-        case commit(txnId: UInt64, beganAt: UInt64)
-        /// The open transaction (if any) is dropped.
-        case abort
-        /// A marker or segment that takes no part (bad marker, orphan commit, …).
-        case none
-    }
+    /// What a segment means for the transaction it belongs to (public as analysers see it).
+    typealias Effect = TransactionRole
 
     struct OpenTransaction {
         var id: UInt64
