@@ -37,8 +37,6 @@ public final class LogWalker: SegmentConsumer {
     var catalogStructuresLeft: Int
     /// Where the catalog outgrew the limit: from there nothing is decoded against it.
     var catalogFrozenAt: UInt64?
-    /// A Checkpoint too large to hold, decoded as it streamed past, for `checkCheckpoint`.
-    var streamedCheckpoint: CheckpointStream.Outcome?
     /// What was decoded of a Schema, Record or Index payload too large to hold, as it streamed
     /// past, for `process`.
     var streamedDecode: Box<StreamedDecode>?
@@ -53,37 +51,18 @@ public final class LogWalker: SegmentConsumer {
     var largestPayloadHeld: Int { source.largestPayloadHeld }
     /// Payloads decoded as they streamed (`PayloadPull`).
     var payloadsStreamed: Int { source.payloadsStreamed }
-    /// A Checkpoint too large to hold being decoded as it streams past, boxed: every segment
-    /// asks whether there is one, and a large optional struct would be copied to answer.
-    var pendingCheckpoint: Box<CheckpointStream>?
 
     var sink: FindingSink
     var stats = Report.SegmentStats()
-    var header: FileHeader?
-    var superblocks: [(Superblock, selected: Bool)] = []
+    var prelude = Prelude()
     var framing = TransactionFraming(minor: Layout.transactionalMinor)
     var scan = EngineScan(minor: Layout.transactionalMinor)
     var replay = ReplayModel()
     var deep = DeepCheck()
-    var manifestTarget: ManifestTarget?
-    /// Each slot's manifest pointer, probed so a repair can tell whether the slot still fits.
-    var slotManifests: [Superblock.Slot: ManifestTarget] = [:]
-    var checkpointTarget: CheckpointTarget?
-    var replayFrom: UInt64?
-    /// The first TxnBegin at or after `replayFrom`: data segments between the two are the
-    /// replay's legacy prefix, which the engine accepts unframed.
-    var firstBeginInReplay: UInt64?
-    var committedAtCheckpointEnd: Int?
-    var committedAtReplayFrom: Int?
-    var minor: UInt16 = Layout.transactionalMinor
-    /// A fatal fault before the log (header, superblocks): the engine opens nothing.
-    var preLogFatal: EngineError?
-    var special: Special?
+    var checkpoints = CheckpointCheck(target: nil)
     var segmentIndex = 0
     var beyondBreak = false
     var firstBreak: UInt64?
-
-    enum Special { case empty, legacyStub }
 
     /// Readers of the walk's structures besides its own checks (see `SegmentAnalyser`).
     private(set) var analysers: [any SegmentAnalyser] = []
@@ -143,15 +122,22 @@ public final class LogWalker: SegmentConsumer {
         command: String, path: String, compressed: Bool = false,
         containerFinding: () -> Finding? = { nil }
     ) throws -> Report {
-        try walkPrelude()
-        for analyser in analysers { analyser.prelude(header: header, superblocks: superblocks) }
+        prelude = try Prelude.read(from: cursor, into: &sink)
+        framing = TransactionFraming(minor: prelude.minor)
+        scan = EngineScan(minor: prelude.minor)
+        checkpoints = CheckpointCheck(target: prelude.checkpointTarget)
+        for analyser in analysers { analyser.prelude(header: prelude.header, superblocks: prelude.superblocks) }
         if cursor.position == UInt64(Layout.logStart) { try source.readSegments(into: self) }
         _ = try cursor.drain()
         // A stop request that raced with the end of the input.
         try StopRequest.check()
         if let finding = containerFinding() { sink.add(finding) }
         let fileLength = cursor.position
-        let report = finish(command: command, path: path, compressed: compressed, fileLength: fileLength)
+        var builder = ReportBuilder(
+            prelude: prelude, framing: framing, scan: scan, replay: replay, deep: deep, checkpoints: checkpoints,
+            stats: stats, sink: sink, options: options, firstBreak: firstBreak,
+            catalogStructures: options.catalogStructureLimit - catalogStructuresLeft)
+        let report = builder.build(command: command, path: path, compressed: compressed, fileLength: fileLength)
         // Loops that cannot throw (the replay, the settling of the outcome) stop early on a
         // stop request, leaving their results incomplete: such a report is never returned.
         try StopRequest.check()
@@ -161,10 +147,7 @@ public final class LogWalker: SegmentConsumer {
     // MARK: segments, as the source reads them
 
     func boundary(at offset: UInt64) {
-        if let replayFrom, offset == replayFrom {
-            checkpointTarget?.replayFromBoundary = (true, framing.open != nil)
-            committedAtReplayFrom = framing.committed
-        }
+        checkpoints.boundary(at: offset, transactionOpen: framing.open != nil, committed: framing.committed)
     }
 
     func tornHeader(at offset: UInt64, available: Int) {
@@ -194,9 +177,7 @@ public final class LogWalker: SegmentConsumer {
                 code, .error, offset: offset, length: UInt64(Layout.segmentHeaderSize),
                 segmentIndex: segmentIndex, segmentType: header.type,
                 message: fault.description + (beyondBreak ? "" : "; the engine stops here")))
-        if checkpointTarget?.offset == offset {
-            checkpointTarget?.state = .badHeader(.segmentHeader(fault))
-        }
+        checkpoints.headerFault(fault, at: offset)
     }
 
     func resynchronised(unreadableFrom offset: UInt64, length: UInt64, allZero: Bool) {
@@ -242,12 +223,12 @@ public final class LogWalker: SegmentConsumer {
         case .manifest, .txnBegin, .txnCommit, .txnAbort:
             return PayloadDemand(keep: min(keep, 64))
         case .checkpoint:
-            pendingCheckpoint = Box(
+            checkpoints.pending = Box(
                 CheckpointStream(
                     payloadOffset: offset + UInt64(Layout.segmentHeaderSize), length: header.payloadLength,
                     deep: options.deep, structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0))
             return PayloadDemand(
-                keep: min(keep, 64), feed: { [unowned self] chunk in pendingCheckpoint?.value.feed(chunk) })
+                keep: min(keep, 64), feed: { [unowned self] chunk in checkpoints.pending?.value.feed(chunk) })
         default:
             return PayloadDemand(keep: keep)
         }
@@ -264,13 +245,13 @@ public final class LogWalker: SegmentConsumer {
         delivery: PayloadDelivery
     ) {
         let type = header.type!
-        if let checkpoint = pendingCheckpoint?.value {
-            pendingCheckpoint = nil
+        if let checkpoint = checkpoints.pending?.value {
+            checkpoints.pending = nil
             var checkpointCopy = checkpoint
             // Fed only when the payload streamed; one that lay whole in the buffer is decoded whole.
             if delivery == .kept && crc == header.payloadCRC {
                 let (outcome, visited) = checkpointCopy.finish()
-                streamedCheckpoint = outcome
+                checkpoints.streamed = outcome
                 deep.count(valuesVisited: visited)
             }
         }
@@ -284,7 +265,6 @@ public final class LogWalker: SegmentConsumer {
 
     func payloadPastEnd(_ header: SegmentHeader, at offset: UInt64, present: UInt64) {
         streamedDecode = nil
-        pendingCheckpoint = nil
         reportPayloadPastEnd(header, at: offset, present: present)
     }
 
@@ -300,9 +280,7 @@ public final class LogWalker: SegmentConsumer {
                     "\(type.name) payload of \(header.payloadLength) bytes runs past the end of the input "
                     + "(\(streamed) present): torn write or damaged length"
             ))
-        if checkpointTarget?.offset == offset {
-            checkpointTarget?.state = .badPayload(.readPastEnd)
-        }
+        checkpoints.payloadPastEnd(at: offset)
     }
 
     /// Whether a payload of `type` is decoded whole (rather than only its first bytes read).
@@ -382,9 +360,7 @@ public final class LogWalker: SegmentConsumer {
     /// Processes one segment whose payload is `bytes` (borrowed for the duration).
     func process(_ s: SegmentEvent, payload payloadView: UnsafeRawBufferPointer) {
         stats.add(s.type, bytes: s.header.totalLength)
-        if s.type == .txnBegin, firstBeginInReplay == nil, let replayFrom, s.offset >= replayFrom {
-            firstBeginInReplay = s.offset
-        }
+        if s.type == .txnBegin { checkpoints.noteBegin(at: s.offset) }
         if !s.payloadCRCMatches { reportPayloadChecksum(s) }
         let intactManifest = s.type == .manifest && s.payloadCRCMatches && checkManifest(s, payload: payloadView)
         if intactManifest { framing.noteIntactManifest(at: s.offset) }
@@ -484,7 +460,7 @@ public final class LogWalker: SegmentConsumer {
                     segmentIndex: s.index, segmentType: .temp,
                     message: text + " (Temp payloads are scratch space; the engine never checks them)"))
         case .checkpoint:
-            let used = checkpointTarget?.offset == s.offset
+            let used = checkpoints.isTarget(s.offset)
             sink.add(
                 Finding(
                     .checkpointPayloadChecksum, used ? .error : .warning, offset: s.offset,
@@ -507,7 +483,7 @@ public final class LogWalker: SegmentConsumer {
     /// Decodes a Manifest payload; reports and returns false when it does not decode. Bytes
     /// after the 18 the engine reads are tolerated by it: a warning, and the Manifest stands.
     func checkManifest(_ s: SegmentEvent, payload payloadView: UnsafeRawBufferPointer) -> Bool {
-        let selected = manifestTarget?.offset == s.offset
+        let selected = prelude.manifestTarget?.offset == s.offset
         do {
             let manifest = try ManifestPayload(parsing: payloadView, at: s.payloadOffset)
             if manifest.trailingBytes > 0 {
@@ -532,8 +508,8 @@ public final class LogWalker: SegmentConsumer {
 
     /// A Checkpoint held whole: its framing decoded, then (full decode) its contents.
     func checkCheckpoint(_ s: SegmentEvent, payload payloadView: UnsafeRawBufferPointer) {
-        if let streamed = streamedCheckpoint {
-            streamedCheckpoint = nil
+        if let streamed = checkpoints.streamed {
+            checkpoints.streamed = nil
             settleCheckpoint(
                 s, streamed.framing, contentFault: streamed.contentFault, structures: streamed.catalogStructures)
             return
@@ -559,52 +535,18 @@ public final class LogWalker: SegmentConsumer {
             contentFault: content, structures: decoded.catalogStructures)
     }
 
-    /// Reports on a Checkpoint and, for the one the selected superblock points at, settles how
-    /// the engine uses it. `payload` is nil when the payload checksum fails.
+    /// Judges a Checkpoint (see `CheckpointCheck.settle`) and applies what follows from it.
     func settleCheckpoint(
         _ s: SegmentEvent, _ payload: Result<CheckpointFraming, FormatError>?,
         contentFault: (String, EngineError)?, structures: Int
     ) {
-        let isTarget = checkpointTarget?.offset == s.offset
         catalogStructuresLeft -= structures
-        func reportBadPayload(_ message: String) {
-            sink.add(
-                Finding(
-                    .checkpointBadPayload, isTarget ? .error : .warning, offset: s.offset, length: s.header.totalLength,
-                    segmentIndex: s.index, segmentType: .checkpoint,
-                    message: message + (isTarget ? "" : " (not the selected checkpoint)")))
-        }
-        var state: CheckpointTarget.State
-        var catalogEntries: [CatalogEntry] = []
-        switch payload {
-        case nil:
-            state = .badPayload(.segmentPayloadChecksum)
-        case .failure(let error) where error.isOverBudget:
-            freezeCatalog(at: s.offset)
-            return
-        case .failure(let error):
-            state = .badPayload(.checkpointPayload(error))
-            reportBadPayload("Checkpoint payload does not decode: \(error)")
-        case .success(let decoded):
-            catalogEntries = decoded.catalogEntries
-            state =
-                decoded.replayFromOffset < s.end
-                ? .replayBeforeEnd(replayFrom: decoded.replayFromOffset, end: s.end)
-                : .usable(replayFrom: decoded.replayFromOffset, end: s.end)
-            if let (problem, engineError) = contentFault {
-                state = .badPayload(engineError)
-                reportBadPayload(problem)
-            }
-        }
-        guard isTarget else { return }
-        checkpointTarget?.state = state
-        committedAtCheckpointEnd = framing.committed
-        if case .usable(let from, _) = state {
-            replayFrom = from
-            if from >= s.end {
-                checkpointTarget?.replayFromProbe = cursor.probe(at: from, length: Layout.segmentHeaderSize)
-            }
-            replay.useCheckpoint(entries: catalogEntries, offset: s.offset, replayFrom: from)
+        switch checkpoints.settle(
+            s, payload, contentFault: contentFault, committed: framing.committed, cursor: cursor, into: &sink)
+        {
+        case .nothing: break
+        case .freezeCatalog: freezeCatalog(at: s.offset)
+        case .use(let entries, let from): replay.useCheckpoint(entries: entries, offset: s.offset, replayFrom: from)
         }
     }
 }

@@ -64,8 +64,8 @@ public struct Report: Sendable {
     /// Where a salvage would end: the longest clean committed prefix of the log.
     public var salvageEnd: UInt64
     public var formatMinor: UInt16
-    /// What a repair needs to rebuild a sound file from this one.
-    public var salvage: SalvageFacts
+    /// The prefix of whole committed transactions the engine would keep or replay.
+    public var committedPrefix: CommittedPrefix
     /// Row values the full decode visited: a work counter that stays in proportion to the
     /// input's size, whatever its declared types ask for.
     public var valuesVisited = 0
@@ -76,8 +76,10 @@ public struct Report: Sendable {
     public var catalogStructures = 0
 }
 
-/// The facts a salvage plan rests on, gathered by the same walk that produced the report.
-public struct SalvageFacts: Sendable {
+/// The longest prefix of the file holding only whole committed transactions that replay, and
+/// what in the file's pointers still fits it: the facts a prefix salvage rests on (the choices
+/// are `ModelVaultRepair`'s), gathered by the same walk that produced the report.
+public struct CommittedPrefix: Sendable {
     /// End of the log prefix to keep: what an AutoTruncate open keeps when the engine can open
     /// the file, else the longest clean prefix of whole committed transactions.
     public var keepEnd: UInt64

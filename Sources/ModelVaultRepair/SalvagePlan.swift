@@ -25,7 +25,7 @@ public struct SalvagePlan: Sendable {
     }
 
     public init(report r: Report) {
-        let facts = r.salvage
+        let facts = r.committedPrefix
         keepEnd = facts.keepEnd
         droppedBytes = r.file.size - min(r.file.size, facts.keepEnd)
         droppedTransactions = facts.droppedTransactions
@@ -55,7 +55,7 @@ public struct SalvagePlan: Sendable {
     }
 
     private mutating func planSuperblocks(_ r: Report) {
-        let facts = r.salvage
+        let facts = r.committedPrefix
         let slots = r.superblocks.map(\.0)
         let consistent = { (s: Superblock) in facts.consistentSlots.contains(s.slot) }
         // Keep the slot the engine selects if it fits the kept prefix, else the newest sound

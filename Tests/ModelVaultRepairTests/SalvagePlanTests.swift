@@ -69,8 +69,8 @@ import Testing
         try Data(bytes).write(to: dir.url("first.modelvault"))
         let report = try Self.report(dir.path("first.modelvault"))
         let plan = SalvagePlan(report: report)
-        #expect(report.salvage.keepEnd == Layout.logStart)
-        #expect(!report.salvage.followsEngine)
+        #expect(report.committedPrefix.keepEnd == Layout.logStart)
+        #expect(!report.committedPrefix.followsEngine)
         #expect(plan.refusal == "no intact committed data: the log's first segment is already damaged")
         #expect(plan.header == nil && plan.superblocks.isEmpty && plan.appendedManifest == nil)
     }
@@ -124,7 +124,7 @@ import Testing
         let (plan, report) = try Self.plan(name)
         #expect(plan.superblocksRewritten == ["A", "B"])
         #expect(plan.appendedManifest == nil)
-        let manifest = try #require(report.salvage.keptManifest)
+        let manifest = try #require(report.committedPrefix.keptManifest)
         #expect(manifest < plan.keepEnd)
         let a = try Self.superblock(.a, plan.superblocks[.a])
         let b = try Self.superblock(.b, plan.superblocks[.b])
@@ -144,7 +144,7 @@ import Testing
     ])
     func aPrefixWithoutAnIntactManifestGetsAFreshOneAtItsEnd(name: String) throws {
         let (plan, report) = try Self.plan(name)
-        #expect(report.salvage.keptManifest == nil)
+        #expect(report.committedPrefix.keptManifest == nil)
         #expect(plan.appendedManifest == Images.manifest(at: plan.keepEnd))
         #expect(try Self.superblock(.a, plan.superblocks[.a]).manifestOffset == plan.keepEnd)
         #expect(try Self.superblock(.b, plan.superblocks[.b]).manifestOffset == plan.keepEnd)
@@ -156,7 +156,7 @@ import Testing
     /// committed transactions past that point are what the plan drops.
     @Test func theDroppedBytesAndTransactionsAreThosePastTheKeptPrefix() throws {
         let (plan, report) = try Self.plan("damaged/basic__payload_flip_record.modelvault")
-        #expect(report.salvage.followsEngine)
+        #expect(report.committedPrefix.followsEngine)
         #expect(plan.keepEnd == report.file.size - report.engine.truncatedBytes)
         #expect(plan.keepEnd == 8541)
         #expect(plan.droppedBytes == report.file.size - 8541)

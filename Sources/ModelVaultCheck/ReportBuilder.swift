@@ -1,15 +1,26 @@
 import ModelVaultFormat
 
-#if canImport(Glibc)
-    import Glibc
-#endif
+/// The end of the walk: the checks' conclusions combined into the report. The engine's outcome
+/// is settled for the file's final length, severities that depend on it revised, findings that
+/// only the whole log can tell added, and the verdict given.
+struct ReportBuilder {
+    let prelude: Prelude
+    var framing: TransactionFraming
+    let scan: EngineScan
+    let replay: ReplayModel
+    let deep: DeepCheck
+    var checkpoints: CheckpointCheck
+    let stats: Report.SegmentStats
+    var sink: FindingSink
+    let options: CheckOptions
+    /// The first unreadable stretch, where the engine stops.
+    let firstBreak: UInt64?
+    /// Catalog structures built (see `CheckOptions.catalogStructureLimit`).
+    let catalogStructures: Int
 
-/// The end of the walk: the engine's outcome settled for the file's final length, severities
-/// that depend on it revised, the verdict and the salvage facts.
-extension LogWalker {
-    func finish(command: String, path: String, compressed: Bool, fileLength: UInt64) -> Report {
+    mutating func build(command: String, path: String, compressed: Bool, fileLength: UInt64) -> Report {
         framing.finish(fileLength: fileLength, into: &sink)
-        checkpointTarget?.settleFromProbe()
+        checkpoints.target?.settleFromProbe()
         reportReplayFaults(fileLength: fileLength)
         if deep.uniqueBudgetExhausted {
             sink.add(
@@ -43,7 +54,7 @@ extension LogWalker {
         }
         let safeEnd = recordSafeSalvageEnd(fileLength)
         let verdict: Verdict
-        if special == .empty {
+        if prelude.special == .empty {
             verdict = .unrecoverable
         } else if prediction.strictOpens && prediction.autoTruncateOpens && prediction.truncatedBytes == 0
             && sink.errorCount == 0
@@ -61,27 +72,27 @@ extension LogWalker {
         transactions.maxTxnId = framing.maxTxnId
         return Report(
             command: command, file: .init(path: path, size: fileLength, compressed: compressed),
-            verdict: verdict, header: header, superblocks: superblocks, segments: stats,
+            verdict: verdict, header: prelude.header, superblocks: prelude.superblocks, segments: stats,
             transactions: transactions, catalog: replay.catalog, engine: prediction,
             findings: sink.findings.enumerated().sorted {
                 ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset)
             }.map(\.element),
             findingsDropped: sink.dropped,
             errorCount: sink.errorCount, warningCount: sink.warningCount,
-            salvageEnd: safeEnd, formatMinor: minor,
-            salvage: salvageFacts(prediction: prediction, fileLength: fileLength),
+            salvageEnd: safeEnd, formatMinor: prelude.minor,
+            committedPrefix: committedPrefix(prediction: prediction, fileLength: fileLength),
             valuesVisited: deep.valuesVisited,
             revalidationPlan: options.deep && options.revalidation == nil
                 ? replay.revalidationPlan(fileLength: fileLength) : RowRevalidationPlan(),
-            catalogStructures: options.catalogStructureLimit - catalogStructuresLeft)
+            catalogStructures: catalogStructures)
     }
 
     /// Record references that never resolve; and, when the engine replays from the selected
     /// checkpoint, faults before its `replay_from_offset` become warnings: the engine never sees them.
-    func reportReplayFaults(fileLength: UInt64) {
+    mutating func reportReplayFaults(fileLength: UInt64) {
         let validated = options.deep ? options.revalidation?.subtracting(deep.undecidedRevalidation) : nil
         for finding in replay.revalidationWarnings(fileLength: fileLength, validated: validated) { sink.add(finding) }
-        guard let target = checkpointTarget, case .replayFrom(let start) = target.use(fileLength: fileLength),
+        guard let target = checkpoints.target, case .replayFrom(let start) = target.use(fileLength: fileLength),
             case .usable(let replayFrom, _) = target.state
         else {
             for finding in replay.unresolvedReferenceFindings(fileLength: fileLength) { sink.add(finding) }
@@ -96,7 +107,7 @@ extension LogWalker {
             .catalogBadPayload, .catalogInconsistent, .txnUnframedSegment,
             .recordBadPayload, .indexBadPayload, .indexUniqueViolation,
         ]
-        let legacyPrefix = replayFrom..<(firstBeginInReplay ?? .max)
+        let legacyPrefix = replayFrom..<(checkpoints.firstBeginInReplay ?? .max)
         sink.revise { finding in
             guard hidden.contains(finding.code), finding.severity == .error else { return }
             if finding.offset < replayFrom {
@@ -133,8 +144,8 @@ extension LogWalker {
         }
     }
 
-    func salvageFacts(prediction: EnginePrediction, fileLength: UInt64) -> SalvageFacts {
-        let followsEngine = prediction.autoTruncateOpens && special == nil
+    func committedPrefix(prediction: EnginePrediction, fileLength: UInt64) -> CommittedPrefix {
+        let followsEngine = prediction.autoTruncateOpens && prelude.special == nil
         var keepEnd = followsEngine ? fileLength - prediction.truncatedBytes : salvageEnd(fileLength)
         var keptManifest = followsEngine ? scan.keptManifest(fileLength: fileLength) : framing.cleanPrefixManifest
         var committedKept = framing.committedInCleanPrefix
@@ -148,24 +159,24 @@ extension LogWalker {
             committedKept = min(committedKept, origin.committedBefore)
         }
         var keptCheckpoint: (UInt64, UInt32)?
-        if let target = checkpointTarget, case .replayFrom(let start) = target.use(fileLength: keepEnd),
+        if let target = checkpoints.target, case .replayFrom(let start) = target.use(fileLength: keepEnd),
             start == nil || start! < keepEnd
         {
             keptCheckpoint = (target.offset, target.length)
         }
         var consistent = Set<Superblock.Slot>()
-        for (slot, _) in superblocks where slot.isSound {
+        for (slot, _) in prelude.superblocks where slot.isSound {
             let manifestFits =
                 slot.manifestOffset == 0
                 || (slot.manifestOffset < keepEnd
-                    && slotManifests[slot.slot]?.strictFailure(fileLength: keepEnd) == nil)
+                    && prelude.slotManifests[slot.slot]?.strictFailure(fileLength: keepEnd) == nil)
             let checkpointFits =
                 slot.checkpointOffset == 0 || slot.checkpointLength == 0
                 || keptCheckpoint.map { $0.0 == slot.checkpointOffset && $0.1 == slot.checkpointLength } == true
             if manifestFits && checkpointFits { consistent.insert(slot.slot) }
         }
         let dropped = followsEngine ? prediction.committedTransactionsLost : framing.committed - committedKept
-        return SalvageFacts(
+        return CommittedPrefix(
             keepEnd: keepEnd, followsEngine: followsEngine, keptManifest: keptManifest,
             keptCheckpoint: keptCheckpoint, consistentSlots: consistent, droppedTransactions: max(0, dropped))
     }
@@ -185,20 +196,20 @@ extension LogWalker {
 
     func predict(fileLength: UInt64) -> EnginePrediction {
         let basis: EnginePrediction.Basis = options.deep ? .deep : .framing
-        switch special {
+        switch prelude.special {
         case .empty, .legacyStub: return .initialises(basis: basis)
         case nil: break
         }
-        if let fatal = preLogFatal { return .fails(fatal, basis: basis) }
+        if let fatal = prelude.preLogFatal { return .fails(fatal, basis: basis) }
         let inputs = EngineInputs(
-            fileLength: fileLength, manifest: manifestTarget, checkpoint: checkpointTarget,
+            fileLength: fileLength, manifest: prelude.manifestTarget, checkpoint: checkpoints.target,
             scan: scan, replay: replay, versionAhead: deep.versionAhead,
             committedTransactions: framing.committed, basis: basis)
         return inputs.predict()
     }
 
-    func reportPointers(fileLength: UInt64) {
-        for (slot, selected) in superblocks {
+    mutating func reportPointers(fileLength: UInt64) {
+        for (slot, selected) in prelude.superblocks {
             if !selected {
                 if slot.isRecognised, slot.manifestOffset > fileLength {
                     sink.add(
@@ -211,7 +222,7 @@ extension LogWalker {
                 }
                 continue
             }
-            if let target = manifestTarget, let failure = target.strictFailure(fileLength: fileLength) {
+            if let target = prelude.manifestTarget, let failure = target.strictFailure(fileLength: fileLength) {
                 let past = target.offset >= fileLength || !target.probe.isComplete
                 sink.add(
                     Finding(
@@ -222,7 +233,7 @@ extension LogWalker {
                             + "a strict open fails (\(failure))"
                     ))
             }
-            guard let target = checkpointTarget, target.length != 0 else { continue }
+            guard let target = checkpoints.target, target.length != 0 else { continue }
             if target.offset >= fileLength || target.offset < Layout.logStart {
                 sink.add(
                     Finding(
@@ -272,7 +283,7 @@ extension LogWalker {
                             message: "replay_from_offset \(from) lies inside a transaction: the engine refuses the file"
                         ))
                 }
-                let hidden = (committedAtReplayFrom ?? framing.committed) - (committedAtCheckpointEnd ?? 0)
+                let hidden = (checkpoints.committedAtReplayFrom ?? framing.committed) - (checkpoints.committedAtCheckpointEnd ?? 0)
                 if hidden > 0 {
                     sink.add(
                         Finding(

@@ -1,13 +1,33 @@
 import ModelVaultFormat
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The file header and both superblocks: checked, the engine's selection applied, and the
 /// pointers that reach into the log registered to be settled as the walk passes them.
-extension LogWalker {
-    func walkPrelude() throws {
+struct Prelude {
+    enum Special { case empty, legacyStub }
+
+    var header: FileHeader?
+    var superblocks: [(Superblock, selected: Bool)] = []
+    /// The minor whose rules apply (see `settleMinor`).
+    var minor: UInt16 = Layout.transactionalMinor
+    /// A fatal fault before the log (header, superblocks): the engine opens nothing.
+    var preLogFatal: EngineError?
+    var special: Special?
+    /// The selected superblock's manifest pointer.
+    var manifestTarget: ManifestTarget?
+    /// Each slot's manifest pointer, probed so a repair can tell whether the slot still fits.
+    var slotManifests: [Superblock.Slot: ManifestTarget] = [:]
+    /// The selected superblock's checkpoint pointer.
+    var checkpointTarget: CheckpointTarget?
+
+    /// Reads and checks the first 8224 bytes, leaving the cursor at the log when the input
+    /// reaches it.
+    static func read(from cursor: StreamCursor, into sink: inout FindingSink) throws -> Prelude {
+        var prelude = Prelude()
+        try prelude.read(from: cursor, into: &sink)
+        return prelude
+    }
+
+    private mutating func read(from cursor: StreamCursor, into sink: inout FindingSink) throws {
         let available = try cursor.request(Int(Layout.logStart))
         if available == 0 {
             special = .empty
@@ -27,7 +47,7 @@ extension LogWalker {
         }
         let fileHeader = try FileHeader(parsing: cursor.window)
         header = fileHeader
-        checkHeader(fileHeader, available: available)
+        checkHeader(fileHeader, available: available, into: &sink)
         guard available >= Int(Layout.logStart) else {
             if special == nil, preLogFatal == nil {
                 preLogFatal = .truncatedSuperblock(got: UInt64(available))
@@ -46,7 +66,7 @@ extension LogWalker {
         let b = try Superblock(slot: .b, parsing: UnsafeRawBufferPointer(rebasing: window[4128..<8224]))
         let selection = SuperblockSelection(a: a, b: b)
         superblocks = [(a, selection.selectedSlot == .a), (b, selection.selectedSlot == .b)]
-        checkSuperblocks(a, b, selection)
+        checkSuperblocks(a, b, selection, into: &sink)
         settleMinor(fileHeader, a, b, selection)
         for slot in [a, b] where slot.isSound && slot.manifestOffset != 0 {
             slotManifests[slot.slot] = ManifestTarget(
@@ -65,7 +85,7 @@ extension LogWalker {
         try cursor.consume(Int(Layout.logStart))
     }
 
-    func checkHeader(_ h: FileHeader, available: Int) {
+    private mutating func checkHeader(_ h: FileHeader, available: Int, into sink: inout FindingSink) {
         if !h.hasValidMagic {
             preLogFatal = .badMagic(h.magic)
             sink.add(
@@ -112,7 +132,9 @@ extension LogWalker {
         }
     }
 
-    func checkSuperblocks(_ a: Superblock, _ b: Superblock, _ selection: SuperblockSelection) {
+    private mutating func checkSuperblocks(
+        _ a: Superblock, _ b: Superblock, _ selection: SuperblockSelection, into sink: inout FindingSink
+    ) {
         for slot in [a, b] {
             let fatal: Bool
             switch selection {
@@ -176,7 +198,7 @@ extension LogWalker {
 
     /// The minor whose rules apply: the header's when it can say, else inferred from the
     /// superblocks (version 1 is written only by minor-6 engines).
-    func settleMinor(_ h: FileHeader, _ a: Superblock, _ b: Superblock, _ selection: SuperblockSelection) {
+    private mutating func settleMinor(_ h: FileHeader, _ a: Superblock, _ b: Superblock, _ selection: SuperblockSelection) {
         if h.hasValidMagic, h.formatMajor == 0, (3...6).contains(h.formatMinor) {
             minor = h.formatMinor
         } else {
@@ -184,7 +206,5 @@ extension LogWalker {
                 [a, b].contains { $0.isSound && $0.version == 1 } || ![a, b].contains(where: \.isSound)
                 ? Layout.transactionalMinor : 5
         }
-        framing = TransactionFraming(minor: minor)
-        scan = EngineScan(minor: minor)
     }
 }
