@@ -198,7 +198,9 @@ struct Prelude {
 
     /// The minor whose rules apply: the header's when it can say, else inferred from the
     /// superblocks (version 1 is written only by minor-6 engines).
-    private mutating func settleMinor(_ h: FileHeader, _ a: Superblock, _ b: Superblock, _ selection: SuperblockSelection) {
+    private mutating func settleMinor(
+        _ h: FileHeader, _ a: Superblock, _ b: Superblock, _ selection: SuperblockSelection
+    ) {
         if h.hasValidMagic, h.formatMajor == 0, (3...6).contains(h.formatMinor) {
             minor = h.formatMinor
         } else {

@@ -66,6 +66,8 @@ public struct Report: Sendable {
     public var formatMinor: UInt16
     /// The prefix of whole committed transactions the engine would keep or replay.
     public var committedPrefix: CommittedPrefix
+    /// The selected superblock's checkpoint when the engine takes its state from it.
+    public var checkpointInUse: CheckpointInUse?
     /// Row values the full decode visited: a work counter that stays in proportion to the
     /// input's size, whatever its declared types ask for.
     public var valuesVisited = 0
@@ -74,6 +76,14 @@ public struct Report: Sendable {
     public var revalidationPlan = RowRevalidationPlan()
     /// Catalog structures built (see `CheckOptions.catalogStructureLimit`): a memory counter.
     public var catalogStructures = 0
+}
+
+/// A checkpoint the engine loads on open, and where it resumes replaying the log.
+public struct CheckpointInUse: Sendable, Equatable {
+    public var offset: UInt64
+    /// Its payload length, as the superblock records it.
+    public var length: UInt32
+    public var replayFrom: UInt64
 }
 
 /// The longest prefix of the file holding only whole committed transactions that replay, and

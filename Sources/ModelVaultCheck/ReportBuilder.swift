@@ -81,10 +81,18 @@ struct ReportBuilder {
             errorCount: sink.errorCount, warningCount: sink.warningCount,
             salvageEnd: safeEnd, formatMinor: prelude.minor,
             committedPrefix: committedPrefix(prediction: prediction, fileLength: fileLength),
+            checkpointInUse: checkpointInUse(fileLength: fileLength),
             valuesVisited: deep.valuesVisited,
             revalidationPlan: options.deep && options.revalidation == nil
                 ? replay.revalidationPlan(fileLength: fileLength) : RowRevalidationPlan(),
             catalogStructures: catalogStructures)
+    }
+
+    func checkpointInUse(fileLength: UInt64) -> CheckpointInUse? {
+        guard let target = checkpoints.target, case .replayFrom = target.use(fileLength: fileLength),
+            case .usable(let replayFrom, _) = target.state
+        else { return nil }
+        return CheckpointInUse(offset: target.offset, length: target.length, replayFrom: replayFrom)
     }
 
     /// Record references that never resolve; and, when the engine replays from the selected
@@ -283,7 +291,9 @@ struct ReportBuilder {
                             message: "replay_from_offset \(from) lies inside a transaction: the engine refuses the file"
                         ))
                 }
-                let hidden = (checkpoints.committedAtReplayFrom ?? framing.committed) - (checkpoints.committedAtCheckpointEnd ?? 0)
+                let hidden =
+                    (checkpoints.committedAtReplayFrom ?? framing.committed)
+                    - (checkpoints.committedAtCheckpointEnd ?? 0)
                 if hidden > 0 {
                     sink.add(
                         Finding(

@@ -39,23 +39,48 @@ enum Images {
         return b.bytes
     }
 
+    /// The header of a Temp segment whose payload is `payloadLength` zero bytes: filler the
+    /// engine never reads.
+    static func zeroTempHeader(payloadLength: UInt64) -> [UInt8] {
+        segmentHeader(type: .temp, payloadLength: payloadLength, payloadCRC: zeroChecksum(count: payloadLength))
+    }
+
+    /// CRC-32C of `count` zero bytes.
+    static func zeroChecksum(count: UInt64) -> UInt32 {
+        let chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var crc: UInt32 = 0
+        var left = count
+        while left > 0 {
+            let n = Int(min(left, UInt64(chunk.count)))
+            crc = chunk.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<n]), continuing: crc) }
+            left -= UInt64(n)
+        }
+        return crc
+    }
+
+    static func segmentHeader(type: SegmentType, payloadLength: UInt64, payloadCRC: UInt32) -> [UInt8] {
+        var header = LittleEndianBytes()
+        header.append(SegmentHeader.magic)
+        header.u16(0)
+        header.u16(type.rawValue)
+        header.u32(UInt32(Layout.segmentHeaderSize))
+        header.u64(payloadLength)
+        header.u32(payloadCRC)
+        header.u8(0)
+        header.zeros(3)
+        header.u32(CRC32C.checksum(header.bytes))
+        return header.bytes
+    }
+
     /// A Manifest segment at `offset` pointing at itself, as every engine writes it.
     static func manifest(at offset: UInt64) -> [UInt8] {
         var payload = LittleEndianBytes()
         payload.u16(0)
         payload.u64(offset)
         payload.u64(UInt64(Layout.segmentHeaderSize + ManifestPayload.length))
-        var header = LittleEndianBytes()
-        header.append(SegmentHeader.magic)
-        header.u16(0)
-        header.u16(SegmentType.manifest.rawValue)
-        header.u32(UInt32(Layout.segmentHeaderSize))
-        header.u64(UInt64(payload.bytes.count))
-        header.u32(CRC32C.checksum(payload.bytes))
-        header.u8(0)
-        header.zeros(3)
-        header.u32(CRC32C.checksum(header.bytes))
-        return header.bytes + payload.bytes
+        let header = segmentHeader(
+            type: .manifest, payloadLength: UInt64(payload.bytes.count), payloadCRC: CRC32C.checksum(payload.bytes))
+        return header + payload.bytes
     }
 }
 

@@ -18,6 +18,8 @@ public enum Salvage {
         case input(InputError)
         case output(AtomicFile.WriteError)
         case interrupted(Int32)
+        /// The choices name no single committed transaction of the source (a usage error).
+        case choice(UnitSelection.ReferenceError)
 
         public var description: String {
             switch self {
@@ -26,6 +28,7 @@ public enum Salvage {
             case .input(let error): return "\(error)"
             case .output(let error): return "\(error)"
             case .interrupted(let signal): return "interrupted by signal \(signal); nothing was written"
+            case .choice(let error): return "\(error)"
             }
         }
     }
@@ -39,59 +42,79 @@ public enum Salvage {
         public var written: Bool
         /// Rounds of re-salvaging the output until it verified clean.
         public var rounds: Int
+        /// Transaction by transaction, what was kept and dropped.
+        public var summary: SalvageSummary?
     }
 
+    /// - Parameter choices: keep beyond the first damage, cut at a transaction, or leave some
+    ///   out (`SalvageChoices`); by default the committed prefix.
     /// - Parameter staleTemporary: told of each temporary file of `destination` that a killed
     ///   run left behind, removed (or not) before this run creates its own; not on a dry run.
     public static func run(
-        source: String, destination: String, force: Bool, dryRun: Bool,
+        source: String, destination: String, force: Bool, dryRun: Bool, choices: SalvageChoices = SalvageChoices(),
         progress: ((UInt64, UInt64?) -> Void)? = nil,
         staleTemporary: (AtomicFile.StaleTemporary) -> Void = { _ in }
     ) throws -> Outcome {
         try checkDestination(source: source, destination: destination, force: force)
-        if dryRun {
+        if dryRun && choices.mode == .prefix {
+            let ledger = TransactionLedger()
             let report: Report
             do {
                 report = try Checker.check(
-                    path: source, command: "repair", options: CheckOptions(deep: true), progress: progress)
+                    path: source, command: "repair", options: CheckOptions(deep: true), progress: progress
+                ) { $0.add(ledger) }
             } catch let error as InputError { throw Failure.input(error) } catch let error as StopRequest.Interrupted {
                 throw Failure.interrupted(error.signal)
             }
-            return Outcome(source: report, plan: SalvagePlan(report: report), output: nil, written: false, rounds: 0)
+            ledger.finish()
+            let plan = SalvagePlan(report: report)
+            return Outcome(
+                source: report, plan: plan, output: nil, written: false, rounds: 0,
+                summary: prefixSummary(ledger: ledger, report: report, plan: plan))
         }
-        AtomicFile.removeStaleTemporaries(of: destination).forEach(staleTemporary)
+        // A dry run of a choice still builds the result, to learn what replays, in a scratch file.
+        let target = dryRun ? scratchPath() : destination
+        if !dryRun { AtomicFile.removeStaleTemporaries(of: destination).forEach(staleTemporary) }
         let file: AtomicFile
-        do { file = try AtomicFile(destination: destination) } catch let error as AtomicFile.WriteError {
+        do { file = try AtomicFile(destination: target) } catch let error as AtomicFile.WriteError {
             throw Failure.output(error)
         }
         do {
-            let report = try copyAndWalk(source: source, into: file, progress: progress)
-            var plan = SalvagePlan(report: report)
-            if plan.refusal != nil {
-                file.discard()
-                return Outcome(source: report, plan: plan, output: nil, written: false, rounds: 0)
+            let ledger = TransactionLedger()
+            let report = try copyAndWalk(source: source, into: file, ledger: ledger, progress: progress)
+            ledger.finish()
+            var outcome: Outcome
+            if choices.mode == .prefix {
+                outcome = try salvagePrefix(report, into: file)
+                outcome.summary = prefixSummary(ledger: ledger, report: report, plan: outcome.plan)
+            } else {
+                let selection: UnitSelection
+                do {
+                    selection = try UnitSelection(
+                        units: ledger.units, choices: choices, prefixEnd: report.committedPrefix.keepEnd)
+                } catch {
+                    file.discard()
+                    throw Failure.choice(error)
+                }
+                if selection.dropped.isEmpty && report.verdict == .clean {
+                    // Nothing to leave out of a clean file: an identical copy.
+                    outcome = try salvagePrefix(report, into: file)
+                    outcome.summary = SalvageSummary(
+                        mode: choices.mode, ledger: ledger, selection: selection, keptBytes: report.file.size,
+                        catalog: report.catalog)
+                } else {
+                    outcome = try salvageUnits(report, ledger: ledger, selection: selection, into: file)
+                    outcome.summary?.mode = choices.mode
+                }
             }
-            var current = plan
-            var verified = try apply(current, to: file)
-            var rounds = 1
-            // A fault only the rebuilt file shows (a record naming a collection whose creation
-            // lay past the cut, …): salvage the salvage, a bounded number of times.
-            while verified.verdict != .clean && rounds < 4 {
-                current = SalvagePlan(report: verified)
-                guard current.refusal == nil, !current.changesNothing else { break }
-                verified = try apply(current, to: file)
-                plan.keepEnd = min(plan.keepEnd, current.keepEnd)
-                plan.droppedBytes = report.file.size - min(report.file.size, plan.keepEnd)
-                plan.droppedTransactions += current.droppedTransactions
-                rounds += 1
-            }
-            guard verified.verdict == .clean else {
+            guard outcome.written, !dryRun else {
                 file.discard()
-                return Outcome(source: report, plan: plan, output: verified, written: false, rounds: rounds)
+                outcome.written = false
+                return outcome
             }
             try StopRequest.check()
             try file.commit()
-            return Outcome(source: report, plan: plan, output: verified, written: true, rounds: rounds)
+            return outcome
         } catch let error as AtomicFile.WriteError {
             file.discard()
             throw Failure.output(error)
@@ -102,6 +125,59 @@ public enum Salvage {
             file.discard()
             throw Failure.interrupted(error.signal)
         }
+    }
+
+    /// The committed prefix (`SalvagePlan`), re-salvaged while the result shows a fault only it
+    /// has (a record naming a collection whose creation lay past the cut, …), a bounded number
+    /// of times. `written` says whether the result verifies clean.
+    static func salvagePrefix(_ report: Report, into file: AtomicFile) throws -> Outcome {
+        var plan = SalvagePlan(report: report)
+        if plan.refusal != nil { return Outcome(source: report, plan: plan, output: nil, written: false, rounds: 0) }
+        var current = plan
+        var verified = try apply(current, to: file)
+        var rounds = 1
+        while verified.verdict != .clean && rounds < 4 {
+            current = SalvagePlan(report: verified)
+            guard current.refusal == nil, !current.changesNothing else { break }
+            verified = try apply(current, to: file)
+            plan.keepEnd = min(plan.keepEnd, current.keepEnd)
+            plan.droppedBytes = report.file.size - min(report.file.size, plan.keepEnd)
+            plan.droppedTransactions += current.droppedTransactions
+            rounds += 1
+        }
+        return Outcome(
+            source: report, plan: plan, output: verified, written: verified.verdict == .clean, rounds: rounds)
+    }
+
+    /// The chosen units at their offsets, the rest filled (`Scavenge`).
+    static func salvageUnits(
+        _ report: Report, ledger: TransactionLedger, selection: UnitSelection, into file: AtomicFile
+    ) throws -> Outcome {
+        let result = try Scavenge.run(source: report, ledger: ledger, selection: selection, file: file)
+        let plan = SalvagePlan(scavenge: result, sourceSize: report.file.size)
+        let summary = SalvageSummary(
+            mode: .scavenge, ledger: ledger, selection: result.selection,
+            keptBytes: result.refusal == nil ? plan.keptSourceBytes : 0, catalog: report.catalog)
+        let clean = result.refusal == nil && result.output?.verdict == .clean
+        return Outcome(
+            source: report, plan: plan, output: result.output, written: clean, rounds: result.rounds,
+            summary: summary)
+    }
+
+    /// What the committed prefix keeps and drops, by transaction.
+    static func prefixSummary(ledger: TransactionLedger, report: Report, plan: SalvagePlan) -> SalvageSummary? {
+        let keepEnd = plan.refusal == nil ? plan.keepEnd : UInt64(Layout.logStart)
+        guard let selection = try? UnitSelection(units: ledger.units, choices: SalvageChoices(), prefixEnd: keepEnd)
+        else { return nil }
+        return SalvageSummary(
+            mode: .prefix, ledger: ledger, selection: selection, keptBytes: plan.refusal == nil ? plan.keepEnd : 0,
+            catalog: report.catalog)
+    }
+
+    /// A path for a dry run's scratch result, in the temporary directory.
+    static func scratchPath() -> String {
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return "\(directory)/mvfsck-dry-run-\(getpid()).modelvault"
     }
 
     static func checkDestination(source: String, destination: String, force: Bool) throws {
@@ -118,12 +194,13 @@ public enum Salvage {
 
     /// Walks the source once, copying every byte into the temporary file as it goes. A deep
     /// check, so a transaction whose contents the engine would refuse is left out.
-    static func copyAndWalk(source: String, into file: AtomicFile, progress: ((UInt64, UInt64?) -> Void)?) throws
-        -> Report
-    {
+    static func copyAndWalk(
+        source: String, into file: AtomicFile, ledger: TransactionLedger, progress: ((UInt64, UInt64?) -> Void)?
+    ) throws -> Report {
         try Checker.check(path: source, command: "repair", options: CheckOptions(deep: true), progress: progress) {
             walker in
             walker.tap = { try file.write($0) }
+            walker.add(ledger)
         }
     }
 

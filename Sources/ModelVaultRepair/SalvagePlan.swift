@@ -15,6 +15,11 @@ public struct SalvagePlan: Sendable {
     public var appendedManifest: [UInt8]?
     /// Why nothing can be salvaged, when that is the case.
     public var refusal: String?
+    /// Stretches inside the kept length rewritten as Temp filler (a salvage by units).
+    public var fillers: [Range<UInt64>] = []
+
+    /// Bytes of the source kept as they are.
+    public var keptSourceBytes: UInt64 { keepEnd - fillers.reduce(0) { $0 + UInt64($1.count) } }
 
     public var headerRewritten: Bool { header != nil }
     public var superblocksRewritten: [String] {
@@ -52,6 +57,18 @@ public struct SalvagePlan: Sendable {
             r.header.map { $0.hasValidMagic && $0.formatMajor == 0 && (3...6).contains($0.formatMinor) } ?? false
         if !headerUsable { header = Images.fileHeader(minor: r.formatMinor) }
         planSuperblocks(r)
+    }
+
+    init(scavenge result: Scavenge.Result, sourceSize: UInt64) {
+        keepEnd = result.refusal == nil ? result.layout.end : 0
+        fillers = result.refusal == nil ? result.layout.fillers : []
+        header = result.header
+        superblocks = result.superblocks
+        appendedManifest = result.appendedManifest
+        refusal = result.refusal
+        droppedTransactions = result.selection.dropped.count
+        droppedBytes = 0
+        droppedBytes = sourceSize - min(sourceSize, keptSourceBytes)
     }
 
     private mutating func planSuperblocks(_ r: Report) {
@@ -104,6 +121,12 @@ public struct SalvagePlan: Sendable {
             "keep bytes 0..<\(keepEnd) of the source (\(keepEnd) bytes); "
                 + "drop \(droppedBytes) bytes and \(droppedTransactions) committed transaction(s)"
         ]
+        if !fillers.isEmpty {
+            let bytes = fillers.reduce(0) { $0 + UInt64($1.count) }
+            lines.append(
+                "fill \(fillers.count) stretch(es) of dropped or unreadable bytes (\(bytes) bytes) "
+                    + "with Temp segments of zeros, keeping every other segment at its offset")
+        }
         lines.append(header == nil ? "file header: copied" : "file header: rebuilt")
         for slot in Superblock.Slot.allCases {
             lines.append("superblock \(slot.rawValue): " + (superblocks[slot] == nil ? "copied unchanged" : "rebuilt"))

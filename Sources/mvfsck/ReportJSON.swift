@@ -47,9 +47,9 @@ enum ReportJSON {
     }
 
     /// The report with the `repair` section added.
-    static func withRepair(_ report: JSON, _ repair: JSON) -> JSON {
+    static func withRepair(_ report: JSON, _ repair: JSON, salvage: JSON? = nil) -> JSON {
         guard case .object(let members) = report else { return report }
-        return .object(members + [("repair", repair)])
+        return .object(members + [("repair", repair)] + (salvage.map { [("salvage", $0)] } ?? []))
     }
 
     /// The report entry of an input that could not be read at all.

@@ -1,0 +1,155 @@
+import FileOutput
+import ModelVaultCheck
+import ModelVaultFormat
+
+/// A salvage by units rather than by prefix (`--scavenge`, `--until-txn`, `--drop-txn`): the
+/// chosen units stay at their source offsets, everything else between them becomes Temp
+/// filler, and the result is verified with the full decode. A unit the result shows does not
+/// replay on what was kept before it is dropped in turn, and the result rewritten, until it
+/// verifies clean: what replays is judged by the same model of the engine as every check.
+enum Scavenge {
+    struct Result {
+        var selection: UnitSelection
+        var layout: ScavengeLayout
+        /// The verify report of the result (nil when nothing could be kept).
+        var output: Report?
+        var rounds: Int
+        var refusal: String?
+        var header: [UInt8]?
+        var superblocks: [Superblock.Slot: [UInt8]]
+        var appendedManifest: [UInt8]?
+    }
+
+    /// Codes of faults that only more dropping can cause, never cure: every unit showing one
+    /// can go in the same round.
+    static let monotoneFaults: Set<Finding.Code> = [
+        .recordUnknownCollection, .recordUnknownSchemaVersion, .catalogInconsistent,
+    ]
+
+    /// Rewrites `file` (a copy of the source) to hold the chosen units and verifies it.
+    static func run(
+        source: Report, ledger: TransactionLedger, selection initial: UnitSelection, file: AtomicFile
+    ) throws -> Result {
+        var selection = initial
+        var lost = Set<UInt64>()
+        var rounds = 0
+        while true {
+            try StopRequest.check()
+            let structures = ledger.structures.filter { !lost.contains($0.offset) }
+            let layout: ScavengeLayout
+            do {
+                layout = try ScavengeLayout(units: ledger.units, kept: selection.kept, structures: structures)
+            } catch {
+                selection.dropForLayout(
+                    error.unit,
+                    because: "\(error.stretch.count) unreadable bytes at \(error.stretch.lowerBound) beside it "
+                        + "are too few to fill with a Temp segment")
+                continue
+            }
+            var result = Result(
+                selection: selection, layout: layout, output: nil, rounds: rounds, refusal: nil, header: nil,
+                superblocks: [:], appendedManifest: nil)
+            guard layout.end > UInt64(Layout.logStart) else {
+                result.refusal = "no intact committed transaction is left to keep"
+                return result
+            }
+            for structure in structures where structure.end <= layout.end && !layout.keptStructures.contains(structure)
+            {
+                lost.insert(structure.offset)
+            }
+            images(for: &result, source: source, ledger: ledger)
+            let verified = try write(result, to: file)
+            rounds += 1
+            result.rounds = rounds
+            result.output = verified
+            if verified.verdict == .clean { return result }
+            let faulting = unitsFaulting(in: verified, ledger: ledger, kept: selection.kept)
+            guard let first = faulting.first else {
+                result.refusal = "the rebuilt file does not verify clean, and no kept transaction is to blame"
+                return result
+            }
+            for (unit, finding) in faulting where unit == first.unit || monotoneFaults.contains(finding.code) {
+                guard selection.kept[unit] else { continue }
+                selection.dropUnreplayable(unit, because: "\(finding.code.rawValue): \(finding.message)")
+            }
+        }
+    }
+
+    /// Error findings of the rebuilt file, each with the kept unit it lies in, in log order.
+    static func unitsFaulting(in report: Report, ledger: TransactionLedger, kept: [Bool]) -> [(
+        unit: Int, finding: Finding
+    )] {
+        report.findings.filter { $0.severity == .error }.compactMap { finding in
+            guard let unit = ledger.unitIndex(containing: finding.offset), kept[unit] else { return nil }
+            return (unit, finding)
+        }.sorted { $0.unit < $1.unit }
+    }
+
+    /// The header and superblocks of the result: both superblocks rebuilt to point at the
+    /// newest kept Manifest (or a fresh one at the end), and at the checkpoint while every
+    /// transaction its snapshot covers stays.
+    static func images(for result: inout Result, source: Report, ledger: TransactionLedger) {
+        let layout = result.layout
+        let headerUsable =
+            source.header.map { $0.hasValidMagic && $0.formatMajor == 0 && (3...6).contains($0.formatMinor) } ?? false
+        if !headerUsable { result.header = Images.fileHeader(minor: source.formatMinor) }
+        var manifest = layout.keptManifest ?? 0
+        if layout.keptManifest == nil {
+            manifest = layout.end
+            result.appendedManifest = Images.manifest(at: layout.end)
+        }
+        let version: UInt16 = source.formatMinor >= Layout.transactionalMinor ? 1 : 0
+        let newest = source.superblocks.map(\.0).filter(\.isRecognised).map(\.generation).max() ?? 0
+        let generation = newest < UInt64.max - 1 ? max(newest + 1, 2) : 2
+        let checkpoint = version == 1 ? keptCheckpoint(source: source, ledger: ledger, result: result) : nil
+        result.superblocks[.a] = Images.superblock(
+            version: version, generation: generation, manifestOffset: manifest, checkpoint: checkpoint)
+        result.superblocks[.b] = Images.superblock(
+            version: version, generation: generation - 1, manifestOffset: manifest, checkpoint: checkpoint)
+    }
+
+    /// The source's checkpoint, when it stays whole, every unit before it stays, no damage
+    /// lies before it, and replay resumes on a boundary of the result.
+    static func keptCheckpoint(source: Report, ledger: TransactionLedger, result: Result) -> (UInt64, UInt32)? {
+        guard let checkpoint = source.checkpointInUse,
+            result.layout.keptStructures.contains(where: { $0.type == .checkpoint && $0.offset == checkpoint.offset }),
+            checkpoint.replayFrom <= result.layout.end
+        else { return nil }
+        let droppedBefore = result.selection.dropped.contains { ledger.units[$0.unit].offset < checkpoint.offset }
+        let damageBefore = ledger.damagedStretches.contains { $0.lowerBound < checkpoint.offset }
+        let boundaries =
+            ledger.units.indices.filter { result.selection.kept[$0] }.map { ledger.units[$0].offset }
+            + result.layout.keptStructures.flatMap { [$0.offset, $0.end] }
+            + result.layout.fillers.map(\.lowerBound) + [result.layout.end]
+        guard !droppedBefore, !damageBefore, boundaries.contains(checkpoint.replayFrom) else { return nil }
+        return (checkpoint.offset, checkpoint.length)
+    }
+
+    /// Cuts, fills and rewrites the copy, then verifies it with the full decode (dropping a
+    /// unit can make a later one fail on content: a unique key, a row's validation).
+    static func write(_ result: Result, to file: AtomicFile) throws -> Report {
+        let layout = result.layout
+        try file.flush()
+        try file.truncate(to: layout.end)
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        for filler in layout.fillers {
+            let payload = UInt64(filler.count) - UInt64(Layout.segmentHeaderSize)
+            try file.write(Images.zeroTempHeader(payloadLength: payload), at: filler.lowerBound)
+            var at = filler.lowerBound + UInt64(Layout.segmentHeaderSize)
+            while at < filler.upperBound {
+                let n = Int(min(UInt64(zeros.count), filler.upperBound - at))
+                try file.write(n == zeros.count ? zeros : Array(zeros[..<n]), at: at)
+                at += UInt64(n)
+            }
+        }
+        if let header = result.header { try file.write(header, at: 0) }
+        for (slot, image) in result.superblocks { try file.write(image, at: slot.offset) }
+        if let manifest = result.appendedManifest { try file.write(manifest, at: layout.end) }
+        try file.flush()
+        do {
+            return try Checker.check(path: file.temporaryPath, command: "verify", options: CheckOptions(deep: true))
+        } catch let error as InputError {
+            throw AtomicFile.WriteError(path: file.destination, reason: "cannot read back the output: \(error.reason)")
+        }
+    }
+}

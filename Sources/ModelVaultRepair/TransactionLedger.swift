@@ -1,0 +1,302 @@
+import ModelVaultCheck
+import ModelVaultFormat
+
+/// One unit of replay in the source: a transaction from its TxnBegin to its TxnCommit (format
+/// minor 6), or, where the log has no markers (minors 3–5, an upgraded file's legacy prefix), a
+/// Schema segment or a Record with the Index segments written for it.
+public struct LogUnit: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case transaction
+        /// Data applied as soon as it is read: no markers frame it.
+        case unframed
+    }
+
+    public var kind: Kind
+    /// The transaction id of its markers (nil for an unframed unit, or when no marker survives).
+    public var txnId: UInt64?
+    /// Where it starts (its TxnBegin, or the damaged bytes that stand in for one) and ends.
+    public var offset: UInt64
+    public var end: UInt64
+    /// Whether an intact TxnCommit with its id closes it (always, for an unframed unit), even
+    /// when damage lies between the two.
+    public var committed: Bool
+    /// Closed by a TxnAbort: never applied.
+    public var aborted = false
+    /// Why it cannot be replayed as it stands (nil: every byte of it is intact).
+    public var damage: String?
+    /// Collection ids its Records write to and its Schema segments register or change, in
+    /// order of first appearance.
+    public var collections: [UInt32] = []
+    /// Records in it; nil when damage hides how many.
+    public var rows: Int? = 0
+    /// Whether it holds a Schema segment.
+    public var changesCatalog = false
+
+    /// Whether a salvage that leaves it out drops data: it was committed, or damage hides
+    /// whether it was.
+    public var isReported: Bool { !aborted && (committed || damage != nil) }
+
+    mutating func touch(_ collectionId: UInt32) {
+        if !collections.contains(collectionId) { collections.append(collectionId) }
+    }
+}
+
+/// A segment outside every unit that a salvage may keep as it is.
+public struct KeptStructure: Sendable, Equatable {
+    public var type: SegmentType
+    public var offset: UInt64
+    public var end: UInt64
+}
+
+/// Reads the walk's segments into units of replay (`LogUnit`) and the intact Manifests and
+/// Checkpoints between them: what a salvage beyond the first damage chooses from. It judges
+/// the bytes for itself — checksums, marker ids, unreadable stretches — rather than the
+/// framing's view, which stops trusting the log at the first damage.
+public final class TransactionLedger: SegmentAnalyser {
+    public private(set) var units: [LogUnit] = []
+    public private(set) var structures: [KeptStructure] = []
+    /// Unreadable stretches and damaged segments outside every unit.
+    public private(set) var damagedStretches: [Range<UInt64>] = []
+    /// Collection names as the log registers them.
+    public private(set) var collectionNames: [UInt32: String] = [:]
+    /// Where the last whole segment ends.
+    public private(set) var logEnd = UInt64(Layout.logStart)
+
+    /// The format minor whose rules apply: below 6 no markers frame the data.
+    private var minor = Layout.transactionalMinor
+    /// Whether a TxnBegin has been read: after one, data outside a transaction is refused.
+    private var seenBegin = false
+    private var open: LogUnit?
+    /// Index segments outside markers, waiting for the Record they were written for.
+    private var pendingIndex: LogUnit?
+    /// Damage outside any unit not yet followed by an intact structure: a TxnCommit after it
+    /// with no TxnBegin is the end of a transaction whose beginning the damage destroyed.
+    private var damageSince: UInt64?
+    /// Content faults the walk's decode found, by segment offset, settled against units at the end.
+    private var contentFaults: [(offset: UInt64, message: String)] = []
+
+    public init() {}
+
+    public func payloadBytesWanted(for type: SegmentType) -> Int {
+        type == .record ? RecordPreamble.length : 0
+    }
+
+    public func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {
+        if let header, header.hasValidMagic, header.formatMajor == 0, (3...6).contains(header.formatMinor) {
+            minor = header.formatMinor
+        } else {
+            let slots = superblocks.map(\.0)
+            minor =
+                slots.contains { $0.isSound && $0.version == 1 } || !slots.contains(where: \.isSound)
+                ? Layout.transactionalMinor : 5
+        }
+    }
+
+    public func finding(_ finding: Finding) {
+        guard finding.severity == .error else { return }
+        switch finding.code {
+        case .recordBadPayload, .indexBadPayload, .catalogBadPayload:
+            contentFaults.append((finding.offset, "\(finding.code.rawValue): \(finding.message)"))
+        default:
+            break
+        }
+    }
+
+    public func segment(_ s: ObservedSegment, payload: UnsafeRawBufferPointer) {
+        let offset = s.summary.offset
+        let end = offset + s.summary.totalLength
+        if offset > logEnd { unreadable(logEnd..<offset) }
+        logEnd = end
+        let intact = s.summary.payloadCRCMatches || s.summary.type == .temp
+        switch s.summary.type {
+        case .txnBegin: begin(s, intact: intact, end: end)
+        case .txnCommit: commit(s, intact: intact, end: end)
+        case .txnAbort: abort(s, intact: intact, end: end)
+        case .schema, .record, .index: data(s, intact: intact, end: end, payload: payload)
+        case .manifest, .checkpoint, .temp:
+            if open != nil {
+                open!.end = end
+                if !intact { open!.damage = open!.damage ?? "\(s.summary.type.name) at \(offset): payload checksum" }
+            } else if intact {
+                flushPendingIndex()
+                damageSince = nil
+                structures.append(KeptStructure(type: s.summary.type, offset: offset, end: end))
+            } else {
+                damaged(offset..<end)
+            }
+        }
+    }
+
+    /// Closes what is still open; call once the walk has run.
+    public func finish() {
+        flushPendingIndex()
+        if let unit = open { close(unit) }
+        open = nil
+        for fault in contentFaults {
+            guard let i = unitIndex(containing: fault.offset), units[i].damage == nil else { continue }
+            units[i].damage = fault.message
+        }
+        contentFaults = []
+    }
+
+    /// The unit whose bytes include `offset`.
+    public func unitIndex(containing offset: UInt64) -> Int? {
+        var low = 0
+        var high = units.count
+        while low < high {
+            let mid = (low + high) / 2
+            if units[mid].end <= offset { low = mid + 1 } else { high = mid }
+        }
+        return low < units.count && units[low].offset <= offset ? low : nil
+    }
+
+    // MARK: the units, as the segments come
+
+    private func begin(_ s: ObservedSegment, intact: Bool, end: UInt64) {
+        flushPendingIndex()
+        seenBegin = true
+        if let unit = open { close(unit) }
+        let marker = intact ? try? s.marker?.get() : nil
+        var unit = LogUnit(
+            kind: .transaction, txnId: marker?.txnId, offset: s.summary.offset, end: end, committed: false)
+        if marker == nil { unit.damage = "TxnBegin at \(s.summary.offset) is damaged" }
+        open = unit
+        damageSince = nil
+    }
+
+    private func commit(_ s: ObservedSegment, intact: Bool, end: UInt64) {
+        flushPendingIndex()
+        let marker = intact ? try? s.marker?.get() : nil
+        guard var unit = open else {
+            // No TxnBegin: the end of a transaction whose beginning lies in damaged bytes, or a
+            // stray commit (nothing to keep either way).
+            if let start = damageSince {
+                var unit = LogUnit(kind: .transaction, txnId: marker?.txnId, offset: start, end: end, committed: false)
+                unit.damage = "its TxnBegin lies in unreadable bytes before \(s.summary.offset)"
+                unit.rows = nil
+                removeDamage(from: start)
+                units.append(unit)
+                damageSince = nil
+            } else {
+                damaged(s.summary.offset..<end)
+            }
+            return
+        }
+        open = nil
+        unit.end = end
+        if let marker {
+            if let id = unit.txnId, id != marker.txnId {
+                unit.damage =
+                    unit.damage ?? "TxnCommit at \(s.summary.offset) carries id \(marker.txnId), its TxnBegin \(id)"
+            } else {
+                unit.txnId = unit.txnId ?? marker.txnId
+                unit.committed = true
+            }
+        } else {
+            unit.damage = unit.damage ?? "TxnCommit at \(s.summary.offset) is damaged"
+        }
+        close(unit)
+    }
+
+    private func abort(_ s: ObservedSegment, intact: Bool, end: UInt64) {
+        flushPendingIndex()
+        guard var unit = open else {
+            if !intact { damaged(s.summary.offset..<end) }
+            return
+        }
+        open = nil
+        unit.end = end
+        if intact {
+            unit.aborted = true
+        } else {
+            unit.damage = unit.damage ?? "TxnAbort at \(s.summary.offset) is damaged"
+        }
+        close(unit)
+    }
+
+    private func data(_ s: ObservedSegment, intact: Bool, end: UInt64, payload: UnsafeRawBufferPointer) {
+        let offset = s.summary.offset
+        if open == nil, minor < Layout.transactionalMinor || !seenBegin {
+            unframed(s, intact: intact, end: end, payload: payload)
+            return
+        }
+        guard var unit = open else {
+            // Outside every transaction where the engine refuses unframed data: damage.
+            flushPendingIndex()
+            damaged(offset..<end)
+            return
+        }
+        unit.end = end
+        if !intact { unit.damage = unit.damage ?? "\(s.summary.type.name) at \(offset): payload checksum" }
+        note(s, in: &unit, payload: payload, intact: intact)
+        open = unit
+    }
+
+    /// A data segment no marker frames: a Record closes a unit with the Index segments before it.
+    private func unframed(_ s: ObservedSegment, intact: Bool, end: UInt64, payload: UnsafeRawBufferPointer) {
+        let offset = s.summary.offset
+        damageSince = nil
+        if s.summary.type != .index { flushPendingIndex() }
+        var unit = pendingIndex ?? LogUnit(kind: .unframed, txnId: nil, offset: offset, end: end, committed: true)
+        pendingIndex = nil
+        unit.end = end
+        if !intact { unit.damage = unit.damage ?? "\(s.summary.type.name) at \(offset): payload checksum" }
+        note(s, in: &unit, payload: payload, intact: intact)
+        if s.summary.type == .index { pendingIndex = unit } else { close(unit) }
+    }
+
+    private func note(_ s: ObservedSegment, in unit: inout LogUnit, payload: UnsafeRawBufferPointer, intact: Bool) {
+        switch s.summary.type {
+        case .record:
+            unit.rows = unit.rows.map { $0 + 1 }
+            if intact, let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset) {
+                unit.touch(preamble.collectionId)
+            }
+        case .schema:
+            unit.changesCatalog = true
+            if case .success(let entry)? = s.catalogEntry {
+                unit.touch(entry.collectionId)
+                if case .createCollection(let name, _) = entry.kind, collectionNames[entry.collectionId] == nil {
+                    collectionNames[entry.collectionId] = name
+                }
+            }
+        default:
+            break
+        }
+    }
+
+    private func flushPendingIndex() {
+        if let unit = pendingIndex { close(unit) }
+        pendingIndex = nil
+    }
+
+    private func close(_ unit: LogUnit) { units.append(unit) }
+
+    private func unreadable(_ range: Range<UInt64>) {
+        if var unit = open {
+            unit.damage = unit.damage ?? "\(range.count) unreadable bytes at \(range.lowerBound)"
+            unit.rows = nil
+            open = unit
+        } else {
+            flushPendingIndex()
+            damaged(range)
+        }
+    }
+
+    private func damaged(_ range: Range<UInt64>) {
+        if damageSince == nil { damageSince = range.lowerBound }
+        if let last = damagedStretches.last, last.upperBound == range.lowerBound {
+            damagedStretches[damagedStretches.count - 1] = last.lowerBound..<range.upperBound
+        } else {
+            damagedStretches.append(range)
+        }
+    }
+
+    /// Damage from `start` on turned out to be part of a unit.
+    private func removeDamage(from start: UInt64) {
+        while let last = damagedStretches.last, last.lowerBound >= start { damagedStretches.removeLast() }
+        if let last = damagedStretches.last, last.upperBound > start {
+            damagedStretches[damagedStretches.count - 1] = last.lowerBound..<start
+        }
+    }
+}

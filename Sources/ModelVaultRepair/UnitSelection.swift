@@ -1,0 +1,104 @@
+/// Which of the source's units a salvage keeps, and why it drops the others.
+public struct UnitSelection: Sendable {
+    public struct Dropped: Sendable, Equatable {
+        public enum Reason: String, Sendable {
+            case damaged
+            case doesNotReplay = "does_not_replay"
+            case afterUntil = "after_until"
+            case requested
+        }
+
+        /// Index into `TransactionLedger.units`.
+        public var unit: Int
+        public var reason: Reason
+        public var detail: String
+    }
+
+    /// A transaction named on the command line that names no single committed transaction.
+    public enum ReferenceError: Error, Equatable, CustomStringConvertible {
+        case notFound(TransactionReference, highest: UInt64?)
+        case ambiguous(TransactionReference, offsets: [UInt64])
+        case notCommitted(TransactionReference, offset: UInt64, state: String)
+
+        public var description: String {
+            switch self {
+            case .notFound(let ref, let highest):
+                let known =
+                    highest.map { "the highest committed transaction id is \($0)" }
+                    ?? "the source holds no committed transaction"
+                return "no committed transaction \(ref) in the source (\(known))"
+            case .ambiguous(let ref, let offsets):
+                return "transaction id \(ref.id) occurs \(offsets.count) times, begun at "
+                    + offsets.map(String.init).joined(separator: ", ")
+                    + "; name one as \(ref.id)@OFFSET"
+            case .notCommitted(let ref, let offset, let state):
+                return "transaction \(ref) begun at \(offset) was never committed (\(state)): there is nothing to drop"
+            }
+        }
+    }
+
+    /// Per unit of the ledger: kept (true) or not. Units that never applied (aborted,
+    /// uncommitted) are not kept and not reported.
+    public private(set) var kept: [Bool]
+    public private(set) var dropped: [Dropped] = []
+
+    /// The first choice, before anything is replayed: damage, the cut of `--until-txn`, the
+    /// transactions `--drop-txn` names; without `--scavenge`, nothing after `prefixEnd`.
+    public init(
+        units: [LogUnit], choices: SalvageChoices, prefixEnd: UInt64
+    ) throws(ReferenceError) {
+        kept = units.map { $0.committed && !$0.aborted && $0.damage == nil }
+        let until = try choices.untilTxn.map { ref throws(ReferenceError) in try Self.resolve(ref, in: units) }
+        var requested = Set<Int>()
+        for ref in choices.dropTxns { requested.insert(try Self.resolve(ref, in: units)) }
+        let firstDamage = units.firstIndex { $0.isReported && $0.damage != nil }.map { units[$0].offset }
+        for (i, unit) in units.enumerated() where unit.isReported {
+            if let damage = unit.damage {
+                drop(i, .damaged, damage)
+            } else if !choices.scavenge, unit.end > prefixEnd {
+                let start = firstDamage.map { " at \($0)" } ?? ""
+                drop(i, .damaged, "intact, but after the first damage\(start); --scavenge keeps it")
+            } else if let until, i > until {
+                drop(i, .afterUntil, "committed after transaction \(units[until].txnId.map(String.init) ?? "?")")
+            } else if requested.contains(i) {
+                drop(i, .requested, "named by --drop-txn")
+            }
+        }
+    }
+
+    /// A kept unit that does not replay on what is kept before it.
+    public mutating func dropUnreplayable(_ unit: Int, because detail: String) {
+        drop(unit, .doesNotReplay, detail)
+    }
+
+    /// A kept unit that cannot stay for the layout's sake (see `ScavengeLayout`).
+    public mutating func dropForLayout(_ unit: Int, because detail: String) {
+        drop(unit, .damaged, detail)
+    }
+
+    public var keptCount: Int { kept.reduce(0) { $0 + ($1 ? 1 : 0) } }
+
+    private mutating func drop(_ unit: Int, _ reason: Dropped.Reason, _ detail: String) {
+        kept[unit] = false
+        dropped.append(Dropped(unit: unit, reason: reason, detail: detail))
+        dropped.sort { $0.unit < $1.unit }
+    }
+
+    /// The one committed transaction `ref` names.
+    static func resolve(_ ref: TransactionReference, in units: [LogUnit]) throws(ReferenceError) -> Int {
+        let named = units.indices.filter {
+            units[$0].kind == .transaction && units[$0].txnId == ref.id
+                && (ref.offset == nil || units[$0].offset == ref.offset)
+        }
+        let committed = named.filter { units[$0].committed && !units[$0].aborted }
+        if committed.count == 1 { return committed[0] }
+        if committed.count > 1 { throw .ambiguous(ref, offsets: committed.map { units[$0].offset }) }
+        if let other = named.first {
+            let state =
+                units[other].aborted ? "aborted" : units[other].damage.map { "damaged: \($0)" } ?? "no TxnCommit"
+            throw .notCommitted(ref, offset: units[other].offset, state: state)
+        }
+        let highest = units.filter { $0.committed && !$0.aborted }.compactMap(\.txnId).max()
+        throw .notFound(ref, highest: highest)
+    }
+}
