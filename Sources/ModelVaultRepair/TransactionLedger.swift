@@ -78,7 +78,11 @@ public final class TransactionLedger: SegmentAnalyser {
     public init() {}
 
     public func payloadBytesWanted(for type: SegmentType) -> Int {
-        type == .record ? RecordPreamble.length : 0
+        switch type {
+        case .record: RecordPreamble.length
+        case .manifest: ManifestPayload.length
+        default: 0
+        }
     }
 
     public func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {
@@ -107,7 +111,11 @@ public final class TransactionLedger: SegmentAnalyser {
         let end = offset + s.summary.totalLength
         if offset > logEnd { unreadable(logEnd..<offset) }
         logEnd = end
-        let intact = s.summary.payloadCRCMatches || s.summary.type == .temp
+        var intact = s.summary.payloadCRCMatches || s.summary.type == .temp
+        // A Manifest a superblock may point at must decode, not only check out.
+        if intact, s.summary.type == .manifest, (try? ManifestPayload(parsing: payload, at: s.payloadOffset)) == nil {
+            intact = false
+        }
         switch s.summary.type {
         case .txnBegin: begin(s, intact: intact, end: end)
         case .txnCommit: commit(s, intact: intact, end: end)
