@@ -31,7 +31,7 @@ public struct SalvageSummary: Sendable {
         keptTransactions = selection.keptCount
         dropped = selection.dropped.map { drop in
             let unit = ledger.units[drop.unit]
-            let names = unit.collections.map { id in
+            let names = ledger.collections(of: drop.unit).map { id in
                 ledger.collectionNames[id] ?? catalog.collection(id: id)?.name ?? "#\(id)"
             }
             return DroppedTransaction(

@@ -53,8 +53,9 @@ enum Scavenge {
                 result.refusal = "no intact committed transaction is left to keep"
                 return result
             }
-            for structure in structures where structure.end <= layout.end && !layout.keptStructures.contains(structure)
-            {
+            // Structures a filler took in are zeros now, in every later round too.
+            let kept = Set(layout.keptStructures.map(\.offset))
+            for structure in structures where structure.end <= layout.end && !kept.contains(structure.offset) {
                 lost.insert(structure.offset)
             }
             images(for: &result, source: source, ledger: ledger)

@@ -24,20 +24,43 @@ public struct LogUnit: Sendable, Equatable {
     public var aborted = false
     /// Why it cannot be replayed as it stands (nil: every byte of it is intact).
     public var damage: String?
-    /// Collection ids its Records write to and its Schema segments register or change, in
-    /// order of first appearance.
-    public var collections: [UInt32] = []
-    /// Records in it; nil when damage hides how many.
-    public var rows: Int? = 0
+    /// The first collection id its Records write to or its Schema segments register or
+    /// change (0: none); the others, rare, are the ledger's (`TransactionLedger.collections(of:)`).
+    /// A long log holds millions of units: each is kept small.
+    public var firstCollection: UInt32 = 0
+    private var recordCount: UInt32 = 0
+    private var rowsUnknown = false
     /// Whether it holds a Schema segment.
     public var changesCatalog = false
+
+    public init(kind: Kind, txnId: UInt64?, offset: UInt64, end: UInt64, committed: Bool) {
+        self.kind = kind
+        self.txnId = txnId
+        self.offset = offset
+        self.end = end
+        self.committed = committed
+    }
+
+    /// Records in it; nil when damage hides how many.
+    public var rows: Int? {
+        get { rowsUnknown ? nil : Int(recordCount) }
+        set {
+            rowsUnknown = newValue == nil
+            recordCount = UInt32(clamping: newValue ?? 0)
+        }
+    }
 
     /// Whether a salvage that leaves it out drops data: it was committed, or damage hides
     /// whether it was.
     public var isReported: Bool { !aborted && (committed || damage != nil) }
 
-    mutating func touch(_ collectionId: UInt32) {
-        if !collections.contains(collectionId) { collections.append(collectionId) }
+    /// Notes a collection; true when it is one besides the first.
+    mutating func touch(_ collectionId: UInt32) -> Bool {
+        if firstCollection == 0 {
+            firstCollection = collectionId
+            return false
+        }
+        return collectionId != firstCollection
     }
 }
 
@@ -59,6 +82,11 @@ public final class TransactionLedger: SegmentAnalyser {
     public private(set) var damagedStretches: [Range<UInt64>] = []
     /// Collection names as the log registers them.
     public private(set) var collectionNames: [UInt32: String] = [:]
+    /// Collections a unit touches besides its first, by the unit's index (rare: one write
+    /// usually touches one collection).
+    private var moreCollections: [Int: [UInt32]] = [:]
+    /// Those of the open unit, moved to `moreCollections` when it closes.
+    private var openMore: [UInt32] = []
     /// Where the last whole segment ends.
     public private(set) var logEnd = UInt64(Layout.logStart)
 
@@ -145,6 +173,13 @@ public final class TransactionLedger: SegmentAnalyser {
             units[i].damage = fault.message
         }
         contentFaults = []
+    }
+
+    /// Collection ids unit `index` touches, in order of first appearance.
+    public func collections(of index: Int) -> [UInt32] {
+        let unit = units[index]
+        guard unit.firstCollection != 0 else { return [] }
+        return [unit.firstCollection] + (moreCollections[index] ?? [])
     }
 
     /// The unit whose bytes include `offset`.
@@ -258,12 +293,12 @@ public final class TransactionLedger: SegmentAnalyser {
         case .record:
             unit.rows = unit.rows.map { $0 + 1 }
             if intact, let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset) {
-                unit.touch(preamble.collectionId)
+                touch(preamble.collectionId, in: &unit)
             }
         case .schema:
             unit.changesCatalog = true
             if case .success(let entry)? = s.catalogEntry {
-                unit.touch(entry.collectionId)
+                touch(entry.collectionId, in: &unit)
                 if case .createCollection(let name, _) = entry.kind, collectionNames[entry.collectionId] == nil {
                     collectionNames[entry.collectionId] = name
                 }
@@ -278,7 +313,17 @@ public final class TransactionLedger: SegmentAnalyser {
         pendingIndex = nil
     }
 
-    private func close(_ unit: LogUnit) { units.append(unit) }
+    private func touch(_ collectionId: UInt32, in unit: inout LogUnit) {
+        if unit.touch(collectionId), !openMore.contains(collectionId) { openMore.append(collectionId) }
+    }
+
+    private func close(_ unit: LogUnit) {
+        if !openMore.isEmpty {
+            moreCollections[units.count] = openMore
+            openMore = []
+        }
+        units.append(unit)
+    }
 
     private func unreadable(_ range: Range<UInt64>) {
         if var unit = open {

@@ -52,14 +52,17 @@ public struct UnitSelection: Sendable {
         var requested = Set<Int>()
         for ref in choices.dropTxns { requested.insert(try Self.resolve(ref, in: units)) }
         let firstDamage = units.firstIndex { $0.isReported && $0.damage != nil }.map { units[$0].offset }
+        // One text for many units: a long log shares it rather than repeating it.
+        let afterDamage =
+            "intact, but after the first damage\(firstDamage.map { " at \($0)" } ?? ""); --scavenge keeps it"
+        let afterUntil = until.map { "committed after transaction \(units[$0].txnId.map(String.init) ?? "?")" } ?? ""
         for (i, unit) in units.enumerated() where unit.isReported {
             if let damage = unit.damage {
                 drop(i, .damaged, damage)
             } else if !choices.scavenge, unit.end > prefixEnd {
-                let start = firstDamage.map { " at \($0)" } ?? ""
-                drop(i, .damaged, "intact, but after the first damage\(start); --scavenge keeps it")
+                drop(i, .damaged, afterDamage)
             } else if let until, i > until {
-                drop(i, .afterUntil, "committed after transaction \(units[until].txnId.map(String.init) ?? "?")")
+                drop(i, .afterUntil, afterUntil)
             } else if requested.contains(i) {
                 drop(i, .requested, "named by --drop-txn")
             }
@@ -78,10 +81,19 @@ public struct UnitSelection: Sendable {
 
     public var keptCount: Int { kept.reduce(0) { $0 + ($1 ? 1 : 0) } }
 
+    /// Keeps `dropped` in unit order: appended in order while choosing, inserted in place after.
     private mutating func drop(_ unit: Int, _ reason: Dropped.Reason, _ detail: String) {
         kept[unit] = false
-        dropped.append(Dropped(unit: unit, reason: reason, detail: detail))
-        dropped.sort { $0.unit < $1.unit }
+        var low = dropped.count
+        if let last = dropped.last, last.unit > unit {
+            low = 0
+            var high = dropped.count
+            while low < high {
+                let mid = (low + high) / 2
+                if dropped[mid].unit < unit { low = mid + 1 } else { high = mid }
+            }
+        }
+        dropped.insert(Dropped(unit: unit, reason: reason, detail: detail), at: low)
     }
 
     /// The one committed transaction `ref` names.

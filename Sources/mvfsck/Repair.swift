@@ -87,18 +87,21 @@ struct Repair: ParsableCommand {
             throw ExitCode(ExitStatus.operational)
         }
         let status = Self.status(outcome, dryRun: dryRun)
-        let json = ReportJSON.withRepair(
-            ReportJSON.render(outcome.source), RepairJSON.render(outcome, destination: to, dryRun: dryRun),
-            salvage: outcome.summary.map(SalvageJSON.render))
+        // Built only when asked for: a long log's list of dropped transactions is large.
+        let json = { () -> JSON in
+            ReportJSON.withRepair(
+                ReportJSON.render(outcome.source), RepairJSON.render(outcome, destination: to, dryRun: dryRun),
+                salvage: outcome.summary.map(SalvageJSON.render))
+        }
         if output.json {
-            Console.out([json.pretty])
+            Console.out([json().pretty])
         } else if !output.quiet {
             Console.out(TextRenderer.verifyLines(outcome.source))
             Console.out(outcome.plan.describe().map { "  plan: " + $0 })
             Console.out((outcome.summary?.lines() ?? []).map { "  " + $0 })
             Console.out(["  " + Self.resultSentence(outcome, destination: to, dryRun: dryRun)])
         }
-        throw ExitCode(status | CheckRun.writeReportFile(json, output: output))
+        throw ExitCode(status | (output.report == nil ? 0 : CheckRun.writeReportFile(json(), output: output)))
     }
 
     /// A temporary file a killed run left beside DST: said on standard error, never an error.

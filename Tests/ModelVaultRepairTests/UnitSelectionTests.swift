@@ -48,7 +48,7 @@ import Testing
         let (_, ledger) = try Self.ledger("damaged/basic__payload_flip_record.modelvault")
         #expect(ledger.units.map(\.offset) == [8274, 8541, 8769])
         #expect(ledger.units.map { $0.damage != nil } == [false, true, false])
-        #expect(ledger.units[2].collections == [1])
+        #expect(ledger.collections(of: 2) == [1])
         #expect(ledger.collectionNames[1] == "books")
     }
 
