@@ -19,6 +19,13 @@ struct CheckpointCheck {
     var pending: Box<CheckpointStream>?
     /// A Checkpoint too large to hold, decoded as it streamed past, for `LogWalker.checkCheckpoint`.
     var streamed: CheckpointStream.Outcome?
+    /// What the target holds, once decoded, and its payload's version field.
+    private(set) var targetContents: CheckpointFraming?
+    private(set) var targetVersion: UInt16?
+    /// The Checkpoint segments of the log, in order, at most `listLimit` of them.
+    private(set) var segments: [CheckpointSummary.Segment] = []
+    private(set) var segmentsOmitted = 0
+    static let listLimit = 1000
 
     /// What the walk does once a Checkpoint has been judged.
     enum Settlement {
@@ -57,9 +64,16 @@ struct CheckpointCheck {
     /// is nil when the payload checksum fails.
     mutating func settle(
         _ s: SegmentEvent, _ payload: Result<CheckpointFraming, FormatError>?, contentFault: (String, EngineError)?,
-        committed: Int, cursor: StreamCursor, into sink: inout FindingSink
+        version: UInt16?, committed: Int, cursor: StreamCursor, into sink: inout FindingSink
     ) -> Settlement {
         let isTarget = isTarget(s.offset)
+        if segments.count < Self.listLimit {
+            segments.append(
+                CheckpointSummary.Segment(
+                    offset: s.offset, length: s.header.totalLength, checksumsOK: s.payloadCRCMatches))
+        } else {
+            segmentsOmitted += 1
+        }
         func reportBadPayload(_ message: String) {
             sink.add(
                 Finding(
@@ -89,6 +103,8 @@ struct CheckpointCheck {
             }
         }
         guard isTarget else { return .nothing }
+        if case .success(let decoded)? = payload { targetContents = decoded }
+        targetVersion = version
         target?.state = state
         committedAtCheckpointEnd = committed
         guard case .usable(let from, _) = state else { return .nothing }

@@ -4,6 +4,8 @@ import ModelVaultFormat
 struct CheckpointFraming {
     var replayFromOffset: UInt64
     var catalogEntries: [CatalogEntry]
+    var rowTally = CheckpointRowTally()
+    var indexStateBytes: UInt64 = 0
 }
 
 /// A Checkpoint payload too large to hold at once, decoded as it streams past: its framing
@@ -19,10 +21,13 @@ struct CheckpointStream {
         /// The first row or index-state fault (full decode), with the engine's error for it.
         var contentFault: (String, EngineError)?
         var catalogStructures: Int
+        /// The payload's version field, when the payload holds one.
+        var version: UInt16?
     }
 
     private enum Element {
-        case version, replayFrom, entryCount, entryLength, entry, rowCount, rowLength, row, indexLength, index, end
+        case version, replayFrom, entryCount, entryLength, entry, rowCount, rowLength, row, rowHead, rowTail
+        case indexLength, index, end
     }
 
     let payloadOffset: UInt64
@@ -41,6 +46,10 @@ struct CheckpointStream {
     private var replayFrom: UInt64 = 0
     private var entries: [CatalogEntry] = []
     private var rowCount: UInt32 = 0
+    private var rowTally = CheckpointRowTally()
+    /// Bytes of the current row after its head, when the row is not held whole.
+    private var rowTail = 0
+    private var indexStateBytes: UInt64 = 0
     private var catalog: Catalog?
     private var framingError: FormatError?
     private var contentFault: (String, EngineError)?
@@ -78,11 +87,14 @@ struct CheckpointStream {
         }
         let framing: Result<CheckpointFraming, FormatError> =
             framingError.map { .failure($0) }
-            ?? .success(CheckpointFraming(replayFromOffset: replayFrom, catalogEntries: entries))
+            ?? .success(
+                CheckpointFraming(
+                    replayFromOffset: replayFrom, catalogEntries: entries, rowTally: rowTally,
+                    indexStateBytes: indexStateBytes))
         return (
             Outcome(
                 framing: framing, contentFault: framingError == nil ? contentFault : nil,
-                catalogStructures: structures), valuesVisited
+                catalogStructures: structures, version: element == .version ? nil : version), valuesVisited
         )
     }
 
@@ -137,14 +149,30 @@ struct CheckpointStream {
         case .rowCount:
             rowCount = u32()
             left = rowCount
+            rowTally = CheckpointRowTally(collections: entries)
             next(.rowLength, after: .indexLength)
         case .rowLength:
-            begin(.row, need: Int(u32()), keep: deep && contentFault == nil)
+            let length = Int(u32())
+            if deep && contentFault == nil || UInt64(length) > remaining {
+                // Held whole (or short: the fault is the whole row's, as the decode reports it).
+                begin(.row, need: length)
+            } else {
+                // Only the head is read, for the tally; the rest streams past.
+                rowTail = length - min(length, CheckpointRowTally.headLength)
+                begin(.rowHead, need: length - rowTail)
+            }
         case .row:
-            if !skipping { checkRow(at: at) }
+            pending.withUnsafeBytes { rowTally.count(rowStartingWith: $0) }
+            checkRow(at: at)
+            next(.rowLength, after: .indexLength)
+        case .rowHead:
+            pending.withUnsafeBytes { rowTally.count(rowStartingWith: $0) }
+            begin(.rowTail, need: rowTail, keep: false)
+        case .rowTail:
             next(.rowLength, after: .indexLength)
         case .indexLength:
-            begin(.index, need: Int(u32()), keep: deep && contentFault == nil)
+            indexStateBytes = UInt64(u32())
+            begin(.index, need: Int(indexStateBytes), keep: deep && contentFault == nil)
         case .index:
             if !skipping { checkIndexState(at: at) }
             element = .end

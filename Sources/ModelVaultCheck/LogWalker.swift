@@ -511,11 +511,13 @@ public final class LogWalker: SegmentConsumer {
         if let streamed = checkpoints.streamed {
             checkpoints.streamed = nil
             settleCheckpoint(
-                s, streamed.framing, contentFault: streamed.contentFault, structures: streamed.catalogStructures)
+                s, streamed.framing, contentFault: streamed.contentFault, structures: streamed.catalogStructures,
+                version: streamed.version)
             return
         }
+        let version = payloadView.count >= 2 ? payloadView.loadUnaligned(as: UInt16.self).littleEndian : nil
         guard s.payloadCRCMatches else {
-            settleCheckpoint(s, nil, contentFault: nil, structures: 0)
+            settleCheckpoint(s, nil, contentFault: nil, structures: 0, version: version)
             return
         }
         let decoded: CheckpointPayload
@@ -524,25 +526,28 @@ public final class LogWalker: SegmentConsumer {
                 parsing: payloadView, at: s.payloadOffset,
                 structureLimit: catalogFrozenAt == nil ? catalogStructuresLeft : 0)
         } catch {
-            settleCheckpoint(s, .failure(error), contentFault: nil, structures: 0)
+            settleCheckpoint(s, .failure(error), contentFault: nil, structures: 0, version: version)
             return
         }
         let content = options.deep ? deep.checkpoint(payloadView, at: s.payloadOffset, decoded: decoded) : nil
         settleCheckpoint(
             s,
             .success(
-                CheckpointFraming(replayFromOffset: decoded.replayFromOffset, catalogEntries: decoded.catalogEntries)),
-            contentFault: content, structures: decoded.catalogStructures)
+                CheckpointFraming(
+                    replayFromOffset: decoded.replayFromOffset, catalogEntries: decoded.catalogEntries,
+                    rowTally: decoded.rowTally, indexStateBytes: UInt64(decoded.indexRange.count))),
+            contentFault: content, structures: decoded.catalogStructures, version: version)
     }
 
     /// Judges a Checkpoint (see `CheckpointCheck.settle`) and applies what follows from it.
     func settleCheckpoint(
         _ s: SegmentEvent, _ payload: Result<CheckpointFraming, FormatError>?,
-        contentFault: (String, EngineError)?, structures: Int
+        contentFault: (String, EngineError)?, structures: Int, version: UInt16?
     ) {
         catalogStructuresLeft -= structures
         switch checkpoints.settle(
-            s, payload, contentFault: contentFault, committed: framing.committed, cursor: cursor, into: &sink)
+            s, payload, contentFault: contentFault, version: version, committed: framing.committed, cursor: cursor,
+            into: &sink)
         {
         case .nothing: break
         case .freezeCatalog: freezeCatalog(at: s.offset)

@@ -68,6 +68,9 @@ public struct Report: Sendable {
     public var committedPrefix: CommittedPrefix
     /// The selected superblock's checkpoint when the engine takes its state from it.
     public var checkpointInUse: CheckpointInUse?
+    /// The checkpoint pointer, what it leads to, and the log's Checkpoint segments; nil when
+    /// the file has neither.
+    public var checkpoint: CheckpointSummary?
     /// Row values the full decode visited: a work counter that stays in proportion to the
     /// input's size, whatever its declared types ask for.
     public var valuesVisited = 0

@@ -82,10 +82,76 @@ struct ReportBuilder {
             salvageEnd: safeEnd, formatMinor: prelude.minor,
             committedPrefix: committedPrefix(prediction: prediction, fileLength: fileLength),
             checkpointInUse: checkpointInUse(fileLength: fileLength),
+            checkpoint: checkpointSummary(fileLength: fileLength, prediction: prediction),
             valuesVisited: deep.valuesVisited,
             revalidationPlan: options.deep && options.revalidation == nil
                 ? replay.revalidationPlan(fileLength: fileLength) : RowRevalidationPlan(),
             catalogStructures: catalogStructures)
+    }
+
+    /// The checkpoint as the open that succeeds sees it: a strict open the whole file, else an
+    /// AutoTruncate open what it keeps.
+    func checkpointSummary(fileLength: UInt64, prediction: EnginePrediction) -> CheckpointSummary? {
+        let target = checkpoints.target.flatMap { $0.length == 0 && $0.offset == 0 ? nil : $0 }
+        guard target != nil || !checkpoints.segments.isEmpty else { return nil }
+        var summary = CheckpointSummary(offset: target?.offset, length: target?.length, usedByEngine: false)
+        summary.others = checkpoints.segments.filter { $0.offset != target?.offset }
+        summary.othersOmitted = checkpoints.segmentsOmitted
+        summary.newerSegments = target.map { t in checkpoints.segments.filter { $0.offset > t.offset }.count } ?? 0
+        guard let target else {
+            summary.notUsedBecause = "the selected superblock points at no checkpoint"
+            return summary
+        }
+        let keptLength = prediction.strictOpens ? fileLength : fileLength - min(fileLength, prediction.truncatedBytes)
+        switch target.use(fileLength: keptLength) {
+        case .fatal(let error):
+            summary.notUsedBecause = "the engine refuses the file on it (\(error))"
+        case _ where !prediction.strictOpens && !prediction.autoTruncateOpens:
+            summary.notUsedBecause = "no open of the file succeeds"
+        case .ignored where target.offset < fileLength && target.offset >= keptLength:
+            summary.notUsedBecause = "an AutoTruncate open cuts the file at \(keptLength), before the checkpoint"
+        case .ignored:
+            if case .otherType(let type) = target.state {
+                summary.notUsedBecause = "its pointer leads to a \(type.name) segment, which the engine ignores"
+            } else if target.length == 0 {
+                summary.notUsedBecause = "the superblock records a checkpoint length of 0, which the engine ignores"
+            } else {
+                summary.notUsedBecause = "its pointer lies outside the log, which the engine ignores"
+            }
+        case .strictFailsAutoTruncateReplaysAll(let error):
+            summary.notUsedBecause =
+                "it cannot be read as a checkpoint (\(error)): a strict open fails, "
+                + "an AutoTruncate open replays the whole log instead"
+        case .replayFrom:
+            summary.usedByEngine = true
+        }
+        summary.version = checkpoints.targetVersion
+        if let contents = checkpoints.targetContents {
+            summary.replayFromOffset = contents.replayFromOffset
+            summary.indexStateBytes = contents.indexStateBytes
+            summary.otherRows = contents.rowTally.otherRows
+            for entry in contents.catalogEntries {
+                if case .createCollection(let name, _) = entry.kind {
+                    summary.collections.append(
+                        .init(
+                            id: entry.collectionId, name: name, versions: 1,
+                            rows: contents.rowTally.rows[entry.collectionId] ?? 0))
+                } else if let i = summary.collections.firstIndex(where: { $0.id == entry.collectionId }) {
+                    summary.collections[i].versions += 1
+                }
+            }
+            summary.transactionsCovered = checkpoints.committedAtCheckpointEnd
+            if contents.replayFromOffset < fileLength {
+                summary.replayFromOnBoundary =
+                    target.replayFromBoundary.hit && !target.replayFromBoundary.insideTransaction
+                summary.bytesReplayedAfter = fileLength - contents.replayFromOffset
+                summary.transactionsReplayedAfter = checkpoints.committedAtReplayFrom.map { framing.committed - $0 }
+            } else {
+                summary.bytesReplayedAfter = 0
+                summary.transactionsReplayedAfter = 0
+            }
+        }
+        return summary
     }
 
     func checkpointInUse(fileLength: UInt64) -> CheckpointInUse? {

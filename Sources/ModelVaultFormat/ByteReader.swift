@@ -89,6 +89,13 @@ public struct ByteReader {
         }
     }
 
+    /// Up to `count` of the bytes ahead, not consumed (a reader over borrowed bytes: the
+    /// ones it holds).
+    public func remainingBytes(upTo count: Int) -> UnsafeRawBufferPointer {
+        let end = position + min(count, bytes.count - position)
+        return UnsafeRawBufferPointer(rebasing: bytes[position..<end])
+    }
+
     /// `count` bytes read earlier from absolute `start`, inside the current hold.
     public func view(at start: UInt64, count: Int) -> UnsafeRawBufferPointer {
         precondition(start >= baseOffset && start + UInt64(count) <= offset)

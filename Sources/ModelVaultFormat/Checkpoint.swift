@@ -5,6 +5,8 @@ public struct CheckpointPayload: Sendable {
     public var replayFromOffset: UInt64
     public var catalogEntries: [CatalogEntry]
     public var rowCount: UInt32
+    /// Rows by the collection id their Record claims (see `CheckpointRowTally`).
+    public var rowTally = CheckpointRowTally()
     /// Payload-relative range of the row section (each row: u32 length + Record payload).
     public var rowSection: Range<Int>
     /// Payload-relative range of the Index payload holding the index state.
@@ -34,10 +36,12 @@ public struct CheckpointPayload: Sendable {
         }
         rowCount = try reader.u32()
         let rowStart = reader.position
+        rowTally = CheckpointRowTally(collections: catalogEntries)
         for index in 0..<Int(rowCount) {
             try StopRequest.check(every: index, decodingAt: reader.offset)
             let length = try reader.u32()
-            try reader.skip(Int(length))
+            let row = try reader.slice(Int(length))
+            rowTally.count(rowStartingWith: row.remainingBytes(upTo: CheckpointRowTally.headLength))
         }
         rowSection = rowStart..<reader.position
         let indexLength = try reader.u32()
@@ -45,6 +49,34 @@ public struct CheckpointPayload: Sendable {
         try reader.skip(Int(indexLength))
         indexRange = indexStart..<reader.position
         try reader.expectEnd()
+    }
+}
+
+/// How many of a checkpoint's rows each collection of its catalog holds, read from the
+/// collection id at the start of each row's Record payload. Only ids the checkpoint's own
+/// catalog registers get a count of their own (memory stays bounded by the catalog, whatever
+/// the rows claim); the rest are counted together.
+public struct CheckpointRowTally: Sendable, Equatable {
+    /// Bytes of a row's start the tally reads: the Record version (u16) and collection id (u32).
+    public static let headLength = 6
+
+    public private(set) var rows: [UInt32: Int] = [:]
+    /// Rows naming a collection the catalog lacks, or too short to name one.
+    public private(set) var otherRows = 0
+
+    public init() {}
+
+    public init(collections entries: [CatalogEntry]) {
+        for entry in entries { rows[entry.collectionId] = 0 }
+    }
+
+    public mutating func count(rowStartingWith head: UnsafeRawBufferPointer) {
+        guard head.count >= Self.headLength else {
+            otherRows += 1
+            return
+        }
+        let id = head.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian
+        if let n = rows[id] { rows[id] = n + 1 } else { otherRows += 1 }
     }
 }
 

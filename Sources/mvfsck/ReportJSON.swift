@@ -33,6 +33,7 @@ enum ReportJSON {
                 ])
             ),
             ("catalog", .object([("collections", .array(r.catalog.collections.map(collectionSummary)))])),
+            ("checkpoint", .optional(r.checkpoint, checkpoint)),
             ("engine", engine(r.engine)),
             (
                 "summary",
@@ -43,6 +44,37 @@ enum ReportJSON {
                 ])
             ),
             ("findings", .array(r.findings.map(finding))),
+        ])
+    }
+
+    /// The checkpoint pointer, what it leads to, and the log's other Checkpoint segments.
+    static func checkpoint(_ c: CheckpointSummary) -> JSON {
+        .object([
+            ("offset", .optional(c.offset) { .uint($0) }),
+            ("length", .optional(c.length) { .uint(UInt64($0)) }),
+            ("version", .optional(c.version) { .uint(UInt64($0)) }),
+            ("used_by_engine", .bool(c.usedByEngine)),
+            ("not_used_because", .optional(c.notUsedBecause) { .string($0) }),
+            ("replay_from_offset", .optional(c.replayFromOffset) { .uint($0) }),
+            ("replay_from_on_boundary", .optional(c.replayFromOnBoundary) { .bool($0) }),
+            (
+                "collections",
+                .array(c.collections.map { .object([("name", .string($0.name)), ("rows", .int(Int64($0.rows)))]) })
+            ),
+            ("index_state_bytes", .optional(c.indexStateBytes) { .uint($0) }),
+            ("transactions_covered", .optional(c.transactionsCovered) { .int(Int64($0)) }),
+            ("transactions_replayed_after", .optional(c.transactionsReplayedAfter) { .int(Int64($0)) }),
+            ("bytes_replayed_after", .optional(c.bytesReplayedAfter) { .uint($0) }),
+            (
+                "others",
+                .array(
+                    c.others.map {
+                        .object([
+                            ("offset", .uint($0.offset)), ("length", .uint($0.length)),
+                            ("checksums_ok", .bool($0.checksumsOK)),
+                        ])
+                    })
+            ),
         ])
     }
 

@@ -170,12 +170,54 @@ enum TextRenderer {
                     + "\(c.current?.fields.count ?? 0) fields, \(c.current?.indexes.count ?? 0) indexes"
             )
         }
+        if let c = r.checkpoint { lines += checkpointLines(c) }
         lines.append("engine      " + engineSentence(r.engine))
         lines.append("verdict     " + verdictSentence(r))
         if !r.findings.isEmpty {
             lines.append("findings    \(counted(r.errorCount, "error")), \(counted(r.warningCount, "warning"))")
             lines += findingLines(r.findings, indent: "  ")
         }
+        return lines
+    }
+
+    /// The selected superblock's checkpoint, then one line per other Checkpoint segment.
+    static func checkpointLines(_ c: CheckpointSummary) -> [String] {
+        var lines: [String] = []
+        let indent = "            "
+        if let offset = c.offset {
+            var line = "checkpoint  @\(offset) (\(c.length ?? 0) bytes)"
+            if let version = c.version { line += ", version \(version)" }
+            line += c.usedByEngine ? ", used by the engine" : ", not used: \(c.notUsedBecause ?? "")"
+            lines.append(line)
+            if c.newerSegments > 0 {
+                lines.append(indent + "\(counted(c.newerSegments, "newer Checkpoint segment")) later in the log")
+            }
+        } else {
+            lines.append("checkpoint  none: \(c.notUsedBecause ?? "")")
+        }
+        if let from = c.replayFromOffset {
+            let boundary =
+                c.replayFromOnBoundary.map {
+                    $0 ? "a segment boundary outside any transaction" : "not a boundary outside a transaction"
+                } ?? "the end of the log"
+            lines.append(indent + "replay_from_offset \(from) (\(boundary))")
+            let collections = c.collections.map {
+                "\($0.name) (\(counted($0.versions, "version"))) \(counted($0.rows, "row"))"
+            }
+            var holds = "holds " + (collections.isEmpty ? "no collections" : collections.joined(separator: ", "))
+            if c.otherRows > 0 { holds += ", \(counted(c.otherRows, "row")) of no collection it registers" }
+            lines.append(indent + holds + "; index state \(c.indexStateBytes ?? 0) bytes")
+            let covered = c.transactionsCovered.map { counted($0, "committed transaction") } ?? "?"
+            let after = c.transactionsReplayedAfter.map { counted($0, "committed transaction") } ?? "?"
+            lines.append(
+                indent + "covers \(covered); \(after) (\(c.bytesReplayedAfter ?? 0) bytes) replay after it")
+        }
+        for other in c.others {
+            lines.append(
+                indent + "other Checkpoint @\(other.offset) (\(other.length) bytes, "
+                    + (other.checksumsOK ? "checksums ok" : "payload checksum fails") + "), not pointed at")
+        }
+        if c.othersOmitted > 0 { lines.append(indent + "… and \(c.othersOmitted) more Checkpoint segments") }
         return lines
     }
 
