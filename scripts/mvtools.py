@@ -1,7 +1,7 @@
 """Shared helpers for ModelVault test fixtures (stdlib only).
 
 Usage as a library (from fixtures/generate.py, fixtures/damage.py, scripts/engine-crosscheck,
-scripts/engine-integration):
+scripts/engine-integration, scripts/scavenge-crosscheck):
 
     sys.path.insert(0, "<repo>/scripts"); import mvtools
     f = mvtools.parse(open(path, "rb").read())
@@ -10,6 +10,10 @@ scripts/engine-integration):
     outcome = mvtools.observe_engine(path, mvtools.MV_PYTHON)
     mvtools.ensure_modelvault(__file__, "prog", "PROG_REEXEC")  # re-exec under that venv
     proc = mvtools.run_binary([mvfsck, "verify", path])       # retried on ETXTBSY
+    units = mvtools.replay_units(f)                # committed transactions / legacy units
+    inert = mvtools.drop_units(data, units, [3])   # unit 3 aborted (Temp in minors 3-5)
+    c = mvtools.replay_closure(data, units, {3: ("requested", None)})  # engine in-process
+    print(c.dropped, c.rows)                       # + what no longer replays, and the rows
 
 Usage as a script (run by observe_engine under the modelvault 0.16.0 venv's python):
 
@@ -1043,6 +1047,206 @@ def observe_engine(path, python_for_modelvault=None, want_rows=True):
     python_for_modelvault: the python of a venv with modelvault==0.16.0 (run as a subprocess);
     None observes in this interpreter (modelvault must be importable)."""
     return observe_many([path], python_for_modelvault, want_rows)[0]
+
+
+# ---------------------------------------------------------------------------
+# Replay units, and the state the engine reaches without some of them
+#
+# A replay unit is what a salvage keeps or drops whole (CONTRACT "Beyond the first damage"): in
+# format minor 6 a committed transaction, from its TxnBegin to its TxnCommit; in minors 3-5,
+# which have no transaction markers, a single Schema segment, or a Record together with the
+# Index segment(s) written for it (typra writes them Index, Manifest, Record: the Manifest in
+# between is not part of the unit).
+#
+# Dropping units from an intact file without changing its length (drop_units):
+# - minor 6: each dropped transaction's TxnCommit is retyped TxnAbort (the marker payload,
+#   whose inner CRC does not cover the type, is kept; the header CRC is recomputed), so the
+#   engine stages the body and discards it at the abort;
+# - minors 3-5: each segment of a dropped unit is retyped Temp (header CRC recomputed), which
+#   replay ignores in every minor;
+# - a Checkpoint after a dropped unit is retyped Temp as well (with full_replay, every
+#   Checkpoint): the engine trusts a checkpoint's snapshot, which would still hold the dropped
+#   unit's effects; a superblock pointing at a segment of another type is ignored and the log
+#   is replayed in full.
+
+
+class Unit:
+    """One replay unit of a parsed file: `segments` in file order (markers included)."""
+
+    def __init__(self, index, segments, txn_id=None):
+        self.index = index
+        self.segments = list(segments)
+        self.txn_id = txn_id
+
+    @property
+    def begin(self):
+        return self.segments[0].offset
+
+    @property
+    def end(self):
+        return self.segments[-1].end
+
+    @property
+    def framed(self):
+        return self.txn_id is not None
+
+    @property
+    def commit(self):
+        return self.segments[-1] if self.framed else None
+
+    @property
+    def body(self):
+        return self.segments[1:-1] if self.framed else list(self.segments)
+
+    def touched_by(self, start, end):
+        """Does the byte range [start, end) of the same file touch this unit? A transaction is
+        its whole span; a legacy unit only its own segments (not the Manifest between its Index
+        and its Record). An empty range (an insertion at `start`) touches a transaction when it
+        lies strictly inside it, a legacy unit never."""
+        if self.framed:
+            if start == end:
+                return self.begin < start < self.end
+            return start < self.end and self.begin < end
+        return start < end and any(start < s.end and s.offset < end for s in self.segments)
+
+    def describe(self):
+        kinds = ",".join(s.type_name for s in self.body)
+        if self.framed:
+            return "txn %d @%d..%d [%s]" % (self.txn_id, self.begin, self.end, kinds)
+        return "unit @%d..%d [%s]" % (self.begin, self.end, kinds)
+
+
+def replay_units(pf):
+    """[Unit] of a parsed file in file order: its committed transactions (minor 6: TxnBegin,
+    body, TxnCommit with the same id and sound markers) or its data units (minors 3-5)."""
+    if pf.header.minor >= 6:
+        units = []
+        for begin, body, end in pf.transactions():
+            if (end.type == TXN_COMMIT and begin.txn_id == end.txn_id
+                    and not begin.marker_fault() and not end.marker_fault()):
+                units.append(Unit(len(units), [begin] + body + [end], begin.txn_id))
+        return units
+    units = []
+    pending = []
+    for s in pf.segments:
+        if s.type == INDEX:
+            pending.append(s)
+        elif s.type == RECORD:
+            units.append(Unit(len(units), pending + [s]))
+            pending = []
+        elif s.type == SCHEMA:
+            units.append(Unit(len(units), [s]))
+    if pending:
+        units.append(Unit(len(units), pending))
+    return units
+
+
+def drop_units(data, units, dropped, full_replay=False):
+    """`data` (whose replay units are `units`) with the units whose index is in `dropped` made
+    inert, every offset unchanged (see the comment above Unit). full_replay: every Checkpoint is
+    made inert too, so that the engine replays the whole log."""
+    dropped = sorted(set(dropped))
+    d = bytes(data)
+    if not dropped and not full_replay:
+        return d
+    for i in dropped:
+        u = units[i]
+        if u.framed:
+            d = retype_segment(d, u.commit, TXN_ABORT)
+        else:
+            for s in u.segments:
+                d = retype_segment(d, s, TEMP)
+    first = min(units[i].begin for i in dropped) if dropped and not full_replay else 0
+    for cp in parse(d).of_type(CHECKPOINT):
+        if cp.offset > first:
+            d = retype_segment(d, cp, TEMP)
+    return d
+
+
+def open_strict(data, want_rows=True):
+    """A strict read-write open of `data` by modelvault 0.16.0 in this interpreter, on a
+    temporary file: {"ok": bool, "rows": {collection: [row...]} or None, "error", "type",
+    "message", "details"} (error fields as in observe_engine; None when it opens)."""
+    import modelvault
+    tmp = tempfile.mkdtemp(prefix="mvopen-")
+    path = os.path.join(tmp, "db.modelvault")
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+        try:
+            db = modelvault.Database.open(path, recovery="strict")
+            rows = _read_rows(db) if want_rows else None
+            db = None
+            _release()
+        except Exception as e:  # noqa: BLE001 - engine errors are data here
+            _release()
+            out = {"ok": False, "rows": None}
+            out.update(_error_info(e))
+            return out
+        return {"ok": True, "rows": rows, "error": None, "type": None, "message": None,
+                "details": None}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Closure:
+    """The outcome of replay_closure."""
+
+    def __init__(self, dropped, rows, opens):
+        self.dropped = dropped    # {unit index: (reason, detail)}, initial ones and dependents
+        self.rows = rows          # the engine's rows with every dropped unit inert
+        self.opens = opens        # engine opens it took
+
+    def kept(self, units):
+        return [u for u in units if u.index not in self.dropped]
+
+
+def replay_closure(data, units, dropped, reason="does_not_replay", opener=open_strict):
+    """Close the dropped set of `data` under the engine's dependencies, by the contract's rule:
+    a unit is kept iff the engine opens the kept units before it plus this one.
+
+    `dropped` maps the indexes of the units dropped to start with to (reason, detail). Every
+    open replays the whole log (Checkpoints made inert: a snapshot the engine trusts would hide
+    damage before it, or a transaction aborted in the log but present in the snapshot). First
+    the file with every dropped unit made inert is opened; if the engine opens it, so would
+    every prefix of it (assumed: a later unit never repairs an earlier failure, as the engine
+    applies catalog entries, then index entries, then records, each in log order). If the
+    engine refuses it, the units are walked forward from the first dropped one: a kept unit k
+    is dropped (with `reason` and the engine's error as detail) when the engine refuses the file
+    with the dropped units and every unit after k inert, and the whole file is tried again
+    after each such drop. The walk therefore finds the dependent the engine itself refuses
+    first; the engine's errors carry no offsets, so nothing else could. Raises RuntimeError when
+    the engine refuses the kept prefix before the first dropped unit, or a failure no unit
+    explains."""
+    dropped = dict(dropped)
+    n = len(units)
+    opens = [0]
+
+    def attempt(extra=()):
+        opens[0] += 1
+        return opener(drop_units(data, units, set(dropped) | set(extra), full_replay=True),
+                      want_rows=not extra)
+
+    res = attempt()
+    if res["ok"]:
+        return Closure(dropped, res["rows"], opens[0])
+    start = min(dropped) + 1 if dropped else 0
+    base = attempt(range(start, n))
+    if not base["ok"]:
+        raise RuntimeError("the engine refuses the units before the first dropped one: %s"
+                           % base["error"])
+    for k in range(start, n):
+        if k in dropped:
+            continue
+        res = attempt(range(k + 1, n))
+        if res["ok"]:
+            continue
+        dropped[k] = (reason, "%s: %s" % (res["type"], res["message"]))
+        res = attempt()
+        if res["ok"]:
+            return Closure(dropped, res["rows"], opens[0])
+    raise RuntimeError("the engine refuses the file, yet every prefix opens: %s"
+                       % res["error"])
 
 
 # ---------------------------------------------------------------------------
