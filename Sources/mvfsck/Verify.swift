@@ -1,7 +1,12 @@
 import ArgumentParser
 import FileOutput
-import Foundation
 import ModelVaultCheck
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(

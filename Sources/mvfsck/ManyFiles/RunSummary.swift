@@ -50,6 +50,7 @@ struct RunSummary {
 
     static func seconds(_ s: Double) -> String {
         let ms = Int((s * 1000).rounded())
-        return "\(ms / 1000).\(String(ms % 1000).leftPadded(3).replacingOccurrences(of: " ", with: "0"))s"
+        let millis = String(ms % 1000)
+        return "\(ms / 1000).\(String(repeating: "0", count: 3 - millis.count) + millis)s"
     }
 }
