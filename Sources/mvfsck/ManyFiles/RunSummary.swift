@@ -11,6 +11,8 @@ struct RunSummary {
     var committedTransactionsAtRisk = 0
     var exitStatus: Int32 = 0
     var interrupted = false
+    /// The share of a `--subset` run; nil when every file was listed.
+    var subset: Subset?
     /// Files that are not clean, for the per-file metric.
     var notClean: [(path: String, verdict: Verdict)] = []
 
