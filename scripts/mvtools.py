@@ -1,7 +1,7 @@
 """Shared helpers for ModelVault test fixtures (stdlib only).
 
 Usage as a library (from fixtures/generate.py, fixtures/damage.py, scripts/engine-crosscheck,
-scripts/engine-integration, scripts/scavenge-crosscheck):
+scripts/engine-integration, scripts/scavenge-crosscheck, scripts/validate-reports):
 
     sys.path.insert(0, "<repo>/scripts"); import mvtools
     f = mvtools.parse(open(path, "rb").read())
@@ -14,6 +14,7 @@ scripts/engine-integration, scripts/scavenge-crosscheck):
     inert = mvtools.drop_units(data, units, [3])   # unit 3 aborted (Temp in minors 3-5)
     c = mvtools.replay_closure(data, units, {3: ("requested", None)})  # engine in-process
     print(c.dropped, c.rows)                       # + what no longer replays, and the rows
+    problem = mvtools.schema_problem(report, "report")        # None: it fits the JSON Schema
 
 Usage as a script (run by observe_engine under the modelvault 0.16.0 venv's python):
 
@@ -1274,18 +1275,25 @@ def ensure_engines(*venvs):
     subprocess.run([SETUP_ENGINES], check=True)
 
 
-def ensure_modelvault(script, prog, reexec_flag):
-    """Returns when modelvault is importable here; otherwise re-executes `script` (with this
-    process's arguments) under the modelvault 0.16.0 venv's python, creating the venv first
-    if it is missing. `reexec_flag` names the environment variable that marks the re-executed
-    process, which exits with an error (naming `prog`) if modelvault is still not importable."""
-    try:
-        import modelvault  # noqa: F401
+def ensure_modelvault(script, prog, reexec_flag, needs=()):
+    """Returns when modelvault (and each module named in `needs`) is importable here; otherwise
+    re-executes `script` (with this process's arguments) under the modelvault 0.16.0 venv's
+    python, creating the venv first if it is missing. `reexec_flag` names the environment
+    variable that marks the re-executed process, which exits with an error (naming `prog`) if
+    a module is still not importable."""
+    import importlib
+    missing = None
+    for module in ("modelvault",) + tuple(needs):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing = module
+            break
+    if missing is None:
         return
-    except ImportError:
-        pass
     if os.environ.get(reexec_flag):
-        sys.exit("%s: modelvault is not importable under %s" % (prog, sys.executable))
+        sys.exit("%s: %s is not importable under %s (run scripts/setup-engines)"
+                 % (prog, missing, sys.executable))
     ensure_engines(MODELVAULT_VENV)
     os.environ[reexec_flag] = "1"
     os.execv(MV_PYTHON, [MV_PYTHON, os.path.abspath(script)] + sys.argv[1:])
@@ -1301,6 +1309,41 @@ def run_binary(cmd, attempts=40, delay=0.5, **kw):
             if e.errno != errno.ETXTBSY or attempt == attempts - 1:
                 raise
             time.sleep(delay)
+
+
+# ---------------------------------------------------------------------------
+# The published JSON Schema of mvfsck's output
+
+SCHEMA_PATH = os.path.join(REPO, "schema", "report-v1.schema.json")
+_schema_validators = {}
+
+
+def schema_validator(definition):
+    """A validator of one definition under $defs of schema/report-v1.schema.json ("report",
+    "verify_json", "json_lines_line", "walk_line", "catalog_dump", ...), built once per process.
+    Needs jsonschema, which scripts/setup-engines installs in the modelvault 0.16.0 venv."""
+    if definition not in _schema_validators:
+        import jsonschema
+        from referencing import Registry, Resource
+        with open(SCHEMA_PATH) as f:
+            schema = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(schema)
+        if definition not in schema["$defs"]:
+            raise KeyError("%s has no definition %r" % (SCHEMA_PATH, definition))
+        registry = Registry().with_resource(schema["$id"], Resource.from_contents(schema))
+        _schema_validators[definition] = jsonschema.Draft202012Validator(
+            {"$ref": "%s#/$defs/%s" % (schema["$id"], definition)}, registry=registry)
+    return _schema_validators[definition]
+
+
+def schema_problem(document, definition):
+    """None when `document` (parsed JSON) conforms to `definition` of the schema; otherwise one
+    line saying where and how it does not."""
+    import jsonschema
+    error = jsonschema.exceptions.best_match(schema_validator(definition).iter_errors(document))
+    if error is None:
+        return None
+    return "%s: %s" % (error.json_path, error.message[:300])
 
 
 # ---------------------------------------------------------------------------

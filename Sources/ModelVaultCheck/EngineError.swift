@@ -4,7 +4,7 @@ import ModelVaultFormat
 /// the exception class and exactly `str()` of the exception, so a report can be matched against
 /// the text a user saw. `variant` is the engine's `details['variant']` (nil for an `OSError`).
 public struct EngineError: Equatable, Sendable, CustomStringConvertible {
-    public enum Exception: String, Sendable {
+    public enum Exception: String, Sendable, CaseIterable {
         case format = "ModelVaultFormatError"
         case schema = "ModelVaultSchemaError"
         case validation = "ModelVaultValidationError"

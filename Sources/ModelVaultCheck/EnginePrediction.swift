@@ -108,7 +108,7 @@ struct EngineInputs {
 }
 
 /// Why an AutoTruncate open cuts the file (`recovery_info['truncate_reason']`).
-public enum TruncateReason: String, Sendable, CustomStringConvertible {
+public enum TruncateReason: String, Sendable, CaseIterable, CustomStringConvertible {
     /// A transaction begun and never committed (the cut is at its TxnBegin).
     case uncommittedTransaction = "uncommitted_transaction"
     /// A TxnCommit with no open transaction (the cut is at it).

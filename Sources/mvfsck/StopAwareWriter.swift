@@ -1,4 +1,3 @@
-import Foundation
 import ModelVaultCheck
 
 #if canImport(Glibc)
@@ -13,7 +12,7 @@ final class StopAwareWriter: @unchecked Sendable {
     static let grace = 1.0
 
     private let fd: Int32
-    private let lock = NSLock()
+    private let lock = Lock()
     private var buffer: [UInt8] = []
     /// Bytes gathered before a write; 0 writes at once.
     private let capacity: Int

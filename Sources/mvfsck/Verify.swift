@@ -1,7 +1,12 @@
 import ArgumentParser
 import FileOutput
-import Foundation
 import ModelVaultCheck
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,7 +56,9 @@ struct Verify: ParsableCommand {
     @Option(
         name: .long, parsing: .unconditional,
         help: ArgumentHelp(
-            "Check only share K of N (by a stable hash of each path), so N runs cover every file.", valueName: "K/N"))
+            "Check only share K of N (by a stable hash of each path), so N runs cover every file; "
+                + "env: the 0-based index from JOB_COMPLETION_INDEX (or MVFSCK_SHARD_INDEX) and N from MVFSCK_SHARDS.",
+            valueName: "K/N|env"))
     var subset: String?
 
     @Option(
@@ -72,7 +79,7 @@ struct Verify: ParsableCommand {
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be a whole number of at least 1, got '\(jobs)'") }
         if output.json && jsonLines { throw ValidationError("--json and --json-lines are exclusive") }
-        if let subset { _ = try Self.parseSubset(subset) }
+        if let subset { _ = try Subset.parse(subset) }
         if let maxDuration, !(maxDuration >= 0) {
             let text =
                 maxDuration == maxDuration.rounded() && abs(maxDuration) < 1e15
@@ -81,26 +88,18 @@ struct Verify: ParsableCommand {
         }
     }
 
-    static func parseSubset(_ text: String) throws -> (k: UInt64, n: UInt64) {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let k = UInt64(parts[0]), let n = UInt64(parts[1]), n >= 1, k >= 1, k <= n else {
-            throw ValidationError("--subset takes K/N with 1 ≤ K ≤ N, e.g. 3/7, got '\(text)'")
-        }
-        return (k, n)
-    }
-
     func run() throws {
         let started = Progress.now()
         let listed = InputList(allFiles: allFiles, excludes: exclude, allowEmpty: allowEmpty).expand(files)
         // An empty directory is reported by every share: each run must see a wrong path.
+        let share = subset.flatMap { try? Subset.parse($0) }
         let entries =
-            subset.flatMap { try? Self.parseSubset($0) }.map { k, n in
-                listed.filter { $0.isEmptyDirectory || InputList.subsetHash($0.relative) % n == k - 1 }
-            } ?? listed
+            share.map { share in listed.filter { $0.isEmptyDirectory || share.contains(relative: $0.relative) } }
+            ?? listed
         let single =
             files.count == 1 && entries.count == 1 && entries[0].path == files[0] && !entries[0].isEmptyDirectory
         let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
-        var summary = RunSummary()
+        var summary = RunSummary(subset: share)
         var arrayItems: [JSON] = []
         let deadline = maxDuration.map { started + $0 }
         let runner = OrderedRunner<FileResult>(count: entries.count, workers: workers)

@@ -27,10 +27,18 @@ enum CLI {
         }
     }
 
-    static func run(_ arguments: [String], stdin: Data? = nil, executable: String? = nil) throws -> Result {
+    /// `environment` replaces or, with a nil value, removes variables of the test's own environment.
+    static func run(
+        _ arguments: [String], stdin: Data? = nil, executable: String? = nil, environment: [String: String?] = [:]
+    ) throws -> Result {
         let process = Process()
         process.executableURL = executable.map(URL.init(fileURLWithPath:)) ?? binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            var variables = ProcessInfo.processInfo.environment
+            for (name, value) in environment { variables[name] = value }
+            process.environment = variables
+        }
         process.currentDirectoryURL = Fixtures.packageRoot
         let out = Pipe()
         let err = Pipe()

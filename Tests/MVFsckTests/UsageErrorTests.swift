@@ -42,7 +42,7 @@ import Testing
         (["verify", "--jobs", "0"], "--jobs must be a whole number of at least 1, got '0'"),
         (["verify", "--max-duration", "-1"], "--max-duration must be a non-negative number of seconds, got '-1'"),
         (["verify", "--max-duration", "-0.5"], "--max-duration must be a non-negative number of seconds, got '-0.5'"),
-        (["verify", "--subset", "-1/3"], "--subset takes K/N with 1 ≤ K ≤ N, e.g. 3/7, got '-1/3'"),
+        (["verify", "--subset", "-1/3"], "--subset takes K/N with 1 ≤ K ≤ N, e.g. 3/7, or env, got '-1/3'"),
     ])
     func aNegativeNumberIsNamedAsTheProblem(arguments: [String], message: String) throws {
         let r = try CLI.run(arguments + [CLI.fixture("clean/basic.modelvault")])

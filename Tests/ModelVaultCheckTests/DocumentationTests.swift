@@ -1,10 +1,12 @@
 import Foundation
+import ModelVaultFormat
 import TestSupport
 import Testing
 
 @testable import ModelVaultCheck
 
-/// The man page and docs/report-format.md list every finding code the tool can emit.
+/// The man page and docs/report-format.md list every finding code the tool can emit, and the
+/// published JSON Schema allows every value the report can hold.
 @Suite struct DocumentationTests {
     static var repositoryRoot: URL { Fixtures.packageRoot }
 
@@ -30,6 +32,37 @@ import Testing
         for code in Finding.Code.allCases {
             let listed = rows.contains(code.rawValue)
             #expect(listed, "docs/report-format.md has no row for \(code.rawValue) under \"Finding codes\"")
+        }
+    }
+
+    /// A definition of schema/report-v1.schema.json (the scripts validate the output against it).
+    static func schemaDefinition(_ path: String...) throws -> [String: Any] {
+        let url = repositoryRoot.appendingPathComponent("schema/report-v1.schema.json")
+        var node = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
+        for key in ["$defs"] + path { node = node?[key] as? [String: Any] }
+        return try #require(node, "schema/report-v1.schema.json has no $defs/\(path.joined(separator: "/"))")
+    }
+
+    @Test func theSchemaAllowsEveryVerdictSegmentTypeReasonAndException() throws {
+        #expect(try Self.schemaDefinition("verdict")["enum"] as? [String] == Verdict.allCases.map(\.rawValue))
+        #expect(try Self.schemaDefinition("segment_type")["enum"] as? [String] == SegmentType.allCases.map(\.name))
+        let autoTruncate = try #require(
+            (try Self.schemaDefinition("engine", "properties", "auto_truncate")["properties"] as? [String: Any])?[
+                "truncate_reason"] as? [String: Any])
+        let reasons = (autoTruncate["enum"] as? [Any])?.compactMap { $0 as? String }
+        #expect(Set(reasons ?? []) == Set(TruncateReason.allCases.map(\.rawValue)))
+        let exception = try Self.schemaDefinition("engine_error", "properties", "exception")
+        #expect(Set(exception["enum"] as? [String] ?? []) == Set(EngineError.Exception.allCases.map(\.rawValue)))
+    }
+
+    @Test func everyFindingCodeMatchesTheSchemasPattern() throws {
+        let pattern = try #require(
+            try Self.schemaDefinition("finding_fields", "properties", "code")["pattern"] as? String)
+        let regex = try NSRegularExpression(pattern: pattern)
+        for code in Finding.Code.allCases {
+            let range = NSRange(code.rawValue.startIndex..., in: code.rawValue)
+            #expect(
+                regex.firstMatch(in: code.rawValue, range: range) != nil, "\(code.rawValue) does not match \(pattern)")
         }
     }
 }

@@ -35,14 +35,29 @@ enum Metrics {
             [("", String(s.committedTransactionsAtRisk))])
         metric("mvfsck_exit_status", "Exit status of the last run.", [("", String(s.exitStatus))])
         metric(
+            "mvfsck_subset_share", "The share K of --subset K/N this run checked (1 without --subset).",
+            [("", String(s.subset?.k ?? 1))])
+        metric(
+            "mvfsck_subset_shards", "The number of shares N of --subset K/N (1 without --subset).",
+            [("", String(s.subset?.n ?? 1))])
+        metric(
             "mvfsck_file_verdict", "Files that are not clean (value 1), labelled with path and verdict.",
             s.notClean.map { ("{path=\"\(escape($0.path))\",verdict=\"\($0.verdict.rawValue)\"}", "1") })
         return out
     }
 
+    /// A label value as the exposition format requires: backslash, double quote and newline escaped.
     static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
+        var out = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func write(_ s: RunSummary, to path: String) throws {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Runs jobs on N threads and hands their results over in the listed order, as soon as each
 /// is due. At most `window` jobs run or wait ahead of the next result to hand over, so memory
 /// stays bounded and one slow job holds back at most that many others.
@@ -10,7 +8,7 @@ final class OrderedRunner<Result: Sendable>: @unchecked Sendable {
     private let count: Int
     private let workers: Int
     private let window: Int
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var next = 0
     private var delivered = 0
     private var results: [Int: Result] = [:]
@@ -26,9 +24,8 @@ final class OrderedRunner<Result: Sendable>: @unchecked Sendable {
         job: @escaping @Sendable (Int) -> Result, skipped: @escaping @Sendable (Int) -> Result,
         shouldStart: @escaping @Sendable (Int) -> Bool, deliver: (Int, Result) -> Void
     ) {
-        var threads: [Thread] = []
-        for _ in 0..<workers {
-            let thread = Thread { [self] in
+        let threads = (0..<workers).compactMap { _ in
+            WorkerThread(stackSize: 8 << 20) { [self] in
                 while let index = claim() {
                     let result = shouldStart(index) ? job(index) : skipped(index)
                     condition.lock()
@@ -37,9 +34,11 @@ final class OrderedRunner<Result: Sendable>: @unchecked Sendable {
                     condition.unlock()
                 }
             }
-            thread.stackSize = 8 << 20
-            threads.append(thread)
-            thread.start()
+        }
+        guard !threads.isEmpty else {
+            // No thread could be started: the jobs run here, one after another.
+            for index in 0..<count { deliver(index, shouldStart(index) ? job(index) : skipped(index)) }
+            return
         }
         while delivered < count {
             condition.lock()
@@ -51,6 +50,7 @@ final class OrderedRunner<Result: Sendable>: @unchecked Sendable {
             condition.unlock()
             deliver(index, result)
         }
+        for thread in threads { thread.join() }
     }
 
     private func claim() -> Int? {

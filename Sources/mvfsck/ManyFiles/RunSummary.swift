@@ -11,6 +11,8 @@ struct RunSummary {
     var committedTransactionsAtRisk = 0
     var exitStatus: Int32 = 0
     var interrupted = false
+    /// The share of a `--subset` run; nil when every file was listed.
+    var subset: Subset?
     /// Files that are not clean, for the per-file metric.
     var notClean: [(path: String, verdict: Verdict)] = []
 
@@ -50,6 +52,7 @@ struct RunSummary {
 
     static func seconds(_ s: Double) -> String {
         let ms = Int((s * 1000).rounded())
-        return "\(ms / 1000).\(String(ms % 1000).leftPadded(3).replacingOccurrences(of: " ", with: "0"))s"
+        let millis = String(ms % 1000)
+        return "\(ms / 1000).\(String(repeating: "0", count: 3 - millis.count) + millis)s"
     }
 }
