@@ -61,6 +61,8 @@ public final class LogWalker: SegmentConsumer {
     var deep = DeepCheck()
     var checkpoints = CheckpointCheck(target: nil)
     var segmentIndex = 0
+    /// The type the last unreadable segment header claimed, and where it lies.
+    var badHeaderType: (offset: UInt64, type: SegmentType?)?
     var beyondBreak = false
     var firstBreak: UInt64?
 
@@ -151,6 +153,7 @@ public final class LogWalker: SegmentConsumer {
     }
 
     func tornHeader(at offset: UInt64, available: Int) {
+        tellUnreadable(offset..<(offset + UInt64(available)))
         scan.tornEnd()
         framing.noteDamage()
         sink.add(
@@ -161,6 +164,7 @@ public final class LogWalker: SegmentConsumer {
     }
 
     func badHeader(_ fault: SegmentHeaderFault, header: SegmentHeader, at offset: UInt64) {
+        badHeaderType = (offset, header.type)
         scan.headerFault(fault, at: offset)
         framing.breakFraming()
         if firstBreak == nil { firstBreak = offset }
@@ -181,6 +185,7 @@ public final class LogWalker: SegmentConsumer {
     }
 
     func resynchronised(unreadableFrom offset: UInt64, length: UInt64, allZero: Bool) {
+        tellUnreadable(offset..<(offset + length))
         beyondBreak = true
         sink.add(
             Finding(
@@ -192,7 +197,15 @@ public final class LogWalker: SegmentConsumer {
             ))
     }
 
+    /// Tells the analysers of unreadable bytes, with the type the bad header there claims.
+    func tellUnreadable(_ range: Range<UInt64>) {
+        guard !analysers.isEmpty else { return }
+        let claimed = badHeaderType.flatMap { $0.offset == range.lowerBound ? $0.type : nil }
+        for analyser in analysers { analyser.unreadable(range, claimedType: claimed) }
+    }
+
     func unreadableTail(from offset: UInt64, length: UInt64, allZero: Bool) {
+        tellUnreadable(offset..<(offset + length))
         sink.add(
             Finding(
                 allZero ? .tailZeroFilled : .tailTrailingGarbage, .error, offset: offset, length: length,
@@ -264,6 +277,8 @@ public final class LogWalker: SegmentConsumer {
     }
 
     func payloadPastEnd(_ header: SegmentHeader, at offset: UInt64, present: UInt64) {
+        badHeaderType = (offset, header.type)
+        tellUnreadable(offset..<(offset + UInt64(Layout.segmentHeaderSize) + present))
         streamedDecode = nil
         reportPayloadPastEnd(header, at: offset, present: present)
     }

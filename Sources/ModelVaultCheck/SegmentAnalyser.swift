@@ -40,4 +40,11 @@ public protocol SegmentAnalyser: AnyObject {
     func segment(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer)
     /// A finding, as the walk makes it (its severity may still be revised at the end).
     func finding(_ finding: Finding)
+    /// Bytes the walk could not read as segments (it resumes after them), with the type the
+    /// segment header at their start claims when it names one.
+    func unreadable(_ range: Range<UInt64>, claimedType: SegmentType?)
+}
+
+extension SegmentAnalyser {
+    public func unreadable(_ range: Range<UInt64>, claimedType: SegmentType?) {}
 }

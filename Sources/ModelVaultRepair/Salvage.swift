@@ -96,7 +96,9 @@ public enum Salvage {
                     file.discard()
                     throw Failure.choice(error)
                 }
-                if selection.dropped.isEmpty && report.verdict == .clean {
+                if selection.dropped.isEmpty && report.verdict == .clean
+                    && Scavenge.checkpointCoversOnlyKept(source: report, ledger: ledger, kept: selection.kept)
+                {
                     // Nothing to leave out of a clean file: an identical copy.
                     outcome = try salvagePrefix(report, into: file)
                     outcome.summary = SalvageSummary(

@@ -109,21 +109,39 @@ enum Scavenge {
             version: version, generation: generation - 1, manifestOffset: manifest, checkpoint: checkpoint)
     }
 
-    /// The source's checkpoint, when it stays whole, every unit before it stays, no damage
-    /// lies before it, and replay resumes on a boundary of the result.
+    /// The source's checkpoint, when it stays whole, every unit before it stays (its snapshot
+    /// holds them all), nothing before it is damaged or faulty (the snapshot may hold what the
+    /// damage hides), and replay resumes on a boundary of the result.
     static func keptCheckpoint(source: Report, ledger: TransactionLedger, result: Result) -> (UInt64, UInt32)? {
         guard let checkpoint = source.checkpointInUse,
             result.layout.keptStructures.contains(where: { $0.type == .checkpoint && $0.offset == checkpoint.offset }),
             checkpoint.replayFrom <= result.layout.end
         else { return nil }
-        let droppedBefore = result.selection.dropped.contains { ledger.units[$0.unit].offset < checkpoint.offset }
-        let damageBefore = ledger.damagedStretches.contains { $0.lowerBound < checkpoint.offset }
         let boundaries =
             ledger.units.indices.filter { result.selection.kept[$0] }.map { ledger.units[$0].offset }
             + result.layout.keptStructures.flatMap { [$0.offset, $0.end] }
             + result.layout.fillers.map(\.lowerBound) + [result.layout.end]
-        guard !droppedBefore, !damageBefore, boundaries.contains(checkpoint.replayFrom) else { return nil }
+        guard checkpointCoversOnlyKept(source: source, ledger: ledger, kept: result.selection.kept),
+            boundaries.contains(checkpoint.replayFrom)
+        else { return nil }
         return (checkpoint.offset, checkpoint.length)
+    }
+
+    /// Whether the checkpoint the engine uses covers only what is kept: every unit before it
+    /// stays, and nothing before it is damaged or faulty (the engine, trusting the snapshot,
+    /// never replays what lies before it; the snapshot may hold what a dropped or aborted
+    /// transaction wrote). True when there is no such checkpoint.
+    static func checkpointCoversOnlyKept(source: Report, ledger: TransactionLedger, kept: [Bool]) -> Bool {
+        guard let checkpoint = source.checkpointInUse else { return true }
+        let droppedBefore = ledger.units.indices.contains {
+            ledger.units[$0].offset < checkpoint.offset && !kept[$0]
+        }
+        let damageBefore =
+            ledger.damagedStretches.contains { $0.lowerBound < checkpoint.offset }
+            || source.findings.contains {
+                $0.severity != .info && $0.offset >= UInt64(Layout.logStart) && $0.offset < checkpoint.offset
+            }
+        return !droppedBefore && !damageBefore
     }
 
     /// Cuts, fills and rewrites the copy, then verifies it with the full decode (dropping a

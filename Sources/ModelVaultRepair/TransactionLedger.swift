@@ -94,14 +94,15 @@ public final class TransactionLedger: SegmentAnalyser {
     private var minor = Layout.transactionalMinor
     /// Whether a TxnBegin has been read: after one, data outside a transaction is refused.
     private var seenBegin = false
+    /// The unit being read: a transaction, or data no marker frames.
     private var open: LogUnit?
-    /// Index segments outside markers, waiting for the Record they were written for.
-    private var pendingIndex: LogUnit?
-    /// Damage outside any unit not yet followed by an intact structure: a TxnCommit after it
-    /// with no TxnBegin is the end of a transaction whose beginning the damage destroyed.
+    /// Damage outside any unit not yet followed by an intact structure: data or a TxnCommit
+    /// after it with no TxnBegin belong to a transaction whose beginning the damage destroyed.
     private var damageSince: UInt64?
-    /// Content faults the walk's decode found, by segment offset, settled against units at the end.
-    private var contentFaults: [(offset: UInt64, message: String)] = []
+    /// Units made of nothing but unreadable bytes between transactions (see `unreadable`).
+    private var unreadableUnits = Set<Int>()
+    /// Where the walk could not read, and the type the header there claimed.
+    private var lastUnreadable: (range: Range<UInt64>, claimed: SegmentType?)?
 
     public init() {}
 
@@ -124,14 +125,12 @@ public final class TransactionLedger: SegmentAnalyser {
         }
     }
 
-    public func finding(_ finding: Finding) {
-        guard finding.severity == .error else { return }
-        switch finding.code {
-        case .recordBadPayload, .indexBadPayload, .catalogBadPayload:
-            contentFaults.append((finding.offset, "\(finding.code.rawValue): \(finding.message)"))
-        default:
-            break
-        }
+    /// Content faults of an intact payload (a record that does not decode against the catalog
+    /// kept so far) are not damage: whether a unit replays is judged on the salvaged file.
+    public func finding(_ finding: Finding) {}
+
+    public func unreadable(_ range: Range<UInt64>, claimedType: SegmentType?) {
+        lastUnreadable = (range, claimedType)
     }
 
     public func segment(_ s: ObservedSegment, payload: UnsafeRawBufferPointer) {
@@ -149,30 +148,16 @@ public final class TransactionLedger: SegmentAnalyser {
         case .txnCommit: commit(s, intact: intact, end: end)
         case .txnAbort: abort(s, intact: intact, end: end)
         case .schema, .record, .index: data(s, intact: intact, end: end, payload: payload)
-        case .manifest, .checkpoint, .temp:
-            if open != nil {
-                open!.end = end
-                if !intact { open!.damage = open!.damage ?? "\(s.summary.type.name) at \(offset): payload checksum" }
-            } else if intact {
-                flushPendingIndex()
-                damageSince = nil
-                structures.append(KeptStructure(type: s.summary.type, offset: offset, end: end))
-            } else {
-                damaged(offset..<end)
-            }
+        case .manifest, .checkpoint, .temp: structure(s, intact: intact, end: end)
         }
     }
 
-    /// Closes what is still open; call once the walk has run.
+    /// Closes what is still open; call once the walk has run. Bytes after the last whole
+    /// segment (a torn or unreadable tail) are damage to what they interrupt.
     public func finish() {
-        flushPendingIndex()
+        if let tail = lastUnreadable, tail.range.lowerBound >= logEnd { unreadable(tail.range) }
         if let unit = open { close(unit) }
         open = nil
-        for fault in contentFaults {
-            guard let i = unitIndex(containing: fault.offset), units[i].damage == nil else { continue }
-            units[i].damage = fault.message
-        }
-        contentFaults = []
     }
 
     /// Collection ids unit `index` touches, in order of first appearance.
@@ -195,10 +180,19 @@ public final class TransactionLedger: SegmentAnalyser {
 
     // MARK: the units, as the segments come
 
+    /// Whether data outside a transaction is applied as it comes (no markers frame it).
+    private var dataIsUnframed: Bool { minor < Layout.transactionalMinor || !seenBegin }
+
     private func begin(_ s: ObservedSegment, intact: Bool, end: UInt64) {
-        flushPendingIndex()
         seenBegin = true
-        if let unit = open { close(unit) }
+        if var unit = open {
+            // A transaction the next one begins before it commits: damage (its TxnCommit is
+            // gone), unless it is data no marker frames.
+            if unit.kind == .transaction, unit.damage == nil {
+                unit.damage = "no TxnCommit before the TxnBegin at \(s.summary.offset)"
+            }
+            close(unit)
+        }
         let marker = intact ? try? s.marker?.get() : nil
         var unit = LogUnit(
             kind: .transaction, txnId: marker?.txnId, offset: s.summary.offset, end: end, committed: false)
@@ -208,23 +202,25 @@ public final class TransactionLedger: SegmentAnalyser {
     }
 
     private func commit(_ s: ObservedSegment, intact: Bool, end: UInt64) {
-        flushPendingIndex()
         let marker = intact ? try? s.marker?.get() : nil
-        guard var unit = open else {
+        if open == nil || open?.kind == .unframed {
+            if let unit = open { close(unit) }
+            open = nil
             // No TxnBegin: the end of a transaction whose beginning lies in damaged bytes, or a
             // stray commit (nothing to keep either way).
-            if let start = damageSince {
-                var unit = LogUnit(kind: .transaction, txnId: marker?.txnId, offset: start, end: end, committed: false)
-                unit.damage = "its TxnBegin lies in unreadable bytes before \(s.summary.offset)"
-                unit.rows = nil
-                removeDamage(from: start)
-                units.append(unit)
-                damageSince = nil
-            } else {
+            guard let start = damageSince else {
                 damaged(s.summary.offset..<end)
+                return
             }
+            var unit = LogUnit(kind: .transaction, txnId: marker?.txnId, offset: start, end: end, committed: false)
+            unit.damage = "its TxnBegin lies in unreadable bytes before \(s.summary.offset)"
+            unit.rows = nil
+            removeDamage(from: start)
+            units.append(unit)
+            damageSince = nil
             return
         }
+        var unit = open!
         open = nil
         unit.end = end
         if let marker {
@@ -242,8 +238,9 @@ public final class TransactionLedger: SegmentAnalyser {
     }
 
     private func abort(_ s: ObservedSegment, intact: Bool, end: UInt64) {
-        flushPendingIndex()
-        guard var unit = open else {
+        guard var unit = open, unit.kind == .transaction else {
+            if let unit = open { close(unit) }
+            open = nil
             if !intact { damaged(s.summary.offset..<end) }
             return
         }
@@ -259,33 +256,49 @@ public final class TransactionLedger: SegmentAnalyser {
 
     private func data(_ s: ObservedSegment, intact: Bool, end: UInt64, payload: UnsafeRawBufferPointer) {
         let offset = s.summary.offset
-        if open == nil, minor < Layout.transactionalMinor || !seenBegin {
-            unframed(s, intact: intact, end: end, payload: payload)
-            return
+        if open == nil, dataIsUnframed {
+            open = LogUnit(kind: .unframed, txnId: nil, offset: offset, end: end, committed: true)
+        } else if open == nil {
+            // Outside every transaction where the engine refuses unframed data: what is left of
+            // a transaction whose TxnBegin is gone.
+            var unit = LogUnit(
+                kind: .transaction, txnId: nil, offset: damageSince ?? offset, end: end, committed: false)
+            unit.damage = "data outside any transaction at \(offset): its TxnBegin is missing"
+            if damageSince != nil {
+                removeDamage(from: unit.offset)
+                unit.rows = nil
+            }
+            damageSince = nil
+            open = unit
         }
-        guard var unit = open else {
-            // Outside every transaction where the engine refuses unframed data: damage.
-            flushPendingIndex()
-            damaged(offset..<end)
-            return
-        }
+        var unit = open!
         unit.end = end
         if !intact { unit.damage = unit.damage ?? "\(s.summary.type.name) at \(offset): payload checksum" }
         note(s, in: &unit, payload: payload, intact: intact)
-        open = unit
+        if unit.kind == .unframed && s.summary.type != .index {
+            // A Schema segment, or a Record with the Index segments written before it.
+            close(unit)
+            open = nil
+        } else {
+            open = unit
+        }
     }
 
-    /// A data segment no marker frames: a Record closes a unit with the Index segments before it.
-    private func unframed(_ s: ObservedSegment, intact: Bool, end: UInt64, payload: UnsafeRawBufferPointer) {
-        let offset = s.summary.offset
-        damageSince = nil
-        if s.summary.type != .index { flushPendingIndex() }
-        var unit = pendingIndex ?? LogUnit(kind: .unframed, txnId: nil, offset: offset, end: end, committed: true)
-        pendingIndex = nil
-        unit.end = end
-        if !intact { unit.damage = unit.damage ?? "\(s.summary.type.name) at \(offset): payload checksum" }
-        note(s, in: &unit, payload: payload, intact: intact)
-        if s.summary.type == .index { pendingIndex = unit } else { close(unit) }
+    /// A Manifest, Checkpoint or Temp: inside a unit it is part of it (a legacy writer puts a
+    /// Manifest between a Record's Index and the Record); outside, kept as it is when intact.
+    private func structure(_ s: ObservedSegment, intact: Bool, end: UInt64) {
+        if var unit = open {
+            unit.end = end
+            if !intact, unit.damage == nil {
+                unit.damage = "\(s.summary.type.name) at \(s.summary.offset): payload checksum"
+            }
+            open = unit
+        } else if intact {
+            damageSince = nil
+            structures.append(KeptStructure(type: s.summary.type, offset: s.summary.offset, end: end))
+        } else {
+            damaged(s.summary.offset..<end)
+        }
     }
 
     private func note(_ s: ObservedSegment, in unit: inout LogUnit, payload: UnsafeRawBufferPointer, intact: Bool) {
@@ -308,11 +321,6 @@ public final class TransactionLedger: SegmentAnalyser {
         }
     }
 
-    private func flushPendingIndex() {
-        if let unit = pendingIndex { close(unit) }
-        pendingIndex = nil
-    }
-
     private func touch(_ collectionId: UInt32, in unit: inout LogUnit) {
         if unit.touch(collectionId), !openMore.contains(collectionId) { openMore.append(collectionId) }
     }
@@ -325,13 +333,40 @@ public final class TransactionLedger: SegmentAnalyser {
         units.append(unit)
     }
 
+    /// Bytes no segment could be read from: damage to the unit they interrupt. Outside every
+    /// unit, where data is applied as it comes, a stretch whose header named a data type (or
+    /// no type at all) held a unit of its own: it is reported lost; one that named a Manifest,
+    /// Checkpoint or Temp loses nothing.
     private func unreadable(_ range: Range<UInt64>) {
+        let claimed = lastUnreadable.flatMap { $0.range.lowerBound == range.lowerBound ? $0.claimed : nil }
         if var unit = open {
             unit.damage = unit.damage ?? "\(range.count) unreadable bytes at \(range.lowerBound)"
             unit.rows = nil
-            open = unit
+            unit.end = max(unit.end, range.upperBound)
+            if unit.kind == .unframed && claimed.map({ $0.isData }) ?? true {
+                // The Record an Index segment waited for is lost in the damage: the unit ends.
+                close(unit)
+                open = nil
+            } else {
+                open = unit
+            }
+        } else if dataIsUnframed, claimed.map({ $0.isData }) ?? true {
+            var unit = LogUnit(
+                kind: .unframed, txnId: nil, offset: range.lowerBound, end: range.upperBound, committed: false)
+            unit.damage = "\(range.count) unreadable bytes at \(range.lowerBound)"
+            unit.rows = nil
+            close(unit)
+        } else if claimed.map({ $0.isData || $0.isMarker }) ?? true {
+            // Between transactions, bytes that named no type (or a transaction's) may have held
+            // a whole transaction: reported, so nothing is lost unsaid.
+            damaged(range)
+            var unit = LogUnit(
+                kind: .transaction, txnId: nil, offset: range.lowerBound, end: range.upperBound, committed: false)
+            unit.damage = "\(range.count) unreadable bytes at \(range.lowerBound): whatever they held is lost"
+            unit.rows = nil
+            unreadableUnits.insert(units.count)
+            close(unit)
         } else {
-            flushPendingIndex()
             damaged(range)
         }
     }
@@ -347,6 +382,10 @@ public final class TransactionLedger: SegmentAnalyser {
 
     /// Damage from `start` on turned out to be part of a unit.
     private func removeDamage(from start: UInt64) {
+        while let last = units.indices.last, unreadableUnits.contains(last), units[last].offset >= start {
+            units.removeLast()
+            unreadableUnits.remove(last)
+        }
         while let last = damagedStretches.last, last.lowerBound >= start { damagedStretches.removeLast() }
         if let last = damagedStretches.last, last.upperBound > start {
             damagedStretches[damagedStretches.count - 1] = last.lowerBound..<start

@@ -17,23 +17,26 @@ public struct UnitSelection: Sendable {
     /// A transaction named on the command line that names no single committed transaction.
     public enum ReferenceError: Error, Equatable, CustomStringConvertible {
         case notFound(TransactionReference, highest: UInt64?)
-        case ambiguous(TransactionReference, offsets: [UInt64])
-        case notCommitted(TransactionReference, offset: UInt64, state: String)
+        case ambiguous(TransactionReference, offsets: [UInt64], highest: UInt64?)
+        case notCommitted(TransactionReference, offset: UInt64, state: String, highest: UInt64?)
 
         public var description: String {
             switch self {
             case .notFound(let ref, let highest):
-                let known =
-                    highest.map { "the highest committed transaction id is \($0)" }
-                    ?? "the source holds no committed transaction"
-                return "no committed transaction \(ref) in the source (\(known))"
-            case .ambiguous(let ref, let offsets):
+                return "no committed transaction \(ref) in the source (\(Self.known(highest)))"
+            case .ambiguous(let ref, let offsets, let highest):
                 return "transaction id \(ref.id) occurs \(offsets.count) times, begun at "
                     + offsets.map(String.init).joined(separator: ", ")
-                    + "; name one as \(ref.id)@OFFSET"
-            case .notCommitted(let ref, let offset, let state):
-                return "transaction \(ref) begun at \(offset) was never committed (\(state)): there is nothing to drop"
+                    + "; name one as \(ref.id)@OFFSET (\(Self.known(highest)))"
+            case .notCommitted(let ref, let offset, let state, let highest):
+                return "transaction \(ref) begun at \(offset) was never committed (\(state)): "
+                    + "name a committed one (\(Self.known(highest)))"
             }
+        }
+
+        static func known(_ highest: UInt64?) -> String {
+            highest.map { "the highest committed transaction id is \($0)" }
+                ?? "the source holds no committed transaction"
         }
     }
 
@@ -104,13 +107,15 @@ public struct UnitSelection: Sendable {
         }
         let committed = named.filter { units[$0].committed && !units[$0].aborted }
         if committed.count == 1 { return committed[0] }
-        if committed.count > 1 { throw .ambiguous(ref, offsets: committed.map { units[$0].offset }) }
+        let highest = units.filter { $0.committed && !$0.aborted }.compactMap(\.txnId).max()
+        if committed.count > 1 {
+            throw .ambiguous(ref, offsets: committed.map { units[$0].offset }, highest: highest)
+        }
         if let other = named.first {
             let state =
                 units[other].aborted ? "aborted" : units[other].damage.map { "damaged: \($0)" } ?? "no TxnCommit"
-            throw .notCommitted(ref, offset: units[other].offset, state: state)
+            throw .notCommitted(ref, offset: units[other].offset, state: state, highest: highest)
         }
-        let highest = units.filter { $0.committed && !$0.aborted }.compactMap(\.txnId).max()
         throw .notFound(ref, highest: highest)
     }
 }

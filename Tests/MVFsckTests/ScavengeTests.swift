@@ -34,9 +34,12 @@ import Testing
             (salvage["kept_transactions"] as? Int ?? -1) >= (plainSalvage["kept_transactions"] as? Int ?? 0),
             "\(name): scavenging kept fewer transactions than the prefix")
         if scavenged.report["verdict"] as? String == "clean" {
-            // A clean source is copied as it is.
+            // A clean source is copied as it is, unless the checkpoint the engine uses covers
+            // what does not replay (then it is left out and the log replayed instead).
             #expect(scavenged.status == 0)
-            #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.path("scavenged.modelvault"))) == before)
+            let out = try Data(contentsOf: URL(fileURLWithPath: scratch.path("scavenged.modelvault")))
+            #expect(out == before || (salvage["dropped"] as? [Any])?.isEmpty == false)
+            #expect(try CLI.run([scratch.path("scavenged.modelvault")]).status == 0)
         } else if salvage["kept_transactions"] as? Int == 0 {
             // Nothing committed survives: nothing is written.
             #expect(scavenged.status == 4, "\(name): \(scavenged.stderr)")

@@ -91,7 +91,7 @@ import Testing
 
     @Test func aRepeatedIdMustBeNamedWithItsOffset() throws {
         let units = [Self.txn(1, at: 8274), Self.txn(1, at: 8524)]
-        #expect(throws: UnitSelection.ReferenceError.ambiguous(TransactionReference(id: 1), offsets: [8274, 8524])) {
+        #expect(throws: UnitSelection.ReferenceError.ambiguous(TransactionReference(id: 1), offsets: [8274, 8524], highest: 1)) {
             try UnitSelection(
                 units: units, choices: SalvageChoices(dropTxns: [TransactionReference(id: 1)]), prefixEnd: 0)
         }
@@ -104,7 +104,7 @@ import Testing
         var units = Self.three
         units[1].aborted = true
         let ref = TransactionReference(id: 2)
-        #expect(throws: UnitSelection.ReferenceError.notCommitted(ref, offset: 8524, state: "aborted")) {
+        #expect(throws: UnitSelection.ReferenceError.notCommitted(ref, offset: 8524, state: "aborted", highest: 3)) {
             try UnitSelection(units: units, choices: SalvageChoices(dropTxns: [ref]), prefixEnd: 9000)
         }
     }
