@@ -110,7 +110,7 @@ struct CheckpointStream {
             version = UInt16(pending[0]) | UInt16(pending[1]) << 8
             guard version == 0 else {
                 framingError = FormatError(
-                    .unsupported(field: "checkpoint version", value: UInt64(version)), at: payloadOffset)
+                    .unsupported(field: .checkpointVersion, value: UInt64(version)), at: payloadOffset)
                 return
             }
             begin(.replayFrom, need: 8)

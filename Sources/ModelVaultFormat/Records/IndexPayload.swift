@@ -147,7 +147,7 @@ public struct IndexPayload {
     /// A length-prefixed run: where its bytes start and how many.
     private static func run(_ reader: inout ByteReader) throws -> (start: UInt64, count: Int) {
         try mapping {
-            let view = try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
+            let view = try reader.lengthPrefixedView(field: .fieldLength, maximum: RecordLimits.maxValueLength)
             return (reader.offset - UInt64(view.count), view.count)
         }
     }

@@ -104,13 +104,13 @@ public enum TaggedScalar {
             case 3: return .float64(try reader.f64())
             case 4:
                 let at = reader.offset
-                guard let text = try reader.utf8String(field: "field length", maximum: RecordLimits.maxValueLength)
+                guard let text = try reader.utf8String(field: .fieldLength, maximum: RecordLimits.maxValueLength)
                 else {
                     throw invalidUTF8(at: at)
                 }
                 return .string(text)
             case 5:
-                return .bytes(try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength))
+                return .bytes(try reader.lengthPrefixed(field: .fieldLength, maximum: RecordLimits.maxValueLength))
             case 6: return .uuid(try reader.bytes(16))
             case 7: return .timestamp(try reader.i64())
             default: throw unknownTag(tag, at: tagOffset)
@@ -127,11 +127,11 @@ public enum TaggedScalar {
                 let at = reader.offset
                 guard
                     UTF8Validation.isValid(
-                        try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength))
+                        try reader.lengthPrefixedView(field: .fieldLength, maximum: RecordLimits.maxValueLength))
                 else {
                     throw invalidUTF8(at: at)
                 }
-            case 5: try reader.skipLengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength)
+            case 5: try reader.skipLengthPrefixed(field: .fieldLength, maximum: RecordLimits.maxValueLength)
             case 6: try reader.skip(16)
             default: throw unknownTag(tag, at: tagOffset)
             }
