@@ -187,7 +187,7 @@ struct CheckpointStream {
         pending.withUnsafeBytes { bytes in
             var row = ByteReader(bytes, baseOffset: offset)
             defer { valuesVisited += row.steps }
-            do {
+            do throws(PayloadCheckError) {
                 try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
             } catch {
                 contentFault = DeepCheck.checkpointContentFault(error)
@@ -198,7 +198,7 @@ struct CheckpointStream {
     private mutating func checkIndexState(at offset: UInt64) {
         guard contentFault == nil, checkpointCatalog() != nil else { return }
         pending.withUnsafeBytes { bytes in
-            do {
+            do throws(PayloadCheckError) {
                 try IndexPayload.forEachEntry(in: bytes, at: offset) { _ in }
             } catch {
                 contentFault = DeepCheck.checkpointContentFault(error)
