@@ -314,15 +314,11 @@ struct DeepCheck {
             if StopRequest.shouldStop(at: index) { break }
             do {
                 try catalog.apply(entry, segmentOffset: offset)
-            } catch let violation as Catalog.Violation {
+            } catch let violation {
                 return .failure(
                     CatalogFault(
                         text: "checkpoint catalog does not apply: \(violation.message)",
                         error: .catalogViolation(violation)))
-            } catch {
-                return .failure(
-                    CatalogFault(
-                        text: "checkpoint catalog does not apply: \(error)", error: .invalidCatalogPayload("\(error)")))
             }
         }
         return .success(catalog)
