@@ -122,7 +122,7 @@ struct CheckpointStream {
             version = UInt16(pending[0]) | UInt16(pending[1]) << 8
             guard version == 0 else {
                 framingError = FormatError(
-                    .unsupported(field: "checkpoint version", value: UInt64(version)), at: payloadOffset)
+                    .unsupported(field: .checkpointVersion, value: UInt64(version)), at: payloadOffset)
                 return
             }
             begin(.replayFrom, need: 8)
@@ -215,7 +215,7 @@ struct CheckpointStream {
         pending.withUnsafeBytes { bytes in
             var row = ByteReader(bytes, baseOffset: offset)
             defer { valuesVisited += row.steps }
-            do {
+            do throws(PayloadCheckError) {
                 try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
             } catch {
                 contentFault = DeepCheck.checkpointContentFault(error)
@@ -226,7 +226,7 @@ struct CheckpointStream {
     private mutating func checkIndexState(at offset: UInt64) {
         guard contentFault == nil, checkpointCatalog() != nil else { return }
         pending.withUnsafeBytes { bytes in
-            do {
+            do throws(PayloadCheckError) {
                 try IndexPayload.forEachEntry(in: bytes, at: offset) { _ in }
             } catch {
                 contentFault = DeepCheck.checkpointContentFault(error)

@@ -44,28 +44,32 @@ struct DeepCheck {
         _ s: SegmentEvent, reader: inout ByteReader, whole payload: UnsafeRawBufferPointer?, catalog: Catalog,
         txnId: UInt64?
     ) -> Fault? {
-        do {
+        let error: RecordDecodeError
+        do throws(PayloadCheckError) {
             defer { valuesVisited += reader.steps }
             try RecordPayload.validate(&reader, collections: catalog.collection(id:))
             return revalidation == nil ? nil : revalidate(s, payload: payload, catalog: catalog, txnId: txnId)
-        } catch let error as RecordDecodeError {
-            if error.variant == .invalidSchemaVersion, let payload,
-                let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset)
-            {
-                versionAhead.note(
-                    collectionId: preamble.collectionId, schemaVersion: preamble.schemaVersion,
-                    payload: payload, at: s.payloadOffset)
+        } catch let stop {
+            switch stop {
+            case .fault(let fault): error = fault
+            // No verdict: the walk throws the stop request before any report is made.
+            case .interrupted: return nil
             }
-            if error.variant == .unknownCollection || error.variant == .invalidSchemaVersion { return nil }
-            return Fault(
-                finding: Finding(
-                    .recordBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
-                    segmentType: .record, txnId: txnId,
-                    message: "Record at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
-                error: .payloadDecode(error))
-        } catch {
-            return nil
         }
+        if error.variant == .invalidSchemaVersion, let payload,
+            let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset)
+        {
+            versionAhead.note(
+                collectionId: preamble.collectionId, schemaVersion: preamble.schemaVersion,
+                payload: payload, at: s.payloadOffset)
+        }
+        if error.variant == .unknownCollection || error.variant == .invalidSchemaVersion { return nil }
+        return Fault(
+            finding: Finding(
+                .recordBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
+                segmentType: .record, txnId: txnId,
+                message: "Record at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
+            error: .payloadDecode(error))
     }
 
     /// A planned row validated as the engine will at open, against its collection's last
@@ -86,6 +90,7 @@ struct DeepCheck {
             return nil
         }
         let key = RowRevalidationPlan.Key(collectionId: preamble.collectionId, schemaVersion: preamble.schemaVersion)
+        // It decodes: `record` validated it against the same catalog.
         guard let record = try? RecordPayload(parsing: payload, at: s.payloadOffset, catalog: catalog) else {
             return nil
         }
@@ -154,12 +159,13 @@ struct DeepCheck {
         case .unframed: break
         case .begin, .commit, .abort, .none: replays = false
         }
-        do {
+        do throws(RecordDecodeError) {
             var payload = try IndexPayload(reader)
             var entries = 0
             while let entry = try payload.nextView() {
                 entries += 1
-                try StopRequest.check(every: entries)
+                // No verdict: the walk throws the stop request before any report is made.
+                if StopRequest.shouldStop(at: entries) { return nil }
                 indexEntriesDecoded += 1
                 if !catalog.hasIndex(collectionId: entry.collectionId, named: entry.name) && warnings.count < 100 {
                     warnings.append(
@@ -173,17 +179,15 @@ struct DeepCheck {
                 }
                 guard replays, entry.kind == .unique else { continue }
                 if let fault = applyUnique(entry, journalled: journalled) {
-                    throw fault
+                    return Fault(
+                        finding: Finding(
+                            .indexUniqueViolation, .error, offset: fault.offset, length: 0, segmentIndex: s.index,
+                            segmentType: .index, txnId: txnId, message: fault.message),
+                        error: fault.error)
                 }
             }
             return nil
-        } catch let fault as UniqueFault {
-            return Fault(
-                finding: Finding(
-                    .indexUniqueViolation, .error, offset: fault.offset, length: 0, segmentIndex: s.index,
-                    segmentType: .index, txnId: txnId, message: fault.message),
-                error: fault.error)
-        } catch let error as RecordDecodeError {
+        } catch {
             return Fault(
                 finding: Finding(
                     .indexBadPayload, .error, offset: error.offset, length: 0, segmentIndex: s.index,
@@ -191,8 +195,6 @@ struct DeepCheck {
                     message:
                         "Index payload at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
                 error: .payloadDecode(error))
-        } catch {
-            return nil
         }
     }
 
@@ -207,7 +209,8 @@ struct DeepCheck {
         }
     }
 
-    private struct UniqueFault: Error {
+    /// A unique entry the keys replayed so far refuse.
+    private struct UniqueFault {
         var offset: UInt64
         var error: EngineError
         var message: String
@@ -275,11 +278,16 @@ struct DeepCheck {
         var reader = ByteReader(
             UnsafeRawBufferPointer(rebasing: payload[decoded.rowSection]),
             baseOffset: offset + UInt64(decoded.rowSection.lowerBound))
-        do {
+        do throws(PayloadCheckError) {
             for index in 0..<Int(decoded.rowCount) {
-                try StopRequest.check(every: index)
-                let length = try reader.u32()
-                var row = try reader.slice(Int(length))
+                try PayloadCheckError.checkStop(every: index)
+                var row: ByteReader
+                do throws(FormatError) {
+                    let length = try reader.u32()
+                    row = try reader.slice(Int(length))
+                } catch {
+                    return Self.checkpointContentFault(error)
+                }
                 defer { valuesVisited += row.steps }
                 try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
             }
@@ -306,29 +314,31 @@ struct DeepCheck {
             if StopRequest.shouldStop(at: index) { break }
             do {
                 try catalog.apply(entry, segmentOffset: offset)
-            } catch let violation as Catalog.Violation {
+            } catch let violation {
                 return .failure(
                     CatalogFault(
                         text: "checkpoint catalog does not apply: \(violation.message)",
                         error: .catalogViolation(violation)))
-            } catch {
-                return .failure(
-                    CatalogFault(
-                        text: "checkpoint catalog does not apply: \(error)", error: .invalidCatalogPayload("\(error)")))
             }
         }
         return .success(catalog)
     }
 
     /// A checkpoint row or index state that does not decode: what to say, and the engine's error.
-    static func checkpointContentFault(_ error: any Error) -> (String, EngineError) {
-        let engineError: EngineError
+    static func checkpointContentFault(_ error: PayloadCheckError) -> (String, EngineError) {
         switch error {
-        case let error as RecordDecodeError: engineError = .payloadDecode(error)
-        case let error as FormatError: engineError = .checkpointPayload(error)
-        default: engineError = .invalidCatalogPayload("\(error)")
+        case .fault(let fault):
+            return ("checkpoint contents do not decode: \(fault)", .payloadDecode(fault))
+        case .interrupted(let stop):
+            // Ends the checkpoint's check at once; never reported, as the walk throws the stop
+            // request before any report is made.
+            return ("checkpoint contents do not decode: \(stop)", .invalidCatalogPayload("\(stop)"))
         }
-        return ("checkpoint contents do not decode: \(error)", engineError)
+    }
+
+    /// A checkpoint row whose length runs past the row section.
+    static func checkpointContentFault(_ error: FormatError) -> (String, EngineError) {
+        ("checkpoint contents do not decode: \(error)", .checkpointPayload(error))
     }
 }
 

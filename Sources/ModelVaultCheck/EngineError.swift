@@ -166,26 +166,22 @@ extension EngineError {
         switch error.kind {
         case .truncated: return invalidCatalogPayload("UnexpectedEof")
         case .trailingBytes: return invalidCatalogPayload("TrailingBytes")
-        case .unsupported(let field, let value) where field == "catalog version":
+        case .unsupported(.catalogVersion, let value):
             return invalidCatalogPayload("UnknownCatalogPayloadVersion { got: \(value) }")
-        case .unsupported(let field, let value) where field == "catalog entry kind":
+        case .unsupported(.catalogEntryKind, let value):
             return invalidCatalogPayload("UnknownEntryKind { got: \(value) }")
-        case .unsupported(let field, let value) where field == "index kind":
-            return invalidCatalogPayload("UnknownIndexKind { got: \(value) }")
-        case .unsupported(let field, let value) where field == "constraint tag":
-            return invalidCatalogPayload("unknown constraint tag \(value)")
-        case .unsupported(let field, let value) where field == "field type tag":
-            return invalidCatalogPayload("unknown type tag \(value)")
-        case .tooLong(let field, let length, _) where field == "collection name" || field == "primary field":
+        case .unsupported(.indexKind, let value): return invalidCatalogPayload("UnknownIndexKind { got: \(value) }")
+        case .unsupported(.constraintTag, let value): return invalidCatalogPayload("unknown constraint tag \(value)")
+        case .unsupported(.fieldTypeTag, let value): return invalidCatalogPayload("unknown type tag \(value)")
+        case .tooLong(.collectionName, let length, _), .tooLong(.primaryField, let length, _):
             return invalidCatalogPayload("CollectionNameTooLong { got: \(length) }")
-        case .tooLong(let field, let length, _) where field == "index name":
-            return invalidCatalogPayload("IndexNameTooLong { got: \(length) }")
-        case .tooLong(let field, let length, let maximum) where field == "field count":
+        case .tooLong(.indexName, let length, _): return invalidCatalogPayload("IndexNameTooLong { got: \(length) }")
+        case .tooLong(.fieldCount, let length, let maximum):
             return invalidCatalogPayload("field count \(length) exceeds maximum \(maximum)")
         case .notUTF8: return invalidCatalogPayload("InvalidUtf8")
         case .nestingTooDeep(let maximum): return invalidCatalogPayload("TypeNestingTooDeep { max: \(maximum) }")
-        case .empty(let field) where field == "collection name": return invalidCatalogPayload("EmptyCollectionName")
-        case .empty(let field) where field == "index name": return invalidCatalogPayload("EmptyIndexName")
+        case .empty(.collectionName): return invalidCatalogPayload("EmptyCollectionName")
+        case .empty(.indexName): return invalidCatalogPayload("EmptyIndexName")
         case .pathWithoutSegments, .empty: return schema(.invalidFieldPath, "invalid field path")
         case .createSchemaVersion(let got): return invalidCatalogPayload("InvalidCreateSchemaVersion { got: \(got) }")
         default: return invalidCatalogPayload(error.description)

@@ -366,7 +366,7 @@ public final class LogWalker: SegmentConsumer {
                 : .failure(
                     FormatError(
                         .wrongLength(
-                            field: "txn marker payload", expected: TxnMarker.length,
+                            field: .txnMarkerPayload, expected: TxnMarker.length,
                             got: Int(clamping: header.payloadLength)), at: event.payloadOffset))
         }
         return event

@@ -100,14 +100,12 @@ struct ReplayModel {
                     versionReachedAt[Int(entry.collectionId) - 1].append(position)
                 }
                 return nil
-            } catch let violation as Catalog.Violation {
+            } catch let violation {
                 record(
                     Fault(
                         phase: .catalog, position: position, error: .catalogViolation(violation),
                         message: violation.message))
                 return violation
-            } catch {
-                return nil
             }
         }
 

@@ -30,13 +30,16 @@ struct VersionAheadRecords {
                 $0.key.collectionId == key.collectionId && $0.key.schemaVersion == key.schemaVersion
             })
         else { return nil }
-        do {
-            try record.payload.withUnsafeBytes { try RecordPayload.validate($0, at: record.offset, catalog: catalog) }
-            return nil
-        } catch let error as RecordDecodeError {
-            return error.variant == .invalidSchemaVersion ? nil : .payloadDecode(error)
-        } catch {
-            return nil
+        let outcome = record.payload.withUnsafeBytes { bytes in
+            Result { () throws(PayloadCheckError) in
+                try RecordPayload.validate(bytes, at: record.offset, catalog: catalog)
+            }
+        }
+        switch outcome {
+        case .success: return nil
+        case .failure(.fault(let fault)): return fault.variant == .invalidSchemaVersion ? nil : .payloadDecode(fault)
+        // No verdict: the walk throws the stop request before any report is made.
+        case .failure(.interrupted): return nil
         }
     }
 }

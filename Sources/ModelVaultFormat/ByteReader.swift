@@ -174,12 +174,14 @@ public struct ByteReader {
 
     /// A length-prefixed run: u32 length, then that many bytes (checked against `maximum`
     /// and against what remains before anything is copied).
-    public mutating func lengthPrefixed(field: String, maximum: Int) throws(FormatError) -> [UInt8] {
+    public mutating func lengthPrefixed(field: FormatError.Field, maximum: Int) throws(FormatError) -> [UInt8] {
         Array(try lengthPrefixedView(field: field, maximum: maximum))
     }
 
     /// `lengthPrefixed`, borrowed.
-    public mutating func lengthPrefixedView(field: String, maximum: Int) throws(FormatError) -> UnsafeRawBufferPointer {
+    public mutating func lengthPrefixedView(field: FormatError.Field, maximum: Int) throws(FormatError)
+        -> UnsafeRawBufferPointer
+    {
         let at = offset
         let length = try u32()
         guard length <= maximum else {
@@ -189,7 +191,7 @@ public struct ByteReader {
     }
 
     /// Steps over a length-prefixed run (checked as `lengthPrefixed` checks it).
-    public mutating func skipLengthPrefixed(field: String, maximum: Int) throws(FormatError) {
+    public mutating func skipLengthPrefixed(field: FormatError.Field, maximum: Int) throws(FormatError) {
         let at = offset
         let length = try u32()
         guard length <= maximum else {
@@ -200,7 +202,7 @@ public struct ByteReader {
 
     /// A u32-length-prefixed UTF-8 string built straight from the borrowed bytes; nil when they
     /// are not UTF-8 (the bytes are consumed either way).
-    public mutating func utf8String(field: String, maximum: Int) throws(FormatError) -> String? {
+    public mutating func utf8String(field: FormatError.Field, maximum: Int) throws(FormatError) -> String? {
         let at = offset
         let length = try u32()
         guard length <= maximum else {
@@ -214,7 +216,8 @@ public struct ByteReader {
     /// A u32-length-prefixed UTF-8 string whose only bound is what remains: its bytes count
     /// against the structure budget, one structure per `bytesPerStructure` (after the check
     /// against what remains, which the engine makes first).
-    public mutating func budgetedString(field: String, bytesPerStructure: Int) throws(FormatError) -> String {
+    public mutating func budgetedString(field: FormatError.Field, bytesPerStructure: Int) throws(FormatError) -> String
+    {
         let at = offset
         let length = try u32()
         guard Int(length) <= remaining else {
@@ -230,7 +233,7 @@ public struct ByteReader {
     }
 
     /// A u32-length-prefixed UTF-8 string.
-    public mutating func string(field: String, maximum: Int) throws(FormatError) -> String {
+    public mutating func string(field: FormatError.Field, maximum: Int) throws(FormatError) -> String {
         let at = offset
         guard let text = try utf8String(field: field, maximum: maximum) else {
             throw FormatError(.notUTF8(field: field), at: at)

@@ -21,7 +21,7 @@ public struct CheckpointPayload: Sendable {
         var reader = ByteReader(bytes, baseOffset: offset)
         let version = try reader.u16()
         guard version == 0 else {
-            throw FormatError(.unsupported(field: "checkpoint version", value: UInt64(version)), at: offset)
+            throw FormatError(.unsupported(field: .checkpointVersion, value: UInt64(version)), at: offset)
         }
         replayFromOffset = try reader.u64()
         let catalogCount = try reader.u32()
@@ -96,7 +96,7 @@ public struct RecordPreamble: Equatable, Sendable {
         var reader = ByteReader(bytes, baseOffset: offset)
         version = try reader.u16()
         guard (1...3).contains(version) else {
-            throw FormatError(.unsupported(field: "record version", value: UInt64(version)), at: offset)
+            throw FormatError(.unsupported(field: .recordVersion, value: UInt64(version)), at: offset)
         }
         collectionId = try reader.u32()
         schemaVersion = try reader.u32()

@@ -3,30 +3,56 @@
 /// Decoders never decide policy: they report what was expected and what was found, and the
 /// forensic walk turns the error into a finding.
 public struct FormatError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The field or structure a fault names; `description` is its name in messages.
+    public enum Field: String, Sendable, CustomStringConvertible {
+        case catalogVersion = "catalog version"
+        case catalogEntryKind = "catalog entry kind"
+        case collectionName = "collection name"
+        case primaryField = "primary field"
+        case fieldCount = "field count"
+        case fieldTypeTag = "field type tag"
+        case fieldPathSegment = "field path segment"
+        case enumVariant = "enum variant"
+        case constraintTag = "constraint tag"
+        case regex = "regex"
+        case indexKind = "index kind"
+        case indexName = "index name"
+        /// The length prefix of a string or bytes value (Record and Index payloads).
+        case fieldLength = "field length"
+        case checkpointVersion = "checkpoint version"
+        case recordVersion = "record version"
+        case manifestVersion = "manifest version"
+        case txnMarkerPayload = "txn marker payload"
+        case txnPayloadVersion = "txn payload version"
+        case txnMarkerInner = "txn marker inner"
+
+        public var description: String { rawValue }
+    }
+
     public enum Kind: Equatable, Sendable {
         /// Fewer bytes remained than a field needs.
         case truncated(needed: Int, available: Int)
         /// A magic number did not match.
         case badMagic(expected: String, found: [UInt8])
         /// A version, kind or tag outside the accepted set.
-        case unsupported(field: String, value: UInt64)
+        case unsupported(field: Field, value: UInt64)
         /// A length claim larger than the format allows.
-        case tooLong(field: String, length: UInt64, maximum: UInt64)
+        case tooLong(field: Field, length: UInt64, maximum: UInt64)
         /// A structure of fixed size found with another size.
-        case wrongLength(field: String, expected: Int, got: Int)
+        case wrongLength(field: Field, expected: Int, got: Int)
         /// Bytes left over after a structure that must fill its container exactly.
         case trailingBytes(count: Int)
         /// A checksum did not match.
-        case checksumMismatch(field: String, computed: UInt32, stored: UInt32)
+        case checksumMismatch(field: Field, computed: UInt32, stored: UInt32)
         /// More definitions than the reader was allowed to build: a limit of the checker's own
         /// memory, not a fault of the input.
         case overBudget(limit: Int)
         /// Text that must be UTF-8 and is not.
-        case notUTF8(field: String)
+        case notUTF8(field: Field)
         /// A type nested deeper than the engine allows.
         case nestingTooDeep(maximum: Int)
         /// A name or path segment that must not be empty and is.
-        case empty(field: String)
+        case empty(field: Field)
         /// A field path that names no segment.
         case pathWithoutSegments
         /// A collection created with a schema version other than 1.

@@ -12,7 +12,7 @@ public struct ManifestPayload: Equatable, Sendable {
         var reader = ByteReader(bytes, baseOffset: offset)
         version = try reader.u16()
         guard version == 0 else {
-            throw FormatError(.unsupported(field: "manifest version", value: UInt64(version)), at: offset)
+            throw FormatError(.unsupported(field: .manifestVersion, value: UInt64(version)), at: offset)
         }
         lastSegmentOffset = try reader.u64()
         lastSegmentLength = try reader.u64()

@@ -38,7 +38,7 @@ public enum StopRequest {
 
     /// Throws `Interrupted` once a stop has been requested.
     @inline(__always)
-    public static func check() throws {
+    public static func check() throws(Interrupted) {
         let raised = raisedBy.load(ordering: .relaxed)
         if raised != 0 { throw Interrupted(signal: raised) }
     }
@@ -46,7 +46,7 @@ public enum StopRequest {
     /// `check()` on every 4096th `iteration` of a loop (counting from 0), for loops whose
     /// steps are too cheap to poll each time.
     @inline(__always)
-    public static func check(every iteration: Int) throws {
+    public static func check(every iteration: Int) throws(Interrupted) {
         if iteration & 0xFFF == 0 { try check() }
     }
 

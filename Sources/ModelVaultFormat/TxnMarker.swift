@@ -11,7 +11,7 @@ public struct TxnMarker: Equatable, Sendable {
     public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(FormatError) {
         guard bytes.count == Self.length else {
             throw FormatError(
-                .wrongLength(field: "txn marker payload", expected: Self.length, got: bytes.count), at: offset)
+                .wrongLength(field: .txnMarkerPayload, expected: Self.length, got: bytes.count), at: offset)
         }
         var reader = ByteReader(bytes, baseOffset: offset)
         version = try reader.u16()
@@ -20,11 +20,11 @@ public struct TxnMarker: Equatable, Sendable {
         storedCRC = try reader.u32()
         computedCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<18]))
         guard version == 0 else {
-            throw FormatError(.unsupported(field: "txn payload version", value: UInt64(version)), at: offset)
+            throw FormatError(.unsupported(field: .txnPayloadVersion, value: UInt64(version)), at: offset)
         }
         guard storedCRC == computedCRC else {
             throw FormatError(
-                .checksumMismatch(field: "txn marker inner", computed: computedCRC, stored: storedCRC), at: offset + 18)
+                .checksumMismatch(field: .txnMarkerInner, computed: computedCRC, stored: storedCRC), at: offset + 18)
         }
     }
 }

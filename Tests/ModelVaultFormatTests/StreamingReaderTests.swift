@@ -57,7 +57,7 @@ final class PoisoningRefill: ByteRefill {
                 case 5:
                     try reader.skip(next(60))
                     steps.append(.value(reader.offset))
-                default: steps.append(.bytes(try reader.lengthPrefixed(field: "run", maximum: 64)))
+                default: steps.append(.bytes(try reader.lengthPrefixed(field: .fieldLength, maximum: 64)))
                 }
             } catch {
                 steps.append(.failed(error))

@@ -77,7 +77,7 @@ public struct Catalog: Sendable {
     /// Applies one entry, or throws the rule it breaks (and leaves the catalog unchanged).
     /// Returns what it changed, which `revert` undoes.
     @discardableResult
-    public mutating func apply(_ entry: CatalogEntry, segmentOffset: UInt64) throws -> Change {
+    public mutating func apply(_ entry: CatalogEntry, segmentOffset: UInt64) throws(Violation) -> Change {
         let change = try Self.change(
             entry, segmentOffset: segmentOffset, count: collections.count,
             collection: collection(id:), nameTaken: hasCollection(named:))
@@ -113,7 +113,7 @@ public struct Catalog: Sendable {
     static func change(
         _ entry: CatalogEntry, segmentOffset: UInt64, count: Int,
         collection: (UInt32) -> Collection?, nameTaken: (String) -> Bool
-    ) throws -> Change {
+    ) throws(Violation) -> Change {
         switch entry.kind {
         case .createCollection(let name, let primaryField):
             let expected = UInt32(count + 1)
@@ -158,7 +158,7 @@ public struct Catalog: Sendable {
     /// Rejects duplicate or prefix-conflicting paths (in linear time: hostile catalogs may
     /// declare thousands of fields) and a primary field missing from the top level (worded by
     /// the engine differently for a new collection and for a new version).
-    static func checkFields(_ fields: [FieldDefinition], primaryField: String?, creating: Bool) throws {
+    static func checkFields(_ fields: [FieldDefinition], primaryField: String?, creating: Bool) throws(Violation) {
         var fullPaths = Set<[String]>()
         var properPrefixes = Set<[String]>()
         for field in fields {

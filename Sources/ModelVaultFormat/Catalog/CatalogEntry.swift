@@ -30,7 +30,7 @@ public struct CatalogEntry: Equatable, Sendable {
         let versionAt = reader.offset
         catalogVersion = try reader.u16()
         guard (1...4).contains(catalogVersion) else {
-            throw FormatError(.unsupported(field: "catalog version", value: UInt64(catalogVersion)), at: versionAt)
+            throw FormatError(.unsupported(field: .catalogVersion, value: UInt64(catalogVersion)), at: versionAt)
         }
         let kindAt = reader.offset
         let rawKind = try reader.u16()
@@ -39,15 +39,15 @@ public struct CatalogEntry: Equatable, Sendable {
         case 1:
             collectionId = try reader.u32()
             let nameAt = reader.offset
-            let name = try reader.string(field: "collection name", maximum: CatalogLimits.maxName)
-            guard !name.isEmpty else { throw FormatError(.empty(field: "collection name"), at: nameAt) }
+            let name = try reader.string(field: .collectionName, maximum: CatalogLimits.maxName)
+            guard !name.isEmpty else { throw FormatError(.empty(field: .collectionName), at: nameAt) }
             createVersionAt = reader.offset
             schemaVersion = try reader.u32()
             fields = try Self.parseFields(&reader, catalogVersion: catalogVersion)
             indexes = catalogVersion >= 4 ? try Self.parseIndexes(&reader) : []
             var primary: String?
             if catalogVersion >= 2 {
-                let text = try reader.string(field: "primary field", maximum: CatalogLimits.maxName)
+                let text = try reader.string(field: .primaryField, maximum: CatalogLimits.maxName)
                 primary = text.isEmpty ? nil : text
             }
             kind = .createCollection(name: name, primaryField: primary)
@@ -58,7 +58,7 @@ public struct CatalogEntry: Equatable, Sendable {
             indexes = catalogVersion >= 4 ? try Self.parseIndexes(&reader) : []
             kind = .newSchemaVersion
         default:
-            throw FormatError(.unsupported(field: "catalog entry kind", value: UInt64(rawKind)), at: kindAt)
+            throw FormatError(.unsupported(field: .catalogEntryKind, value: UInt64(rawKind)), at: kindAt)
         }
         try reader.expectEnd()
         if let createVersionAt, schemaVersion != 1 {
@@ -72,7 +72,7 @@ public struct CatalogEntry: Equatable, Sendable {
         let count = try reader.u32()
         guard count <= CatalogLimits.maxFields else {
             throw FormatError(
-                .tooLong(field: "field count", length: UInt64(count), maximum: UInt64(CatalogLimits.maxFields)), at: at)
+                .tooLong(field: .fieldCount, length: UInt64(count), maximum: UInt64(CatalogLimits.maxFields)), at: at)
         }
         var fields: [FieldDefinition] = []
         for _ in 0..<count {
@@ -102,12 +102,12 @@ public struct CatalogEntry: Equatable, Sendable {
             let kindAt = reader.offset
             let rawKind = try reader.u8()
             guard let kind = IndexDefinition.Kind(rawValue: rawKind) else {
-                throw FormatError(.unsupported(field: "index kind", value: UInt64(rawKind)), at: kindAt)
+                throw FormatError(.unsupported(field: .indexKind, value: UInt64(rawKind)), at: kindAt)
             }
             let path = try FieldPath(parsing: &reader)
             let nameAt = reader.offset
-            let name = try reader.string(field: "index name", maximum: CatalogLimits.maxName)
-            guard !name.isEmpty else { throw FormatError(.empty(field: "index name"), at: nameAt) }
+            let name = try reader.string(field: .indexName, maximum: CatalogLimits.maxName)
+            guard !name.isEmpty else { throw FormatError(.empty(field: .indexName), at: nameAt) }
             indexes.append(IndexDefinition(kind: kind, path: path, name: name))
         }
         return indexes

@@ -24,11 +24,11 @@ public enum Constraint: Equatable, Sendable {
         case 7: self = .minLength(try reader.u64())
         case 8: self = .maxLength(try reader.u64())
         case 9:
-            self = .regex(try reader.budgetedString(field: "regex", bytesPerStructure: CatalogLimits.bytesPerStructure))
+            self = .regex(try reader.budgetedString(field: .regex, bytesPerStructure: CatalogLimits.bytesPerStructure))
         case 10: self = .email
         case 11: self = .url
         case 12: self = .nonempty
-        default: throw FormatError(.unsupported(field: "constraint tag", value: UInt64(tag)), at: at)
+        default: throw FormatError(.unsupported(field: .constraintTag, value: UInt64(tag)), at: at)
         }
     }
 

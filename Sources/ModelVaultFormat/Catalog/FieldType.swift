@@ -49,12 +49,12 @@ public indirect enum FieldType: Equatable, Sendable {
                 try StopRequest.check(every: index, decodingAt: reader.offset)
                 try reader.countStructure()
                 variants.append(
-                    try reader.budgetedString(field: "enum variant", bytesPerStructure: CatalogLimits.bytesPerStructure)
+                    try reader.budgetedString(field: .enumVariant, bytesPerStructure: CatalogLimits.bytesPerStructure)
                 )
             }
             self = .enumeration(variants)
         default:
-            throw FormatError(.unsupported(field: "field type tag", value: UInt64(tag)), at: at)
+            throw FormatError(.unsupported(field: .fieldTypeTag, value: UInt64(tag)), at: at)
         }
     }
 
@@ -108,8 +108,8 @@ public struct FieldPath: Hashable, Sendable {
             try reader.countStructure()
             let segmentAt = reader.offset
             let segment = try reader.budgetedString(
-                field: "field path segment", bytesPerStructure: CatalogLimits.bytesPerStructure)
-            guard !segment.isEmpty else { throw FormatError(.empty(field: "field path segment"), at: segmentAt) }
+                field: .fieldPathSegment, bytesPerStructure: CatalogLimits.bytesPerStructure)
+            guard !segment.isEmpty else { throw FormatError(.empty(field: .fieldPathSegment), at: segmentAt) }
             segments.append(segment)
         }
         self.segments = segments

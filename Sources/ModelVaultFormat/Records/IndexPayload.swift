@@ -52,20 +52,20 @@ public struct IndexPayload {
     public private(set) var entriesRead: UInt32 = 0
     private var reader: ByteReader
 
-    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(RecordDecodeError) {
         try self.init(ByteReader(bytes, baseOffset: offset))
     }
 
     /// Reads the payload confined to `reader` (all of its remaining bytes).
-    public init(_ reader: ByteReader) throws {
+    public init(_ reader: ByteReader) throws(RecordDecodeError) {
         var reader = reader
         let versionAt = reader.offset
-        version = try Self.mapping { try reader.u16() }
+        version = try Self.mapping { () throws(FormatError) in try reader.u16() }
         guard version == 1 || version == 2 else {
             throw RecordDecodeError(.unsupportedVersion, "unsupported format version 0.\(version)", at: versionAt)
         }
         let countAt = reader.offset
-        entryCount = try Self.mapping { try reader.u32() }
+        entryCount = try Self.mapping { () throws(FormatError) in try reader.u32() }
         guard entryCount <= RecordLimits.maxEntryCount else {
             throw RecordDecodeError(
                 .invalidCatalogPayload,
@@ -75,12 +75,12 @@ public struct IndexPayload {
     }
 
     /// The next entry, or nil after the last one (when the payload must also be used up).
-    public mutating func next() throws -> IndexEntry? {
+    public mutating func next() throws(RecordDecodeError) -> IndexEntry? {
         try nextView().map(IndexEntry.init)
     }
 
     /// `next()`, borrowing the entry's bytes from the payload.
-    public mutating func nextView() throws -> IndexEntry.View? {
+    public mutating func nextView() throws(RecordDecodeError) -> IndexEntry.View? {
         guard entriesRead < entryCount else {
             if !reader.isAtEnd {
                 throw RecordDecodeError(
@@ -94,34 +94,36 @@ public struct IndexPayload {
         return entry
     }
 
-    /// Visits every entry in order, then checks that nothing follows the last one.
+    /// Visits every entry in order, then checks that nothing follows the last one; polls for a
+    /// stop request every 4096 entries.
     public static func forEachEntry(
-        in bytes: UnsafeRawBufferPointer, at offset: UInt64,
-        _ body: (IndexEntry.View) throws -> Void
-    ) throws {
-        var payload = try IndexPayload(parsing: bytes, at: offset)
-        while let entry = try payload.nextView() {
-            try StopRequest.check(every: Int(payload.entriesRead))
-            try body(entry)
+        in bytes: UnsafeRawBufferPointer, at offset: UInt64, _ body: (IndexEntry.View) -> Void
+    ) throws(PayloadCheckError) {
+        var payload = try PayloadCheckError.lifting { () throws(RecordDecodeError) in
+            try IndexPayload(parsing: bytes, at: offset)
+        }
+        while let entry = try PayloadCheckError.lifting({ () throws(RecordDecodeError) in try payload.nextView() }) {
+            try PayloadCheckError.checkStop(every: Int(payload.entriesRead))
+            body(entry)
         }
     }
 
-    static func decodeEntry(_ reader: inout ByteReader, version: UInt16) throws -> IndexEntry.View {
+    static func decodeEntry(_ reader: inout ByteReader, version: UInt16) throws(RecordDecodeError) -> IndexEntry.View {
         let entryAt = reader.offset
         // The three runs are taken once the entry is read: over a streaming payload a later
         // read may move the bytes of an earlier one.
         let held = reader.hold()
         defer { reader.release(held) }
-        let collectionId = try mapping { try reader.u32() }
+        let collectionId = try mapping { () throws(FormatError) in try reader.u32() }
         let kindAt = reader.offset
-        let rawKind = try mapping { try reader.u8() }
+        let rawKind = try mapping { () throws(FormatError) in try reader.u8() }
         guard let kind = IndexDefinition.Kind(rawValue: rawKind) else {
             throw RecordDecodeError(.invalidCatalogPayload, "unknown index kind tag \(rawKind)", at: kindAt)
         }
         var op = IndexEntry.Operation.insert
         if version >= 2 {
             let opAt = reader.offset
-            let rawOp = try mapping { try reader.u8() }
+            let rawOp = try mapping { () throws(FormatError) in try reader.u8() }
             guard let decoded = IndexEntry.Operation(rawValue: rawOp) else {
                 throw RecordDecodeError(.invalidCatalogPayload, "unknown index op tag \(rawOp)", at: opAt)
             }
@@ -145,14 +147,14 @@ public struct IndexPayload {
     }
 
     /// A length-prefixed run: where its bytes start and how many.
-    private static func run(_ reader: inout ByteReader) throws -> (start: UInt64, count: Int) {
-        try mapping {
-            let view = try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength)
+    private static func run(_ reader: inout ByteReader) throws(RecordDecodeError) -> (start: UInt64, count: Int) {
+        try mapping { () throws(FormatError) in
+            let view = try reader.lengthPrefixedView(field: .fieldLength, maximum: RecordLimits.maxValueLength)
             return (reader.offset - UInt64(view.count), view.count)
         }
     }
 
-    private static func mapping<T>(_ body: () throws -> T) throws -> T {
+    private static func mapping<T>(_ body: () throws(FormatError) -> T) throws(RecordDecodeError) -> T {
         try RecordDecodeError.mapping(.index, body)
     }
 }

@@ -43,13 +43,53 @@ public struct RecordDecodeError: Error, Equatable, CustomStringConvertible, Send
             self.init(.invalidCatalogPayload, error.description, at: error.offset)
         }
     }
+}
 
-    /// Runs `body`, turning any `FormatError` it throws into a `RecordDecodeError`.
-    static func mapping<T>(_ payload: Payload = .record, _ body: () throws -> T) throws -> T {
+/// Why a check of a Record or Index payload (`RecordPayload.validate`,
+/// `IndexPayload.forEachEntry`) stopped: a decode fault, or a stop request, which is no fault
+/// of the input.
+public enum PayloadCheckError: Error, Sendable {
+    case fault(RecordDecodeError)
+    case interrupted(StopRequest.Interrupted)
+
+    /// `StopRequest.check(every:)`, thrown as `.interrupted`.
+    @inline(__always)
+    public static func checkStop(every iteration: Int) throws(PayloadCheckError) {
+        do { try StopRequest.check(every: iteration) } catch { throw .interrupted(error) }
+    }
+}
+
+/// An error a record read can end with: every decode fault is one.
+protocol RecordReadError: Error {
+    init(_ fault: RecordDecodeError)
+}
+
+extension RecordDecodeError: RecordReadError {
+    init(_ fault: RecordDecodeError) { self = fault }
+}
+
+extension PayloadCheckError: RecordReadError {
+    init(_ fault: RecordDecodeError) { self = .fault(fault) }
+}
+
+extension RecordReadError {
+    /// Runs `body`, turning a reader fault into this error (as `RecordDecodeError(_:in:)` names it).
+    static func mapping<T>(
+        _ payload: RecordDecodeError.Payload = .record, _ body: () throws(FormatError) -> T
+    ) throws(Self) -> T {
         do {
             return try body()
-        } catch let error as FormatError {
-            throw RecordDecodeError(error, in: payload)
+        } catch {
+            throw Self(RecordDecodeError(error, in: payload))
+        }
+    }
+
+    /// Runs `body`, turning a decode fault into this error.
+    static func lifting<T>(_ body: () throws(RecordDecodeError) -> T) throws(Self) -> T {
+        do {
+            return try body()
+        } catch {
+            throw Self(error)
         }
     }
 }

@@ -62,23 +62,27 @@ public struct RecordPayload: Equatable, Sendable {
     /// carry only a leading part of the current version's fields (see `init`).
     public var fields: [Field]
 
-    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64, catalog: Catalog) throws {
+    public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64, catalog: Catalog) throws(RecordDecodeError) {
         var reader = ByteReader(bytes, baseOffset: offset)
         try self.init(parsing: &reader, collections: { catalog.collection(id: $0) })
     }
 
     /// Decodes a whole payload from `reader`, resolving collections through `collections`.
-    public init(parsing reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?) throws {
+    public init(parsing reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?)
+        throws(RecordDecodeError)
+    {
         var key = RowValue.none
         var decoded: [Field] = []
         let frame = try Self.read(
             &reader, collections: collections,
-            primaryKey: { reader, tag in
-                key =
-                    try tag.map { try TaggedScalar.decode(&reader, expecting: $0, what: "primary key") }
-                    ?? TaggedScalar.decode(&reader)
+            primaryKey: { reader, tag throws(RecordDecodeError) in
+                if let tag {
+                    key = try TaggedScalar.decode(&reader, expecting: tag, what: "primary key")
+                } else {
+                    key = try TaggedScalar.decode(&reader)
+                }
             },
-            field: { reader, schema, index in
+            field: { reader, schema, index throws(RecordDecodeError) in
                 let field = schema.nonKeyFields[index]
                 decoded.append(Field(path: field.path, value: try RowValue(parsing: &reader, as: field.type)))
             })
@@ -93,17 +97,27 @@ public struct RecordPayload: Equatable, Sendable {
 
     /// Checks a payload exactly as `init(parsing:at:catalog:)` decodes it (same faults, same
     /// order, same offsets) without building any value: the deep check's path.
-    public static func validate(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, catalog: Catalog) throws {
+    public static func validate(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, catalog: Catalog)
+        throws(PayloadCheckError)
+    {
         var reader = ByteReader(bytes, baseOffset: offset)
         try validate(&reader, collections: { catalog.collection(id: $0) })
     }
 
     /// `validate`, over a confined reader.
-    public static func validate(_ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?) throws {
+    public static func validate(_ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?)
+        throws(PayloadCheckError)
+    {
         _ = try read(
             &reader, collections: collections,
-            primaryKey: { reader, tag in try TaggedScalar.skip(&reader, expecting: tag, what: "primary key") },
-            field: { reader, schema, index in try RowValue.skip(&reader, plan: schema.nonKeySkipPlans[index]) })
+            primaryKey: { reader, tag throws(PayloadCheckError) in
+                try PayloadCheckError.lifting { () throws(RecordDecodeError) in
+                    try TaggedScalar.skip(&reader, expecting: tag, what: "primary key")
+                }
+            },
+            field: { reader, schema, index throws(PayloadCheckError) in
+                try RowValue.skip(&reader, plan: schema.nonKeySkipPlans[index])
+            })
     }
 
     /// What a payload says besides its values.
@@ -117,7 +131,8 @@ public struct RecordPayload: Equatable, Sendable {
 
     /// Reads a whole payload in the engine's order, handing each value to `primaryKey` (with
     /// the tag it must carry, nil when the collection names no primary field) or `field` (with
-    /// the field it belongs to) to decode or skip.
+    /// the field it belongs to) to decode or skip. Whatever they throw, and every decode fault
+    /// (as a `Failure`), ends the read.
     ///
     /// Schema version resolution: a version 1...current is decoded against that version with
     /// exactly its non-key field count; a version above current against the current version
@@ -126,44 +141,50 @@ public struct RecordPayload: Equatable, Sendable {
     /// when every path is a single segment) and leaves the rest to row validation, while a v3
     /// record naming version 0 for a collection with nested paths must carry every field and is
     /// then refused as a stale layout (`invalid_catalog_payload`).
-    static func read(
+    static func read<Failure: RecordReadError>(
         _ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?,
-        primaryKey: (inout ByteReader, UInt8?) throws -> Void,
-        field: (inout ByteReader, Catalog.Version, Int) throws -> Void
-    ) throws -> Frame {
+        primaryKey: (inout ByteReader, UInt8?) throws(Failure) -> Void,
+        field: (inout ByteReader, Catalog.Version, Int) throws(Failure) -> Void
+    ) throws(Failure) -> Frame {
+        func fault(_ variant: RecordDecodeError.Variant, _ message: String, at offset: UInt64) -> Failure {
+            Failure(RecordDecodeError(variant, message, at: offset))
+        }
         let start = reader.offset
-        let version = try RecordDecodeError.mapping { try reader.u16() }
+        let version = try Failure.mapping { () throws(FormatError) in try reader.u16() }
         let collectionAt = reader.offset
-        let collectionId = try RecordDecodeError.mapping { try reader.u32() }
+        let collectionId = try Failure.mapping { () throws(FormatError) in try reader.u32() }
         guard let collection = collections(collectionId), let current = collection.current else {
-            throw RecordDecodeError(.unknownCollection, "unknown collection id \(collectionId)", at: collectionAt)
+            throw fault(.unknownCollection, "unknown collection id \(collectionId)", at: collectionAt)
         }
         guard (1...3).contains(version) else {
-            throw RecordDecodeError(
+            throw fault(
                 .unknownRecordPayloadVersion, "unknown record payload version \(version)", at: start)
         }
         let schemaVersionAt = reader.offset
-        let schemaVersion = try RecordDecodeError.mapping { try reader.u32() }
-        let op = Operation(rawValue: try RecordDecodeError.mapping { try reader.u8() })
+        let schemaVersion = try Failure.mapping { () throws(FormatError) in try reader.u32() }
+        let op = Operation(rawValue: try Failure.mapping { () throws(FormatError) in try reader.u8() })
         let schema = collection.recordSchema(forSchemaVersion: schemaVersion) ?? current
 
-        try primaryKey(&reader, try Self.primaryKeyTag(at: reader.offset, collection: collection, schema: schema))
+        let tag = try Failure.lifting { () throws(RecordDecodeError) in
+            try Self.primaryKeyTag(at: reader.offset, collection: collection, schema: schema)
+        }
+        try primaryKey(&reader, tag)
 
         let countAt = reader.offset
-        let count = try RecordDecodeError.mapping { try reader.u32() }
+        let count = try Failure.mapping { () throws(FormatError) in try reader.u32() }
         let nonKey = schema.nonKeyFields
         let namesNoVersion = schemaVersion == 0
         let nested = schema.hasNestedNonKeyField
 
         if op == .delete {
             guard count == 0 else {
-                throw RecordDecodeError(
+                throw fault(
                     .recordPayloadTypeMismatch, "delete record carries \(count) fields, expected 0", at: countAt)
             }
         } else {
             let acceptsFewer = namesNoVersion && (version != 3 || !nested)
             guard count == nonKey.count || (acceptsFewer && count < nonKey.count) else {
-                throw RecordDecodeError(
+                throw fault(
                     .recordPayloadTypeMismatch,
                     "record carries \(count) fields "
                         + "where schema version \(schema.version) of collection \(collectionId) "
@@ -174,13 +195,13 @@ public struct RecordPayload: Equatable, Sendable {
             switch version {
             case 1, 2:
                 if let deep = carried.first(where: { $0.path.segments.count > 1 }) {
-                    throw RecordDecodeError(
+                    throw fault(
                         .recordPayloadTypeMismatch,
                         "record v\(version) cannot carry nested field \"\(deep.path.dotted)\" (needs v3)", at: countAt)
                 }
                 for (index, definition) in carried.enumerated() {
                     if version == 1 && definition.type.scalarTag == nil {
-                        throw RecordDecodeError(
+                        throw fault(
                             .recordPayloadUnsupportedType,
                             "field \"\(definition.path.dotted)\" of type \(definition.type.name) "
                                 + "cannot be carried by record v1",
@@ -195,8 +216,8 @@ public struct RecordPayload: Equatable, Sendable {
                 var seen = [Bool](repeating: false, count: nonKey.count)
                 for position in 0..<Int(count) {
                     let pathAt = reader.offset
-                    func notUnused(_ path: FieldPath) -> RecordDecodeError {
-                        RecordDecodeError(
+                    func notUnused(_ path: FieldPath) -> Failure {
+                        fault(
                             .recordPayloadTypeMismatch,
                             "field path \"\(path.dotted)\" is not an unused non-key field "
                                 + "of schema version \(schema.version)",
@@ -206,7 +227,8 @@ public struct RecordPayload: Equatable, Sendable {
                     if Self.skipV3Path(&reader, ifItIs: nonKey[position].path) {
                         found = position
                     } else {
-                        let path = try Self.decodeV3Path(&reader)
+                        let path = try Failure.lifting { () throws(RecordDecodeError) in try Self.decodeV3Path(&reader)
+                        }
                         if byPath == nil {
                             byPath = Dictionary(
                                 nonKey.enumerated().map { ($0.element.path, $0.offset) },
@@ -223,16 +245,16 @@ public struct RecordPayload: Equatable, Sendable {
         }
 
         if !reader.isAtEnd {
-            throw RecordDecodeError(
+            throw fault(
                 .trailingRecordPayload, "\(reader.remaining) trailing bytes in record payload", at: reader.offset)
         }
         if schemaVersion > current.version {
-            throw RecordDecodeError(
+            throw fault(
                 .invalidSchemaVersion,
                 "invalid schema version: expected \(current.version), got \(schemaVersion)", at: schemaVersionAt)
         }
         if namesNoVersion && version == 3 && nested && op != .delete {
-            throw RecordDecodeError(
+            throw fault(
                 .invalidCatalogPayload,
                 "stale record schema_version 0 layout incompatible with catalog version \(current.version)",
                 at: schemaVersionAt)
@@ -243,8 +265,8 @@ public struct RecordPayload: Equatable, Sendable {
     }
 
     /// The tag the primary key must carry: nil (any) for a collection without a primary field.
-    static func primaryKeyTag(at offset: UInt64, collection: Catalog.Collection, schema: Catalog.Version) throws
-        -> UInt8?
+    static func primaryKeyTag(at offset: UInt64, collection: Catalog.Collection, schema: Catalog.Version)
+        throws(RecordDecodeError) -> UInt8?
     {
         guard let primary = collection.primaryField else { return nil }
         guard let type = schema.primaryFieldType else {
@@ -287,14 +309,14 @@ public struct RecordPayload: Equatable, Sendable {
     }
 
     /// A v3 field path: u8 segment count (≥ 1), each segment u16 length (≥ 1) + UTF-8.
-    static func decodeV3Path(_ reader: inout ByteReader) throws -> FieldPath {
+    static func decodeV3Path(_ reader: inout ByteReader) throws(RecordDecodeError) -> FieldPath {
         let at = reader.offset
-        let count = try RecordDecodeError.mapping { try reader.u8() }
+        let count = try RecordDecodeError.mapping { () throws(FormatError) in try reader.u8() }
         guard count >= 1 else { throw RecordDecodeError(.invalidFieldPath, "field path with no segments", at: at) }
         var segments: [String] = []
         for _ in 0..<count {
             let segmentAt = reader.offset
-            let raw = try RecordDecodeError.mapping { () -> [UInt8] in
+            let raw = try RecordDecodeError.mapping { () throws(FormatError) -> [UInt8] in
                 let length = try reader.u16()
                 return try reader.bytes(Int(length))
             }

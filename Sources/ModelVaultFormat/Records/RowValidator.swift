@@ -8,7 +8,7 @@
 /// before its own constraints, constraints in declared order.
 public enum RowValidator {
     /// Why the engine refuses a row: "validation error at PATH: MESSAGE".
-    public struct Failure: Error, Equatable, Sendable {
+    public struct Failure: Equatable, Sendable {
         public var path: [String]
         public var message: String
 
@@ -33,7 +33,7 @@ public enum RowValidator {
             return .invalid(Failure(path: [unknown], message: "unknown field"))
         }
         let values = Dictionary(row.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
-        do {
+        do throws(Stop) {
             for field in version.fields {
                 let name = field.path.segments[0]
                 if name == primaryField { continue }
@@ -49,23 +49,25 @@ public enum RowValidator {
                 try check(value, as: field.type, constraints: field.constraints, at: &path)
             }
             return .valid
-        } catch let failure as Failure {
-            return .invalid(failure)
-        } catch let undecidable as Undecidable {
-            return .undecidable(path: undecidable.path)
         } catch {
-            return .valid
+            switch error {
+            case .invalid(let failure): return .invalid(failure)
+            case .undecidable(let path): return .undecidable(path: path)
+            }
         }
     }
 
-    private struct Undecidable: Error {
-        var path: [String]
+    /// What ends a check short of a valid row.
+    private enum Stop: Error {
+        case invalid(Failure)
+        /// A regex constraint this build cannot evaluate, at this path.
+        case undecidable(path: [String])
     }
 
     private static func check(
         _ value: RowValue, as type: FieldType, constraints: [Constraint], at path: inout [String]
-    ) throws {
-        func fail(_ message: String) -> Failure { Failure(path: path, message: message) }
+    ) throws(Stop) {
+        func fail(_ message: String) -> Stop { .invalid(Failure(path: path, message: message)) }
         switch type {
         case .optional(let inner):
             if value == .none { return }
@@ -128,8 +130,8 @@ public enum RowValidator {
         try apply(constraints, to: value, at: path)
     }
 
-    private static func apply(_ constraints: [Constraint], to value: RowValue, at path: [String]) throws {
-        func fail(_ message: String) -> Failure { Failure(path: path, message: message) }
+    private static func apply(_ constraints: [Constraint], to value: RowValue, at path: [String]) throws(Stop) {
+        func fail(_ message: String) -> Stop { .invalid(Failure(path: path, message: message)) }
         for constraint in constraints {
             switch constraint {
             case .minI64(let minimum):
@@ -166,7 +168,8 @@ public enum RowValidator {
                 if length > maximum { throw fail("\(kind) length \(length) is above maximum \(maximum)") }
             case .regex(let pattern):
                 guard case .string(let text) = value else { throw fail("Regex constraint requires string") }
-                guard let regex = try? Regex(pattern) else { throw Undecidable(path: path) }
+                // A pattern Swift's Regex does not accept cannot be judged as the engine's regex would.
+                guard let regex = try? Regex(pattern) else { throw .undecidable(path: path) }
                 if text.firstMatch(of: regex) == nil { throw fail("string does not match regex") }
             case .email:
                 guard case .string(let text) = value else { throw fail("Email constraint requires string") }

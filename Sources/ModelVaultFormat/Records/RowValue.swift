@@ -61,14 +61,14 @@ public enum TaggedScalar {
     /// Decodes any tagged scalar. An unknown tag → `record_payload_type_mismatch`; a string or
     /// bytes length above 16 MiB → `invalid_catalog_payload` (checked before the bytes are
     /// looked for); invalid UTF-8 → `invalid_record_utf8`.
-    public static func decode(_ reader: inout ByteReader) throws -> RowValue {
+    public static func decode(_ reader: inout ByteReader) throws(RecordDecodeError) -> RowValue {
         let at = reader.offset
         return try decodeValue(tag: try readTag(&reader, expecting: nil, what: ""), tagOffset: at, &reader)
     }
 
     /// Decodes a tagged scalar whose tag must be `expected`.
     public static func decode(_ reader: inout ByteReader, expecting expected: UInt8, what: @autoclosure () -> String)
-        throws -> RowValue
+        throws(RecordDecodeError) -> RowValue
     {
         let at = reader.offset
         return try decodeValue(tag: try readTag(&reader, expecting: expected, what: what()), tagOffset: at, &reader)
@@ -76,17 +76,17 @@ public enum TaggedScalar {
 
     /// Checks a tagged scalar (whose tag must be `expected` unless it is nil) and steps over it.
     public static func skip(_ reader: inout ByteReader, expecting expected: UInt8?, what: @autoclosure () -> String)
-        throws
+        throws(RecordDecodeError)
     {
         let at = reader.offset
         try skipValue(tag: try readTag(&reader, expecting: expected, what: what()), tagOffset: at, &reader)
     }
 
     private static func readTag(_ reader: inout ByteReader, expecting expected: UInt8?, what: @autoclosure () -> String)
-        throws -> UInt8
+        throws(RecordDecodeError) -> UInt8
     {
         let at = reader.offset
-        let tag = try RecordDecodeError.mapping { try reader.u8() }
+        let tag = try RecordDecodeError.mapping { () throws(FormatError) in try reader.u8() }
         if let expected, tag != expected {
             throw RecordDecodeError(
                 .recordPayloadTypeMismatch,
@@ -95,47 +95,48 @@ public enum TaggedScalar {
         return tag
     }
 
-    static func decodeValue(tag: UInt8, tagOffset: UInt64, _ reader: inout ByteReader) throws -> RowValue {
-        try RecordDecodeError.mapping {
+    static func decodeValue(tag: UInt8, tagOffset: UInt64, _ reader: inout ByteReader) throws(RecordDecodeError)
+        -> RowValue
+    {
+        guard tag <= 7 else { throw unknownTag(tag, at: tagOffset) }
+        let at = reader.offset
+        // nil: a string whose bytes are not UTF-8.
+        let value = try RecordDecodeError.mapping { () throws(FormatError) -> RowValue? in
             switch tag {
             case 0: return .bool(try reader.u8() != 0)  // the engine reads any non-zero byte as true
             case 1: return .int64(try reader.i64())
             case 2: return .uint64(try reader.u64())
             case 3: return .float64(try reader.f64())
             case 4:
-                let at = reader.offset
-                guard let text = try reader.utf8String(field: "field length", maximum: RecordLimits.maxValueLength)
-                else {
-                    throw invalidUTF8(at: at)
+                return try reader.utf8String(field: .fieldLength, maximum: RecordLimits.maxValueLength).map {
+                    .string($0)
                 }
-                return .string(text)
-            case 5:
-                return .bytes(try reader.lengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength))
+            case 5: return .bytes(try reader.lengthPrefixed(field: .fieldLength, maximum: RecordLimits.maxValueLength))
             case 6: return .uuid(try reader.bytes(16))
-            case 7: return .timestamp(try reader.i64())
-            default: throw unknownTag(tag, at: tagOffset)
+            default: return .timestamp(try reader.i64())  // 7
             }
         }
+        guard let value else { throw invalidUTF8(at: at) }
+        return value
     }
 
-    static func skipValue(tag: UInt8, tagOffset: UInt64, _ reader: inout ByteReader) throws {
-        try RecordDecodeError.mapping {
+    static func skipValue(tag: UInt8, tagOffset: UInt64, _ reader: inout ByteReader) throws(RecordDecodeError) {
+        guard tag <= 7 else { throw unknownTag(tag, at: tagOffset) }
+        let at = reader.offset
+        // false: a string whose bytes are not UTF-8.
+        let valid = try RecordDecodeError.mapping { () throws(FormatError) -> Bool in
             switch tag {
             case 0: try reader.skip(1)
-            case 1, 2, 3, 7: try reader.skip(8)
             case 4:
-                let at = reader.offset
-                guard
-                    UTF8Validation.isValid(
-                        try reader.lengthPrefixedView(field: "field length", maximum: RecordLimits.maxValueLength))
-                else {
-                    throw invalidUTF8(at: at)
-                }
-            case 5: try reader.skipLengthPrefixed(field: "field length", maximum: RecordLimits.maxValueLength)
+                return UTF8Validation.isValid(
+                    try reader.lengthPrefixedView(field: .fieldLength, maximum: RecordLimits.maxValueLength))
+            case 5: try reader.skipLengthPrefixed(field: .fieldLength, maximum: RecordLimits.maxValueLength)
             case 6: try reader.skip(16)
-            default: throw unknownTag(tag, at: tagOffset)
+            default: try reader.skip(8)  // 1, 2, 3, 7
             }
+            return true
         }
+        guard valid else { throw invalidUTF8(at: at) }
     }
 
     private static func invalidUTF8(at offset: UInt64) -> RecordDecodeError {
@@ -157,7 +158,7 @@ extension RowValue {
     /// row as a validation error (`ModelVaultValidationError`, no variant), like a constraint.
     /// Recursion follows the declared type, whose depth the catalog bounds; a deeper type built
     /// by hand is refused rather than followed.
-    public init(parsing reader: inout ByteReader, as type: FieldType, depth: Int = 0) throws {
+    public init(parsing reader: inout ByteReader, as type: FieldType, depth: Int = 0) throws(RecordDecodeError) {
         try Self.checkDepth(depth, at: reader.offset)
         if let tag = type.scalarTag {
             self = try TaggedScalar.decode(&reader, expecting: tag, what: "\(type.name) value")
@@ -186,7 +187,7 @@ extension RowValue {
     }
 
     /// Checks a row value exactly as `init(parsing:as:)` decodes it and steps over it.
-    public static func skip(_ reader: inout ByteReader, as type: FieldType, depth: Int = 0) throws {
+    public static func skip(_ reader: inout ByteReader, as type: FieldType, depth: Int = 0) throws(RecordDecodeError) {
         try checkDepth(depth, at: reader.offset)
         if let tag = type.scalarTag {
             try TaggedScalar.skip(&reader, expecting: tag, what: "\(type.name) value")
@@ -206,7 +207,7 @@ extension RowValue {
         }
     }
 
-    private static func checkDepth(_ depth: Int, at offset: UInt64) throws {
+    private static func checkDepth(_ depth: Int, at offset: UInt64) throws(RecordDecodeError) {
         guard depth <= FieldType.maximumDepth + 1 else {
             throw RecordDecodeError(
                 .recordPayloadTypeMismatch, "declared type nests deeper than \(FieldType.maximumDepth)", at: offset)
@@ -214,9 +215,9 @@ extension RowValue {
     }
 
     /// An optional's presence byte: 0 absent, 1 present, anything else a mismatch.
-    static func readPresence(_ reader: inout ByteReader) throws -> Bool {
+    static func readPresence(_ reader: inout ByteReader) throws(RecordDecodeError) -> Bool {
         let at = reader.offset
-        let presence = try RecordDecodeError.mapping { try reader.u8() }
+        let presence = try RecordDecodeError.mapping { () throws(FormatError) in try reader.u8() }
         guard presence <= 1 else {
             throw RecordDecodeError(
                 .recordPayloadTypeMismatch, "optional presence byte \(presence), expected 0 or 1", at: at)
@@ -225,9 +226,9 @@ extension RowValue {
     }
 
     /// A list's element count, refused above 2^20 before any element is looked for.
-    static func readListCount(_ reader: inout ByteReader) throws -> UInt32 {
+    static func readListCount(_ reader: inout ByteReader) throws(RecordDecodeError) -> UInt32 {
         let at = reader.offset
-        let count = try RecordDecodeError.mapping { try reader.u32() }
+        let count = try RecordDecodeError.mapping { () throws(FormatError) in try reader.u32() }
         guard count <= RecordLimits.maxEntryCount else {
             throw RecordDecodeError(
                 .invalidCatalogPayload, "list count \(count) exceeds maximum \(RecordLimits.maxEntryCount)", at: at)

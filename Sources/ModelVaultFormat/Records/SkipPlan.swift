@@ -43,24 +43,29 @@ extension RowValue {
     /// Checks a row value as `init(parsing:as:)` decodes it and steps over it, following a plan
     /// worked out from its declared type. Counts one step in `reader.steps` per value visited,
     /// and polls for a stop request every 4096 steps: one record may hold 64 MiB of values.
-    public static func skip(_ reader: inout ByteReader, plan: SkipPlan) throws {
+    public static func skip(_ reader: inout ByteReader, plan: SkipPlan) throws(PayloadCheckError) {
         reader.steps += 1
-        try StopRequest.check(every: reader.steps)
+        try PayloadCheckError.checkStop(every: reader.steps)
         switch plan {
         case .nothing:
             break
         case .scalar(let tag, let type):
-            try TaggedScalar.skip(&reader, expecting: tag, what: "\(type.name) value")
+            try PayloadCheckError.lifting { () throws(RecordDecodeError) in
+                try TaggedScalar.skip(&reader, expecting: tag, what: "\(type.name) value")
+            }
         case .optional(let inner):
-            if try readPresence(&reader) { try skip(&reader, plan: inner) }
+            let present = try PayloadCheckError.lifting { () throws(RecordDecodeError) in try readPresence(&reader) }
+            if present { try skip(&reader, plan: inner) }
         case .list(let element):
-            let count = try readListCount(&reader)
+            let count = try PayloadCheckError.lifting { () throws(RecordDecodeError) in try readListCount(&reader) }
             if case .nothing = element { return }
             for _ in 0..<count { try skip(&reader, plan: element) }
         case .object(let members):
             for member in members { try skip(&reader, plan: member) }
         case .enumeration:
-            try TaggedScalar.skip(&reader, expecting: 4, what: "enum value")
+            try PayloadCheckError.lifting { () throws(RecordDecodeError) in
+                try TaggedScalar.skip(&reader, expecting: 4, what: "enum value")
+            }
         }
     }
 }
