@@ -91,7 +91,10 @@ import Testing
 
     @Test func aRepeatedIdMustBeNamedWithItsOffset() throws {
         let units = [Self.txn(1, at: 8274), Self.txn(1, at: 8524)]
-        #expect(throws: UnitSelection.ReferenceError.ambiguous(TransactionReference(id: 1), offsets: [8274, 8524], highest: 1)) {
+        #expect(
+            throws: UnitSelection.ReferenceError.ambiguous(
+                TransactionReference(id: 1), offsets: [8274, 8524], highest: 1)
+        ) {
             try UnitSelection(
                 units: units, choices: SalvageChoices(dropTxns: [TransactionReference(id: 1)]), prefixEnd: 0)
         }
