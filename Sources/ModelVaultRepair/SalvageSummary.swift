@@ -2,7 +2,7 @@ import ModelVaultCheck
 import ModelVaultFormat
 
 /// What a salvage kept and dropped, transaction by transaction (the report's `salvage` object).
-public struct SalvageSummary: Sendable {
+public struct SalvageSummary {
     public struct DroppedTransaction: Sendable, Equatable {
         /// Nil for a unit no marker frames, or whose markers the damage destroyed.
         public var txnId: UInt64?
@@ -20,7 +20,12 @@ public struct SalvageSummary: Sendable {
     public var keptTransactions: Int
     /// Bytes of the source the salvaged file holds as they are.
     public var keptBytes: UInt64
-    public var dropped: [DroppedTransaction]
+    public var droppedCount: Int { selection.dropped.count }
+
+    // Read when asked: a long log can drop hundreds of thousands of transactions.
+    private let ledger: TransactionLedger
+    private let selection: UnitSelection
+    private let catalog: Catalog
 
     init(
         mode: SalvageChoices.Mode, ledger: TransactionLedger, selection: UnitSelection, keptBytes: UInt64,
@@ -28,8 +33,15 @@ public struct SalvageSummary: Sendable {
     ) {
         self.mode = mode
         self.keptBytes = keptBytes
+        self.ledger = ledger
+        self.selection = selection
+        self.catalog = catalog
         keptTransactions = selection.keptCount
-        dropped = selection.dropped.map { drop in
+    }
+
+    /// The dropped transactions, in log order, each built as it is read.
+    public var dropped: LazyMapSequence<[UnitSelection.Dropped], DroppedTransaction> {
+        selection.dropped.lazy.map { drop in
             let unit = ledger.units[drop.unit]
             let names = ledger.collections(of: drop.unit).map { id in
                 ledger.collectionNames[id] ?? catalog.collection(id: id)?.name ?? "#\(id)"
@@ -42,13 +54,13 @@ public struct SalvageSummary: Sendable {
 
     /// One line per dropped transaction, then a count past `limit`.
     public func lines(limit: Int = 50) -> [String] {
-        var lines = dropped.prefix(limit).map { d in
+        var lines: [String] = dropped.prefix(limit).map { d in
             let id = d.txnId.map { "transaction \($0)" } ?? "unframed data"
             let rows = d.rowsTouched.map { "\($0) row(s)" } ?? "rows unknown"
             let collections = d.collections.isEmpty ? "" : " in " + d.collections.joined(separator: ", ")
             return "dropped \(id) at \(d.offset)..<\(d.end) (\(d.reason.rawValue)): \(d.detail); \(rows)\(collections)"
         }
-        if dropped.count > limit { lines.append("… and \(dropped.count - limit) more dropped transaction(s)") }
+        if droppedCount > limit { lines.append("… and \(droppedCount - limit) more dropped transaction(s)") }
         return lines
     }
 }

@@ -54,10 +54,7 @@ enum Scavenge {
                 return result
             }
             // Structures a filler took in are zeros now, in every later round too.
-            let kept = Set(layout.keptStructures.map(\.offset))
-            for structure in structures where structure.end <= layout.end && !kept.contains(structure.offset) {
-                lost.insert(structure.offset)
-            }
+            lost.formUnion(layout.absorbed)
             images(for: &result, source: source, ledger: ledger)
             let verified = try write(result, to: file)
             rounds += 1
@@ -113,16 +110,19 @@ enum Scavenge {
     /// holds them all), nothing before it is damaged or faulty (the snapshot may hold what the
     /// damage hides), and replay resumes on a boundary of the result.
     static func keptCheckpoint(source: Report, ledger: TransactionLedger, result: Result) -> (UInt64, UInt32)? {
-        guard let checkpoint = source.checkpointInUse,
-            result.layout.keptStructures.contains(where: { $0.type == .checkpoint && $0.offset == checkpoint.offset }),
-            checkpoint.replayFrom <= result.layout.end
+        let layout = result.layout
+        guard let checkpoint = source.checkpointInUse, !layout.absorbed.contains(checkpoint.offset),
+            let segment = ledger.structures.first(where: { $0.offset == checkpoint.offset && $0.type == .checkpoint }),
+            segment.end <= layout.end, checkpoint.replayFrom <= layout.end
         else { return nil }
-        let boundaries =
-            ledger.units.indices.filter { result.selection.kept[$0] }.map { ledger.units[$0].offset }
-            + result.layout.keptStructures.flatMap { [$0.offset, $0.end] }
-            + result.layout.fillers.map(\.lowerBound) + [result.layout.end]
-        guard checkpointCoversOnlyKept(source: source, ledger: ledger, kept: result.selection.kept),
-            boundaries.contains(checkpoint.replayFrom)
+        // Replay resumes at a boundary of the result: the checkpoint's end (as engines write
+        // it), the file's end, or where a kept unit or a filler begins.
+        let from = checkpoint.replayFrom
+        let onBoundary =
+            from == segment.end || from == layout.end || layout.fillers.contains { $0.lowerBound == from }
+            || ledger.unitIndex(containing: from).map { ledger.units[$0].offset == from && result.selection.kept[$0] }
+                == true
+        guard checkpointCoversOnlyKept(source: source, ledger: ledger, kept: result.selection.kept), onBoundary
         else { return nil }
         return (checkpoint.offset, checkpoint.length)
     }

@@ -3,7 +3,8 @@ import ModelVaultFormat
 /// Where the kept units lie in the salvaged file: at their source offsets, so every pointer
 /// into the log stays true, with every byte between them that is not kept overwritten by a
 /// Temp segment of zeros (the engine never reads a Temp payload) and the file cut after the
-/// last kept unit and the Manifests that follow it.
+/// last kept unit and the Manifests that follow it. Worked out in one merge of the units and
+/// the structures, both in file order, holding only the fillers: a long log has millions.
 public struct ScavengeLayout: Sendable, Equatable {
     /// The salvaged file's length before any appended Manifest.
     public var end: UInt64
@@ -11,8 +12,9 @@ public struct ScavengeLayout: Sendable, Equatable {
     public var fillers: [Range<UInt64>]
     /// The newest intact Manifest that stays, or nil when a fresh one must be appended at `end`.
     public var keptManifest: UInt64?
-    /// Structures (Manifest, Checkpoint, Temp) that stay as the source has them.
-    public var keptStructures: [KeptStructure]
+    /// Offsets of structures a filler took in (a stretch beside them was too short for a Temp
+    /// header): their bytes become zeros.
+    public var absorbed: Set<UInt64>
 
     /// A stretch too short for a Temp header between two kept units: the unit before it must
     /// go too.
@@ -21,71 +23,84 @@ public struct ScavengeLayout: Sendable, Equatable {
         public var stretch: Range<UInt64>
     }
 
-    public init(units: [LogUnit], kept: [Bool], structures: [KeptStructure]) throws(TooShort) {
-        let keptUnits = units.indices.filter { kept[$0] }
-        let logStart = UInt64(Layout.logStart)
-        guard let last = keptUnits.last else {
-            self.init(end: logStart, fillers: [], keptManifest: nil, keptStructures: [])
-            return
-        }
-        var end = units[last].end
-        // Manifests (and other intact structures) right after the last unit stay with it.
-        var stays = structures.filter { $0.end <= end }
-        for structure in structures where structure.offset == end {
-            stays.append(structure)
-            end = structure.end
-        }
-        // The file from the log's start to `end` as kept pieces and fillers between them.
-        enum Piece: Equatable {
-            case unit(Int)
-            case structure(KeptStructure)
-            case filler
-        }
-        var pieces: [(range: Range<UInt64>, piece: Piece)] =
-            keptUnits.map { (units[$0].offset..<units[$0].end, .unit($0)) }
-            + stays.map { ($0.offset..<$0.end, .structure($0)) }
-        pieces.sort { $0.range.lowerBound < $1.range.lowerBound }
-        var layout: [(range: Range<UInt64>, piece: Piece)] = []
-        var position = logStart
-        for piece in pieces {
-            if piece.range.lowerBound > position { layout.append((position..<piece.range.lowerBound, .filler)) }
-            layout.append(piece)
-            position = piece.range.upperBound
-        }
-        // A filler too short for a Temp header takes in the structures beside it; between two
-        // units it cannot, and the unit before it goes.
-        while let i = layout.firstIndex(where: { $0.piece == .filler && $0.range.count < Layout.segmentHeaderSize }) {
-            let neighbours = [i + 1, i - 1].filter { layout.indices.contains($0) }
-            guard let j = neighbours.first(where: { if case .structure = layout[$0].piece { true } else { false } })
-            else {
-                let unit = neighbours.compactMap { if case .unit(let u) = layout[$0].piece { u } else { nil } }.min()
-                throw TooShort(unit: unit ?? 0, stretch: layout[i].range)
-            }
-            let low = min(i, j)
-            var merged = layout[low].range.lowerBound..<layout[low + 1].range.upperBound
-            var first = low
-            var last = low + 1
-            // Fillers on either side join it.
-            if first > 0, layout[first - 1].piece == .filler {
-                first -= 1
-                merged = layout[first].range.lowerBound..<merged.upperBound
-            }
-            if last + 1 < layout.count, layout[last + 1].piece == .filler {
-                last += 1
-                merged = merged.lowerBound..<layout[last].range.upperBound
-            }
-            layout.replaceSubrange(first...last, with: [(merged, .filler)])
-        }
-        let fillers = layout.filter { $0.piece == .filler }.map(\.range)
-        let kept = layout.compactMap { if case .structure(let s) = $0.piece { s } else { nil } }
-        let manifest = kept.last { $0.type == .manifest }?.offset
-        self.init(end: end, fillers: fillers, keptManifest: manifest, keptStructures: kept)
+    private enum Piece: Equatable {
+        case unit(Int)
+        case structure(Int)
     }
 
-    init(end: UInt64, fillers: [Range<UInt64>], keptManifest: UInt64?, keptStructures: [KeptStructure]) {
-        self.end = end
-        self.fillers = fillers
-        self.keptManifest = keptManifest
-        self.keptStructures = keptStructures
+    /// `structures` in file order, none inside a unit.
+    public init(units: [LogUnit], kept: [Bool], structures: [KeptStructure]) throws(TooShort) {
+        let logStart = UInt64(Layout.logStart)
+        end = logStart
+        fillers = []
+        keptManifest = nil
+        absorbed = []
+        guard let last = kept.lastIndex(of: true) else { return }
+        end = units[last].end
+        // Structures right after the last unit (its Manifest) stay with it.
+        var structureCount = 0
+        while structureCount < structures.count && structures[structureCount].end <= end { structureCount += 1 }
+        while structureCount < structures.count && structures[structureCount].offset == end {
+            end = structures[structureCount].end
+            structureCount += 1
+        }
+        var nextUnit = kept.firstIndex(of: true) ?? units.count
+        var nextStructure = 0
+        func range(_ piece: Piece) -> Range<UInt64> {
+            switch piece {
+            case .unit(let u): units[u].offset..<units[u].end
+            case .structure(let s): structures[s].offset..<structures[s].end
+            }
+        }
+        func take() -> Piece? {
+            let unitStart = nextUnit < units.count ? units[nextUnit].offset : .max
+            let structureStart = nextStructure < structureCount ? structures[nextStructure].offset : .max
+            if unitStart == .max && structureStart == .max { return nil }
+            if structureStart < unitStart {
+                nextStructure += 1
+                return .structure(nextStructure - 1)
+            }
+            let piece = Piece.unit(nextUnit)
+            nextUnit += 1
+            while nextUnit < units.count && !kept[nextUnit] { nextUnit += 1 }
+            return piece
+        }
+        var position = logStart
+        var previous: Piece?
+        var piece = take()
+        while true {
+            let start = piece.map { range($0).lowerBound } ?? end
+            if start > position {
+                var gap = position..<start
+                // Too short for a Temp header: take in the structures beside it.
+                while gap.count < Layout.segmentHeaderSize {
+                    if case .structure(let s)? = piece {
+                        absorbed.insert(structures[s].offset)
+                        piece = take()
+                        gap = gap.lowerBound..<(piece.map { range($0).lowerBound } ?? end)
+                    } else if case .structure(let s)? = previous, structures[s].end == gap.lowerBound {
+                        absorbed.insert(structures[s].offset)
+                        gap = structures[s].offset..<gap.upperBound
+                        if let filler = fillers.last, filler.upperBound == gap.lowerBound {
+                            gap = filler.lowerBound..<gap.upperBound
+                            fillers.removeLast()
+                        }
+                        previous = nil
+                    } else {
+                        var unit = 0
+                        if case .unit(let u)? = previous { unit = u } else if case .unit(let u)? = piece { unit = u }
+                        throw TooShort(unit: unit, stretch: gap)
+                    }
+                }
+                fillers.append(gap)
+            }
+            guard let current = piece else { break }
+            position = range(current).upperBound
+            previous = current
+            piece = take()
+        }
+        keptManifest = structures[..<structureCount].last {
+            $0.type == .manifest && !absorbed.contains($0.offset)
+        }?.offset
     }
 }

@@ -11,41 +11,75 @@ public struct LogUnit: Sendable, Equatable {
         case unframed
     }
 
-    public var kind: Kind
-    /// The transaction id of its markers (nil for an unframed unit, or when no marker survives).
-    public var txnId: UInt64?
     /// Where it starts (its TxnBegin, or the damaged bytes that stand in for one) and ends.
     public var offset: UInt64
     public var end: UInt64
-    /// Whether an intact TxnCommit with its id closes it (always, for an unframed unit), even
-    /// when damage lies between the two.
-    public var committed: Bool
-    /// Closed by a TxnAbort: never applied.
-    public var aborted = false
     /// Why it cannot be replayed as it stands (nil: every byte of it is intact).
     public var damage: String?
+    private var rawTxnId: UInt64 = 0
     /// The first collection id its Records write to or its Schema segments register or
     /// change (0: none); the others, rare, are the ledger's (`TransactionLedger.collections(of:)`).
-    /// A long log holds millions of units: each is kept small.
     public var firstCollection: UInt32 = 0
     private var recordCount: UInt32 = 0
-    private var rowsUnknown = false
-    /// Whether it holds a Schema segment.
-    public var changesCatalog = false
+    /// A long log holds millions of units: the rest of each is one byte of flags.
+    private var flags: UInt8 = 0
+
+    private static let unframedFlag: UInt8 = 1
+    private static let hasTxnIdFlag: UInt8 = 2
+    private static let committedFlag: UInt8 = 4
+    private static let abortedFlag: UInt8 = 8
+    private static let changesCatalogFlag: UInt8 = 16
+    private static let rowsUnknownFlag: UInt8 = 32
 
     public init(kind: Kind, txnId: UInt64?, offset: UInt64, end: UInt64, committed: Bool) {
-        self.kind = kind
-        self.txnId = txnId
         self.offset = offset
         self.end = end
+        self.kind = kind
+        self.txnId = txnId
         self.committed = committed
+    }
+
+    private func flag(_ bit: UInt8) -> Bool { flags & bit != 0 }
+    private mutating func set(_ bit: UInt8, _ on: Bool) { flags = on ? flags | bit : flags & ~bit }
+
+    public var kind: Kind {
+        get { flag(Self.unframedFlag) ? .unframed : .transaction }
+        set { set(Self.unframedFlag, newValue == .unframed) }
+    }
+
+    /// The transaction id of its markers (nil for an unframed unit, or when no marker survives).
+    public var txnId: UInt64? {
+        get { flag(Self.hasTxnIdFlag) ? rawTxnId : nil }
+        set {
+            set(Self.hasTxnIdFlag, newValue != nil)
+            rawTxnId = newValue ?? 0
+        }
+    }
+
+    /// Whether an intact TxnCommit with its id closes it (always, for an unframed unit), even
+    /// when damage lies between the two.
+    public var committed: Bool {
+        get { flag(Self.committedFlag) }
+        set { set(Self.committedFlag, newValue) }
+    }
+
+    /// Closed by a TxnAbort: never applied.
+    public var aborted: Bool {
+        get { flag(Self.abortedFlag) }
+        set { set(Self.abortedFlag, newValue) }
+    }
+
+    /// Whether it holds a Schema segment.
+    public var changesCatalog: Bool {
+        get { flag(Self.changesCatalogFlag) }
+        set { set(Self.changesCatalogFlag, newValue) }
     }
 
     /// Records in it; nil when damage hides how many.
     public var rows: Int? {
-        get { rowsUnknown ? nil : Int(recordCount) }
+        get { flag(Self.rowsUnknownFlag) ? nil : Int(recordCount) }
         set {
-            rowsUnknown = newValue == nil
+            set(Self.rowsUnknownFlag, newValue == nil)
             recordCount = UInt32(clamping: newValue ?? 0)
         }
     }
