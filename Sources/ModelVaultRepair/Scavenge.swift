@@ -56,7 +56,23 @@ enum Scavenge {
             // Structures a filler took in are zeros now, in every later round too.
             lost.formUnion(layout.absorbed)
             images(for: &result, source: source, ledger: ledger)
-            let verified = try write(result, to: file)
+            // The full decode of the result finds what no longer replays; when nothing dropped
+            // can cause that (and the checkpoint stays as the source had it), its structure is
+            // all that needs checking.
+            try file.flush()
+            let checkpointKept =
+                source.checkpointInUse == nil || keptCheckpoint(source: source, ledger: ledger, result: result) != nil
+            // A kept unit the source's own decode found at fault does not replay either.
+            let faultKept = source.findings.contains { finding in
+                finding.severity == .error
+                    && ledger.unitIndex(containing: finding.offset).map { selection.kept[$0] } == true
+            }
+            let deep =
+                rounds > 0 || !checkpointKept || faultKept
+                || !DropImpact.dropsAreInert(
+                    units: ledger.units, kept: selection.kept, dropped: selection.dropped.map(\.unit),
+                    copy: file.temporaryPath)
+            let verified = try write(result, to: file, deep: deep)
             rounds += 1
             result.rounds = rounds
             result.output = verified
@@ -146,7 +162,7 @@ enum Scavenge {
 
     /// Cuts, fills and rewrites the copy, then verifies it with the full decode (dropping a
     /// unit can make a later one fail on content: a unique key, a row's validation).
-    static func write(_ result: Result, to file: AtomicFile) throws -> Report {
+    static func write(_ result: Result, to file: AtomicFile, deep: Bool) throws -> Report {
         let layout = result.layout
         try file.flush()
         try file.truncate(to: layout.end)
@@ -166,7 +182,7 @@ enum Scavenge {
         if let manifest = result.appendedManifest { try file.write(manifest, at: layout.end) }
         try file.flush()
         do {
-            return try Checker.check(path: file.temporaryPath, command: "verify", options: CheckOptions(deep: true))
+            return try Checker.check(path: file.temporaryPath, command: "verify", options: CheckOptions(deep: deep))
         } catch let error as InputError {
             throw AtomicFile.WriteError(path: file.destination, reason: "cannot read back the output: \(error.reason)")
         }

@@ -99,8 +99,9 @@ public struct ScavengeLayout: Sendable, Equatable {
             previous = current
             piece = take()
         }
-        keptManifest = structures[..<structureCount].last {
-            $0.type == .manifest && !absorbed.contains($0.offset)
-        }?.offset
+        keptManifest =
+            structures[..<structureCount].last {
+                $0.type == .manifest && !absorbed.contains($0.offset)
+            }?.offset
     }
 }
