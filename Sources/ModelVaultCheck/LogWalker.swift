@@ -315,7 +315,7 @@ public final class LogWalker: SegmentConsumer {
         switch s.type {
         case .schema:
             reader.structureLimit = catalogStructuresLeft
-            let decoded = Result.decoding { () throws(FormatError) in try CatalogEntry(parsing: &reader) }
+            let decoded = Result { () throws(FormatError) in try CatalogEntry(parsing: &reader) }
             return .schema(decoded, structures: reader.structures)
         case .record:
             let fault = deep.record(
@@ -362,7 +362,7 @@ public final class LogWalker: SegmentConsumer {
         if type.isMarker {
             event.marker =
                 payload.count == header.payloadLength
-                ? Result.decoding { () throws(FormatError) in try TxnMarker(parsing: payload, at: event.payloadOffset) }
+                ? Result { () throws(FormatError) in try TxnMarker(parsing: payload, at: event.payloadOffset) }
                 : .failure(
                     FormatError(
                         .wrongLength(
@@ -403,7 +403,7 @@ public final class LogWalker: SegmentConsumer {
             case .schema where catalogFrozenAt == nil:
                 var reader = ByteReader(payloadView, baseOffset: s.payloadOffset)
                 reader.structureLimit = catalogStructuresLeft
-                let decoded = Result.decoding { () throws(FormatError) in try CatalogEntry(parsing: &reader) }
+                let decoded = Result { () throws(FormatError) in try CatalogEntry(parsing: &reader) }
                 catalogStructuresLeft -= reader.structures
                 if case .failure(let error) = decoded, error.isOverBudget {
                     freezeCatalog(at: s.offset)

@@ -128,15 +128,3 @@ public enum Hex {
             }.joined(separator: " ") + "]"
     }
 }
-
-extension Result where Failure == FormatError {
-    /// Captures a decoder's outcome as a value, so a failure can be reported where it matters.
-    /// (A static function, not an initialiser: `Result { … }` stays the standard library's.)
-    public static func decoding(_ body: () throws(FormatError) -> Success) -> Result {
-        do {
-            return .success(try body())
-        } catch {
-            return .failure(error)
-        }
-    }
-}

@@ -186,27 +186,6 @@ extension RowValue {
         }
     }
 
-    /// Checks a row value exactly as `init(parsing:as:)` decodes it and steps over it.
-    public static func skip(_ reader: inout ByteReader, as type: FieldType, depth: Int = 0) throws(RecordDecodeError) {
-        try checkDepth(depth, at: reader.offset)
-        if let tag = type.scalarTag {
-            try TaggedScalar.skip(&reader, expecting: tag, what: "\(type.name) value")
-            return
-        }
-        switch type {
-        case .optional(let inner):
-            if try readPresence(&reader) { try skip(&reader, as: inner, depth: depth + 1) }
-        case .list(let element):
-            for _ in 0..<(try readListCount(&reader)) { try skip(&reader, as: element, depth: depth + 1) }
-        case .object(let members):
-            for member in members { try skip(&reader, as: member.type, depth: depth + 1) }
-        case .enumeration:
-            try TaggedScalar.skip(&reader, expecting: 4, what: "enum value")
-        default:
-            preconditionFailure("primitive types are handled above")
-        }
-    }
-
     private static func checkDepth(_ depth: Int, at offset: UInt64) throws(RecordDecodeError) {
         guard depth <= FieldType.maximumDepth + 1 else {
             throw RecordDecodeError(
