@@ -410,7 +410,7 @@ public final class LogWalker: SegmentConsumer {
                 } else {
                     catalogEntry = decoded
                 }
-            case .record where catalogFrozenAt == nil:
+            case .record:
                 record = try? RecordPreamble(parsing: payloadView, at: s.payloadOffset)
             default:
                 break
@@ -428,12 +428,13 @@ public final class LogWalker: SegmentConsumer {
             }
         }
         replay.observe(
-            s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault,
-            framing: &framing, into: &sink)
+            s, effect: effect, catalogEntry: catalogEntry, record: catalogFrozenAt == nil ? record : nil,
+            deepFault: deepFault, framing: &framing, into: &sink)
         if !analysers.isEmpty {
             let observed = ObservedSegment(
                 summary: SegmentSummary(event: s, effect: effect), role: effect,
-                payloadOffset: s.payloadOffset, marker: s.marker, catalogEntry: catalogEntry)
+                payloadOffset: s.payloadOffset, marker: s.marker, catalogEntry: catalogEntry, record: record,
+                manifestDecodes: intactManifest)
             for analyser in analysers { analyser.segment(observed, payload: payloadView) }
         }
     }

@@ -66,7 +66,10 @@ public struct Report: Sendable {
     public var formatMinor: UInt16
     /// The prefix of whole committed transactions the engine would keep or replay.
     public var committedPrefix: CommittedPrefix
-    /// The selected superblock's checkpoint when the engine takes its state from it.
+    /// The selected superblock's checkpoint when it is sound for the whole file: an open that
+    /// reads the whole file takes its state from it. (`checkpoint` says what this file's own
+    /// open does, which a cut before the checkpoint can change; a salvage that keeps the bytes
+    /// past the damage needs this.)
     public var checkpointInUse: CheckpointInUse?
     /// The checkpoint pointer, what it leads to, and the log's Checkpoint segments; nil when
     /// the file has neither.

@@ -25,6 +25,11 @@ public struct ObservedSegment: Sendable {
     /// A Schema payload's catalog entry, or why it does not decode; nil when it was not decoded
     /// (checksum mismatch, catalog past its memory limit).
     public var catalogEntry: Result<CatalogEntry, FormatError>?
+    /// A Record's preamble (collection, schema version, op); nil when its checksum fails or
+    /// it does not decode.
+    public var record: RecordPreamble?
+    /// A Manifest whose checksum holds and whose payload decodes (what a superblock may point at).
+    public var manifestDecodes: Bool
 }
 
 /// A reader of the walk's structures besides the checks the walk makes itself: the `walk`
@@ -46,5 +51,6 @@ public protocol SegmentAnalyser: AnyObject {
 }
 
 extension SegmentAnalyser {
+    public func finding(_ finding: Finding) {}
     public func unreadable(_ range: Range<UInt64>, claimedType: SegmentType?) {}
 }

@@ -105,8 +105,8 @@ public enum Salvage {
                         mode: choices.mode, ledger: ledger, selection: selection, keptBytes: report.file.size,
                         catalog: report.catalog)
                 } else {
-                    outcome = try salvageUnits(report, ledger: ledger, selection: selection, into: file)
-                    outcome.summary?.mode = choices.mode
+                    outcome = try salvageUnits(
+                        report, ledger: ledger, selection: selection, mode: choices.mode, into: file)
                 }
             }
             guard outcome.written, !dryRun else {
@@ -153,12 +153,13 @@ public enum Salvage {
 
     /// The chosen units at their offsets, the rest filled (`Scavenge`).
     static func salvageUnits(
-        _ report: Report, ledger: TransactionLedger, selection: UnitSelection, into file: AtomicFile
+        _ report: Report, ledger: TransactionLedger, selection: UnitSelection, mode: SalvageChoices.Mode,
+        into file: AtomicFile
     ) throws -> Outcome {
         let result = try Scavenge.run(source: report, ledger: ledger, selection: selection, file: file)
         let plan = SalvagePlan(scavenge: result, sourceSize: report.file.size)
         let summary = SalvageSummary(
-            mode: .scavenge, ledger: ledger, selection: result.selection,
+            mode: mode, ledger: ledger, selection: result.selection,
             keptBytes: result.refusal == nil ? plan.keptSourceBytes : 0, catalog: report.catalog)
         let clean = result.refusal == nil && result.output?.verdict == .clean
         return Outcome(

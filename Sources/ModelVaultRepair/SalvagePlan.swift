@@ -67,8 +67,8 @@ public struct SalvagePlan: Sendable {
         appendedManifest = result.appendedManifest
         refusal = result.refusal
         droppedTransactions = result.selection.dropped.count
-        droppedBytes = 0
-        droppedBytes = sourceSize - min(sourceSize, keptSourceBytes)
+        let kept = keepEnd - fillers.reduce(0) { $0 + UInt64($1.count) }
+        droppedBytes = sourceSize - min(sourceSize, kept)
     }
 
     private mutating func planSuperblocks(_ r: Report) {

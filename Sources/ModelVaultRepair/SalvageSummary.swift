@@ -16,7 +16,7 @@ public struct SalvageSummary {
         public var rowsTouched: Int?
     }
 
-    public var mode: SalvageChoices.Mode
+    public let mode: SalvageChoices.Mode
     public var keptTransactions: Int
     /// Bytes of the source the salvaged file holds as they are.
     public var keptBytes: UInt64

@@ -140,13 +140,8 @@ public final class TransactionLedger: SegmentAnalyser {
 
     public init() {}
 
-    public func payloadBytesWanted(for type: SegmentType) -> Int {
-        switch type {
-        case .record: RecordPreamble.length
-        case .manifest: ManifestPayload.length
-        default: 0
-        }
-    }
+    /// Everything it reads of a payload comes decoded with the segment.
+    public func payloadBytesWanted(for type: SegmentType) -> Int { 0 }
 
     public func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {
         if let header, header.hasValidMagic, header.formatMajor == 0, (3...6).contains(header.formatMinor) {
@@ -159,10 +154,6 @@ public final class TransactionLedger: SegmentAnalyser {
         }
     }
 
-    /// Content faults of an intact payload (a record that does not decode against the catalog
-    /// kept so far) are not damage: whether a unit replays is judged on the salvaged file.
-    public func finding(_ finding: Finding) {}
-
     public func unreadable(_ range: Range<UInt64>, claimedType: SegmentType?) {
         lastUnreadable = (range, claimedType)
     }
@@ -172,16 +163,15 @@ public final class TransactionLedger: SegmentAnalyser {
         let end = offset + s.summary.totalLength
         if offset > logEnd { unreadable(logEnd..<offset) }
         logEnd = end
-        var intact = s.summary.payloadCRCMatches || s.summary.type == .temp
-        // A Manifest a superblock may point at must decode, not only check out.
-        if intact, s.summary.type == .manifest, (try? ManifestPayload(parsing: payload, at: s.payloadOffset)) == nil {
-            intact = false
-        }
+        // A Manifest a superblock may point at must decode, not only check out. (Content faults
+        // of an intact payload are not damage: whether a unit replays is judged on the result.)
+        let intact =
+            s.summary.type == .manifest ? s.manifestDecodes : s.summary.payloadCRCMatches || s.summary.type == .temp
         switch s.summary.type {
         case .txnBegin: begin(s, intact: intact, end: end)
         case .txnCommit: commit(s, intact: intact, end: end)
         case .txnAbort: abort(s, intact: intact, end: end)
-        case .schema, .record, .index: data(s, intact: intact, end: end, payload: payload)
+        case .schema, .record, .index: data(s, intact: intact, end: end)
         case .manifest, .checkpoint, .temp: structure(s, intact: intact, end: end)
         }
     }
@@ -288,7 +278,7 @@ public final class TransactionLedger: SegmentAnalyser {
         close(unit)
     }
 
-    private func data(_ s: ObservedSegment, intact: Bool, end: UInt64, payload: UnsafeRawBufferPointer) {
+    private func data(_ s: ObservedSegment, intact: Bool, end: UInt64) {
         let offset = s.summary.offset
         if open == nil, dataIsUnframed {
             open = LogUnit(kind: .unframed, txnId: nil, offset: offset, end: end, committed: true)
@@ -308,7 +298,7 @@ public final class TransactionLedger: SegmentAnalyser {
         var unit = open!
         unit.end = end
         if !intact { unit.damage = unit.damage ?? "\(s.summary.type.name) at \(offset): payload checksum" }
-        note(s, in: &unit, payload: payload, intact: intact)
+        note(s, in: &unit)
         if unit.kind == .unframed && s.summary.type != .index {
             // A Schema segment, or a Record with the Index segments written before it.
             close(unit)
@@ -335,13 +325,11 @@ public final class TransactionLedger: SegmentAnalyser {
         }
     }
 
-    private func note(_ s: ObservedSegment, in unit: inout LogUnit, payload: UnsafeRawBufferPointer, intact: Bool) {
+    private func note(_ s: ObservedSegment, in unit: inout LogUnit) {
         switch s.summary.type {
         case .record:
             unit.rows = unit.rows.map { $0 + 1 }
-            if intact, let preamble = try? RecordPreamble(parsing: payload, at: s.payloadOffset) {
-                touch(preamble.collectionId, in: &unit)
-            }
+            if let preamble = s.record { touch(preamble.collectionId, in: &unit) }
         case .schema:
             unit.changesCatalog = true
             if case .success(let entry)? = s.catalogEntry {
