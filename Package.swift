@@ -20,11 +20,15 @@ let package = Package(
         .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat", "CZlib"], swiftSettings: fast),
         .target(name: "FileOutput", dependencies: ["CZlib"]),
         .target(name: "ModelVaultRepair", dependencies: ["ModelVaultCheck", "FileOutput"], swiftSettings: fast),
+        .target(
+            name: "ModelVaultExport", dependencies: ["ModelVaultCheck", "ModelVaultRepair", "FileOutput"],
+            swiftSettings: fast),
         .executableTarget(
             name: "mvfsck",
             dependencies: [
                 "ModelVaultCheck",
                 "ModelVaultRepair",
+                "ModelVaultExport",
                 "FileOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -35,5 +39,6 @@ let package = Package(
         .testTarget(name: "ModelVaultCheckTests", dependencies: ["ModelVaultCheck", "TestSupport"]),
         .testTarget(name: "MVFsckTests", dependencies: ["mvfsck", "TestSupport"]),
         .testTarget(name: "ModelVaultRepairTests", dependencies: ["ModelVaultRepair", "TestSupport"]),
+        .testTarget(name: "ModelVaultExportTests", dependencies: ["ModelVaultExport", "TestSupport"]),
     ]
 )

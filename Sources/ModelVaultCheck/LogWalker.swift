@@ -434,7 +434,8 @@ public final class LogWalker: SegmentConsumer {
             let observed = ObservedSegment(
                 summary: SegmentSummary(event: s, effect: effect), role: effect,
                 payloadOffset: s.payloadOffset, marker: s.marker, catalogEntry: catalogEntry, record: record,
-                manifestDecodes: intactManifest)
+                manifestDecodes: intactManifest,
+                catalog: s.type == .record && catalogFrozenAt == nil ? replay.workingCatalog : nil)
             for analyser in analysers { analyser.segment(observed, payload: payloadView) }
         }
     }

@@ -30,6 +30,9 @@ public struct ObservedSegment: Sendable {
     public var record: RecordPreamble?
     /// A Manifest whose checksum holds and whose payload decodes (what a superblock may point at).
     public var manifestDecodes: Bool
+    /// For a Record: the catalog it is decoded against (the open transaction's view, staged
+    /// schema changes included); nil for other types, or once the catalog is frozen.
+    public var catalog: Catalog?
 }
 
 /// A reader of the walk's structures besides the checks the walk makes itself: the `walk`

@@ -11,7 +11,7 @@ struct MVFsck: ParsableCommand {
         abstract: "Offline forensics for ModelVault database files.",
         discussion: "With no command, `mvfsck FILE...` is `mvfsck verify FILE...`.",
         version: MVFsckVersion.current,
-        subcommands: [Verify.self, Inspect.self, Walk.self, DumpCatalog.self, Repair.self],
+        subcommands: [Verify.self, Inspect.self, Walk.self, DumpCatalog.self, Repair.self, Export.self],
         defaultSubcommand: Verify.self)
 
     /// Every command name, with the parser's built-in `help`.

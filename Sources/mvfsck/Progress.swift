@@ -14,7 +14,12 @@ final class Progress {
 
     /// Nil unless progress may be shown at all.
     static func make(label: String, output: OutputOptions) -> Progress? {
-        guard !output.quiet, !output.json, !output.noProgress, isatty(2) == 1 else { return nil }
+        make(label: label, shown: !output.quiet && !output.json && !output.noProgress)
+    }
+
+    /// A progress line, unless `shown` is false or standard error is not a terminal.
+    static func make(label: String, shown: Bool) -> Progress? {
+        guard shown, isatty(2) == 1 else { return nil }
         return Progress(label: label)
     }
 

@@ -251,7 +251,12 @@ struct CheckRun {
 
     /// Writes `--report` if asked; returns the status to OR in (8 when it cannot be written).
     static func writeReportFile(_ json: JSON, output: OutputOptions) -> Int32 {
-        guard let path = output.report else { return 0 }
+        writeReportFile(json, to: output.report)
+    }
+
+    /// Writes the JSON report to `path` if there is one; returns the status to OR in.
+    static func writeReportFile(_ json: JSON, to path: String?) -> Int32 {
+        guard let path else { return 0 }
         do {
             try ReportFile.write(json, to: path)
             return 0

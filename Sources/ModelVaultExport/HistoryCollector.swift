@@ -1,0 +1,188 @@
+import ModelVaultCheck
+import ModelVaultFormat
+
+/// Writes every Record of the walk as a history line, in log order, once its state is known:
+/// a Record inside a transaction waits (`PendingLines`) for the transaction's commit or abort.
+/// Whether a committed version lies past the engine's AutoTruncate cut is known only at the end
+/// of the walk; until the walk meets its first error nothing can be cut before what has been
+/// committed so far, so lines go straight out, and from then on they wait in a scratch file
+/// (`finish` settles them).
+final class HistoryCollector: SegmentAnalyser {
+    /// Only this collection, and of it only the row whose key matches.
+    let collection: String?
+    let key: String?
+    let redactor: ExportRedaction
+    private let output: (String) throws -> Void
+    private let pending = PendingLines()
+    /// Settled lines waiting for the cut, once an error has been met.
+    private var held: SpillFile?
+    private var heldWriter: RunWriter?
+    private var heldRange: Range<UInt64>?
+    /// The latest commit whose lines went out as `committed` before the cut was known.
+    private(set) var latestDirectCommit: UInt64 = 0
+    private(set) var counts: [HistoryState: Int] = [:]
+    private(set) var lines = 0
+    /// The first failure to write or to hold a line; the rest of the walk writes nothing.
+    private(set) var failure: (any Error)?
+    /// Collection names the catalog has registered (for `--collection` checks at the end).
+    private(set) var namesSeen = Set<String>()
+
+    init(collection: String?, key: String?, redactor: ExportRedaction, output: @escaping (String) throws -> Void) {
+        self.collection = collection
+        self.key = key
+        self.redactor = redactor
+        self.output = output
+    }
+
+    func payloadBytesWanted(for type: SegmentType) -> Int { type == .record ? ExportLimits.largestPayload : 0 }
+
+    func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {}
+
+    func finding(_ finding: Finding) {
+        if finding.severity == .error && held == nil && failure == nil {
+            do throws(SpillFile.Failure) {
+                let file = try SpillFile()
+                held = file
+                heldWriter = RunWriter(spill: file)
+            } catch { failure = error }
+        }
+    }
+
+    func segment(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) {
+        guard failure == nil else { return }
+        do {
+            let end = segment.summary.offset + segment.summary.totalLength
+            switch segment.role {
+            case .begin: try settlePending(.uncommitted, commitEnd: nil)
+            case .commit: try settlePending(.committed, commitEnd: end)
+            case .abort: try settlePending(.aborted, commitEnd: nil)
+            default: break
+            }
+            guard segment.summary.type == .record, let line = line(for: segment, payload: payload) else { return }
+            let damaged = !segment.summary.payloadCRCMatches
+            switch segment.role {
+            case .staged:
+                try pending.add((damaged ? "D" : "P") + line)
+            case .unframed(legal: true):
+                try settle(line, damaged ? .damaged : .committed, commitEnd: end)
+            default:
+                try settle(line, damaged ? .damaged : .uncommitted, commitEnd: nil)
+            }
+        } catch {
+            failure = error
+        }
+    }
+
+    /// The walk is over: what is still open never committed; held lines are settled against
+    /// the engine's cut at `cut`.
+    func finish(cut: UInt64) throws {
+        if let failure { throw failure }
+        try settlePending(.uncommitted, commitEnd: nil)
+        if let held, var writer = heldWriter {
+            try writer.flush()
+            var reader = RunReader(spill: held, range: 0..<held.length)
+            while try reader.advance() {
+                try reader.current.withUnsafeBytes { raw in
+                    let commitEnd = raw.loadUnaligned(as: UInt64.self)
+                    let state = HistoryState.allCases[Int(raw[8])]
+                    let line = String(decoding: UnsafeRawBufferPointer(rebasing: raw[9...]), as: UTF8.self)
+                    try write(line, state == .committed && commitEnd > cut ? .beyondCut : state)
+                }
+            }
+        }
+        guard latestDirectCommit <= cut else {
+            throw HistoryExport.Failure.inconsistent(
+                "a transaction committed at \(latestDirectCommit) was listed as kept, but the engine cuts at \(cut)")
+        }
+    }
+
+    private func settlePending(_ state: HistoryState, commitEnd: UInt64?) throws {
+        guard !pending.isEmpty else { return }
+        try pending.drain { marked in
+            let damaged = marked.hasPrefix("D")
+            try settle(String(marked.dropFirst()), damaged ? .damaged : state, commitEnd: commitEnd)
+        }
+    }
+
+    private func settle(_ line: String, _ state: HistoryState, commitEnd: UInt64?) throws {
+        if held != nil {
+            var entry: [UInt8] = []
+            withUnsafeBytes(of: commitEnd ?? 0) { entry += $0 }
+            entry.append(UInt8(HistoryState.allCases.firstIndex(of: state)!))
+            entry += line.utf8
+            try heldWriter!.write(entry)
+            return
+        }
+        if state == .committed, let commitEnd { latestDirectCommit = max(latestDirectCommit, commitEnd) }
+        try write(line, state)
+    }
+
+    private func write(_ line: String, _ state: HistoryState) throws {
+        // Lines carry a placeholder for the state until it is known.
+        guard let mark = line.utf8.firstIndex(of: 0) else { return }
+        let before = line.utf8[..<mark]
+        let after = line.utf8[line.utf8.index(after: mark)...]
+        try output(String(before)! + state.rawValue + String(after)!)
+        counts[state, default: 0] += 1
+        lines += 1
+    }
+
+    /// The line of a Record, its state left as a NUL placeholder; nil when filtered out.
+    private func line(for segment: ObservedSegment, payload: UnsafeRawBufferPointer) -> String? {
+        let catalog = segment.catalog
+        var out = "{\"collection\":"
+        var error: String?
+        var body = ""
+        if payload.count != segment.summary.payloadLength {
+            error = "payload of \(segment.summary.payloadLength) bytes is larger than export decodes"
+        } else if let catalog {
+            do throws(RecordDecodeError) {
+                let record = try RecordPayload(parsing: payload, at: segment.payloadOffset, catalog: catalog)
+                guard let collection = catalog.collection(id: record.collectionId) else { return nil }
+                namesSeen.insert(collection.name)
+                if let wanted = self.collection, wanted != collection.name { return nil }
+                if let key, !KeyText.matches(record.primaryKey, key) { return nil }
+                let keyJSON = redactor.text(record.primaryKey)
+                RowText.appendString(collection.name, to: &out)
+                out += ",\"key\":" + keyJSON + ",\"op\":" + (record.op == .delete ? "\"delete\"" : "\"put\"")
+                if record.op == .delete {
+                    body = ",\"row\":null"
+                } else {
+                    let version = collection.versions.first { $0.version == record.decodedSchemaVersion }
+                    body = ",\"row\":"
+                        + RowObject.text(
+                            version: version, primaryField: collection.primaryField, keyJSON: keyJSON,
+                            fields: record.fields.map { ($0.path.segments, redactor.text($0.value)) })
+                }
+            } catch let failure {
+                error = failure.description
+            }
+        } else {
+            error = "the catalog is not known here (it outgrew mvfsck's memory limit)"
+        }
+        if error != nil {
+            // Filtered views show only rows they can name.
+            if key != nil { return nil }
+            let preamble = try? RecordPreamble(parsing: payload, at: segment.payloadOffset)
+            let name = preamble.flatMap { catalog?.collection(id: $0.collectionId)?.name }
+            if let wanted = collection, wanted != name { return nil }
+            out = "{\"collection\":"
+            if let name { RowText.appendString(name, to: &out) } else { out += "null" }
+            out += ",\"key\":null,\"op\":"
+            out += preamble.map { $0.op == RecordPreamble.deleteOp ? "\"delete\"" : "\"put\"" } ?? "null"
+            body = ",\"row\":null"
+        }
+        out += body
+        var txnId = segment.summary.txnId
+        if case .staged(let id) = segment.role { txnId = id }
+        out += ",\"txn_id\":" + (txnId.map { String($0) } ?? "null")
+        out += ",\"offset\":" + String(segment.summary.offset)
+        out += ",\"state\":\"\u{0}\""
+        if let error {
+            out += ",\"error\":"
+            RowText.appendString(redactor.message(error), to: &out)
+        }
+        out += "}"
+        return out
+    }
+}

@@ -1,0 +1,108 @@
+import ModelVaultCheck
+import ModelVaultFormat
+
+/// Gathers, from one walk of a sound file, the row versions its open applies: every Record of
+/// a committed transaction (and, before transactions existed, every Record the log applies
+/// outside one), and the rows of the checkpoint the selected superblock points at. Versions go
+/// into `RowRuns`; which of them the engine's state keeps is settled after the walk
+/// (`LiveRowWriter`), when it is known whether the engine loads that checkpoint.
+final class LiveRowCollector: SegmentAnalyser {
+    let runs: RowRuns
+    private let staged = StagedVersions()
+    /// The checkpoint the selected superblock points at.
+    private var checkpointTarget: UInt64?
+    /// The first thing that could not be gathered (a scratch file failing, a payload that does
+    /// not decode — which a sound file never holds), with its offset.
+    private(set) var problem: (offset: UInt64, message: String)?
+
+    init(runs: RowRuns = RowRuns()) { self.runs = runs }
+
+    func payloadBytesWanted(for type: SegmentType) -> Int {
+        type == .record || type == .checkpoint ? ExportLimits.largestPayload : 0
+    }
+
+    func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {
+        checkpointTarget = superblocks.first { $0.selected }.flatMap {
+            $0.0.checkpointOffset == 0 ? nil : $0.0.checkpointOffset
+        }
+    }
+
+    func segment(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) {
+        guard problem == nil else { return }
+        do throws(SpillFile.Failure) {
+            switch segment.role {
+            case .begin, .abort: staged.discard()
+            case .commit: try staged.drain { (bytes) throws(SpillFile.Failure) in try runs.add(encoded: bytes) }
+            default: break
+            }
+            switch segment.summary.type {
+            case .record: try record(segment, payload: payload)
+            case .checkpoint where segment.summary.offset == checkpointTarget: try checkpoint(segment, payload: payload)
+            default: break
+            }
+        } catch {
+            problem = (segment.summary.offset, "\(error)")
+        }
+    }
+
+    private func record(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) throws(SpillFile.Failure) {
+        let applied: Bool
+        switch segment.role {
+        case .staged: applied = false
+        case .unframed(legal: true): applied = true
+        default: return
+        }
+        guard let version = decode(segment, payload: payload) else { return }
+        if applied { try runs.add(version) } else { try staged.add(version) }
+    }
+
+    private func decode(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) -> RowVersion? {
+        let offset = segment.summary.offset
+        guard payload.count == segment.summary.payloadLength, let catalog = segment.catalog else {
+            problem = (offset, "Record payload of \(segment.summary.payloadLength) bytes not decoded")
+            return nil
+        }
+        do throws(RecordDecodeError) {
+            let record = try RecordPayload(parsing: payload, at: segment.payloadOffset, catalog: catalog)
+            guard let version = RowVersion(record: record, source: .log, position: offset, origin: offset) else {
+                problem = (offset, "Record key is not a scalar")
+                return nil
+            }
+            return version
+        } catch {
+            problem = (offset, "Record does not decode: \(error)")
+            return nil
+        }
+    }
+
+    private func checkpoint(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) throws(SpillFile.Failure) {
+        let offset = segment.summary.offset
+        guard segment.summary.payloadCRCMatches else { return }
+        guard payload.count == segment.summary.payloadLength else {
+            problem = (offset, "Checkpoint payload of \(segment.summary.payloadLength) bytes is too large to export")
+            return
+        }
+        do throws(ExportDecodeError) {
+            try CheckpointRows.forEach(in: payload, at: segment.payloadOffset) { (record) throws(SpillFile.Failure) in
+                guard let version = RowVersion(record: record.payload, source: .snapshot, position: record.replayFrom, origin: offset)
+                else { return }
+                try runs.add(version)
+            }
+        } catch {
+            switch error {
+            case .spill(let failure): throw failure
+            case .decode(let message): problem = (offset, "Checkpoint rows do not decode: \(message)")
+            }
+        }
+    }
+
+    /// The walk is over: a transaction still open never committed.
+    func finish() { staged.discard() }
+}
+
+/// Bounds of what export holds of one payload.
+enum ExportLimits {
+    /// The largest Record or Checkpoint payload held whole to be decoded (a Record holds values
+    /// of up to 16 MiB each).
+    static let largestPayload = 64 << 20
+}

@@ -1,0 +1,201 @@
+/// Row versions sorted by collection, key and position with bounded memory: versions gather in
+/// memory up to `memoryBudget` bytes, are sorted there and written out as a run of a scratch
+/// file, and the runs are merged at the end (in rounds of at most `fanIn` runs, so neither
+/// memory nor the number of readers grows with the input). A file whose versions fit the
+/// budget is never written out.
+final class RowRuns {
+    let memoryBudget: Int
+    let fanIn: Int
+    private var arena: [UInt8] = []
+    private var entries: [Range<Int>] = []
+    private var spill: SpillFile?
+    private var runs: [Range<UInt64>] = []
+    /// Versions added, and the most held in memory at once (counters for tests and the bench).
+    private(set) var count = 0
+    private(set) var largestArena = 0
+
+    init(memoryBudget: Int = 32 << 20, fanIn: Int = 64) {
+        self.memoryBudget = memoryBudget
+        self.fanIn = max(2, fanIn)
+    }
+
+    func add(_ version: RowVersion) throws(SpillFile.Failure) {
+        let start = arena.count
+        version.encode(into: &arena)
+        try added(from: start)
+    }
+
+    /// Adds a version as `RowVersion.encode` wrote it.
+    func add(encoded bytes: some Collection<UInt8>) throws(SpillFile.Failure) {
+        let start = arena.count
+        arena += bytes
+        try added(from: start)
+    }
+
+    private func added(from start: Int) throws(SpillFile.Failure) {
+        entries.append(start..<arena.count)
+        count += 1
+        largestArena = max(largestArena, arena.count)
+        if arena.count >= memoryBudget { try spillMemory() }
+    }
+
+    /// Calls `body` with every version in order (borrowed bytes, as `RowVersion` encodes them).
+    func forEachInOrder(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if spill == nil {
+            sortMemory()
+            try arena.withUnsafeBytes { raw in
+                for range in entries { try body(UnsafeRawBufferPointer(rebasing: raw[range])) }
+            }
+            return
+        }
+        try spillMemory()
+        guard let spill else { return }
+        while runs.count > fanIn {
+            var merged: [Range<UInt64>] = []
+            for group in stride(from: 0, to: runs.count, by: fanIn) {
+                let slice = Array(runs[group..<min(runs.count, group + fanIn)])
+                let start = spill.length
+                var writer = RunWriter(spill: spill)
+                try Self.merge(slice, in: spill) { bytes throws in try writer.write(bytes) }
+                try writer.flush()
+                merged.append(start..<spill.length)
+            }
+            runs = merged
+        }
+        try Self.merge(runs, in: spill, body)
+    }
+
+    private func sortMemory() {
+        arena.withUnsafeBytes { raw in
+            entries.sort { RowVersion.precedes(UnsafeRawBufferPointer(rebasing: raw[$0]), UnsafeRawBufferPointer(rebasing: raw[$1])) }
+        }
+    }
+
+    private func spillMemory() throws(SpillFile.Failure) {
+        guard !entries.isEmpty else { return }
+        sortMemory()
+        let file = try SpillFile.reusing(spill)
+        spill = file
+        let start = file.length
+        var writer = RunWriter(spill: file)
+        for range in entries { try writer.write(arena[range]) }
+        try writer.flush()
+        runs.append(start..<file.length)
+        arena.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+    }
+
+    /// Merges sorted runs, smallest first; among equal heads the earlier run first (stable).
+    private static func merge(
+        _ runs: [Range<UInt64>], in spill: SpillFile, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        var readers: [RunReader] = []
+        for run in runs {
+            var reader = RunReader(spill: spill, range: run)
+            if try reader.advance() { readers.append(reader) }
+        }
+        // A binary min-heap of reader indices.
+        var heap = Array(readers.indices)
+        func less(_ a: Int, _ b: Int) -> Bool {
+            readers[a].current.withUnsafeBytes { x in
+                readers[b].current.withUnsafeBytes { y in
+                    RowVersion.precedes(x, y) || (!RowVersion.precedes(y, x) && a < b)
+                }
+            }
+        }
+        func siftDown(_ start: Int) {
+            var parent = start
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { return }
+                var child = left
+                if left + 1 < heap.count && less(heap[left + 1], heap[left]) { child = left + 1 }
+                guard less(heap[child], heap[parent]) else { return }
+                heap.swapAt(child, parent)
+                parent = child
+            }
+        }
+        for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+        while let top = heap.first {
+            try readers[top].current.withUnsafeBytes { try body($0) }
+            if try readers[top].advance() {
+                siftDown(0)
+            } else {
+                heap[0] = heap[heap.count - 1]
+                heap.removeLast()
+                if !heap.isEmpty { siftDown(0) }
+            }
+        }
+    }
+}
+
+/// Writes length-prefixed entries to a run of the scratch file through a buffer.
+struct RunWriter {
+    let spill: SpillFile
+    private var buffer: [UInt8] = []
+
+    init(spill: SpillFile) {
+        self.spill = spill
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    mutating func write(_ entry: some Collection<UInt8>) throws(SpillFile.Failure) {
+        withUnsafeBytes(of: UInt32(entry.count).bigEndian) { buffer += $0 }
+        buffer += entry
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    mutating func flush() throws(SpillFile.Failure) {
+        try spill.append(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Reads a run's entries back one at a time through a 64 KiB buffer.
+struct RunReader {
+    let spill: SpillFile
+    private var next: UInt64
+    private let end: UInt64
+    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
+    private var bufferStart: UInt64 = 0
+    private var bufferCount = 0
+    /// The entry `advance` read last.
+    private(set) var current: [UInt8] = []
+
+    init(spill: SpillFile, range: Range<UInt64>) {
+        self.spill = spill
+        next = range.lowerBound
+        end = range.upperBound
+    }
+
+    /// Reads the next entry into `current`; false at the end of the run.
+    mutating func advance() throws(SpillFile.Failure) -> Bool {
+        guard next < end else { return false }
+        let length = Int(UInt32(bigEndian: try bytes(at: next, count: 4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }))
+        current = try bytes(at: next + 4, count: length)
+        next += 4 + UInt64(length)
+        return true
+    }
+
+    private mutating func bytes(at offset: UInt64, count: Int) throws(SpillFile.Failure) -> [UInt8] {
+        if count > buffer.count {
+            var big = [UInt8](repeating: 0, count: count)
+            _ = try big.withUnsafeMutableBytes { raw in
+                Result { () throws(SpillFile.Failure) in try spill.read(at: offset, into: raw) }
+            }.get()
+            return big
+        }
+        if offset < bufferStart || offset + UInt64(count) > bufferStart + UInt64(bufferCount) {
+            bufferStart = offset
+            let want = Int(min(UInt64(buffer.count), end - offset))
+            let spill = spill
+            bufferCount = try buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(SpillFile.Failure) in
+                    try spill.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]))
+                }
+            }.get()
+        }
+        let start = Int(offset - bufferStart)
+        return Array(buffer[start..<(start + count)])
+    }
+}
