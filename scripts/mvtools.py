@@ -25,10 +25,12 @@ The byte format is described in docs/file-format.md (superblocks, segments, mark
 checkpoints).
 """
 
+import base64
 import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -1366,3 +1368,148 @@ def _main(argv):
 
 if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))
+
+
+# ---------------------------------------------------------------------------
+# `mvfsck export` against the engine: the contract's JSON encoding decoded back to typed values
+# and compared, type for type, with the engine's own rows.
+
+
+def _days_from_civil(y, m, d):
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def timestamp_micros(text):
+    """RFC 3339 `YYYY-MM-DDTHH:MM:SS.ffffffZ` (or the expanded ±YYYYY year) to microseconds."""
+    m = re.fullmatch(r"([+-]?\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})Z", text)
+    if not m:
+        raise ValueError("not an export timestamp: %r" % text)
+    y, mo, d, h, mi, s, f = (int(g) for g in m.groups())
+    return ((_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000000) + f
+
+
+def _typed_engine(v):
+    import uuid as _uuid
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return ("bool", v)
+    if isinstance(v, int):
+        return ("int", v)
+    if isinstance(v, float):
+        return ("float", struct.pack("<d", v).hex())
+    if isinstance(v, str):
+        return ("str", v)
+    if isinstance(v, (bytes, bytearray)):
+        return ("bytes", bytes(v).hex())
+    if isinstance(v, _uuid.UUID):
+        return ("uuid", str(v))
+    if isinstance(v, dict):
+        return {str(k): _typed_engine(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_typed_engine(x) for x in v]
+    return ("other", repr(v))
+
+
+def _typed_export(v):
+    """The engine's Python value for an export JSON value (timestamps: integer microseconds)."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return ("bool", v)
+    if isinstance(v, int):
+        return ("int", v)
+    if isinstance(v, float):
+        return ("float", struct.pack("<d", v).hex())
+    if isinstance(v, str):
+        return ("str", v)
+    if isinstance(v, list):
+        return [_typed_export(x) for x in v]
+    if isinstance(v, dict):
+        if len(v) == 1:
+            (k, x), = v.items()
+            if k == "$bytes":
+                return ("bytes", base64.b64decode(x, validate=True).hex())
+            if k == "$uuid":
+                return ("uuid", x)
+            if k == "$timestamp":
+                return ("int", timestamp_micros(x))
+            if k == "$float":
+                return ("float", struct.pack("<d", float(x)).hex())
+        return {k: _typed_export(x) for k, x in v.items()}
+    return ("other", repr(v))
+
+
+def _canon(rows):
+    return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
+
+
+def engine_typed_rows(path):
+    """{collection: rows} as the engine shows them after a strict open of `path`, typed."""
+    import modelvault
+    db = modelvault.Database.open(path, recovery="strict")
+    try:
+        return {name: _canon([_typed_engine(r) for r in db.collection(name).all()])
+                for name in db.collection_names()}
+    finally:
+        db = None
+        _release()
+
+
+def _key_sort_value(key):
+    if isinstance(key, bool):
+        return (0, int(key))
+    if isinstance(key, (int, float)):
+        return (1, key)
+    if isinstance(key, str):
+        return (2, key.encode())
+    if isinstance(key, dict) and len(key) == 1:
+        (k, x), = key.items()
+        if k == "$timestamp":
+            return (1, timestamp_micros(x))
+        if k == "$bytes":
+            return (2, base64.b64decode(x))
+        if k == "$uuid":
+            return (2, bytes.fromhex(x.replace("-", "")))
+        if k == "$float":
+            return (1, float(x))
+    raise ValueError("unexpected key %r" % (key,))
+
+
+def export_problem(lines, expected):
+    """Compares `mvfsck export` output lines with `expected` ({collection: typed rows}, or None
+    when nothing is salvageable). Returns a problem sentence or None."""
+    got = {}
+    order = []
+    for n, line in enumerate(lines):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return "line %d is not JSON: %r" % (n + 1, line[:120])
+        if set(obj) != {"collection", "key", "row"}:
+            return "line %d has keys %s" % (n + 1, sorted(obj))
+        order.append((obj["collection"], _key_sort_value(obj["key"])))
+        got.setdefault(obj["collection"], []).append(_typed_export(obj["row"]))
+    for (c1, k1), (c2, k2) in zip(order, order[1:]):
+        if c1 == c2 and not k1 < k2:
+            return "keys of %s out of order: %r then %r" % (c1, k1, k2)
+    if len(set(c for c, _ in order)) != len([c for i, (c, _) in enumerate(order)
+                                             if i == 0 or order[i - 1][0] != c]):
+        return "a collection's lines are not together"
+    if expected is None:
+        return "export wrote %d lines where nothing is salvageable" % len(lines) if lines else None
+    want = {c: rows for c, rows in expected.items() if rows}
+    got = {c: _canon(rows) for c, rows in got.items()}
+    if got != want:
+        for c in sorted(set(got) | set(want)):
+            if got.get(c) != want.get(c):
+                g, w = got.get(c) or [], want.get(c) or []
+                diff = [r for r in g if r not in w][:1] + [r for r in w if r not in g][:1]
+                return ("collection %s: export has %d rows, the engine %d; first difference %s"
+                        % (c, len(g), len(w), json.dumps(diff)[:400]))
+    return None

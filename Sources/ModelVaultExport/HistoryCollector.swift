@@ -4,9 +4,9 @@ import ModelVaultFormat
 /// Writes every Record of the walk as a history line, in log order, once its state is known:
 /// a Record inside a transaction waits (`PendingLines`) for the transaction's commit or abort.
 /// Whether a committed version lies past the engine's AutoTruncate cut is known only at the end
-/// of the walk; until the walk meets its first error nothing can be cut before what has been
-/// committed so far, so lines go straight out, and from then on they wait in a scratch file
-/// (`finish` settles them).
+/// of the walk (a fault the replay finds can cut the log before transactions that committed
+/// long before it was met), so settled lines wait in a scratch file, in order, and `finish`
+/// writes them out.
 final class HistoryCollector: SegmentAnalyser {
     /// Only this collection, and of it only the row whose key matches.
     let collection: String?
@@ -14,12 +14,12 @@ final class HistoryCollector: SegmentAnalyser {
     let redactor: ExportRedaction
     private let output: (String) throws -> Void
     private let pending = PendingLines()
-    /// Settled lines waiting for the cut, once an error has been met.
+    /// The transaction the last TxnBegin opened, until its commit or abort (a Record whose
+    /// checksum fails still names it).
+    private var openTransaction: UInt64?
+    /// Settled lines waiting for the cut.
     private var held: SpillFile?
     private var heldWriter: RunWriter?
-    private var heldRange: Range<UInt64>?
-    /// The latest commit whose lines went out as `committed` before the cut was known.
-    private(set) var latestDirectCommit: UInt64 = 0
     private(set) var counts: [HistoryState: Int] = [:]
     private(set) var lines = 0
     /// The first failure to write or to hold a line; the rest of the walk writes nothing.
@@ -38,24 +38,20 @@ final class HistoryCollector: SegmentAnalyser {
 
     func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {}
 
-    func finding(_ finding: Finding) {
-        if finding.severity == .error && held == nil && failure == nil {
-            do throws(SpillFile.Failure) {
-                let file = try SpillFile()
-                held = file
-                heldWriter = RunWriter(spill: file)
-            } catch { failure = error }
-        }
-    }
-
     func segment(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) {
         guard failure == nil else { return }
         do {
             let end = segment.summary.offset + segment.summary.totalLength
             switch segment.role {
-            case .begin: try settlePending(.uncommitted, commitEnd: nil)
-            case .commit: try settlePending(.committed, commitEnd: end)
-            case .abort: try settlePending(.aborted, commitEnd: nil)
+            case .begin(let id):
+                try settlePending(.uncommitted, commitEnd: nil)
+                openTransaction = id
+            case .commit:
+                try settlePending(.committed, commitEnd: end)
+                openTransaction = nil
+            case .abort:
+                try settlePending(.aborted, commitEnd: nil)
+                openTransaction = nil
             default: break
             }
             guard segment.summary.type == .record, let line = line(for: segment, payload: payload) else { return }
@@ -80,6 +76,7 @@ final class HistoryCollector: SegmentAnalyser {
         try settlePending(.uncommitted, commitEnd: nil)
         if let held, var writer = heldWriter {
             try writer.flush()
+            heldWriter = nil
             var reader = RunReader(spill: held, range: 0..<held.length)
             while try reader.advance() {
                 try reader.current.withUnsafeBytes { raw in
@@ -89,10 +86,6 @@ final class HistoryCollector: SegmentAnalyser {
                     try write(line, state == .committed && commitEnd > cut ? .beyondCut : state)
                 }
             }
-        }
-        guard latestDirectCommit <= cut else {
-            throw HistoryExport.Failure.inconsistent(
-                "a transaction committed at \(latestDirectCommit) was listed as kept, but the engine cuts at \(cut)")
         }
     }
 
@@ -104,17 +97,18 @@ final class HistoryCollector: SegmentAnalyser {
         }
     }
 
-    private func settle(_ line: String, _ state: HistoryState, commitEnd: UInt64?) throws {
-        if held != nil {
-            var entry: [UInt8] = []
-            withUnsafeBytes(of: commitEnd ?? 0) { entry += $0 }
-            entry.append(UInt8(HistoryState.allCases.firstIndex(of: state)!))
-            entry += line.utf8
-            try heldWriter!.write(entry)
-            return
+    /// Holds a line whose state is known but for the cut: its commit's end, its state, its text.
+    private func settle(_ line: String, _ state: HistoryState, commitEnd: UInt64?) throws(SpillFile.Failure) {
+        if heldWriter == nil {
+            let file = try SpillFile()
+            held = file
+            heldWriter = RunWriter(spill: file)
         }
-        if state == .committed, let commitEnd { latestDirectCommit = max(latestDirectCommit, commitEnd) }
-        try write(line, state)
+        var entry: [UInt8] = []
+        withUnsafeBytes(of: commitEnd ?? 0) { entry += $0 }
+        entry.append(UInt8(HistoryState.allCases.firstIndex(of: state)!))
+        entry += line.utf8
+        try heldWriter!.write(entry)
     }
 
     private func write(_ line: String, _ state: HistoryState) throws {
@@ -173,7 +167,7 @@ final class HistoryCollector: SegmentAnalyser {
             body = ",\"row\":null"
         }
         out += body
-        var txnId = segment.summary.txnId
+        var txnId = openTransaction
         if case .staged(let id) = segment.role { txnId = id }
         out += ",\"txn_id\":" + (txnId.map { String($0) } ?? "null")
         out += ",\"offset\":" + String(segment.summary.offset)

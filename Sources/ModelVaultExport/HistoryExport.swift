@@ -6,14 +6,12 @@ import ModelVaultFormat
 public enum HistoryExport {
     public enum Failure: Error, CustomStringConvertible {
         case unknownCollection(String, known: [String])
-        case inconsistent(String)
 
         public var description: String {
             switch self {
             case .unknownCollection(let name, let known):
                 return "no collection named '\(name)'"
                     + (known.isEmpty ? " (the file has none)" : " (collections: \(known.joined(separator: ", ")))")
-            case .inconsistent(let message): return message
             }
         }
     }
