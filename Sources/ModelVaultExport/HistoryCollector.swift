@@ -49,6 +49,12 @@ final class HistoryCollector: SegmentAnalyser {
             case .commit:
                 try settlePending(.committed, commitEnd: end)
                 openTransaction = nil
+            case .abort where segment.summary.type == .txnCommit:
+                // The transaction's own TxnCommit, refused because the transaction is damaged:
+                // it committed in the file, and the cut (before the damage) settles its lines.
+                let ownCommit = (try? segment.marker?.get())?.txnId == openTransaction && openTransaction != nil
+                try settlePending(ownCommit ? .committed : .uncommitted, commitEnd: ownCommit ? end : nil)
+                openTransaction = nil
             case .abort:
                 try settlePending(.aborted, commitEnd: nil)
                 openTransaction = nil

@@ -5,7 +5,10 @@ import Testing
 /// Read-only means read-only: after every command, the input's bytes and modification time are
 /// what they were.
 @Suite struct ReadOnlyTests {
-    static let commands: [[String]] = [[], ["verify", "--json"], ["inspect"], ["inspect", "--json"]]
+    static let commands: [[String]] = [
+        [], ["verify", "--json"], ["inspect"], ["inspect", "--json"], ["export"], ["export", "--scavenge"],
+        ["export", "--history"],
+    ]
 
     @Test(arguments: Fixtures.names("damaged").prefix(40) + Fixtures.names("clean").prefix(4))
     func inputIsUnchangedByEveryCommand(name: String) throws {

@@ -17,7 +17,7 @@ import ModelVaultFormat
     }
 
     @Test func floatsReadBackToTheSameBits() {
-        for value in [0.1, 1.0 / 3.0, 5e-324, 1.7976931348623157e308, -2.5e-7, 123456789012345680.0] {
+        for value in [0.1, 1.0 / 3.0, Double.leastNonzeroMagnitude, 1.7976931348623157e308, -2.5e-7, 123456789012345680.0] {
             let text = RowText.text(.float64(value))
             #expect(Double(text)?.bitPattern == value.bitPattern, "\(text)")
         }

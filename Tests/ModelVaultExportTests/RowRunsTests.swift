@@ -1,0 +1,83 @@
+import Testing
+
+@testable import ModelVaultExport
+
+@Suite struct RowRunsTests {
+    static func version(_ collection: UInt32, _ key: Int64, at position: UInt64) -> RowVersion {
+        RowVersion(
+            collectionId: collection, order: KeyOrder.bytes(.int64(key))!, position: position, source: .log,
+            origin: position, isDelete: position % 7 == 0, keyJSON: String(key),
+            fields: [(["n"], String(position)), (["a", "b"], "\"x\"")])
+    }
+
+    /// Versions in a scrambled order, the same for every run.
+    static var scrambled: [RowVersion] {
+        (0..<5_000).map { i in
+            let position = UInt64((i * 7919) % 5_000)
+            return version(UInt32(position % 3), Int64(position % 97) - 40, at: position)
+        }
+    }
+
+    static func sorted(budget: Int, fanIn: Int) throws -> [RowVersion] {
+        let runs = RowRuns(memoryBudget: budget, fanIn: fanIn)
+        for version in scrambled { try runs.add(version) }
+        var out: [RowVersion] = []
+        try runs.forEachInOrder { out.append(RowVersion(decoding: $0)) }
+        return out
+    }
+
+    @Test func versionsComeOutByCollectionKeyAndPosition() throws {
+        let out = try Self.sorted(budget: 1 << 30, fanIn: 64)
+        #expect(out.count == 5_000)
+        #expect(isOrdered(out))
+    }
+
+    @Test(arguments: [(4_096, 64), (4_096, 2), (65_536, 3)])
+    func spilledRunsMergeToTheSameOrder(budget: Int, fanIn: Int) throws {
+        let inMemory = try Self.sorted(budget: 1 << 30, fanIn: 64)
+        let spilled = try Self.sorted(budget: budget, fanIn: fanIn)
+        #expect(spilled == inMemory)
+    }
+
+    @Test func memoryHeldStaysNearTheBudget() throws {
+        let runs = RowRuns(memoryBudget: 8_192, fanIn: 4)
+        for version in Self.scrambled { try runs.add(version) }
+        #expect(runs.largestArena < 8_192 + 256)
+        var count = 0
+        try runs.forEachInOrder { _ in count += 1 }
+        #expect(count == 5_000)
+    }
+
+    @Test func stagedVersionsSpillAndComeBackInOrder() throws {
+        let staged = StagedVersions(memoryBudget: 2_048)
+        let versions = Self.scrambled.prefix(500)
+        for version in versions { try staged.add(version) }
+        var out: [RowVersion] = []
+        try staged.drain { bytes throws(SpillFile.Failure) in out.append(Array(bytes).withUnsafeBytes { RowVersion(decoding: $0) }) }
+        #expect(out == Array(versions))
+        #expect(staged.isEmpty)
+        // A second transaction after the first was drained starts empty.
+        try staged.add(Self.version(1, 1, at: 1))
+        var second = 0
+        try staged.drain { _ throws(SpillFile.Failure) in second += 1 }
+        #expect(second == 1)
+    }
+
+    @Test func pendingLinesSpillAndComeBackInOrder() throws {
+        let pending = PendingLines(memoryBudget: 1_000)
+        let lines = (0..<700).map { "line \($0) " + String(repeating: "x", count: $0 % 50) }
+        for line in lines { try pending.add(line) }
+        var out: [String] = []
+        try pending.drain { out.append($0) }
+        #expect(out == lines)
+    }
+
+    func isOrdered(_ versions: [RowVersion]) -> Bool {
+        zip(versions, versions.dropFirst()).allSatisfy { a, b in
+            if a.collectionId != b.collectionId { return a.collectionId < b.collectionId }
+            let aKey = Int64(a.keyJSON)!
+            let bKey = Int64(b.keyJSON)!
+            return aKey != bKey ? aKey < bKey : a.position < b.position
+        }
+    }
+}
