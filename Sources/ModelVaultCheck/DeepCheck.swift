@@ -68,7 +68,7 @@ struct DeepCheck {
         // replay (unknown collection, or, once its collection exists, an unknown version).
         let deferred =
             error.variant == .invalidSchemaVersion
-            || (error.variant == .unknownCollection && !Self.hasUnknownVersion(payload))
+            || (error.variant == .unknownCollection && !error.recordVersionUnknown)
         if deferred { return nil }
         return Fault(
             finding: Finding(
@@ -76,12 +76,6 @@ struct DeepCheck {
                 segmentType: .record, txnId: txnId,
                 message: "Record at \(s.offset) does not decode (\(error.variant.rawValue)): \(error.message)"),
             error: .payloadDecode(error))
-    }
-
-    /// Whether a Record payload held whole starts with a record version other than 1–3.
-    static func hasUnknownVersion(_ payload: UnsafeRawBufferPointer?) -> Bool {
-        guard let payload, payload.count >= 2 else { return false }
-        return !(1...3).contains(UInt16(littleEndian: payload.loadUnaligned(as: UInt16.self)))
     }
 
     /// A planned row validated as the engine will at open, against its collection's last

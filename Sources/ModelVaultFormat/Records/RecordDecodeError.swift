@@ -13,6 +13,9 @@ public struct RecordDecodeError: Error, Equatable, CustomStringConvertible, Send
     public var variant: Variant
     public var message: String
     public var offset: UInt64
+    /// An unknown collection whose Record also carries a record version other than 1–3: it can
+    /// never replay, whenever its collection is registered.
+    public var recordVersionUnknown = false
 
     public init(_ variant: Variant, _ message: String, at offset: UInt64) {
         self.variant = variant

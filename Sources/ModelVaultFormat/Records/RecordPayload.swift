@@ -154,7 +154,9 @@ public struct RecordPayload: Equatable, Sendable {
         let collectionAt = reader.offset
         let collectionId = try Failure.mapping { () throws(FormatError) in try reader.u32() }
         guard let collection = collections(collectionId), let current = collection.current else {
-            throw fault(.unknownCollection, "unknown collection id \(collectionId)", at: collectionAt)
+            var error = RecordDecodeError(.unknownCollection, "unknown collection id \(collectionId)", at: collectionAt)
+            error.recordVersionUnknown = !(1...3).contains(version)
+            throw Failure(error)
         }
         guard (1...3).contains(version) else {
             throw fault(
