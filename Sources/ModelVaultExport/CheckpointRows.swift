@@ -13,9 +13,11 @@ enum CheckpointRows {
         var replayFrom: UInt64
     }
 
+    /// Hands each row to `body`; returns the checkpoint's catalog and where replay resumes.
+    @discardableResult
     static func forEach(
         in bytes: UnsafeRawBufferPointer, at offset: UInt64, _ body: (Row) throws(SpillFile.Failure) -> Void
-    ) throws(ExportDecodeError) {
+    ) throws(ExportDecodeError) -> (catalog: Catalog, replayFrom: UInt64) {
         let framing: CheckpointPayload
         do { framing = try CheckpointPayload(parsing: bytes, at: offset) } catch {
             throw .decode("\(error)")
@@ -37,5 +39,6 @@ enum CheckpointRows {
             }
             do { try body(Row(payload: record, replayFrom: framing.replayFromOffset)) } catch { throw .spill(error) }
         }
+        return (catalog, framing.replayFromOffset)
     }
 }

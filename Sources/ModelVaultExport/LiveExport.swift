@@ -46,15 +46,10 @@ public enum LiveExport {
         path: String, choices: SalvageChoices, collections names: [String],
         progress: ((UInt64, UInt64?) -> Void)? = nil, line: (String) throws -> Void
     ) throws -> Outcome {
-        let collector = LiveRowCollector()
-        let report = try Checker.check(
-            path: path, command: "export", options: CheckOptions(deep: true), progress: progress
-        ) { $0.add(collector) }
-        collector.finish()
-        if choices.mode == .prefix && report.verdict == .clean {
-            if let problem = collector.problem { throw Failure.inconsistent(offset: problem.offset, message: problem.message) }
-            let rows = try write(collector, report: report, names: names, line: line)
-            return Outcome(source: report, salvage: nil, rows: rows)
+        let first = try gather(path, progress: progress)
+        if choices.mode == .prefix && first.report.verdict == .clean {
+            let rows = try write(first, names: names, line: line)
+            return Outcome(source: first.report, salvage: nil, rows: rows)
         }
         let scratch = scratchPath()
         defer { unlink(scratch) }
@@ -62,32 +57,62 @@ public enum LiveExport {
         do {
             salvage = try Salvage.run(source: path, destination: scratch, force: true, dryRun: false, choices: choices)
         } catch let failure as Salvage.Failure { throw Failure.salvage(failure) }
-        guard salvage.written else { return Outcome(source: report, salvage: salvage, rows: nil) }
-        let repaired = LiveRowCollector()
-        let repairedReport = try Checker.check(
-            path: scratch, command: "export", options: CheckOptions(deep: true), configure: { $0.add(repaired) })
-        repaired.finish()
-        if let problem = repaired.problem { throw Failure.inconsistent(offset: problem.offset, message: problem.message) }
-        let rows = try write(repaired, report: repairedReport, names: names, line: line)
-        return Outcome(source: report, salvage: salvage, rows: rows)
+        guard salvage.written else { return Outcome(source: first.report, salvage: salvage, rows: nil) }
+        let rows = try write(try gather(scratch, progress: nil), names: names, line: line)
+        return Outcome(source: first.report, salvage: salvage, rows: rows)
     }
 
-    private static func write(
-        _ collector: LiveRowCollector, report: Report, names: [String], line: (String) throws -> Void
-    ) throws -> Int {
+    /// The row versions of one file and the report of its walk.
+    struct Gathered {
+        var collector: LiveRowCollector
+        var report: Report
+        /// The catalog the engine ends with: the checkpoint's and what follows it when the
+        /// engine loads one, else the log's.
+        var catalog: Catalog
+    }
+
+    /// Walks `path` gathering its row versions. Records after a checkpoint's
+    /// `replay_from_offset` are decoded as the engine decodes them when it loads that checkpoint;
+    /// when it turns out not to (the walk learns that only at its end), the file is walked again
+    /// decoding against the log's own catalog.
+    static func gather(_ path: String, progress: ((UInt64, UInt64?) -> Void)?) throws -> Gathered {
+        var collector = LiveRowCollector()
+        var report = try Checker.check(
+            path: path, command: "export", options: CheckOptions(deep: true), progress: progress,
+            configure: { [collector] in $0.add(collector) })
+        collector.finish()
+        let inUse = report.checkpointInUse
+        if let view = collector.checkpointView, inUse?.offset != view.checkpointOffset {
+            collector = LiveRowCollector(followsCheckpoint: false)
+            report = try Checker.check(
+                path: path, command: "export", options: CheckOptions(deep: true),
+                configure: { [collector] in $0.add(collector) })
+            collector.finish()
+        }
+        let view = collector.checkpointView.flatMap { $0.checkpointOffset == inUse?.offset ? $0 : nil }
+        return Gathered(collector: collector, report: report, catalog: view?.committed ?? report.catalog)
+    }
+
+    /// Writes the live rows of a file that is its own repair (a sound file).
+    private static func write(_ gathered: Gathered, names: [String], line: (String) throws -> Void) throws -> Int {
+        if let problem = gathered.collector.problem(replayingFrom: gathered.report.checkpointInUse?.replayFrom) {
+            throw Failure.inconsistent(offset: problem.offset, message: problem.message)
+        }
+        let catalog = gathered.catalog
         var ids: Set<UInt32>?
         if !names.isEmpty {
             var chosen = Set<UInt32>()
             for name in names {
-                guard let collection = report.catalog.collections.first(where: { $0.name == name }) else {
-                    throw Failure.unknownCollection(name, known: report.catalog.collections.map(\.name))
+                guard let collection = catalog.collections.first(where: { $0.name == name }) else {
+                    throw Failure.unknownCollection(name, known: catalog.collections.map(\.name))
                 }
                 chosen.insert(collection.id)
             }
             ids = chosen
         }
-        let writer = LiveRowWriter(catalog: report.catalog, checkpoint: report.checkpointInUse, collections: ids)
-        return try writer.write(from: collector.runs, line: line)
+        let writer = LiveRowWriter(
+            catalog: catalog, checkpoint: gathered.report.checkpointInUse, collections: ids)
+        return try writer.write(from: gathered.collector.runs, line: line)
     }
 
     /// Where the salvage is built: a scratch file in the temporary directory.

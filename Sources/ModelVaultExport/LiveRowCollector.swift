@@ -6,16 +6,36 @@ import ModelVaultFormat
 /// outside one), and the rows of the checkpoint the selected superblock points at. Versions go
 /// into `RowRuns`; which of them the engine's state keeps is settled after the walk
 /// (`LiveRowWriter`), when it is known whether the engine loads that checkpoint.
+///
+/// Records are decoded against the catalog the engine holds when it reaches them: from the
+/// checkpoint's `replay_from_offset` on, the checkpoint's catalog and what follows it
+/// (`CheckpointCatalogView`), unless `followsCheckpoint` is false; before it, the walk's.
 final class LiveRowCollector: SegmentAnalyser {
     let runs: RowRuns
+    let followsCheckpoint: Bool
+    /// The engine's catalog from the selected checkpoint on, once that checkpoint has decoded.
+    private(set) var checkpointView: CheckpointCatalogView?
     private let staged = StagedVersions()
     /// The checkpoint the selected superblock points at.
     private var checkpointTarget: UInt64?
-    /// The first thing that could not be gathered (a scratch file failing, a payload that does
-    /// not decode — which a sound file never holds), with its offset.
-    private(set) var problem: (offset: UInt64, message: String)?
+    /// The last thing that could not be gathered, with its offset: a Record that does not
+    /// decode, which a sound file holds only before the `replay_from_offset` of a checkpoint the
+    /// engine loads (whose snapshot stands for it: see `problem(replayingFrom:)`).
+    private var lastProblem: (offset: UInt64, message: String)?
+    /// A scratch file that failed: nothing more is gathered.
+    private var spillFailure: (offset: UInt64, message: String)?
 
-    init(runs: RowRuns = RowRuns()) { self.runs = runs }
+    /// What keeps the rows from being the engine's, given where the engine's replay starts.
+    func problem(replayingFrom start: UInt64?) -> (offset: UInt64, message: String)? {
+        if let spillFailure { return spillFailure }
+        guard let lastProblem, lastProblem.offset >= start ?? 0 else { return nil }
+        return lastProblem
+    }
+
+    init(runs: RowRuns = RowRuns(), followsCheckpoint: Bool = true) {
+        self.runs = runs
+        self.followsCheckpoint = followsCheckpoint
+    }
 
     func payloadBytesWanted(for type: SegmentType) -> Int {
         type == .record || type == .checkpoint ? ExportLimits.largestPayload : 0
@@ -28,7 +48,8 @@ final class LiveRowCollector: SegmentAnalyser {
     }
 
     func segment(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) {
-        guard problem == nil else { return }
+        guard spillFailure == nil else { return }
+        checkpointView?.observe(segment)
         do throws(SpillFile.Failure) {
             switch segment.role {
             case .begin, .abort: staged.discard()
@@ -41,7 +62,7 @@ final class LiveRowCollector: SegmentAnalyser {
             default: break
             }
         } catch {
-            problem = (segment.summary.offset, "\(error)")
+            spillFailure = (segment.summary.offset, "\(error)")
         }
     }
 
@@ -58,19 +79,22 @@ final class LiveRowCollector: SegmentAnalyser {
 
     private func decode(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) -> RowVersion? {
         let offset = segment.summary.offset
-        guard payload.count == segment.summary.payloadLength, let catalog = segment.catalog else {
-            problem = (offset, "Record payload of \(segment.summary.payloadLength) bytes not decoded")
+        let catalog =
+            checkpointView.flatMap { offset >= $0.replayFrom && followsCheckpoint ? $0.working : nil }
+            ?? segment.catalog
+        guard payload.count == segment.summary.payloadLength, let catalog else {
+            lastProblem = (offset, "Record payload of \(segment.summary.payloadLength) bytes not decoded")
             return nil
         }
         do throws(RecordDecodeError) {
             let record = try RecordPayload(parsing: payload, at: segment.payloadOffset, catalog: catalog)
             guard let version = RowVersion(record: record, source: .log, position: offset, origin: offset) else {
-                problem = (offset, "Record key is not a scalar")
+                lastProblem = (offset, "Record key is not a scalar")
                 return nil
             }
             return version
         } catch {
-            problem = (offset, "Record does not decode: \(error)")
+            lastProblem = (offset, "Record does not decode: \(error)")
             return nil
         }
     }
@@ -79,19 +103,21 @@ final class LiveRowCollector: SegmentAnalyser {
         let offset = segment.summary.offset
         guard segment.summary.payloadCRCMatches else { return }
         guard payload.count == segment.summary.payloadLength else {
-            problem = (offset, "Checkpoint payload of \(segment.summary.payloadLength) bytes is too large to export")
+            lastProblem = (offset, "Checkpoint payload of \(segment.summary.payloadLength) bytes is too large to export")
             return
         }
         do throws(ExportDecodeError) {
-            try CheckpointRows.forEach(in: payload, at: segment.payloadOffset) { (record) throws(SpillFile.Failure) in
+            let (catalog, replayFrom) = try CheckpointRows.forEach(in: payload, at: segment.payloadOffset) {
+                (record) throws(SpillFile.Failure) in
                 guard let version = RowVersion(record: record.payload, source: .snapshot, position: record.replayFrom, origin: offset)
                 else { return }
                 try runs.add(version)
             }
+            checkpointView = CheckpointCatalogView(checkpointOffset: offset, replayFrom: replayFrom, catalog: catalog)
         } catch {
             switch error {
             case .spill(let failure): throw failure
-            case .decode(let message): problem = (offset, "Checkpoint rows do not decode: \(message)")
+            case .decode(let message): lastProblem = (offset, "Checkpoint rows do not decode: \(message)")
             }
         }
     }
