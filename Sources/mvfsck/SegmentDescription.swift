@@ -92,8 +92,8 @@ enum SegmentDescription {
 /// or, redacted, any key as `Redactor` renders it, over its canonical bytes read whole.
 enum KeyText {
     static func read(_ reader: inout ByteReader, redactor: Redactor = .keep) throws(FormatError) -> String {
-        if redactor.redacts { return Redactor.redacted(try canonicalBytes(&reader)) }
         let tag = try reader.u8()
+        if redactor.redacts && tag <= 7 { return Redactor.redacted(try canonicalBytes(tag: tag, &reader)) }
         switch tag {
         case 0: return try reader.u8() == 0 ? "false" : "true"
         case 1: return String(try reader.i64())
@@ -116,11 +116,10 @@ enum KeyText {
         }
     }
 
-    /// A key's canonical bytes (`RowValue.canonicalKey`): a string's and a byte string's as
-    /// they lie (valid UTF-8 or not), a number's 8 little-endian bytes.
-    static func canonicalBytes(_ reader: inout ByteReader) throws(FormatError) -> [UInt8] {
-        let tagAt = reader.offset
-        let tag = try reader.u8()
+    /// The canonical bytes (`RowValue.canonicalKey`) of a key whose tag (0...7) is read: a
+    /// string's and a byte string's as they lie (valid UTF-8 or not), a number's 8
+    /// little-endian bytes.
+    static func canonicalBytes(tag: UInt8, _ reader: inout ByteReader) throws(FormatError) -> [UInt8] {
         let value: RowValue
         switch tag {
         case 0: value = .bool(try reader.u8() != 0)
@@ -129,8 +128,7 @@ enum KeyText {
         case 3: value = .float64(try reader.f64())
         case 4, 5: return try reader.bytes(Int(try reader.u32()))
         case 6: return try reader.bytes(16)
-        case 7: value = .timestamp(try reader.i64())
-        default: throw FormatError(.invalid("unknown scalar tag \(tag)"), at: tagAt)
+        default: value = .timestamp(try reader.i64())  // 7
         }
         return value.canonicalKey ?? []
     }
