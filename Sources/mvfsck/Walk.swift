@@ -95,11 +95,12 @@ final class WalkListing: SegmentAnalyser {
         self.redactor = redactor
     }
 
-    /// A Record's key and an Index's entry count are listed from their first bytes (a key
-    /// that does not lie whole in them is shown shortened, or left out when redacted).
+    /// A Record's key and an Index's entry count are listed from their first bytes: a key is
+    /// shown shortened, but redacted its digest needs all of it (at most the engine's longest
+    /// value), so a payload too large to lie in the read buffer is kept that far.
     func payloadBytesWanted(for type: SegmentType) -> Int {
         switch type {
-        case .record: 4096
+        case .record: redactor.redacts ? RecordPreamble.length + 5 + RecordLimits.maxValueLength : 4096
         case .index: 6
         default: 0
         }

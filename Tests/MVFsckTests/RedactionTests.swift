@@ -191,6 +191,29 @@ import Testing
         #expect(verify.stdout.contains("validation error at ratio: value <redacted:8 bytes, sha256:71b06a26> is below"))
     }
 
+    /// A Record too large to lie in the read buffer (3 MiB, its key all of it) is kept far
+    /// enough for the key's digest (Python's hashlib gives 0ceec814 for 3 MiB of "K").
+    @Test func aKeyLargerThanTheReadBufferIsHashedWhole() throws {
+        let key = [UInt8](repeating: UInt8(ascii: "K"), count: 3 << 20)
+        var payload = Bytes()
+        payload.u16(2)
+        payload.u32(1)
+        payload.u32(1)
+        payload.u8(1)
+        payload.u8(4)
+        payload.u32(UInt32(key.count))
+        payload.bytes += key
+        payload.u32(0)
+        let file =
+            try Fixtures.bytes("clean/basic.modelvault")
+            + Bytes.segmentHeader(type: SegmentType.record.rawValue, payload: payload.bytes)
+            + payload.bytes
+        let directory = try TemporaryDirectory("mvfsck-redact")
+        try Data(file).write(to: directory.url("big-key.modelvault"))
+        let walk = try CLI.run(["walk", "--redact", "--type", "Record", directory.path("big-key.modelvault")])
+        #expect(walk.stdout.contains("key <redacted:3145728 bytes, sha256:0ceec814>\n"))
+    }
+
     @Test func withoutRedactValuesAreShown() throws {
         let walk = try CLI.run(["walk", CLI.fixture("clean/basic.modelvault")])
         #expect(walk.stdout.contains("key \"Heidi\""))
