@@ -1,5 +1,6 @@
-/// SHA-256 (FIPS 180-4), fed incrementally: the digest `Redactor` prints. Small and slow
-/// enough for what it hashes (values quoted in output), with no dependency.
+/// SHA-256 (FIPS 180-4), fed incrementally: the digest `Redactor` prints. Small, and fast
+/// enough for what it hashes (a value quoted in output, at most the engine's 16 MiB), so the
+/// package needs no cryptography dependency.
 public struct SHA256: Sendable {
     private var state: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
