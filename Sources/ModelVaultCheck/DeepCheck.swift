@@ -24,6 +24,8 @@ struct DeepCheck {
     /// Planned pairs with a row this build could not judge (a regex it cannot evaluate, a
     /// payload too large to hold): their warning stands.
     private(set) var undecidedRevalidation: Set<RowRevalidationPlan.Key> = []
+    /// How messages quote user data.
+    var redactor = Redactor.keep
 
     /// A decode fault: the finding to report and the engine's error.
     struct Fault {
@@ -103,7 +105,9 @@ struct DeepCheck {
         var row: [(name: String, value: RowValue)] = []
         if let primary = target.primaryField { row.append((primary, record.primaryKey)) }
         for field in record.fields { row.append((field.path.segments[0], field.value)) }
-        switch RowValidator.validate(row: row, against: target.last, primaryField: target.primaryField) {
+        switch RowValidator.validate(
+            row: row, against: target.last, primaryField: target.primaryField, redactor: redactor)
+        {
         case .valid:
             return nil
         case .undecidable:

@@ -23,7 +23,12 @@ public struct CheckOptions: Sendable {
     /// Rows to validate by value against their collection's last version (a second walk;
     /// see `RowRevalidationPlan`).
     public var revalidation: RowRevalidationPlan?
-    public init(deep: Bool = false) { self.deep = deep }
+    /// How findings' messages quote user data (`--redact`).
+    public var redactor = Redactor.keep
+    public init(deep: Bool = false, redactor: Redactor = .keep) {
+        self.deep = deep
+        self.redactor = redactor
+    }
 }
 
 /// The forensic walk over one input: header, superblocks, then every segment in one forward
@@ -87,6 +92,7 @@ public final class LogWalker: SegmentConsumer {
         catalogStructuresLeft = options.catalogStructureLimit
         sink = FindingSink(limit: options.findingLimit)
         deep.revalidation = options.revalidation
+        deep.redactor = options.redactor
     }
 
     /// The catalog has outgrown `CheckOptions.catalogStructureLimit` at `offset`: from there no

@@ -82,6 +82,8 @@ public struct Report: Sendable {
     public var revalidationPlan = RowRevalidationPlan()
     /// Catalog structures built (see `CheckOptions.catalogStructureLimit`): a memory counter.
     public var catalogStructures = 0
+    /// Whether messages quote user data redacted (`CheckOptions.redactor`).
+    public var redacted = false
 }
 
 /// A checkpoint the engine loads on open, and where it resumes replaying the log.

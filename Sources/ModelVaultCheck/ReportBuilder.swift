@@ -86,7 +86,7 @@ struct ReportBuilder {
             valuesVisited: deep.valuesVisited,
             revalidationPlan: options.deep && options.revalidation == nil
                 ? replay.revalidationPlan(fileLength: fileLength) : RowRevalidationPlan(),
-            catalogStructures: catalogStructures)
+            catalogStructures: catalogStructures, redacted: options.redactor.redacts)
     }
 
     /// The checkpoint as the open that succeeds sees it: a strict open the whole file, else an

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ModelVaultFormat
 
 /// Options shared by every command that reports on a file.
 struct OutputOptions: ParsableArguments {
@@ -44,4 +45,17 @@ struct CheckDepthOptions: ParsableArguments {
 
     /// Whether Record, Index and Checkpoint payloads are decoded.
     var decodesContents: Bool { !framingOnly }
+}
+
+/// `--redact`: record keys and values in the output replaced by their length and a digest
+/// (`Redactor`), so the output can go on a support ticket.
+struct RedactOptions: ParsableArguments {
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Replace every record key and value the output would quote by "
+                + "<redacted:N bytes, sha256:XXXXXXXX>; collection, field and index names are kept."))
+    var redact = false
+
+    var redactor: Redactor { redact ? .redact : .keep }
 }

@@ -11,6 +11,7 @@ enum ReportJSON {
             ("report_version", .int(reportVersion)),
             ("tool", tool),
             ("command", .string(r.command)),
+            ("redacted", .bool(r.redacted)),
             ("file", file(r.file)),
             ("verdict", .string(r.verdict.rawValue)),
             ("header", header(r.header)),

@@ -3,7 +3,8 @@ import ModelVaultFormat
 
 /// One-line decoded summaries of segment payloads, for listings (`walk`).
 enum SegmentDescription {
-    static func describe(_ s: ObservedSegment, payload: UnsafeRawBufferPointer) -> String {
+    /// Record keys are rendered by `redactor`; collection names are schema, kept.
+    static func describe(_ s: ObservedSegment, payload: UnsafeRawBufferPointer, redactor: Redactor = .keep) -> String {
         let type = s.summary.type
         let payloadLength = s.summary.payloadLength
         switch type {
@@ -26,7 +27,7 @@ enum SegmentDescription {
             case nil: return "catalog entry (payload CRC mismatch)"
             }
         case .record:
-            return describeRecord(payload, at: s.payloadOffset)
+            return describeRecord(payload, at: s.payloadOffset, redactor: redactor)
         case .index:
             var reader = ByteReader(payload, baseOffset: s.payloadOffset)
             guard let version = try? reader.u16(), let count = try? reader.u32() else {
@@ -76,21 +77,23 @@ enum SegmentDescription {
 
     static let ops: [UInt8: String] = [1: "insert", 2: "replace", 3: "delete"]
 
-    static func describeRecord(_ payload: UnsafeRawBufferPointer, at offset: UInt64) -> String {
+    static func describeRecord(_ payload: UnsafeRawBufferPointer, at offset: UInt64, redactor: Redactor) -> String {
         guard let preamble = try? RecordPreamble(parsing: payload, at: offset) else { return "undecodable record" }
         let op = ops[preamble.op] ?? "op \(preamble.op)"
         var text = "\(op) collection #\(preamble.collectionId) (schema v\(preamble.schemaVersion))"
         var reader = ByteReader(payload, baseOffset: offset)
         try? reader.skip(RecordPreamble.length)
-        if let key = try? KeyText.read(&reader) { text += " key \(key)" }
+        if let key = try? KeyText.read(&reader, redactor: redactor) { text += " key \(key)" }
         return text
     }
 }
 
-/// Displays a tagged scalar (docs/file-format.md §6.5) briefly: strings quoted and shortened.
+/// Displays a tagged scalar (docs/file-format.md §6.5) briefly: strings quoted and shortened;
+/// or, redacted, any key as `Redactor` renders it, over its canonical bytes read whole.
 enum KeyText {
-    static func read(_ reader: inout ByteReader) throws -> String {
+    static func read(_ reader: inout ByteReader, redactor: Redactor = .keep) throws(FormatError) -> String {
         let tag = try reader.u8()
+        if redactor.redacts && tag <= 7 { return Redactor.redacted(try canonicalBytes(tag: tag, &reader)) }
         switch tag {
         case 0: return try reader.u8() == 0 ? "false" : "true"
         case 1: return String(try reader.i64())
@@ -111,5 +114,22 @@ enum KeyText {
         case 7: return "@\(try reader.i64())µs"
         default: return "<tag \(tag)>"
         }
+    }
+
+    /// The canonical bytes (`RowValue.canonicalKey`) of a key whose tag (0...7) is read: a
+    /// string's and a byte string's as they lie (valid UTF-8 or not), a number's 8
+    /// little-endian bytes.
+    static func canonicalBytes(tag: UInt8, _ reader: inout ByteReader) throws(FormatError) -> [UInt8] {
+        let value: RowValue
+        switch tag {
+        case 0: value = .bool(try reader.u8() != 0)
+        case 1: value = .int64(try reader.i64())
+        case 2: value = .uint64(try reader.u64())
+        case 3: value = .float64(try reader.f64())
+        case 4, 5: return try reader.bytes(Int(try reader.u32()))
+        case 6: return try reader.bytes(16)
+        default: value = .timestamp(try reader.i64())  // 7
+        }
+        return value.canonicalKey ?? []
     }
 }

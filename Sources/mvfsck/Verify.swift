@@ -1,6 +1,7 @@
 import ArgumentParser
 import FileOutput
 import ModelVaultCheck
+import ModelVaultFormat
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -23,6 +24,7 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var depth: CheckDepthOptions
+    @OptionGroup var redaction: RedactOptions
 
     // .unconditional on the numeric options: "-1" is a value to reject by name, not a missing one.
     @Option(
@@ -107,7 +109,7 @@ struct Verify: ParsableCommand {
         runner.run(
             job: { index in
                 FileResult.check(
-                    entries[index], output: output, deep: depth.decodesContents,
+                    entries[index], output: output, deep: depth.decodesContents, redactor: redaction.redactor,
                     showProgress: workers == 1 || entries.count == 1)
             },
             skipped: { index in FileResult(entry: entries[index], outcome: nil, seconds: 0) },
@@ -175,7 +177,9 @@ struct FileResult {
     var outcome: CheckRun?
     var seconds: Double
 
-    static func check(_ entry: InputList.Entry, output: OutputOptions, deep: Bool, showProgress: Bool) -> FileResult {
+    static func check(
+        _ entry: InputList.Entry, output: OutputOptions, deep: Bool, redactor: Redactor, showProgress: Bool
+    ) -> FileResult {
         let start = Progress.now()
         if let error = entry.error {
             Console.err(error.message(path: entry.path))
@@ -187,7 +191,8 @@ struct FileResult {
                     status: ExitStatus.operational), seconds: 0)
         }
         let outcome = CheckRun.check(
-            path: entry.path, command: "verify", output: output, deep: deep, showProgress: showProgress)
+            path: entry.path, command: "verify", output: output, deep: deep, redactor: redactor,
+            showProgress: showProgress)
         return FileResult(entry: entry, outcome: outcome, seconds: Progress.now() - start)
     }
 }
@@ -198,12 +203,15 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var depth: CheckDepthOptions
+    @OptionGroup var redaction: RedactOptions
 
     @Argument(help: "The database file (- for standard input).")
     var file: String
 
     func run() throws {
-        let outcome = CheckRun.check(path: file, command: "inspect", output: output, deep: depth.decodesContents)
+        let outcome = CheckRun.check(
+            path: file, command: "inspect", output: output, deep: depth.decodesContents,
+            redactor: redaction.redactor)
         if output.json {
             Console.out([outcome.json.pretty])
         } else if let report = outcome.report, !output.quiet {
@@ -222,14 +230,14 @@ struct CheckRun {
     var interrupted = false
 
     static func check(
-        path: String, command: String, output: OutputOptions, deep: Bool = false,
+        path: String, command: String, output: OutputOptions, deep: Bool = false, redactor: Redactor = .keep,
         showProgress: Bool = true, configure: (LogWalker) -> Void = { _ in }
     ) -> CheckRun {
         let progress = showProgress ? Progress.make(label: path, output: output) : nil
         defer { progress?.finish() }
         do {
             let report = try Checker.check(
-                path: path, command: command, options: CheckOptions(deep: deep),
+                path: path, command: command, options: CheckOptions(deep: deep, redactor: redactor),
                 progress: progress.map { p in { p.update($0, of: $1) } }, configure: configure)
             return CheckRun(report: report, json: ReportJSON.render(report), status: report.verdict.exitStatus)
         } catch let error as InputError {

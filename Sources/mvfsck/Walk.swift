@@ -16,6 +16,7 @@ struct Walk: ParsableCommand {
             """)
 
     @OptionGroup var output: OutputOptions
+    @OptionGroup var redaction: RedactOptions
 
     // .unconditional: "-1" is a value to reject by name, not a missing one.
     @Option(
@@ -54,8 +55,10 @@ struct Walk: ParsableCommand {
     func run() throws {
         let types = Set(type.compactMap(SegmentType.init(name:)))
         let listing = WalkListing(
-            json: output.json, quiet: output.quiet || stats, from: UInt64(from), types: types, limit: limit)
-        let outcome = CheckRun.check(path: file, command: "walk", output: output) { walker in
+            json: output.json, quiet: output.quiet || stats, from: UInt64(from), types: types, limit: limit,
+            redactor: redaction.redactor)
+        let outcome = CheckRun.check(path: file, command: "walk", output: output, redactor: redaction.redactor) {
+            walker in
             // Without a listing to print the walk runs as a plain check (its fast path).
             guard !listing.quiet else { return }
             walker.add(listing)
@@ -79,21 +82,25 @@ final class WalkListing: SegmentAnalyser {
     let from: UInt64
     let types: Set<SegmentType>
     let limit: Int?
+    let redactor: Redactor
     private var listed = 0
     private var pending: [Finding] = []
 
-    init(json: Bool, quiet: Bool, from: UInt64, types: Set<SegmentType>, limit: Int?) {
+    init(json: Bool, quiet: Bool, from: UInt64, types: Set<SegmentType>, limit: Int?, redactor: Redactor) {
         self.json = json
         self.quiet = quiet
         self.from = from
         self.types = types
         self.limit = limit
+        self.redactor = redactor
     }
 
-    /// A Record's key and an Index's entry count are listed from their first bytes.
+    /// A Record's key and an Index's entry count are listed from their first bytes: a key is
+    /// shown shortened, but redacted its digest needs all of it (at most the engine's longest
+    /// value), so a payload too large to lie in the read buffer is kept that far.
     func payloadBytesWanted(for type: SegmentType) -> Int {
         switch type {
-        case .record: 4096
+        case .record: redactor.redacts ? RecordPreamble.length + 5 + RecordLimits.maxValueLength : 4096
         case .index: 6
         default: 0
         }
@@ -143,7 +150,7 @@ final class WalkListing: SegmentAnalyser {
             s.offset >= from && (types.isEmpty || types.contains(s.type)) && (limit.map { listed < $0 } ?? true)
         if wanted {
             listed += 1
-            let detail = SegmentDescription.describe(observed, payload: payload)
+            let detail = SegmentDescription.describe(observed, payload: payload, redactor: redactor)
             let crc = s.payloadCRCMatches ? "ok" : "mismatch"
             let txn = s.txnId.map(String.init) ?? "-"
             emit(

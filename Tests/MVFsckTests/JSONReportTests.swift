@@ -6,7 +6,7 @@ import Testing
 /// field present, absent values null, several files an array.
 @Suite struct JSONReportTests {
     static let topLevel = [
-        "report_version", "tool", "command", "file", "verdict", "header", "superblocks",
+        "report_version", "tool", "command", "redacted", "file", "verdict", "header", "superblocks",
         "segments", "transactions", "catalog", "engine", "findings",
     ]
     static let findingKeys = [

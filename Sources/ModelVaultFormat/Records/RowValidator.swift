@@ -23,8 +23,11 @@ public enum RowValidator {
     }
 
     /// A row as a record carries it: the primary key and each non-key top-level field present.
+    /// A value a message quotes (one outside a numeric constraint's bounds) is rendered by
+    /// `redactor`.
     public static func validate(
-        row: [(name: String, value: RowValue)], against version: Catalog.Version, primaryField: String?
+        row: [(name: String, value: RowValue)], against version: Catalog.Version, primaryField: String?,
+        redactor: Redactor = .keep
     ) -> Outcome {
         let names = Set(version.fields.map { $0.path.segments[0] })
         if let unknown = row.map(\.name).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
@@ -46,7 +49,7 @@ public enum RowValidator {
                     return .invalid(Failure(path: [name], message: "unexpected null for required field"))
                 }
                 var path = [name]
-                try check(value, as: field.type, constraints: field.constraints, at: &path)
+                try check(value, as: field.type, constraints: field.constraints, at: &path, redactor: redactor)
             }
             return .valid
         } catch {
@@ -65,13 +68,13 @@ public enum RowValidator {
     }
 
     private static func check(
-        _ value: RowValue, as type: FieldType, constraints: [Constraint], at path: inout [String]
+        _ value: RowValue, as type: FieldType, constraints: [Constraint], at path: inout [String], redactor: Redactor
     ) throws(Stop) {
         func fail(_ message: String) -> Stop { .invalid(Failure(path: path, message: message)) }
         switch type {
         case .optional(let inner):
             if value == .none { return }
-            try check(value, as: inner, constraints: [], at: &path)
+            try check(value, as: inner, constraints: [], at: &path, redactor: redactor)
         case .bool:
             guard case .bool = value else { throw fail("expected bool") }
         case .int64:
@@ -92,7 +95,7 @@ public enum RowValidator {
             guard case .list(let items) = value else { throw fail("expected list") }
             for (index, item) in items.enumerated() {
                 path.append(String(index))
-                try check(item, as: inner, constraints: [], at: &path)
+                try check(item, as: inner, constraints: [], at: &path, redactor: redactor)
                 path.removeLast()
             }
         case .object(let members):
@@ -111,7 +114,7 @@ public enum RowValidator {
                     throw fail("missing object field")
                 }
                 path.append(name)
-                try check(child, as: member.type, constraints: [], at: &path)
+                try check(child, as: member.type, constraints: [], at: &path, redactor: redactor)
                 path.removeLast()
             }
             let declared = Set(members.map { $0.path.segments[0] })
@@ -127,34 +130,38 @@ public enum RowValidator {
                 throw fail("enum value must be one of [\(variants.map(RustText.debug).joined(separator: ", "))]")
             }
         }
-        try apply(constraints, to: value, at: path)
+        try apply(constraints, to: value, at: path, redactor: redactor)
     }
 
-    private static func apply(_ constraints: [Constraint], to value: RowValue, at path: [String]) throws(Stop) {
+    private static func apply(_ constraints: [Constraint], to value: RowValue, at path: [String], redactor: Redactor)
+        throws(Stop)
+    {
         func fail(_ message: String) -> Stop { .invalid(Failure(path: path, message: message)) }
+        /// The row's value as a message quotes it.
+        func quoted(_ shown: @autoclosure () -> String) -> String { redactor.scalar(value, shown: shown()) }
         for constraint in constraints {
             switch constraint {
             case .minI64(let minimum):
                 guard case .int64(let n) = value else { throw fail("MinI64 constraint requires int64") }
-                if n < minimum { throw fail("value \(n) is below minimum \(minimum)") }
+                if n < minimum { throw fail("value \(quoted(String(n))) is below minimum \(minimum)") }
             case .maxI64(let maximum):
                 guard case .int64(let n) = value else { throw fail("MaxI64 constraint requires int64") }
-                if n > maximum { throw fail("value \(n) is above maximum \(maximum)") }
+                if n > maximum { throw fail("value \(quoted(String(n))) is above maximum \(maximum)") }
             case .minU64(let minimum):
                 guard case .uint64(let n) = value else { throw fail("MinU64 constraint requires uint64") }
-                if n < minimum { throw fail("value \(n) is below minimum \(minimum)") }
+                if n < minimum { throw fail("value \(quoted(String(n))) is below minimum \(minimum)") }
             case .maxU64(let maximum):
                 guard case .uint64(let n) = value else { throw fail("MaxU64 constraint requires uint64") }
-                if n > maximum { throw fail("value \(n) is above maximum \(maximum)") }
+                if n > maximum { throw fail("value \(quoted(String(n))) is above maximum \(maximum)") }
             case .minF64(let minimum):
                 guard case .float64(let n) = value else { throw fail("MinF64 constraint requires float64") }
                 if n < minimum {
-                    throw fail("value \(RustText.float(n)) is below minimum \(RustText.float(minimum))")
+                    throw fail("value \(quoted(RustText.float(n))) is below minimum \(RustText.float(minimum))")
                 }
             case .maxF64(let maximum):
                 guard case .float64(let n) = value else { throw fail("MaxF64 constraint requires float64") }
                 if n > maximum {
-                    throw fail("value \(RustText.float(n)) is above maximum \(RustText.float(maximum))")
+                    throw fail("value \(quoted(RustText.float(n))) is above maximum \(RustText.float(maximum))")
                 }
             case .minLength(let minimum):
                 guard let (kind, length) = measured(value) else {
