@@ -11,7 +11,7 @@ final class HistoryCollector: SegmentAnalyser {
     /// Only this collection, and of it only the row whose key matches.
     let collection: String?
     let key: String?
-    let redactor: ExportRedaction
+    let redactor: Redactor
     private let output: (String) throws -> Void
     private let pending = PendingLines()
     /// The transaction the last TxnBegin opened, until its commit or abort (a Record whose
@@ -27,7 +27,7 @@ final class HistoryCollector: SegmentAnalyser {
     /// Collection names the catalog has registered (for `--collection` checks at the end).
     private(set) var namesSeen = Set<String>()
 
-    init(collection: String?, key: String?, redactor: ExportRedaction, output: @escaping (String) throws -> Void) {
+    init(collection: String?, key: String?, redactor: Redactor, output: @escaping (String) throws -> Void) {
         self.collection = collection
         self.key = key
         self.redactor = redactor
@@ -142,7 +142,7 @@ final class HistoryCollector: SegmentAnalyser {
                 namesSeen.insert(collection.name)
                 if let wanted = self.collection, wanted != collection.name { return nil }
                 if let key, !KeyText.matches(record.primaryKey, key) { return nil }
-                let keyJSON = redactor.text(record.primaryKey)
+                let keyJSON = redactor.jsonKey(record.primaryKey)
                 RowText.appendString(collection.name, to: &out)
                 out += ",\"key\":" + keyJSON + ",\"op\":" + (record.op == .delete ? "\"delete\"" : "\"put\"")
                 if record.op == .delete {
@@ -152,7 +152,7 @@ final class HistoryCollector: SegmentAnalyser {
                     body = ",\"row\":"
                         + RowObject.text(
                             version: version, primaryField: collection.primaryField, keyJSON: keyJSON,
-                            fields: record.fields.map { ($0.path.segments, redactor.text($0.value)) })
+                            fields: record.fields.map { ($0.path.segments, redactor.json($0.value)) })
                 }
             } catch let failure {
                 error = failure.description
@@ -180,7 +180,7 @@ final class HistoryCollector: SegmentAnalyser {
         out += ",\"state\":\"\u{0}\""
         if let error {
             out += ",\"error\":"
-            RowText.appendString(redactor.message(error), to: &out)
+            RowText.appendString(error, to: &out)
         }
         out += "}"
         return out

@@ -24,12 +24,12 @@ public enum HistoryExport {
     }
 
     public static func run(
-        path: String, collection: String?, key: String?, redaction: ExportRedaction = ExportRedaction(redacts: false),
+        path: String, collection: String?, key: String?, redactor: Redactor = .keep,
         progress: ((UInt64, UInt64?) -> Void)? = nil, line: @escaping (String) throws -> Void
     ) throws -> Outcome {
-        let collector = HistoryCollector(collection: collection, key: key, redactor: redaction, output: line)
+        let collector = HistoryCollector(collection: collection, key: key, redactor: redactor, output: line)
         let report = try Checker.check(
-            path: path, command: "export", options: CheckOptions(deep: true), progress: progress
+            path: path, command: "export", options: CheckOptions(deep: true, redactor: redactor), progress: progress
         ) { $0.add(collector) }
         try collector.finish(cut: report.committedPrefix.keepEnd)
         if let collection, !collector.namesSeen.contains(collection),

@@ -67,6 +67,13 @@ struct Export: ParsableCommand {
             valueName: "PATH"))
     var report: String?
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "With --history: replace every key and string value by <redacted:N bytes, sha256:XXXXXXXX>"
+                + " (and record keys and values in the findings), structure kept."))
+    var redact = false
+
     @Flag(name: .shortAndLong, help: "Print nothing on standard error but errors; the exit status tells the outcome.")
     var quiet = false
 
@@ -90,6 +97,10 @@ struct Export: ParsableCommand {
             throw ValidationError("--key needs exactly one --collection: keys are unique only within a collection")
         }
         if key != nil && !history { throw ValidationError("--key follows one row through the log: use it with --history") }
+        if redact && !history {
+            throw ValidationError(
+                "--redact applies to --history, the view for a support ticket: the live rows are the data itself")
+        }
         if history && (scavenge || untilTxn != nil || !dropTxn.isEmpty) {
             throw ValidationError(
                 "--history lists every version the log holds and their states: the salvage choices do not apply")
@@ -158,7 +169,7 @@ struct Export: ParsableCommand {
 
     private func runHistory(_ path: String, sink: LineSink, progress: Progress?) throws -> Int32 {
         let outcome = try HistoryExport.run(
-            path: path, collection: collection.first, key: key,
+            path: path, collection: collection.first, key: key, redactor: redact ? .redact : .keep,
             progress: progress.map { p in { p.update($0, of: $1) } }, line: sink.write)
         try sink.finish(keep: true)
         if !quiet {

@@ -37,11 +37,11 @@ import Testing
 
     @Test func historyMarksTheDamagedVersionAndWhatLiesPastTheCut() throws {
         #expect(
-            try Self.history("damaged/history__payload_flip_second.modelvault") == [
+            try Self.history("damaged/history__payload_flip_t3_record.modelvault") == [
                 "k1 put 2 committed", "- put 3 damaged", "k1 put 3 beyond_cut", "k2 delete 5 beyond_cut",
                 "k2 put 6 beyond_cut", "k4 put 7 beyond_cut", "k1 delete 7 beyond_cut",
             ])
-        let result = try CLI.run(["export", "--history", CLI.fixture("damaged/history__payload_flip_second.modelvault")])
+        let result = try CLI.run(["export", "--history", CLI.fixture("damaged/history__payload_flip_t3_record.modelvault")])
         let damaged = result.jsonLines[1]
         #expect(damaged["row"] is NSNull)
         #expect((damaged["error"] as? String)?.contains("record_payload_type_mismatch") == true)
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func liveRowsOfADamagedFileAreWhatRepairKeeps() throws {
-        let result = try CLI.run(["export", "--quiet", CLI.fixture("damaged/history__payload_flip_second.modelvault")])
+        let result = try CLI.run(["export", "--quiet", CLI.fixture("damaged/history__payload_flip_t3_record.modelvault")])
         #expect(result.status == 1, "damage left out, as repair exits")
         #expect(result.stdout == #"{"collection":"notes","key":"k1","row":{"id":"k1","text":"first","n":1}}"# + "\n")
         let aborted = try CLI.run(["export", "--quiet", CLI.fixture("damaged/history__last_commit_as_abort.modelvault")])
@@ -123,9 +123,9 @@ import Testing
     }
 
     @Test func standardInputIsExportedEvenWhenItMustBeRepaired() throws {
-        let bytes = try Fixtures.data("damaged/history__payload_flip_second.modelvault")
+        let bytes = try Fixtures.data("damaged/history__payload_flip_t3_record.modelvault")
         let fromStdin = try CLI.run(["export", "--quiet", "-"], stdin: bytes)
-        let fromFile = try CLI.run(["export", "--quiet", CLI.fixture("damaged/history__payload_flip_second.modelvault")])
+        let fromFile = try CLI.run(["export", "--quiet", CLI.fixture("damaged/history__payload_flip_t3_record.modelvault")])
         #expect(fromStdin.status == 1)
         #expect(fromStdin.stdout == fromFile.stdout)
         let gzipped = try CLI.run(["export", "--quiet", "-"], stdin: try Gzip.compress(bytes))

@@ -58,7 +58,8 @@ import Testing
         return found
     }
 
-    /// Every redacted output of walk, verify and inspect (text, --json, --report) of a fixture.
+    /// Every redacted output of walk, verify and inspect (text, --json, --report) and of
+    /// export --history of a fixture.
     static func redactedOutputs(_ name: String) throws -> [Output] {
         let file = CLI.fixture(name)
         return try run(["walk", "--redact", file], report: true, json: false)
@@ -67,6 +68,7 @@ import Testing
             + run(["verify", "--json", "--redact", file], report: false, json: true)
             + run(["inspect", "--redact", file], report: true, json: false)
             + run(["inspect", "--json", "--redact", file], report: false, json: true)
+            + run(["export", "--history", "--redact", "--quiet", file], report: false, json: true)
     }
 
     /// No key or string value the fixture holds, in any segment, appears in any redacted output.
