@@ -77,14 +77,22 @@ public final class LogWalker: SegmentConsumer {
     /// Adds a reader of the walk's structures; call before `run`.
     public func add(_ analyser: any SegmentAnalyser) {
         analysers.append(analyser)
+        let added = analysers
+        wantedByType = (0..<16).map { code in
+            SegmentType(rawValue: UInt16(code)).map { type in added.reduce(0) { max($0, $1.payloadBytesWanted(for: type)) } }
+                ?? 0
+        }
         let all = analysers
         sink.observer = { finding in for analyser in all { analyser.finding(finding) } }
     }
 
-    /// The most payload bytes of a segment of `type` any analyser reads.
+    /// The most payload bytes of a segment of `type` any analyser reads (asked of each once, as
+    /// it is added: what an analyser reads depends on the type only).
     func bytesWantedByAnalysers(for type: SegmentType) -> Int {
-        analysers.reduce(0) { max($0, $1.payloadBytesWanted(for: type)) }
+        let code = Int(type.rawValue)
+        return code < wantedByType.count ? wantedByType[code] : 0
     }
+    private var wantedByType: [Int] = []
 
     public init(source: ByteSource, options: CheckOptions = CheckOptions()) {
         self.source = SegmentSource(source: source, capacity: options.readBufferCapacity)

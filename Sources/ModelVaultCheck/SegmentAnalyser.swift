@@ -41,6 +41,7 @@ public struct ObservedSegment: Sendable {
 public protocol SegmentAnalyser: AnyObject {
     /// How many payload bytes of a segment of `type` it reads: the walk keeps at least that
     /// many of a payload that streams through the read buffer (one that lies in it is whole).
+    /// Asked once per type, when the analyser is added.
     func payloadBytesWanted(for type: SegmentType) -> Int
     /// The file header (nil when the file is too short for one) and the superblocks.
     func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)])

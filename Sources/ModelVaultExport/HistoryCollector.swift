@@ -12,8 +12,14 @@ final class HistoryCollector: SegmentAnalyser {
     let collection: String?
     let key: String?
     let redactor: Redactor
-    private let output: (String) throws -> Void
+    private let output: ([UInt8]) throws -> Void
     private let pending = PendingLines()
+    /// The first byte of a pending line: whether its own checksum failed.
+    private static let damagedMark: UInt8 = 1
+    private static let pendingMark: UInt8 = 0
+    /// Reused buffers for a held entry and for a line written out.
+    private var entry: [UInt8] = []
+    private var text: [UInt8] = []
     /// The transaction the last TxnBegin opened, until its commit or abort (a Record whose
     /// checksum fails still names it).
     private var openTransaction: UInt64?
@@ -27,7 +33,7 @@ final class HistoryCollector: SegmentAnalyser {
     /// Collection names the catalog has registered (for `--collection` checks at the end).
     private(set) var namesSeen = Set<String>()
 
-    init(collection: String?, key: String?, redactor: Redactor, output: @escaping (String) throws -> Void) {
+    init(collection: String?, key: String?, redactor: Redactor, output: @escaping ([UInt8]) throws -> Void) {
         self.collection = collection
         self.key = key
         self.redactor = redactor
@@ -64,7 +70,7 @@ final class HistoryCollector: SegmentAnalyser {
             let damaged = !segment.summary.payloadCRCMatches
             switch segment.role {
             case .staged:
-                try pending.add((damaged ? "D" : "P") + line)
+                try pending.add([damaged ? Self.damagedMark : Self.pendingMark] + line)
             case .unframed(legal: true):
                 try settle(line, damaged ? .damaged : .committed, commitEnd: end)
             default:
@@ -85,12 +91,10 @@ final class HistoryCollector: SegmentAnalyser {
             heldWriter = nil
             var reader = RunReader(spill: held, range: 0..<held.length)
             while try reader.advance() {
-                try reader.current.withUnsafeBytes { raw in
-                    let commitEnd = raw.loadUnaligned(as: UInt64.self)
-                    let state = HistoryState.allCases[Int(raw[8])]
-                    let line = String(decoding: UnsafeRawBufferPointer(rebasing: raw[9...]), as: UTF8.self)
-                    try write(line, state == .committed && commitEnd > cut ? .beyondCut : state)
-                }
+                let entry = reader.current
+                let commitEnd = entry.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                let state = HistoryState.allCases[Int(entry[8])]
+                try write(entry[9...], state == .committed && commitEnd > cut ? .beyondCut : state)
             }
         }
     }
@@ -98,41 +102,44 @@ final class HistoryCollector: SegmentAnalyser {
     private func settlePending(_ state: HistoryState, commitEnd: UInt64?) throws {
         guard !pending.isEmpty else { return }
         try pending.drain { marked in
-            let damaged = marked.hasPrefix("D")
-            try settle(String(marked.dropFirst()), damaged ? .damaged : state, commitEnd: commitEnd)
+            try settle(marked[1...], marked[0] == Self.damagedMark ? .damaged : state, commitEnd: commitEnd)
         }
     }
 
     /// Holds a line whose state is known but for the cut: its commit's end, its state, its text.
-    private func settle(_ line: String, _ state: HistoryState, commitEnd: UInt64?) throws(SpillFile.Failure) {
+    private func settle(_ line: some Collection<UInt8>, _ state: HistoryState, commitEnd: UInt64?)
+        throws(SpillFile.Failure)
+    {
         if heldWriter == nil {
             let file = try SpillFile()
             held = file
             heldWriter = RunWriter(spill: file)
         }
-        var entry: [UInt8] = []
+        entry.removeAll(keepingCapacity: true)
         withUnsafeBytes(of: commitEnd ?? 0) { entry += $0 }
         entry.append(UInt8(HistoryState.allCases.firstIndex(of: state)!))
-        entry += line.utf8
+        entry += line
         try heldWriter!.write(entry)
     }
 
-    private func write(_ line: String, _ state: HistoryState) throws {
-        // Lines carry a placeholder for the state until it is known.
-        guard let mark = line.utf8.firstIndex(of: 0) else { return }
-        let before = line.utf8[..<mark]
-        let after = line.utf8[line.utf8.index(after: mark)...]
-        try output(String(before)! + state.rawValue + String(after)!)
+    /// Writes a line, its state where its placeholder (a NUL byte, which JSON text never
+    /// holds unescaped) stands.
+    private func write(_ line: ArraySlice<UInt8>, _ state: HistoryState) throws {
+        guard let mark = line.firstIndex(of: 0) else { return }
+        text.removeAll(keepingCapacity: true)
+        text += line[..<mark]
+        text += state.rawValue.utf8
+        text += line[(mark + 1)...]
+        try output(text)
         counts[state, default: 0] += 1
         lines += 1
     }
 
     /// The line of a Record, its state left as a NUL placeholder; nil when filtered out.
-    private func line(for segment: ObservedSegment, payload: UnsafeRawBufferPointer) -> String? {
+    private func line(for segment: ObservedSegment, payload: UnsafeRawBufferPointer) -> [UInt8]? {
         let catalog = segment.catalog
-        var out = "{\"collection\":"
+        var out: [UInt8] = []
         var error: String?
-        var body = ""
         if payload.count != segment.summary.payloadLength {
             error = "payload of \(segment.summary.payloadLength) bytes is larger than export decodes"
         } else if let catalog {
@@ -142,17 +149,23 @@ final class HistoryCollector: SegmentAnalyser {
                 namesSeen.insert(collection.name)
                 if let wanted = self.collection, wanted != collection.name { return nil }
                 if let key, !KeyText.matches(record.primaryKey, key) { return nil }
-                let keyJSON = redactor.jsonKey(record.primaryKey)
+                var keyJSON: [UInt8] = []
+                redactor.appendKey(record.primaryKey, to: &keyJSON)
+                out += #"{"collection":"#.utf8
                 RowText.appendString(collection.name, to: &out)
-                out += ",\"key\":" + keyJSON + ",\"op\":" + (record.op == .delete ? "\"delete\"" : "\"put\"")
-                if record.op == .delete {
-                    body = ",\"row\":null"
-                } else {
+                out += #","key":"#.utf8
+                out += keyJSON
+                out += (record.op == .delete ? #","op":"delete","row":null"# : #","op":"put","row":"#).utf8
+                if record.op != .delete {
                     let version = collection.versions.first { $0.version == record.decodedSchemaVersion }
-                    body = ",\"row\":"
-                        + RowObject.text(
-                            version: version, primaryField: collection.primaryField, keyJSON: keyJSON,
-                            fields: record.fields.map { ($0.path.segments, redactor.json($0.value)) })
+                    let fields = record.fields.map { field in
+                        var json: [UInt8] = []
+                        redactor.append(field.value, to: &json)
+                        return RowVersion.Field(index: field.schemaIndex, json: json[...])
+                    }
+                    RowObject.append(
+                        shown: version, written: version, primaryField: collection.primaryField, keyJSON: keyJSON[...],
+                        fields: fields, to: &out)
                 }
             } catch let failure {
                 error = failure.description
@@ -166,23 +179,27 @@ final class HistoryCollector: SegmentAnalyser {
             let preamble = try? RecordPreamble(parsing: payload, at: segment.payloadOffset)
             let name = preamble.flatMap { catalog?.collection(id: $0.collectionId)?.name }
             if let wanted = collection, wanted != name { return nil }
-            out = "{\"collection\":"
-            if let name { RowText.appendString(name, to: &out) } else { out += "null" }
-            out += ",\"key\":null,\"op\":"
-            out += preamble.map { $0.op == RecordPreamble.deleteOp ? "\"delete\"" : "\"put\"" } ?? "null"
-            body = ",\"row\":null"
+            out.removeAll()
+            out += #"{"collection":"#.utf8
+            if let name { RowText.appendString(name, to: &out) } else { out += "null".utf8 }
+            out += #","key":null,"op":"#.utf8
+            out += (preamble.map { $0.op == RecordPreamble.deleteOp ? #""delete""# : #""put""# } ?? "null").utf8
+            out += #","row":null"#.utf8
         }
-        out += body
         var txnId = openTransaction
         if case .staged(let id) = segment.role { txnId = id }
-        out += ",\"txn_id\":" + (txnId.map { String($0) } ?? "null")
-        out += ",\"offset\":" + String(segment.summary.offset)
-        out += ",\"state\":\"\u{0}\""
+        out += #","txn_id":"#.utf8
+        if let txnId { RowText.appendDigits(txnId, to: &out) } else { out += "null".utf8 }
+        out += #","offset":"#.utf8
+        RowText.appendDigits(segment.summary.offset, to: &out)
+        out += #","state":""#.utf8
+        out.append(0)
+        out.append(UInt8(ascii: "\""))
         if let error {
-            out += ",\"error\":"
+            out += #","error":"#.utf8
             RowText.appendString(error, to: &out)
         }
-        out += "}"
+        out.append(UInt8(ascii: "}"))
         return out
     }
 }

@@ -25,7 +25,7 @@ public enum HistoryExport {
 
     public static func run(
         path: String, collection: String?, key: String?, redactor: Redactor = .keep,
-        progress: ((UInt64, UInt64?) -> Void)? = nil, line: @escaping (String) throws -> Void
+        progress: ((UInt64, UInt64?) -> Void)? = nil, line: @escaping ([UInt8]) throws -> Void
     ) throws -> Outcome {
         let collector = HistoryCollector(collection: collection, key: key, redactor: redactor, output: line)
         let report = try Checker.check(
@@ -41,7 +41,7 @@ public enum HistoryExport {
         summary += HistoryState.allCases.map { "\"\($0.rawValue)\":\(collector.counts[$0, default: 0])" }
             .joined(separator: ",")
         summary += "}}"
-        try line(summary)
+        try line(Array(summary.utf8))
         return Outcome(source: report, lines: collector.lines, counts: collector.counts)
     }
 }

@@ -44,7 +44,7 @@ public enum LiveExport {
 
     public static func run(
         path: String, choices: SalvageChoices, collections names: [String],
-        progress: ((UInt64, UInt64?) -> Void)? = nil, line: (String) throws -> Void
+        progress: ((UInt64, UInt64?) -> Void)? = nil, line: ([UInt8]) throws -> Void
     ) throws -> Outcome {
         let first = try gather(path, progress: progress)
         if choices.mode == .prefix && first.report.verdict == .clean {
@@ -94,7 +94,7 @@ public enum LiveExport {
     }
 
     /// Writes the live rows of a file that is its own repair (a sound file).
-    private static func write(_ gathered: Gathered, names: [String], line: (String) throws -> Void) throws -> Int {
+    private static func write(_ gathered: Gathered, names: [String], line: ([UInt8]) throws -> Void) throws -> Int {
         if let problem = gathered.collector.problem(replayingFrom: gathered.report.checkpointInUse?.replayFrom) {
             throw Failure.inconsistent(offset: problem.offset, message: problem.message)
         }

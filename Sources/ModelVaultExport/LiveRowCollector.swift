@@ -16,6 +16,8 @@ final class LiveRowCollector: SegmentAnalyser {
     /// The engine's catalog from the selected checkpoint on, once that checkpoint has decoded.
     private(set) var checkpointView: CheckpointCatalogView?
     private let staged = StagedVersions()
+    /// Reused while a Record's fields are rendered.
+    private var scratch: [UInt8] = []
     /// The checkpoint the selected superblock points at.
     private var checkpointTarget: UInt64?
     /// The last thing that could not be gathered, with its offset: a Record that does not
@@ -73,30 +75,29 @@ final class LiveRowCollector: SegmentAnalyser {
         case .unframed(legal: true): applied = true
         default: return
         }
-        guard let version = decode(segment, payload: payload) else { return }
-        if applied { try runs.add(version) } else { try staged.add(version) }
-    }
-
-    private func decode(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) -> RowVersion? {
         let offset = segment.summary.offset
         let catalog =
             checkpointView.flatMap { offset >= $0.replayFrom && followsCheckpoint ? $0.working : nil }
             ?? segment.catalog
         guard payload.count == segment.summary.payloadLength, let catalog else {
             lastProblem = (offset, "Record payload of \(segment.summary.payloadLength) bytes not decoded")
-            return nil
+            return
         }
-        do throws(RecordDecodeError) {
-            let record = try RecordPayload(parsing: payload, at: segment.payloadOffset, catalog: catalog)
-            guard let version = RowVersion(record: record, source: .log, position: offset, origin: offset) else {
-                lastProblem = (offset, "Record key is not a scalar")
-                return nil
+        var failure: RecordDecodeError?
+        let encode = { [self] (out: inout [UInt8]) -> Bool in
+            do throws(RecordDecodeError) {
+                let written = try RowVersion.encode(
+                    payload: payload, at: segment.payloadOffset, catalog: catalog, source: .log, position: offset,
+                    origin: offset, scratch: &scratch, into: &out)
+                if !written { failure = RecordDecodeError(.recordPayloadTypeMismatch, "key is not a scalar", at: offset) }
+                return written
+            } catch {
+                failure = error
+                return false
             }
-            return version
-        } catch {
-            lastProblem = (offset, "Record does not decode: \(error)")
-            return nil
         }
+        if applied { try runs.add(encodingWith: encode) } else { try staged.add(encodingWith: encode) }
+        if let failure { lastProblem = (offset, "Record does not decode: \(failure)") }
     }
 
     private func checkpoint(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) throws(SpillFile.Failure) {
@@ -109,9 +110,9 @@ final class LiveRowCollector: SegmentAnalyser {
         do throws(ExportDecodeError) {
             let (catalog, replayFrom) = try CheckpointRows.forEach(in: payload, at: segment.payloadOffset) {
                 (record) throws(SpillFile.Failure) in
-                guard let version = RowVersion(record: record.payload, source: .snapshot, position: record.replayFrom, origin: offset)
-                else { return }
-                try runs.add(version)
+                try runs.add(encodingWith: {
+                    RowVersion.encode(record.payload, source: .snapshot, position: record.replayFrom, origin: offset, into: &$0)
+                })
             }
             checkpointView = CheckpointCatalogView(checkpointOffset: offset, replayFrom: replayFrom, catalog: catalog)
         } catch {

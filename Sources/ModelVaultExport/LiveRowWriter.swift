@@ -11,25 +11,36 @@ struct LiveRowWriter {
     /// Only these collections (nil: all).
     var collections: Set<UInt32>?
 
-    /// Writes the rows through `line`; returns how many.
-    func write(from runs: RowRuns, line: (String) throws -> Void) throws -> Int {
+    /// Writes the rows through `line` (one JSON object, without its newline); returns how many.
+    func write(from runs: RowRuns, line: ([UInt8]) throws -> Void) throws -> Int {
         var written = 0
+        // Reused buffers: the current row's first version (its collection and key), the last
+        // version of it the engine keeps, and the line being written.
         var group: [UInt8] = []
-        var last: [UInt8]?
+        var last: [UInt8] = []
+        var hasLast = false
+        var text: [UInt8] = []
         func flush() throws {
-            guard let kept = last else { return }
-            last = nil
-            let version = kept.withUnsafeBytes { RowVersion(decoding: $0) }
-            guard !version.isDelete, let text = self.line(for: version) else { return }
+            guard hasLast else { return }
+            hasLast = false
+            let version = RowVersion(decoding: last)
+            guard !version.isDelete else { return }
+            text.removeAll(keepingCapacity: true)
+            guard append(version, to: &text) else { return }
             try line(text)
             written += 1
         }
         try runs.forEachInOrder { bytes in
             if group.isEmpty || !group.withUnsafeBytes({ RowVersion.compareHead($0, bytes) == 0 }) {
                 try flush()
-                group = Array(bytes)
+                group.removeAll(keepingCapacity: true)
+                group.append(contentsOf: bytes)
             }
-            if keeps(bytes) { last = Array(bytes) }
+            if keeps(bytes) {
+                last.removeAll(keepingCapacity: true)
+                last.append(contentsOf: bytes)
+                hasLast = true
+            }
         }
         try flush()
         return written
@@ -45,15 +56,19 @@ struct LiveRowWriter {
         }
     }
 
-    private func line(for version: RowVersion) -> String? {
-        guard let collection = catalog.collection(id: version.collectionId) else { return nil }
-        var out = "{\"collection\":"
+    /// `{"collection":…,"key":…,"row":{…}}`; false when the catalog lacks the collection.
+    private func append(_ version: RowVersion, to out: inout [UInt8]) -> Bool {
+        guard let collection = catalog.collection(id: version.collectionId) else { return false }
+        out += #"{"collection":"#.utf8
         RowText.appendString(collection.name, to: &out)
-        out += ",\"key\":" + version.keyJSON + ",\"row\":"
-        out += RowObject.text(
-            version: collection.current, primaryField: collection.primaryField, keyJSON: version.keyJSON,
-            fields: version.fields)
-        out += "}"
-        return out
+        out += #","key":"#.utf8
+        out += version.keyJSON
+        out += #","row":"#.utf8
+        RowObject.append(
+            shown: collection.current,
+            written: collection.versions.first { $0.version == version.schemaVersion },
+            primaryField: collection.primaryField, keyJSON: version.keyJSON, fields: version.fields, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return true
     }
 }

@@ -3,7 +3,7 @@
 /// memory.
 final class PendingLines {
     let memoryBudget: Int
-    private var lines: [String] = []
+    private var lines: [[UInt8]] = []
     private var bytes = 0
     private var spill: SpillFile?
     private var spilled: Range<UInt64>?
@@ -12,17 +12,17 @@ final class PendingLines {
 
     var isEmpty: Bool { lines.isEmpty && spilled == nil }
 
-    func add(_ line: String) throws(SpillFile.Failure) {
+    func add(_ line: [UInt8]) throws(SpillFile.Failure) {
         lines.append(line)
-        bytes += line.utf8.count
+        bytes += line.count
         if bytes >= memoryBudget { try spillMemory() }
     }
 
     /// Hands every line, in the order added, to `body`, and forgets them.
-    func drain(_ body: (String) throws -> Void) throws {
+    func drain(_ body: ([UInt8]) throws -> Void) throws {
         if let spill, let spilled {
             var reader = RunReader(spill: spill, range: spilled)
-            while try reader.advance() { try body(String(decoding: reader.current, as: UTF8.self)) }
+            while try reader.advance() { try body(reader.current) }
         }
         for line in lines { try body(line) }
         lines.removeAll(keepingCapacity: true)
@@ -35,7 +35,7 @@ final class PendingLines {
         spill = file
         let start = spilled?.lowerBound ?? file.length
         var writer = RunWriter(spill: file)
-        for line in lines { try writer.write(line.utf8) }
+        for line in lines { try writer.write(line) }
         try writer.flush()
         spilled = start..<file.length
         lines.removeAll(keepingCapacity: true)

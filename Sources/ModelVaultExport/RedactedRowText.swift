@@ -1,38 +1,38 @@
 import ModelVaultFormat
 
 extension Redactor {
-    /// The JSON text of a field value: as `RowText` writes it, or with every string, byte string
-    /// and uuid replaced by its redacted form (a JSON string), lists and objects kept in shape.
-    /// Numbers, bools and timestamps are kept: they are not text a person wrote.
-    func json(_ value: RowValue) -> String {
-        guard redacts else { return RowText.text(value) }
+    /// Appends the JSON text of a field value: as `RowText` writes it, or with every string,
+    /// byte string and uuid replaced by its redacted form (a JSON string), lists and objects
+    /// kept in shape. Numbers, bools and timestamps are kept: they are not text a person wrote.
+    func append(_ value: RowValue, to out: inout [UInt8]) {
+        guard redacts else { return RowText.append(value, to: &out) }
         switch value {
-        case .string(let text): return Self.quoted(Self.redacted(text.utf8))
-        case .bytes(let bytes), .uuid(let bytes): return Self.quoted(Self.redacted(bytes))
-        case .list(let elements): return "[" + elements.map(json).joined(separator: ",") + "]"
-        case .object(let members): return objectJSON(members)
-        default: return RowText.text(value)
+        case .string(let text): RowText.appendString(Self.redacted(text.utf8), to: &out)
+        case .bytes(let bytes), .uuid(let bytes): RowText.appendString(Self.redacted(bytes), to: &out)
+        case .list(let elements):
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                append(element, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            var tree = ObjectTree()
+            for member in members {
+                var json: [UInt8] = []
+                append(member.value, to: &json)
+                tree.insert(path: member.path.segments, json: json)
+            }
+            tree.append(to: &out)
+        default: RowText.append(value, to: &out)
         }
     }
 
-    /// The JSON text of a key: as `RowText` writes it, or (whatever its type) the redacted form
-    /// of its canonical key bytes, so a key redacts alike here, in `walk` and in findings.
-    func jsonKey(_ key: RowValue) -> String {
-        guard redacts, let bytes = key.canonicalKey else { return RowText.text(key) }
-        return Self.quoted(Self.redacted(bytes))
-    }
-
-    private func objectJSON(_ members: [RowValue.Member]) -> String {
-        var tree = ObjectTree()
-        for member in members { tree.insert(path: member.path.segments, json: json(member.value)) }
-        var out = ""
-        tree.append(to: &out)
-        return out
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var out = ""
-        RowText.appendString(text, to: &out)
-        return out
+    /// Appends the JSON text of a key: as `RowText` writes it, or (whatever its type) the
+    /// redacted form of its canonical key bytes, so a key redacts alike here, in `walk` and in
+    /// findings.
+    func appendKey(_ key: RowValue, to out: inout [UInt8]) {
+        guard redacts, let bytes = key.canonicalKey else { return RowText.append(key, to: &out) }
+        RowText.appendString(Self.redacted(bytes), to: &out)
     }
 }

@@ -25,6 +25,16 @@ final class RowRuns {
         try added(from: start)
     }
 
+    /// Adds the version `encode` writes in `RowVersion`'s layout; nothing when it returns false.
+    func add(encodingWith encode: (inout [UInt8]) -> Bool) throws(SpillFile.Failure) {
+        let start = arena.count
+        guard encode(&arena) else {
+            arena.removeSubrange(start...)
+            return
+        }
+        try added(from: start)
+    }
+
     /// Adds a version as `RowVersion.encode` wrote it.
     func add(encoded bytes: some Collection<UInt8>) throws(SpillFile.Failure) {
         let start = arena.count

@@ -13,8 +13,16 @@ final class StagedVersions {
     var isEmpty: Bool { entries.isEmpty && spilled == nil }
 
     func add(_ version: RowVersion) throws(SpillFile.Failure) {
+        try add(encodingWith: { version.encode(into: &$0); return true })
+    }
+
+    /// Stages the version `encode` writes in `RowVersion`'s layout; nothing when it returns false.
+    func add(encodingWith encode: (inout [UInt8]) -> Bool) throws(SpillFile.Failure) {
         let start = arena.count
-        version.encode(into: &arena)
+        guard encode(&arena) else {
+            arena.removeSubrange(start...)
+            return
+        }
         entries.append(start..<arena.count)
         if arena.count >= memoryBudget { try spillMemory() }
     }

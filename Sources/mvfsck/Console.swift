@@ -8,6 +8,11 @@ enum Console {
         for line in lines { stdout.write(line + "\n") }
     }
 
+    /// Bytes for standard output, as they are (no newline added).
+    static func outBytes(_ bytes: [UInt8]) {
+        stdout.write(bytes)
+    }
+
     static func err(_ line: String) {
         stderr.write(line + "\n")
     }

@@ -210,9 +210,18 @@ final class LineSink {
         file = try path.map { try AtomicFile(destination: $0, gzip: $0.hasSuffix(".gz")) }
     }
 
-    func write(_ line: String) throws {
-        if let file { try file.write(line + "\n") } else { Console.out([line]) }
+    /// Writes one line (its newline added).
+    func write(_ line: [UInt8]) throws {
+        if let file {
+            try file.write(line)
+            try file.write(Self.newline)
+        } else {
+            Console.outBytes(line)
+            Console.outBytes(Self.newline)
+        }
     }
+
+    private static let newline: [UInt8] = [0x0A]
 
     /// Puts the file in place (or removes it when `keep` is false).
     func finish(keep: Bool) throws {

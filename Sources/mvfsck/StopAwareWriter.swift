@@ -35,6 +35,13 @@ final class StopAwareWriter: @unchecked Sendable {
         if buffer.count >= capacity { drain() }
     }
 
+    func write(_ bytes: [UInt8]) {
+        lock.lock()
+        defer { lock.unlock() }
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= capacity { drain() }
+    }
+
     func flush() {
         lock.lock()
         defer { lock.unlock() }

@@ -6,8 +6,8 @@ import Testing
     static func version(_ collection: UInt32, _ key: Int64, at position: UInt64) -> RowVersion {
         RowVersion(
             collectionId: collection, order: KeyOrder.bytes(.int64(key))!, position: position, source: .log,
-            origin: position, isDelete: position % 7 == 0, keyJSON: String(key),
-            fields: [(["n"], String(position)), (["a", "b"], "\"x\"")])
+            origin: position, isDelete: position % 7 == 0, schemaVersion: 1, keyJSON: Array(String(key).utf8)[...],
+            fields: [.init(index: 0, json: Array(String(position).utf8)[...]), .init(index: 1, json: Array("\"x\"".utf8)[...])])
     }
 
     /// Versions in a scrambled order, the same for every run.
@@ -22,7 +22,7 @@ import Testing
         let runs = RowRuns(memoryBudget: budget, fanIn: fanIn)
         for version in scrambled { try runs.add(version) }
         var out: [RowVersion] = []
-        try runs.forEachInOrder { out.append(RowVersion(decoding: $0)) }
+        try runs.forEachInOrder { out.append(RowVersion(decoding: Array($0))) }
         return out
     }
 
@@ -53,7 +53,7 @@ import Testing
         let versions = Self.scrambled.prefix(500)
         for version in versions { try staged.add(version) }
         var out: [RowVersion] = []
-        try staged.drain { bytes throws(SpillFile.Failure) in out.append(Array(bytes).withUnsafeBytes { RowVersion(decoding: $0) }) }
+        try staged.drain { bytes throws(SpillFile.Failure) in out.append(RowVersion(decoding: Array(bytes))) }
         #expect(out == Array(versions))
         #expect(staged.isEmpty)
         // A second transaction after the first was drained starts empty.
@@ -65,9 +65,9 @@ import Testing
 
     @Test func pendingLinesSpillAndComeBackInOrder() throws {
         let pending = PendingLines(memoryBudget: 1_000)
-        let lines = (0..<700).map { "line \($0) " + String(repeating: "x", count: $0 % 50) }
+        let lines = (0..<700).map { Array(("line \($0) " + String(repeating: "x", count: $0 % 50)).utf8) }
         for line in lines { try pending.add(line) }
-        var out: [String] = []
+        var out: [[UInt8]] = []
         try pending.drain { out.append($0) }
         #expect(out == lines)
     }
@@ -75,8 +75,8 @@ import Testing
     func isOrdered(_ versions: [RowVersion]) -> Bool {
         zip(versions, versions.dropFirst()).allSatisfy { a, b in
             if a.collectionId != b.collectionId { return a.collectionId < b.collectionId }
-            let aKey = Int64(a.keyJSON)!
-            let bKey = Int64(b.keyJSON)!
+            let aKey = Int64(String(decoding: a.keyJSON, as: UTF8.self))!
+            let bKey = Int64(String(decoding: b.keyJSON, as: UTF8.self))!
             return aKey != bKey ? aKey < bKey : a.position < b.position
         }
     }

@@ -2,40 +2,71 @@
 /// engine's catalog rules (docs/file-format.md §6.4). Memory grows with the catalog, never with
 /// rows.
 public struct Catalog: Sendable {
+    /// One schema version. Immutable once built, and held by reference: every Record names
+    /// one and is decoded against it, so a copy costs one retain, not one per array inside.
     public struct Version: Equatable, Sendable {
-        public var version: UInt32
+        private final class Storage: Sendable {
+            let version: UInt32
+            let segmentOffset: UInt64
+            let fields: [FieldDefinition]
+            let indexes: [IndexDefinition]
+            let nonKeyFields: [FieldDefinition]
+            let primaryFieldType: FieldType?
+            let hasNestedNonKeyField: Bool
+            let nonKeySkipPlans: [SkipPlan]
+
+            init(
+                version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
+                primaryField: String?
+            ) {
+                self.version = version
+                self.segmentOffset = segmentOffset
+                self.fields = fields
+                self.indexes = indexes
+                let nonKeyFields =
+                    primaryField.map { key in
+                        fields.filter { !($0.path.segments.count == 1 && $0.path.segments[0] == key) }
+                    } ?? fields
+                self.nonKeyFields = nonKeyFields
+                primaryFieldType = primaryField.flatMap { key in
+                    fields.first { $0.path.segments.count == 1 && $0.path.segments[0] == key }?.type
+                }
+                hasNestedNonKeyField = nonKeyFields.contains { $0.path.segments.count > 1 }
+                nonKeySkipPlans = nonKeyFields.map { SkipPlan($0.type) }
+            }
+        }
+
+        private let storage: Storage
+
+        public var version: UInt32 { storage.version }
         /// File offset of the Schema segment that introduced this version.
-        public var segmentOffset: UInt64
-        public var fields: [FieldDefinition]
-        public var indexes: [IndexDefinition]
+        public var segmentOffset: UInt64 { storage.segmentOffset }
+        public var fields: [FieldDefinition] { storage.fields }
+        public var indexes: [IndexDefinition] { storage.indexes }
         /// The fields a Record carries besides its key, in schema order, worked out once per
         /// version: every field except the top-level one named by the primary field. Nested paths
         /// count one field each (a schema with `dims.w` and `dims.h` has two), as v3 records show.
-        public private(set) var nonKeyFields: [FieldDefinition] = []
+        public var nonKeyFields: [FieldDefinition] { storage.nonKeyFields }
         /// The type of the top-level field named by the collection's primary field, if any.
-        public private(set) var primaryFieldType: FieldType?
+        public var primaryFieldType: FieldType? { storage.primaryFieldType }
         /// Whether a non-key field has a nested path (which only a v3 record can carry).
-        public private(set) var hasNestedNonKeyField = false
+        public var hasNestedNonKeyField: Bool { storage.hasNestedNonKeyField }
         /// How to step over each non-key field's value, parallel to `nonKeyFields`.
-        public private(set) var nonKeySkipPlans: [SkipPlan] = []
+        public var nonKeySkipPlans: [SkipPlan] { storage.nonKeySkipPlans }
 
         init(
             version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
             primaryField: String?
         ) {
-            self.version = version
-            self.segmentOffset = segmentOffset
-            self.fields = fields
-            self.indexes = indexes
-            nonKeyFields =
-                primaryField.map { key in
-                    fields.filter { !($0.path.segments.count == 1 && $0.path.segments[0] == key) }
-                } ?? fields
-            primaryFieldType = primaryField.flatMap { key in
-                fields.first { $0.path.segments.count == 1 && $0.path.segments[0] == key }?.type
-            }
-            hasNestedNonKeyField = nonKeyFields.contains { $0.path.segments.count > 1 }
-            nonKeySkipPlans = nonKeyFields.map { SkipPlan($0.type) }
+            storage = Storage(
+                version: version, segmentOffset: segmentOffset, fields: fields, indexes: indexes,
+                primaryField: primaryField)
+        }
+
+        public static func == (a: Version, b: Version) -> Bool {
+            a.storage === b.storage
+                || (a.version == b.version && a.segmentOffset == b.segmentOffset && a.fields == b.fields
+                    && a.indexes == b.indexes && a.nonKeyFields == b.nonKeyFields)
         }
     }
 

@@ -41,10 +41,14 @@ public struct RecordPayload: Equatable, Sendable {
     public struct Field: Equatable, Sendable {
         public var path: FieldPath
         public var value: RowValue
+        /// Its position among the non-key fields of the schema version it was decoded against
+        /// (`Catalog.Version.nonKeyFields`).
+        public var schemaIndex: Int
 
-        public init(path: FieldPath, value: RowValue) {
+        public init(path: FieldPath, value: RowValue, schemaIndex: Int = 0) {
             self.path = path
             self.value = value
+            self.schemaIndex = schemaIndex
         }
     }
 
@@ -84,7 +88,8 @@ public struct RecordPayload: Equatable, Sendable {
             },
             field: { reader, schema, index throws(RecordDecodeError) in
                 let field = schema.nonKeyFields[index]
-                decoded.append(Field(path: field.path, value: try RowValue(parsing: &reader, as: field.type)))
+                decoded.append(
+                    Field(path: field.path, value: try RowValue(parsing: &reader, as: field.type), schemaIndex: index))
             })
         version = frame.version
         collectionId = frame.collectionId
@@ -93,6 +98,38 @@ public struct RecordPayload: Equatable, Sendable {
         op = frame.op
         primaryKey = key
         fields = decoded
+    }
+
+    /// What a payload says besides its key and field values.
+    public struct Header: Sendable {
+        public var collectionId: UInt32
+        /// The schema version the fields were decoded against.
+        public var decodedSchemaVersion: UInt32
+        public var op: Operation
+    }
+
+    /// Decodes a payload exactly as `init(parsing:at:catalog:)` does (same faults, same order),
+    /// handing the key and each field's value (with its position among the decoded version's
+    /// non-key fields) to the caller as they decode instead of gathering them: for readers that
+    /// turn each row into something else as they go.
+    public static func visit(
+        _ bytes: UnsafeRawBufferPointer, at offset: UInt64, catalog: Catalog, key: (RowValue) -> Void,
+        field: (RowValue, Int) -> Void
+    ) throws(RecordDecodeError) -> Header {
+        var reader = ByteReader(bytes, baseOffset: offset)
+        let frame = try read(
+            &reader, collections: { catalog.collection(id: $0) },
+            primaryKey: { reader, tag throws(RecordDecodeError) in
+                if let tag {
+                    key(try TaggedScalar.decode(&reader, expecting: tag, what: "primary key"))
+                } else {
+                    key(try TaggedScalar.decode(&reader))
+                }
+            },
+            field: { reader, schema, index throws(RecordDecodeError) in
+                field(try RowValue(parsing: &reader, as: schema.nonKeyFields[index].type), index)
+            })
+        return Header(collectionId: frame.collectionId, decodedSchemaVersion: frame.decodedSchemaVersion, op: frame.op)
     }
 
     /// Checks a payload exactly as `init(parsing:at:catalog:)` decodes it (same faults, same
