@@ -1,9 +1,9 @@
 import ModelVaultFormat
 
-/// Looks for a sound segment header inside a payload that streams through the read buffer, for
-/// when its checksum fails over the claimed length or the input ends inside it: then the length
-/// is damaged, the segment ends at the header found, and the walk resumes there
-/// (`SegmentSource`).
+/// Looks for a sound segment header that begins inside a payload streaming through the read
+/// buffer, for when its checksum fails over the claimed length or the input ends inside it: then
+/// the length is damaged, the segment ends at the header found, and the walk resumes there
+/// (`SegmentSource`). The header may end past the claimed length (`finish(before:)`).
 ///
 /// It finds what a search of the whole payload at once would find (`HeaderSearch`), however the
 /// payload is cut into chunks: the bytes after the last candidate that could not yet be judged
@@ -39,14 +39,8 @@ struct EmbeddedHeaderScan {
         }
         if !carry.isEmpty {
             let carryStart = position - UInt64(carry.count)
-            var joined = carry
-            joined.append(contentsOf: chunk.prefix(Layout.segmentHeaderSize - 1))
-            var tried = candidates
-            let outcome = try joined.withUnsafeBytes { bytes in
-                Result { () throws(StopRequest.Interrupted) in try HeaderSearch.first(in: bytes, candidates: &tried) }
-            }.get()
-            candidates = tried
-            switch outcome {
+            let joined = carry + chunk.prefix(Layout.segmentHeaderSize - 1)
+            switch try search(joined) {
             case .found(let i) where i < carry.count:
                 hold(from: carryStart + UInt64(i), carry[i...])
                 held.append(contentsOf: chunk)
@@ -67,6 +61,25 @@ struct EmbeddedHeaderScan {
         case .none:
             break
         }
+    }
+
+    /// Judges the candidates the payload's last bytes left open against the bytes that follow
+    /// it: a header may begin inside the payload and end past its claimed length.
+    mutating func finish(before after: UnsafeRawBufferPointer) throws(StopRequest.Interrupted) {
+        guard found == nil, !carry.isEmpty else { return }
+        let carryStart = position - UInt64(carry.count)
+        if case .found(let i) = try search(carry + after.prefix(Layout.segmentHeaderSize - 1)), i < carry.count {
+            hold(from: carryStart + UInt64(i), carry[i...])
+        }
+        carry = []
+    }
+
+    private mutating func search(_ bytes: [UInt8]) throws(StopRequest.Interrupted) -> HeaderSearch.Outcome {
+        var tried = candidates
+        defer { candidates = tried }
+        return try bytes.withUnsafeBytes { bytes in
+            Result { () throws(StopRequest.Interrupted) in try HeaderSearch.first(in: bytes, candidates: &tried) }
+        }.get()
     }
 
     /// The held bytes, given up: the scan holds nothing after.

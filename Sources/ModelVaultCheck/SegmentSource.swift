@@ -109,13 +109,22 @@ final class SegmentSource {
             try cursor.request(headerSize + Int(length)) >= headerSize + Int(length)
         {
             // The common case: the whole segment is in the buffer; it is read where it lies.
-            let bytes = UnsafeRawBufferPointer(rebasing: cursor.window[headerSize..<(headerSize + Int(length))])
-            let crc = CRC32C.checksum(bytes)
+            let payload = headerSize..<(headerSize + Int(length))
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: cursor.window[payload]))
             var inside: Int?
             if Self.lengthMayBeDamaged(header, crc: crc) {
+                // A header beginning inside the payload may end up to 31 bytes past it.
+                let wanted = payload.upperBound + headerSize - 1
+                let seen = min(try cursor.request(wanted), wanted)
+                let searched = UnsafeRawBufferPointer(rebasing: cursor.window[headerSize..<seen])
                 var candidates = 0
-                if case .found(let i) = try HeaderSearch.first(in: bytes, candidates: &candidates) { inside = i }
+                if case .found(let i) = try HeaderSearch.first(in: searched, candidates: &candidates),
+                    i < Int(length)
+                {
+                    inside = i
+                }
             }
+            let bytes = UnsafeRawBufferPointer(rebasing: cursor.window[payload])
             consumer.segment(header, at: offset, crc: crc, payload: bytes, delivery: .inPlace)
             guard let inside else {
                 try cursor.consume(headerSize + Int(length))
@@ -180,7 +189,14 @@ final class SegmentSource {
         after header: SegmentHeader, at offset: UInt64, crc: UInt32?, _ scan: consuming EmbeddedHeaderScan,
         _ consumer: Consumer
     ) throws -> Bool {
-        guard let inside = scan.found, Self.lengthMayBeDamaged(header, crc: crc) else { return crc != nil }
+        guard Self.lengthMayBeDamaged(header, crc: crc) else { return true }
+        if crc != nil {
+            // A header beginning inside the payload may end up to 31 bytes past it.
+            let after = Layout.segmentHeaderSize - 1
+            try cursor.request(after)
+            try scan.finish(before: UnsafeRawBufferPointer(rebasing: cursor.window.prefix(after)))
+        }
+        guard let inside = scan.found else { return crc != nil }
         consumer.resumed(insidePayloadOf: header, at: offset, from: inside)
         try cursor.rewind(to: inside, replaying: scan.takeHeld())
         return true
