@@ -24,15 +24,19 @@ struct EmbeddedHeaderScan {
     private var candidates = 0
     /// Where the payload claims to end: what is held is reserved once, up to there.
     private let end: UInt64
+    /// False when the payload cannot be split whatever it holds: nothing is searched or held.
+    private let searching: Bool
 
-    init(payloadOffset: UInt64, length: UInt64) {
+    init(payloadOffset: UInt64, length: UInt64, searching: Bool = true) {
         position = payloadOffset
         end = payloadOffset + length
+        self.searching = searching
     }
 
     /// Sees the payload's next bytes.
     mutating func feed(_ chunk: UnsafeRawBufferPointer) throws(StopRequest.Interrupted) {
         defer { position += UInt64(chunk.count) }
+        guard searching else { return }
         if found != nil {
             held.append(contentsOf: chunk)
             return

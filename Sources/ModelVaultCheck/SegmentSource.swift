@@ -65,6 +65,10 @@ final class SegmentSource {
     private(set) var payloadsStreamed = 0
     /// Payload bytes kept when a payload is larger than the buffer and streams through it.
     private var kept: [UInt8] = []
+    /// Where the bytes last read again after a damaged length end (`resumed`): no segment
+    /// before there is split again, so no byte is read more than twice however many lengths a
+    /// hostile file damages.
+    private var rereadEnd: UInt64 = 0
 
     init(source: ByteSource, capacity: Int) {
         cursor = StreamCursor(source: source, capacity: max(capacity, Int(Layout.logStart)))
@@ -112,7 +116,7 @@ final class SegmentSource {
             let payload = headerSize..<(headerSize + Int(length))
             let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: cursor.window[payload]))
             var inside: Int?
-            if Self.lengthMayBeDamaged(header, crc: crc) {
+            if lengthMayBeDamaged(header, at: offset, crc: crc) {
                 // A header beginning inside the payload may end up to 31 bytes past it.
                 let wanted = payload.upperBound + headerSize - 1
                 let seen = min(try cursor.request(wanted), wanted)
@@ -131,13 +135,15 @@ final class SegmentSource {
                 return true
             }
             consumer.resumed(insidePayloadOf: header, at: offset, from: payloadOffset + UInt64(inside))
+            rereadEnd = payloadOffset + length
             try cursor.consume(headerSize + inside)
             return true
         }
         try cursor.consume(headerSize)
         if demand.decodeAsStreamed {
             let pull = PayloadPull(
-                cursor: cursor, start: payloadOffset, length: length, prefixLength: 4096)
+                cursor: cursor, start: payloadOffset, length: length, prefixLength: 4096,
+                searching: lengthMayBeDamaged(header, at: offset, crc: nil))
             consumer.decodeWhileStreaming(header, at: offset, pull: pull)
             payloadsStreamed += 1
             let streamed = try pull.finish()
@@ -157,7 +163,8 @@ final class SegmentSource {
         // Pages not yet filled take no memory.
         kept.reserveCapacity(Int(min(UInt64(demand.keep), length)))
         var crc: UInt32 = 0
-        var scan = EmbeddedHeaderScan(payloadOffset: payloadOffset, length: length)
+        var scan = EmbeddedHeaderScan(
+            payloadOffset: payloadOffset, length: length, searching: lengthMayBeDamaged(header, at: offset, crc: nil))
         let streamed = try cursor.stream(length) { chunk in
             crc = CRC32C.checksum(chunk, continuing: crc)
             let room = demand.keep - kept.count
@@ -176,8 +183,10 @@ final class SegmentSource {
 
     /// Whether a sound header inside the payload proves its length damaged: the input ended
     /// inside it (`crc` nil), or its checksum fails where the engine's scan checks it. A payload
-    /// whose checksum holds, or that the engine reads whatever it holds, is never split.
-    private static func lengthMayBeDamaged(_ header: SegmentHeader, crc: UInt32?) -> Bool {
+    /// whose checksum holds, or that the engine reads whatever it holds, is never split, nor
+    /// is one inside bytes read again (`rereadEnd`).
+    private func lengthMayBeDamaged(_ header: SegmentHeader, at offset: UInt64, crc: UInt32?) -> Bool {
+        guard offset >= rereadEnd else { return false }
         guard let crc else { return true }
         return crc != header.payloadCRC && header.type?.payloadCheckedByScan == true
     }
@@ -189,7 +198,7 @@ final class SegmentSource {
         after header: SegmentHeader, at offset: UInt64, crc: UInt32?, _ scan: consuming EmbeddedHeaderScan,
         _ consumer: Consumer
     ) throws -> Bool {
-        guard Self.lengthMayBeDamaged(header, crc: crc) else { return true }
+        guard lengthMayBeDamaged(header, at: offset, crc: crc) else { return crc != nil }
         if crc != nil {
             // A header beginning inside the payload may end up to 31 bytes past it.
             let after = Layout.segmentHeaderSize - 1
@@ -198,6 +207,7 @@ final class SegmentSource {
         }
         guard let inside = scan.found else { return crc != nil }
         consumer.resumed(insidePayloadOf: header, at: offset, from: inside)
+        rereadEnd = cursor.position
         try cursor.rewind(to: inside, replaying: scan.takeHeld())
         return true
     }

@@ -154,6 +154,22 @@ import Testing
         #expect(report.segments.count == Self.segments(basic).count + 1)
     }
 
+    /// A hostile chain: 3000 headers back to back, each claiming 4 MiB of payload, past the end
+    /// of the file. The first is split at the second; inside the bytes read again none is split
+    /// again, so no byte is read more than twice.
+    @Test func aChainOfDamagedLengthsIsSplitOnce() throws {
+        let basic = try Fixtures.bytes("clean/basic.modelvault")
+        let header = Bytes.segmentHeader(type: SegmentType.record.rawValue, payload: [], payloadLength: 4 << 20)
+        let bytes = basic + Array([[UInt8]](repeating: header, count: 3000).joined())
+        let walks = try Self.walks(bytes, deep: false)
+        Self.expectOneView(walks, of: bytes)
+        let report = walks[0].report
+        #expect(report.findings.filter { $0.code == .logResynchronized }.map(\.offset) == [UInt64(basic.count)])
+        #expect(
+            report.findings.filter { $0.code == .segmentPayloadPastEOF }.map(\.offset)
+                == [UInt64(basic.count), UInt64(basic.count + 32)])
+    }
+
     /// A TxnCommit header and payload made of ASCII bytes only (so they can stand in a string),
     /// every check passing.
     static func asciiHeader() -> (header: [UInt8], payload: [UInt8]) {

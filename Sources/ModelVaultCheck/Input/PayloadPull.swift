@@ -36,13 +36,14 @@ final class PayloadPull: ByteRefill {
     /// The most window bytes allocated at once: a memory counter.
     private(set) var largestWindow = 0
 
-    init(cursor: StreamCursor, start: UInt64, length: UInt64, prefixLength: Int) {
+    /// `searching`: whether to look for a segment header inside the payload.
+    init(cursor: StreamCursor, start: UInt64, length: UInt64, prefixLength: Int, searching: Bool) {
         self.cursor = cursor
         self.start = start
         self.length = length
         self.prefixLength = prefixLength
         windowStart = start
-        scan = EmbeddedHeaderScan(payloadOffset: start, length: length)
+        scan = EmbeddedHeaderScan(payloadOffset: start, length: length, searching: searching)
     }
 
     /// The search for a header inside the payload, given up to the walk once the payload has
