@@ -211,6 +211,23 @@ public final class LogWalker: SegmentConsumer {
             ))
     }
 
+    func resumed(insidePayloadOf header: SegmentHeader, at offset: UInt64, from resume: UInt64) {
+        let type = header.type!
+        // What the segment's transaction held from here on is read as segments of its own.
+        framing.breakFraming()
+        beyondBreak = true
+        if firstBreak == nil { firstBreak = offset }
+        sink.add(
+            Finding(
+                .logResynchronized, .warning, offset: offset, length: resume - offset, segmentType: type,
+                message:
+                    "a valid segment header at \(resume) lies inside the \(header.payloadLength)-byte "
+                    + "\(type.name) payload at \(offset), which fails its checksum or runs past the end: "
+                    + "its length is damaged; the walk resumes at \(resume), where the engine never reads"
+            ))
+        for analyser in analysers { analyser.resumed(at: resume) }
+    }
+
     /// Tells the analysers of unreadable bytes, with the type the bad header there claims.
     func tellUnreadable(_ range: Range<UInt64>) {
         guard !analysers.isEmpty else { return }

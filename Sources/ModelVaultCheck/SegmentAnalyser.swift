@@ -52,9 +52,14 @@ public protocol SegmentAnalyser: AnyObject {
     /// Bytes the walk could not read as segments (it resumes after them), with the type the
     /// segment header at their start claims when it names one.
     func unreadable(_ range: Range<UInt64>, claimedType: SegmentType?)
+    /// The walk reads on from `offset`, a sound header inside the payload of the segment it
+    /// last delivered (or found unreadable), whose length is damaged: from there the bytes
+    /// belong to the segments that follow, not to that one.
+    func resumed(at offset: UInt64)
 }
 
 extension SegmentAnalyser {
     public func finding(_ finding: Finding) {}
     public func unreadable(_ range: Range<UInt64>, claimedType: SegmentType?) {}
+    public func resumed(at offset: UInt64) {}
 }

@@ -48,6 +48,9 @@ protocol SegmentConsumer: AnyObject {
         delivery: PayloadDelivery)
     /// The input ends inside the payload behind a sound header.
     func payloadPastEnd(_ header: SegmentHeader, at offset: UInt64, present: UInt64)
+    /// The length of the segment at `offset`, just delivered or run past the end, is damaged:
+    /// a sound header lies inside its payload at `resume`, where the walk goes on.
+    func resumed(insidePayloadOf header: SegmentHeader, at offset: UInt64, from resume: UInt64)
 }
 
 /// The log as a sequence of structures: reads the input once through one reused buffer,
@@ -62,6 +65,10 @@ final class SegmentSource {
     private(set) var payloadsStreamed = 0
     /// Payload bytes kept when a payload is larger than the buffer and streams through it.
     private var kept: [UInt8] = []
+    /// Where the bytes last read again after a damaged length end (`resumed`): no segment
+    /// before there is split again, so no byte is read more than twice however many lengths a
+    /// hostile file damages.
+    private var rereadEnd: UInt64 = 0
 
     init(source: ByteSource, capacity: Int) {
         cursor = StreamCursor(source: source, capacity: max(capacity, Int(Layout.logStart)))
@@ -93,38 +100,62 @@ final class SegmentSource {
         }
     }
 
-    /// Delivers one payload; false when the input ends inside it.
+    /// Delivers one payload; false when the input ends inside it (and no sound header inside
+    /// it lets the walk go on).
     private func readPayload<Consumer: SegmentConsumer>(
         _ header: SegmentHeader, at offset: UInt64, _ consumer: Consumer
     ) throws -> Bool {
         let demand = consumer.demand(for: header, at: offset)
         let length = header.payloadLength
         let headerSize = Layout.segmentHeaderSize
+        let payloadOffset = offset + UInt64(headerSize)
         if !demand.decodeAsStreamed, length <= UInt64(cursor.capacity / 2),
             try cursor.request(headerSize + Int(length)) >= headerSize + Int(length)
         {
             // The common case: the whole segment is in the buffer; it is read where it lies.
-            let bytes = UnsafeRawBufferPointer(rebasing: cursor.window[headerSize..<(headerSize + Int(length))])
-            consumer.segment(header, at: offset, crc: CRC32C.checksum(bytes), payload: bytes, delivery: .inPlace)
-            try cursor.consume(headerSize + Int(length))
+            let payload = headerSize..<(headerSize + Int(length))
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: cursor.window[payload]))
+            var inside: Int?
+            if lengthMayBeDamaged(header, at: offset, crc: crc) {
+                // A header beginning inside the payload may end up to 31 bytes past it.
+                let wanted = payload.upperBound + headerSize - 1
+                let seen = min(try cursor.request(wanted), wanted)
+                let searched = UnsafeRawBufferPointer(rebasing: cursor.window[headerSize..<seen])
+                var candidates = 0
+                if case .found(let i) = try HeaderSearch.first(in: searched, candidates: &candidates),
+                    i < Int(length)
+                {
+                    inside = i
+                }
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: cursor.window[payload])
+            consumer.segment(header, at: offset, crc: crc, payload: bytes, delivery: .inPlace)
+            guard let inside else {
+                try cursor.consume(headerSize + Int(length))
+                return true
+            }
+            consumer.resumed(insidePayloadOf: header, at: offset, from: payloadOffset + UInt64(inside))
+            rereadEnd = payloadOffset + length
+            try cursor.consume(headerSize + inside)
             return true
         }
         try cursor.consume(headerSize)
         if demand.decodeAsStreamed {
             let pull = PayloadPull(
-                cursor: cursor, start: offset + UInt64(headerSize), length: length, prefixLength: 4096)
+                cursor: cursor, start: payloadOffset, length: length, prefixLength: 4096,
+                searching: lengthMayBeDamaged(header, at: offset, crc: nil))
             consumer.decodeWhileStreaming(header, at: offset, pull: pull)
             payloadsStreamed += 1
             let streamed = try pull.finish()
-            largestPayloadHeld = max(largestPayloadHeld, pull.largestWindow)
+            largestPayloadHeld = max(largestPayloadHeld, pull.largestWindow + pull.scan.held.count)
             guard streamed == length else {
                 consumer.payloadPastEnd(header, at: offset, present: streamed)
-                return false
+                return try resume(after: header, at: offset, crc: nil, pull.takeScan(), consumer)
             }
             pull.prefix.withUnsafeBytes {
                 consumer.segment(header, at: offset, crc: pull.crc, payload: $0, delivery: .decodedAsStreamed)
             }
-            return true
+            return try resume(after: header, at: offset, crc: pull.crc, pull.takeScan(), consumer)
         }
         kept.removeAll(keepingCapacity: kept.capacity <= 1 << 20)
         // Reserved once for what will be kept (at most the engine's 64 MiB segment limit,
@@ -132,18 +163,52 @@ final class SegmentSource {
         // Pages not yet filled take no memory.
         kept.reserveCapacity(Int(min(UInt64(demand.keep), length)))
         var crc: UInt32 = 0
+        var scan = EmbeddedHeaderScan(
+            payloadOffset: payloadOffset, length: length, searching: lengthMayBeDamaged(header, at: offset, crc: nil))
         let streamed = try cursor.stream(length) { chunk in
             crc = CRC32C.checksum(chunk, continuing: crc)
             let room = demand.keep - kept.count
             if room > 0 { kept.append(contentsOf: chunk.prefix(room)) }
             demand.feed?(chunk)
+            try scan.feed(chunk)
         }
+        largestPayloadHeld = max(largestPayloadHeld, kept.count + scan.held.count)
         guard streamed == length else {
             consumer.payloadPastEnd(header, at: offset, present: streamed)
-            return false
+            return try resume(after: header, at: offset, crc: nil, scan, consumer)
         }
-        largestPayloadHeld = max(largestPayloadHeld, kept.count)
         kept.withUnsafeBytes { consumer.segment(header, at: offset, crc: crc, payload: $0, delivery: .kept) }
+        return try resume(after: header, at: offset, crc: crc, scan, consumer)
+    }
+
+    /// Whether a sound header inside the payload proves its length damaged: the input ended
+    /// inside it (`crc` nil), or its checksum fails where the engine's scan checks it. A payload
+    /// whose checksum holds, or that the engine reads whatever it holds, is never split, nor
+    /// is one inside bytes read again (`rereadEnd`).
+    private func lengthMayBeDamaged(_ header: SegmentHeader, at offset: UInt64, crc: UInt32?) -> Bool {
+        guard offset >= rereadEnd else { return false }
+        guard let crc else { return true }
+        return crc != header.payloadCRC && header.type?.payloadCheckedByScan == true
+    }
+
+    /// After a payload that streamed: when its length is damaged and a sound header lies inside
+    /// it, the walk goes back to that header and reads on from there (the bytes the scan held
+    /// are read again). Returns whether the walk goes on.
+    private func resume<Consumer: SegmentConsumer>(
+        after header: SegmentHeader, at offset: UInt64, crc: UInt32?, _ scan: consuming EmbeddedHeaderScan,
+        _ consumer: Consumer
+    ) throws -> Bool {
+        guard lengthMayBeDamaged(header, at: offset, crc: crc) else { return crc != nil }
+        if crc != nil {
+            // A header beginning inside the payload may end up to 31 bytes past it.
+            let after = Layout.segmentHeaderSize - 1
+            try cursor.request(after)
+            try scan.finish(before: UnsafeRawBufferPointer(rebasing: cursor.window.prefix(after)))
+        }
+        guard let inside = scan.found else { return crc != nil }
+        consumer.resumed(insidePayloadOf: header, at: offset, from: inside)
+        rereadEnd = cursor.position
+        try cursor.rewind(to: inside, replaying: scan.takeHeld())
         return true
     }
 
@@ -156,34 +221,21 @@ final class SegmentSource {
             try cursor.consume(count)
         }
         try pass(1)
-        // Every byte of a stretch of `T`s is a candidate header: poll once per 4096 of them.
         var candidates = 0
         while true {
             let available = try cursor.request(Layout.segmentHeaderSize)
             if available == 0 { break }
-            let window = cursor.window
-            let base = window.baseAddress!
-            var from = 0
-            var passUpTo = available
-            while from < available, let hit = memchr(base + from, 0x54, available - from) {
-                let i = base.distance(to: UnsafeRawPointer(hit))
-                candidates += 1
-                try StopRequest.check(every: candidates)
-                if available - i < Layout.segmentHeaderSize {
-                    passUpTo = cursor.sourceEnded ? available : i
-                    break
-                }
-                let candidate = SegmentHeader(
-                    parsing: UnsafeRawBufferPointer(rebasing: window[i..<(i + Layout.segmentHeaderSize)]))
-                if candidate.fault == nil {
-                    try pass(i)
-                    consumer.resynchronised(unreadableFrom: offset, length: cursor.position - offset, allZero: allZero)
-                    return true
-                }
-                from = i + 1
+            switch try HeaderSearch.first(in: cursor.window, candidates: &candidates) {
+            case .found(let i):
+                try pass(i)
+                consumer.resynchronised(unreadableFrom: offset, length: cursor.position - offset, allZero: allZero)
+                return true
+            case .cut(let i):
+                // A candidate too close to the end of the buffer is judged once more is read.
+                try pass(cursor.sourceEnded ? available : i)
+            case .none:
+                try pass(available)
             }
-            if passUpTo == 0 && available < Layout.segmentHeaderSize && cursor.sourceEnded { passUpTo = available }
-            try pass(passUpTo)
         }
         consumer.unreadableTail(from: offset, length: cursor.position - offset, allZero: allZero)
         return false

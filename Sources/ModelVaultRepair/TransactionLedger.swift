@@ -158,6 +158,8 @@ public final class TransactionLedger: SegmentAnalyser {
         lastUnreadable = (range, claimedType)
     }
 
+    public func resumed(at offset: UInt64) { disown(from: offset) }
+
     public func segment(_ s: ObservedSegment, payload: UnsafeRawBufferPointer) {
         let offset = s.summary.offset
         let end = offset + s.summary.totalLength
@@ -390,6 +392,24 @@ public final class TransactionLedger: SegmentAnalyser {
             close(unit)
         } else {
             damaged(range)
+        }
+    }
+
+    /// The last segment's length is damaged and the walk reads on from `offset`, inside it: the
+    /// unit, damaged stretch or unreadable bytes that segment reached into end there.
+    private func disown(from offset: UInt64) {
+        logEnd = min(logEnd, offset)
+        if var unit = open, unit.end > offset {
+            unit.end = offset
+            open = unit
+        } else if let last = units.indices.last, units[last].end > offset {
+            units[last].end = offset
+        }
+        if let last = damagedStretches.last, last.contains(offset) {
+            damagedStretches[damagedStretches.count - 1] = last.lowerBound..<offset
+        }
+        if let last = lastUnreadable, last.range.contains(offset) {
+            lastUnreadable = (last.range.lowerBound..<offset, last.claimed)
         }
     }
 

@@ -7,7 +7,8 @@ import ModelVaultFormat
 /// One payload too large to hold, read from the cursor as a streaming `ByteReader` asks for it.
 ///
 /// Bytes pass through once: each is checksummed (CRC-32C) and its first `prefixLength` kept as
-/// it leaves the cursor. The window a reader reads from holds only what its current read (or
+/// it leaves the cursor, and searched for a segment header (`EmbeddedHeaderScan`, should the
+/// checksum fail). The window a reader reads from holds only what its current read (or
 /// hold) needs: at most one value, bounded by the engine's 16 MiB value limit, however large
 /// the payload.
 final class PayloadPull: ByteRefill {
@@ -25,6 +26,8 @@ final class PayloadPull: ByteRefill {
     private(set) var inputEnded = false
     /// The error the cursor threw, rethrown by the walk once the reader returns.
     private(set) var failure: (any Error)?
+    /// The search for a sound segment header inside the payload.
+    private(set) var scan: EmbeddedHeaderScan
 
     private var window = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// Absolute offset of `window[0]`, and how many window bytes are filled.
@@ -33,12 +36,22 @@ final class PayloadPull: ByteRefill {
     /// The most window bytes allocated at once: a memory counter.
     private(set) var largestWindow = 0
 
-    init(cursor: StreamCursor, start: UInt64, length: UInt64, prefixLength: Int) {
+    /// `searching`: whether to look for a segment header inside the payload.
+    init(cursor: StreamCursor, start: UInt64, length: UInt64, prefixLength: Int, searching: Bool) {
         self.cursor = cursor
         self.start = start
         self.length = length
         self.prefixLength = prefixLength
         windowStart = start
+        scan = EmbeddedHeaderScan(payloadOffset: start, length: length, searching: searching)
+    }
+
+    /// The search for a header inside the payload, given up to the walk once the payload has
+    /// passed (what it holds is not copied).
+    func takeScan() -> EmbeddedHeaderScan {
+        var taken = EmbeddedHeaderScan(payloadOffset: start, length: 0)
+        swap(&taken, &scan)
+        return taken
     }
 
     deinit { window.deallocate() }
@@ -83,7 +96,7 @@ final class PayloadPull: ByteRefill {
     private func skip(_ count: UInt64) {
         guard count > 0, !inputEnded, failure == nil else { return }
         do {
-            let passed = try cursor.stream(count) { chunk in take(chunk) }
+            let passed = try cursor.stream(count) { chunk in try take(chunk) }
             pulled += passed
             if passed < count { inputEnded = true }
         } catch {
@@ -110,7 +123,7 @@ final class PayloadPull: ByteRefill {
             }
             let n = min(available, left)
             let chunk = UnsafeRawBufferPointer(rebasing: cursor.window[0..<n])
-            take(chunk)
+            try take(chunk)
             UnsafeMutableRawBufferPointer(rebasing: window[filled..<(filled + n)]).copyMemory(from: chunk)
             filled += n
             pulled += UInt64(n)
@@ -120,8 +133,9 @@ final class PayloadPull: ByteRefill {
         }
     }
 
-    private func take(_ chunk: UnsafeRawBufferPointer) {
+    private func take(_ chunk: UnsafeRawBufferPointer) throws(StopRequest.Interrupted) {
         crc = CRC32C.checksum(chunk, continuing: crc)
+        try scan.feed(chunk)
         if prefix.count < prefixLength { prefix.append(contentsOf: chunk.prefix(prefixLength - prefix.count)) }
     }
 }

@@ -4,7 +4,8 @@ import ModelVaultFormat
     import Glibc
 #endif
 
-/// A window over a `ByteSource` that the walk moves forward through, once.
+/// A window over a `ByteSource` that the walk moves forward through, once; it steps back only
+/// over bytes the walk hands back to be read again (`rewind`).
 ///
 /// One fixed buffer is reused for the whole input: bytes are borrowed from it, never copied per
 /// segment. Reads that reach ahead (a superblock's pointer to a later Manifest) register a
@@ -45,8 +46,12 @@ public final class StreamCursor {
     private var probes: [Probe] = []
     /// Absolute offset of the first unconsumed byte.
     public private(set) var position: UInt64 = 0
-    /// Whether the source has reported its end.
-    public private(set) var sourceEnded = false
+    /// Whether the source has reported its end and nothing is left to read again (`rewind`).
+    public var sourceEnded: Bool { sourceDone && replay.isEmpty }
+    private var sourceDone = false
+    /// Bytes to read again before the source's next (`rewind`), and how many of them are read.
+    private var replay: [UInt8] = []
+    private var replayed = 0
     /// Called with the running total after each read from the source (progress reporting).
     public var onRead: ((UInt64) -> Void)?
     private var totalRead: UInt64 = 0
@@ -114,9 +119,24 @@ public final class StreamCursor {
 
     private func fill() throws {
         try StopRequest.check()
-        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[tail..<storage.count]))
+        let room = UnsafeMutableRawBufferPointer(rebasing: storage[tail..<storage.count])
+        if !replay.isEmpty {
+            let n = min(room.count, replay.count - replayed)
+            replay.withUnsafeBytes {
+                room.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[replayed..<(replayed + n)]))
+            }
+            tail += n
+            replayed += n
+            if replayed == replay.count {
+                replay = []
+                replayed = 0
+            }
+            return
+        }
+        guard !sourceDone else { return }
+        let n = try source.read(into: room)
         if n == 0 {
-            sourceEnded = true
+            sourceDone = true
         } else {
             tail += n
             totalRead += UInt64(n)
@@ -130,11 +150,35 @@ public final class StreamCursor {
     public var tap: ((UnsafeRawBufferPointer) throws -> Void)?
     /// Start of the consumed bytes not yet handed to `tap` (`tapFrom..<head`).
     private var tapFrom = 0
+    /// Bytes before this offset have been handed to `tap`: after a `rewind` they come again.
+    private var tapped: UInt64 = 0
 
     private func flushTap() throws {
         guard head > tapFrom else { return }
-        defer { tapFrom = head }
-        try tap?(UnsafeRawBufferPointer(rebasing: storage[tapFrom..<head]))
+        let runStart = position - UInt64(head - tapFrom)
+        let seen = tapped > runStart ? Int(min(tapped - runStart, UInt64(head - tapFrom))) : 0
+        defer {
+            tapFrom = head
+            tapped = max(tapped, position)
+        }
+        guard head - tapFrom > seen else { return }
+        try tap?(UnsafeRawBufferPointer(rebasing: storage[(tapFrom + seen)..<head]))
+    }
+
+    /// Moves back to `offset` inside what has been consumed, `bytes` being the bytes from there
+    /// to the current position: they are read again, then what the buffer holds, then the
+    /// source. `tap` sees them once, and probes have already captured them.
+    public func rewind(to offset: UInt64, replaying bytes: consuming [UInt8]) throws {
+        precondition(offset + UInt64(bytes.count) == position)
+        try flushTap()
+        bytes.append(contentsOf: window)
+        bytes.append(contentsOf: replay[replayed...])
+        replay = bytes
+        replayed = 0
+        head = 0
+        tail = 0
+        tapFrom = 0
+        position = offset
     }
 
     /// Empties the buffer (everything in it consumed) so the next read fills it from the start.
@@ -163,7 +207,7 @@ public final class StreamCursor {
     /// Passes the next `count` bytes to `body` chunk by chunk, consuming them. Returns how many
     /// were passed: fewer than `count` when the input ended first.
     @discardableResult
-    public func stream(_ count: UInt64, _ body: (UnsafeRawBufferPointer) -> Void) throws -> UInt64 {
+    public func stream(_ count: UInt64, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> UInt64 {
         var left = count
         while left > 0 {
             if available == 0 {
@@ -173,7 +217,7 @@ public final class StreamCursor {
                 if available == 0 { break }
             }
             let n = Int(min(UInt64(available), left))
-            body(UnsafeRawBufferPointer(rebasing: storage[head..<(head + n)]))
+            try body(UnsafeRawBufferPointer(rebasing: storage[head..<(head + n)]))
             try consume(n)
             left -= UInt64(n)
         }
