@@ -28,7 +28,7 @@ struct RowVersion: Equatable {
 
     var collectionId: UInt32
     /// `KeyOrder` bytes of the key.
-    var order: [UInt8]
+    var order: ArraySlice<UInt8>
     /// Where the version stands in replay order: later replaces earlier.
     var position: UInt64
     var source: Source
@@ -41,7 +41,7 @@ struct RowVersion: Equatable {
     var fields: [Field]
 
     init(
-        collectionId: UInt32, order: [UInt8], position: UInt64, source: Source, origin: UInt64, isDelete: Bool,
+        collectionId: UInt32, order: ArraySlice<UInt8>, position: UInt64, source: Source, origin: UInt64, isDelete: Bool,
         schemaVersion: UInt32, keyJSON: ArraySlice<UInt8>, fields: [Field]
     ) {
         self.collectionId = collectionId
@@ -89,10 +89,14 @@ struct RowVersion: Equatable {
                 withLength(&scratch) { RowText.append(value, to: &$0) }
                 count += 1
             })
-        guard let order = KeyOrder.bytes(key) else { return false }
+        let start = out.count
         put32(header.collectionId, &out)
-        put32(UInt32(order.count), &out)
-        out += order
+        var isScalar = true
+        withLength(&out) { isScalar = KeyOrder.append(key, to: &$0) }
+        guard isScalar else {
+            out.removeSubrange(start...)
+            return false
+        }
         put64(position, &out)
         out.append(source.rawValue | (header.op == .delete ? 2 : 0))
         put64(origin, &out)
@@ -143,7 +147,7 @@ struct RowVersion: Equatable {
             return bytes[at..<(at + length)]
         }
         collectionId = u32()
-        order = Array(slice())
+        order = slice()
         position = u64()
         let flags = bytes[at]
         at += 1

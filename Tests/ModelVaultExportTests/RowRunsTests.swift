@@ -5,7 +5,7 @@ import Testing
 @Suite struct RowRunsTests {
     static func version(_ collection: UInt32, _ key: Int64, at position: UInt64) -> RowVersion {
         RowVersion(
-            collectionId: collection, order: KeyOrder.bytes(.int64(key))!, position: position, source: .log,
+            collectionId: collection, order: KeyOrder.bytes(.int64(key))![...], position: position, source: .log,
             origin: position, isDelete: position % 7 == 0, schemaVersion: 1, keyJSON: Array(String(key).utf8)[...],
             fields: [.init(index: 0, json: Array(String(position).utf8)[...]), .init(index: 1, json: Array("\"x\"".utf8)[...])])
     }
