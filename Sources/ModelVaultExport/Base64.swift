@@ -2,7 +2,9 @@
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+    static func append<Bytes: RandomAccessCollection<UInt8>>(_ input: Bytes, to out: inout [UInt8])
+    where Bytes.Index == Int {
+        let bytes = Array(input)
         out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
         var index = 0
         while index + 3 <= bytes.count {

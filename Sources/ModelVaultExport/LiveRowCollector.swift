@@ -55,7 +55,7 @@ final class LiveRowCollector: SegmentAnalyser {
         do throws(SpillFile.Failure) {
             switch segment.role {
             case .begin, .abort: staged.discard()
-            case .commit: try staged.drain { (bytes) throws(SpillFile.Failure) in try runs.add(encoded: bytes) }
+            case .commit: try staged.commit(into: runs)
             default: break
             }
             switch segment.summary.type {

@@ -42,6 +42,16 @@ final class RowRuns {
         try added(from: start)
     }
 
+    /// Adds many encoded versions at once: `entries` are ranges of `bytes`.
+    func add(contentsOf bytes: [UInt8], entries added: [Range<Int>]) throws(SpillFile.Failure) {
+        let base = arena.count
+        arena += bytes
+        entries += added.lazy.map { ($0.lowerBound + base)..<($0.upperBound + base) }
+        count += added.count
+        largestArena = max(largestArena, arena.count)
+        if arena.count >= memoryBudget { try spillMemory() }
+    }
+
     private func added(from start: Int) throws(SpillFile.Failure) {
         entries.append(start..<arena.count)
         count += 1
@@ -178,22 +188,34 @@ struct RunReader {
         end = range.upperBound
     }
 
-    /// Reads the next entry into `current`; false at the end of the run.
+    /// Reads the next entry into `current` (its storage reused); false at the end of the run.
     mutating func advance() throws(SpillFile.Failure) -> Bool {
         guard next < end else { return false }
-        let length = Int(UInt32(bigEndian: try bytes(at: next, count: 4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }))
-        current = try bytes(at: next + 4, count: length)
+        // The entry is read into `current`'s storage, taken out while `read` runs.
+        var entry: [UInt8] = []
+        swap(&entry, &current)
+        entry.removeAll(keepingCapacity: true)
+        try read(at: next, count: 4, into: &entry)
+        let length = Int(UInt32(bigEndian: entry.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }))
+        entry.removeAll(keepingCapacity: true)
+        try read(at: next + 4, count: length, into: &entry)
+        swap(&entry, &current)
         next += 4 + UInt64(length)
         return true
     }
 
-    private mutating func bytes(at offset: UInt64, count: Int) throws(SpillFile.Failure) -> [UInt8] {
+    /// Appends `count` bytes of the run at `offset` to `out`.
+    private mutating func read(at offset: UInt64, count: Int, into out: inout [UInt8]) throws(SpillFile.Failure) {
         if count > buffer.count {
-            var big = [UInt8](repeating: 0, count: count)
-            _ = try big.withUnsafeMutableBytes { raw in
-                Result { () throws(SpillFile.Failure) in try spill.read(at: offset, into: raw) }
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: count))
+            let spill = spill
+            _ = try out.withUnsafeMutableBytes { raw in
+                Result { () throws(SpillFile.Failure) in
+                    try spill.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
+                }
             }.get()
-            return big
+            return
         }
         if offset < bufferStart || offset + UInt64(count) > bufferStart + UInt64(bufferCount) {
             bufferStart = offset
@@ -206,6 +228,6 @@ struct RunReader {
             }.get()
         }
         let start = Int(offset - bufferStart)
-        return Array(buffer[start..<(start + count)])
+        out.append(contentsOf: buffer[start..<(start + count)])
     }
 }

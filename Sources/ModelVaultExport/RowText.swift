@@ -72,9 +72,15 @@ public enum RowText {
     /// A JSON string literal: `"` and `\` escaped, control characters as `\n`, `\t`, … or
     /// `\u00XX`; every other byte of the UTF-8 as it is.
     public static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { bytes in
+        text.withUTF8 { appendString(utf8: UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    /// `appendString` of text given as valid UTF-8.
+    static func appendString(utf8 raw: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        do {
+            let bytes = raw.assumingMemoryBound(to: UInt8.self)
             var start = 0
             for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))

@@ -84,9 +84,12 @@ struct RowVersion: Equatable {
         scratch.removeAll(keepingCapacity: true)
         let header = try RecordPayload.visit(
             payload, at: payloadOffset, catalog: catalog, key: { key = $0 },
-            field: { value, index in
+            field: { reader, type, index throws(RecordDecodeError) in
                 put32(UInt32(index), &scratch)
-                withLength(&scratch) { RowText.append(value, to: &$0) }
+                let at = scratch.count
+                put32(0, &scratch)
+                try JSONTranscoder.append(&reader, as: type, to: &scratch)
+                patchLength(&scratch, at: at)
                 count += 1
             })
         let start = out.count
@@ -224,6 +227,11 @@ struct RowVersion: Equatable {
         let at = out.count
         put32(0, &out)
         body(&out)
+        patchLength(&out, at: at)
+    }
+
+    /// Sets the u32 at `at` to the count of bytes after it.
+    private static func patchLength(_ out: inout [UInt8], at: Int) {
         let length = UInt32(out.count - at - 4).bigEndian
         withUnsafeBytes(of: length) { raw in for k in 0..<4 { out[at + k] = raw[k] } }
     }

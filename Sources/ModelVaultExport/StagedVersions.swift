@@ -27,6 +27,17 @@ final class StagedVersions {
         if arena.count >= memoryBudget { try spillMemory() }
     }
 
+    /// Moves every staged version, in the order staged, into `runs` (the ones in memory in
+    /// one copy), and forgets them.
+    func commit(into runs: RowRuns) throws(SpillFile.Failure) {
+        if let spill, let spilled {
+            var reader = RunReader(spill: spill, range: spilled)
+            while try reader.advance() { try runs.add(encoded: reader.current) }
+        }
+        try runs.add(contentsOf: arena, entries: entries)
+        discard()
+    }
+
     /// Hands every staged version, in the order staged, to `body`, and forgets them.
     func drain(_ body: (ArraySlice<UInt8>) throws(SpillFile.Failure) -> Void) throws(SpillFile.Failure) {
         if let spill, let spilled {

@@ -108,13 +108,14 @@ public struct RecordPayload: Equatable, Sendable {
         public var op: Operation
     }
 
-    /// Decodes a payload exactly as `init(parsing:at:catalog:)` does (same faults, same order),
-    /// handing the key and each field's value (with its position among the decoded version's
-    /// non-key fields) to the caller as they decode instead of gathering them: for readers that
-    /// turn each row into something else as they go.
+    /// Reads a payload in the engine's order, as `init(parsing:at:catalog:)` does (same frame
+    /// faults, same order): the key is decoded and handed over; each field's value is left to
+    /// `field`, with the reader at its start, its declared type and its position among the
+    /// decoded version's non-key fields, to read in its own way (export turns it into JSON as
+    /// it reads). `field` must consume exactly the value.
     public static func visit(
         _ bytes: UnsafeRawBufferPointer, at offset: UInt64, catalog: Catalog, key: (RowValue) -> Void,
-        field: (RowValue, Int) -> Void
+        field: (inout ByteReader, FieldType, Int) throws(RecordDecodeError) -> Void
     ) throws(RecordDecodeError) -> Header {
         var reader = ByteReader(bytes, baseOffset: offset)
         let frame = try read(
@@ -127,7 +128,7 @@ public struct RecordPayload: Equatable, Sendable {
                 }
             },
             field: { reader, schema, index throws(RecordDecodeError) in
-                field(try RowValue(parsing: &reader, as: schema.nonKeyFields[index].type), index)
+                try field(&reader, schema.nonKeyFields[index].type, index)
             })
         return Header(collectionId: frame.collectionId, decodedSchemaVersion: frame.decodedSchemaVersion, op: frame.op)
     }
