@@ -144,25 +144,29 @@ final class HistoryCollector: SegmentAnalyser {
             error = "payload of \(segment.summary.payloadLength) bytes is larger than export decodes"
         } else if let catalog {
             do throws(RecordDecodeError) {
-                let record = try RecordPayload(parsing: payload, at: segment.payloadOffset, catalog: catalog)
-                guard let collection = catalog.collection(id: record.collectionId) else { return nil }
+                var key = RowValue.none
+                var fields: [RowVersion.Field] = []
+                let redactor = redactor
+                let header = try RecordPayload.visit(
+                    payload, at: segment.payloadOffset, catalog: catalog, key: { key = $0 },
+                    field: { reader, type, index throws(RecordDecodeError) in
+                        var json: [UInt8] = []
+                        try JSONTranscoder.append(&reader, as: type, redactor: redactor, to: &json)
+                        fields.append(RowVersion.Field(index: index, json: json[...]))
+                    })
+                guard let collection = catalog.collection(id: header.collectionId) else { return nil }
                 namesSeen.insert(collection.name)
                 if let wanted = self.collection, wanted != collection.name { return nil }
-                if let key, !KeyText.matches(record.primaryKey, key) { return nil }
+                if let wantedKey = self.key, !KeyText.matches(key, wantedKey) { return nil }
                 var keyJSON: [UInt8] = []
-                redactor.appendKey(record.primaryKey, to: &keyJSON)
+                redactor.appendKey(key, to: &keyJSON)
                 out += #"{"collection":"#.utf8
                 RowText.appendString(collection.name, to: &out)
                 out += #","key":"#.utf8
                 out += keyJSON
-                out += (record.op == .delete ? #","op":"delete","row":null"# : #","op":"put","row":"#).utf8
-                if record.op != .delete {
-                    let version = collection.versions.first { $0.version == record.decodedSchemaVersion }
-                    let fields = record.fields.map { field in
-                        var json: [UInt8] = []
-                        redactor.append(field.value, to: &json)
-                        return RowVersion.Field(index: field.schemaIndex, json: json[...])
-                    }
+                out += (header.op == .delete ? #","op":"delete","row":null"# : #","op":"put","row":"#).utf8
+                if header.op != .delete {
+                    let version = collection.versions.first { $0.version == header.decodedSchemaVersion }
                     RowObject.append(
                         shown: version, written: version, primaryField: collection.primaryField, keyJSON: keyJSON[...],
                         fields: fields, to: &out)

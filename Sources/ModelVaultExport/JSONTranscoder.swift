@@ -4,11 +4,13 @@ import ModelVaultFormat
 /// (as `RowText` writes the decoded value) without building the value: strings and bytes go
 /// from the payload to the output in one copy. Accepts what `RowValue(parsing:as:)` accepts
 /// (tags, presence bytes, list counts, lengths, UTF-8), failing with a `RecordDecodeError`
-/// otherwise; the tests hold the two to the same output.
+/// otherwise; the tests hold the two to the same output. With a redacting `redactor`, strings,
+/// bytes and uuids are written as `Redactor.append` writes them.
 enum JSONTranscoder {
-    static func append(_ reader: inout ByteReader, as type: FieldType, to out: inout [UInt8], depth: Int = 0)
-        throws(RecordDecodeError)
-    {
+    static func append(
+        _ reader: inout ByteReader, as type: FieldType, redactor: Redactor = .keep, to out: inout [UInt8],
+        depth: Int = 0
+    ) throws(RecordDecodeError) {
         guard depth <= FieldType.maximumDepth + 1 else {
             throw RecordDecodeError(
                 .recordPayloadTypeMismatch, "declared type nests deeper than \(FieldType.maximumDepth)",
@@ -17,7 +19,7 @@ enum JSONTranscoder {
         switch type {
         case .optional(let inner):
             if try presence(&reader) {
-                try append(&reader, as: inner, to: &out, depth: depth + 1)
+                try append(&reader, as: inner, redactor: redactor, to: &out, depth: depth + 1)
             } else {
                 out += "null".utf8
             }
@@ -26,7 +28,7 @@ enum JSONTranscoder {
             out.append(UInt8(ascii: "["))
             for index in 0..<count {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                try append(&reader, as: element, to: &out, depth: depth + 1)
+                try append(&reader, as: element, redactor: redactor, to: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
@@ -36,29 +38,30 @@ enum JSONTranscoder {
                     if index > 0 { out.append(UInt8(ascii: ",")) }
                     RowText.appendString(member.path.segments[0], to: &out)
                     out.append(UInt8(ascii: ":"))
-                    try append(&reader, as: member.type, to: &out, depth: depth + 1)
+                    try append(&reader, as: member.type, redactor: redactor, to: &out, depth: depth + 1)
                 }
                 out.append(UInt8(ascii: "}"))
             } else {
                 var tree = ObjectTree()
                 for member in members {
                     var json: [UInt8] = []
-                    try append(&reader, as: member.type, to: &json, depth: depth + 1)
+                    try append(&reader, as: member.type, redactor: redactor, to: &json, depth: depth + 1)
                     tree.insert(path: member.path.segments, json: json)
                 }
                 tree.append(to: &out)
             }
         case .enumeration:
-            try scalar(&reader, tag: 4, what: "enum value", to: &out)
+            try scalar(&reader, tag: 4, what: "enum value", redactor: redactor, to: &out)
         default:
-            try scalar(&reader, tag: type.scalarTag!, what: "\(type.name) value", to: &out)
+            try scalar(&reader, tag: type.scalarTag!, what: "\(type.name) value", redactor: redactor, to: &out)
         }
     }
 
     /// A tagged scalar whose tag must be `tag`.
-    private static func scalar(_ reader: inout ByteReader, tag: UInt8, what: @autoclosure () -> String, to out: inout [UInt8])
-        throws(RecordDecodeError)
-    {
+    private static func scalar(
+        _ reader: inout ByteReader, tag: UInt8, what: @autoclosure () -> String, redactor: Redactor,
+        to out: inout [UInt8]
+    ) throws(RecordDecodeError) {
         let at = reader.offset
         let found = try read(at: at) { () throws(FormatError) in try reader.u8() }
         guard found == tag else {
@@ -74,12 +77,20 @@ enum JSONTranscoder {
             guard UTF8Validation.isValid(text) else {
                 throw RecordDecodeError(.invalidRecordUTF8, "string value is not valid UTF-8", at: textAt)
             }
-            RowText.appendString(utf8: text, to: &out)
+            if redactor.redacts {
+                RowText.appendString(Redactor.redacted(text), to: &out)
+            } else {
+                RowText.appendString(utf8: text, to: &out)
+            }
         case 5:
             let bytes = try read(at: reader.offset) { () throws(FormatError) in
                 try reader.lengthPrefixedView(field: .fieldLength, maximum: RecordLimits.maxValueLength)
             }
-            RowText.tagged("$bytes", to: &out) { Base64.append(bytes, to: &$0) }
+            if redactor.redacts {
+                RowText.appendString(Redactor.redacted(bytes), to: &out)
+            } else {
+                RowText.tagged("$bytes", to: &out) { Base64.append(bytes, to: &$0) }
+            }
         default:
             // Fixed-size scalars: decoded (no allocation) and written as `RowText` writes them.
             let value = try read(at: reader.offset) { () throws(FormatError) -> RowValue in
@@ -92,7 +103,7 @@ enum JSONTranscoder {
                 default: return .timestamp(try reader.i64())
                 }
             }
-            RowText.append(value, to: &out)
+            redactor.append(value, to: &out)
         }
     }
 
