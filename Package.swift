@@ -19,9 +19,10 @@ let package = Package(
         .target(name: "ModelVaultFormat", dependencies: ["CCRC32C"], swiftSettings: fast),
         .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat", "CZlib"], swiftSettings: fast),
         .target(name: "FileOutput", dependencies: ["CZlib"]),
+        .target(name: "Threads"),
         .target(name: "ModelVaultRepair", dependencies: ["ModelVaultCheck", "FileOutput"], swiftSettings: fast),
         .target(
-            name: "ModelVaultExport", dependencies: ["ModelVaultCheck", "ModelVaultRepair", "FileOutput"],
+            name: "ModelVaultExport", dependencies: ["ModelVaultCheck", "ModelVaultRepair", "FileOutput", "Threads"],
             swiftSettings: fast),
         .executableTarget(
             name: "mvfsck",
@@ -30,6 +31,7 @@ let package = Package(
                 "ModelVaultRepair",
                 "ModelVaultExport",
                 "FileOutput",
+                "Threads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

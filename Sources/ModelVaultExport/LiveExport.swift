@@ -40,6 +40,8 @@ public enum LiveExport {
         public var salvage: Salvage.Outcome?
         /// Rows written (nil when nothing could be salvaged).
         public var rows: Int?
+        /// What the user should know about how the rows were read (said on standard error).
+        public var notes: [String] = []
     }
 
     public static func run(
@@ -48,8 +50,9 @@ public enum LiveExport {
     ) throws -> Outcome {
         let first = try gather(path, progress: progress)
         if choices.mode == .prefix && first.report.verdict == .clean {
-            let rows = try write(first, names: names, line: line)
-            return Outcome(source: first.report, salvage: nil, rows: rows)
+            var notes: [String] = []
+            let rows = try write(first, names: names, notes: &notes, line: line)
+            return Outcome(source: first.report, salvage: nil, rows: rows, notes: notes)
         }
         let scratch = scratchPath()
         defer { unlink(scratch) }
@@ -58,8 +61,9 @@ public enum LiveExport {
             salvage = try Salvage.run(source: path, destination: scratch, force: true, dryRun: false, choices: choices)
         } catch let failure as Salvage.Failure { throw Failure.salvage(failure) }
         guard salvage.written else { return Outcome(source: first.report, salvage: salvage, rows: nil) }
-        let rows = try write(try gather(scratch, progress: nil), names: names, line: line)
-        return Outcome(source: first.report, salvage: salvage, rows: rows)
+        var notes: [String] = []
+        let rows = try write(try gather(scratch, progress: nil), names: names, notes: &notes, line: line)
+        return Outcome(source: first.report, salvage: salvage, rows: rows, notes: notes)
     }
 
     /// The row versions of one file and the report of its walk.
@@ -77,28 +81,52 @@ public enum LiveExport {
     /// decoding against the log's own catalog.
     static func gather(_ path: String, progress: ((UInt64, UInt64?) -> Void)?) throws -> Gathered {
         var collector = LiveRowCollector()
-        var report = try Checker.check(
-            path: path, command: "export", options: CheckOptions(deep: true), progress: progress,
-            configure: { [collector] in $0.add(collector) })
-        collector.finish()
+        var report = try walk(path, collecting: collector, progress: progress)
         let inUse = report.checkpointInUse
         if let view = collector.checkpointView, inUse?.offset != view.checkpointOffset {
             collector = LiveRowCollector(followsCheckpoint: false)
-            report = try Checker.check(
-                path: path, command: "export", options: CheckOptions(deep: true),
-                configure: { [collector] in $0.add(collector) })
-            collector.finish()
+            report = try walk(path, collecting: collector, progress: nil)
         }
         let view = collector.checkpointView.flatMap { $0.checkpointOffset == inUse?.offset ? $0 : nil }
         return Gathered(collector: collector, report: report, catalog: view?.committed ?? report.catalog)
     }
 
+    /// The full-decode walk of `path` with `collector` gathering beside it, on a second thread
+    /// when one can be started (`CollectorPipeline`).
+    static func walk(_ path: String, collecting collector: LiveRowCollector, progress: ((UInt64, UInt64?) -> Void)?)
+        throws -> Report
+    {
+        let pipeline = CollectorPipeline(collector)
+        // Joined on every way out, a thrown stop request included.
+        defer { pipeline?.finish() }
+        let report = try Checker.check(
+            path: path, command: "export", options: CheckOptions(deep: true), progress: progress,
+            configure: { walker in
+                if let pipeline { walker.add(pipeline) } else { walker.add(collector) }
+            })
+        pipeline?.finish()
+        collector.finish()
+        return report
+    }
+
     /// Writes the live rows of a file that is its own repair (a sound file).
-    private static func write(_ gathered: Gathered, names: [String], line: ([UInt8]) throws -> Void) throws -> Int {
-        if let problem = gathered.collector.problem(replayingFrom: gathered.report.checkpointInUse?.replayFrom) {
+    private static func write(
+        _ gathered: Gathered, names: [String], notes: inout [String], line: ([UInt8]) throws -> Void
+    ) throws -> Int {
+        var checkpoint = gathered.report.checkpointInUse
+        var catalog = gathered.catalog
+        if let inUse = checkpoint, gathered.collector.checkpointView?.checkpointOffset != inUse.offset {
+            // The snapshot could not be read whole (larger than export holds): the whole log is
+            // replayed instead, which is what the engine wrote that snapshot from.
+            checkpoint = nil
+            catalog = gathered.report.catalog
+            notes.append(
+                "the checkpoint at \(inUse.offset) is larger than export holds (\(ExportLimits.largestPayload >> 20) MiB): "
+                    + "its rows are replayed from the log before it instead")
+        }
+        if let problem = gathered.collector.problem(replayingFrom: checkpoint?.replayFrom) {
             throw Failure.inconsistent(offset: problem.offset, message: problem.message)
         }
-        let catalog = gathered.catalog
         var ids: Set<UInt32>?
         if !names.isEmpty {
             var chosen = Set<UInt32>()
@@ -110,8 +138,7 @@ public enum LiveExport {
             }
             ids = chosen
         }
-        let writer = LiveRowWriter(
-            catalog: catalog, checkpoint: gathered.report.checkpointInUse, collections: ids)
+        let writer = LiveRowWriter(catalog: catalog, checkpoint: checkpoint, collections: ids)
         return try writer.write(from: gathered.collector.runs, line: line)
     }
 

@@ -129,7 +129,8 @@ final class LiveRowCollector: SegmentAnalyser {
 
 /// Bounds of what export holds of one payload.
 enum ExportLimits {
-    /// The largest Record or Checkpoint payload held whole to be decoded (a Record holds values
-    /// of up to 16 MiB each).
-    static let largestPayload = 64 << 20
+    /// The largest Record or Checkpoint payload held whole to be decoded: the walk's capture
+    /// limit (`CheckOptions.payloadCaptureLimit`, 16 MiB, the engine's longest value), past
+    /// which a payload streams through the read buffer and is never whole.
+    static let largestPayload = CheckOptions().payloadCaptureLimit
 }

@@ -155,6 +155,7 @@ struct Export: ParsableCommand {
         if !quiet {
             if outcome.source.verdict != .clean { Console.err(TextRenderer.verifyLines(outcome.source).joined(separator: "\n")) }
             if let summary = outcome.salvage?.summary { Console.err(summary.lines().map { "  " + $0 }.joined(separator: "\n")) }
+            for note in outcome.notes { Console.err("export: note: " + note) }
             Console.err(
                 outcome.rows.map { "export: \($0) row(s)" + (output.map { " written to \($0)" } ?? "") }
                     ?? "export: nothing written: no committed state can be salvaged")

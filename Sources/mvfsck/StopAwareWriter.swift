@@ -1,3 +1,4 @@
+import Threads
 import ModelVaultCheck
 
 #if canImport(Glibc)

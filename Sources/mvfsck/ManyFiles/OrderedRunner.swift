@@ -1,3 +1,5 @@
+import Threads
+
 /// Runs jobs on N threads and hands their results over in the listed order, as soon as each
 /// is due. At most `window` jobs run or wait ahead of the next result to hand over, so memory
 /// stays bounded and one slow job holds back at most that many others.

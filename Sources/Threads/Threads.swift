@@ -3,42 +3,42 @@
 #endif
 
 /// A pthread mutex. Unchecked `Sendable`: it exists to be shared between threads.
-final class Lock: @unchecked Sendable {
+public final class Lock: @unchecked Sendable {
     fileprivate let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    init() { pthread_mutex_init(mutex, nil) }
+    public init() { pthread_mutex_init(mutex, nil) }
 
     deinit {
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
+    public func lock() { pthread_mutex_lock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
 }
 
 /// A condition variable with its own lock: `wait()` is called with the lock held, releases it
 /// while waiting and holds it again when it returns.
-final class Condition: @unchecked Sendable {
+public final class Condition: @unchecked Sendable {
     private let lockedBy = Lock()
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() { pthread_cond_init(condition, nil) }
+    public init() { pthread_cond_init(condition, nil) }
 
     deinit {
         pthread_cond_destroy(condition)
         condition.deallocate()
     }
 
-    func lock() { lockedBy.lock() }
-    func unlock() { lockedBy.unlock() }
-    func wait() { pthread_cond_wait(condition, lockedBy.mutex) }
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func lock() { lockedBy.lock() }
+    public func unlock() { lockedBy.unlock() }
+    public func wait() { pthread_cond_wait(condition, lockedBy.mutex) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 }
 
 /// A thread running one closure, with a stack of the size asked for; nil when the system
 /// cannot start another thread.
-struct WorkerThread {
+public struct WorkerThread {
     private final class Body {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
@@ -46,7 +46,7 @@ struct WorkerThread {
 
     private let thread: pthread_t
 
-    init?(stackSize: Int, _ run: @escaping @Sendable () -> Void) {
+    public init?(stackSize: Int, _ run: @escaping @Sendable () -> Void) {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -67,5 +67,5 @@ struct WorkerThread {
     }
 
     /// Waits for the closure to return.
-    func join() { pthread_join(thread, nil) }
+    public func join() { pthread_join(thread, nil) }
 }
