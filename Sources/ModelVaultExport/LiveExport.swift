@@ -92,11 +92,11 @@ public enum LiveExport {
     }
 
     /// The full-decode walk of `path` with `collector` gathering beside it, on a second thread
-    /// when one can be started (`CollectorPipeline`).
+    /// when one can be started (`AnalyserThread`).
     static func walk(_ path: String, collecting collector: LiveRowCollector, progress: ((UInt64, UInt64?) -> Void)?)
         throws -> Report
     {
-        let pipeline = CollectorPipeline(collector)
+        let pipeline = AnalyserThread(collector)
         // Joined on every way out, a thrown stop request included.
         defer { pipeline?.finish() }
         let report = try Checker.check(

@@ -2,49 +2,53 @@ import ModelVaultCheck
 import ModelVaultFormat
 import Threads
 
-/// Runs a `LiveRowCollector` on a second thread, so that turning rows into JSON and sorting
-/// them overlaps the walk's own decode on a machine with two cores. The walk's thread copies
-/// what the collector reads of each segment into a batch and hands batches over through a
-/// queue bounded to `capacity` bytes (memory stays flat: the walk waits when the collector
-/// falls behind); the collector sees the segments in the walk's order, as if it were an
-/// analyser of the walk itself.
-final class CollectorPipeline: SegmentAnalyser {
-    /// One segment as the collector reads it: the judged segment and a copy of its payload
-    /// (empty for types whose payload the collector does not read).
+/// Runs an analyser of the walk on a second thread, so that what it does with each segment
+/// (export turns rows into JSON and sorts them) overlaps the walk's own decode on a machine
+/// with two cores. The walk's thread copies what the analyser reads of each segment into a
+/// batch and hands batches over through a queue bounded to `capacity` bytes (memory stays
+/// flat: the walk waits when the analyser falls behind); the analyser sees, in the walk's
+/// order, every segment whose payload it reads, that begins, commits or aborts a transaction,
+/// or that carries a catalog entry — what export's analysers read. Findings and unreadable
+/// stretches are not passed on.
+final class AnalyserThread: SegmentAnalyser {
+    /// One segment as the analyser reads it: the judged segment and a copy of its payload
+    /// (empty for types whose payload the analyser does not read).
     struct Item: Sendable {
         var segment: ObservedSegment
         var payload: [UInt8]
     }
 
-    /// The collector, handed to the worker thread: the walk's thread touches it only before the
+    /// The analyser, handed to the worker thread: the walk's thread touches it only before the
     /// first batch is queued (`prelude`) and after the worker has been joined (`finish`).
     private final class Owned: @unchecked Sendable {
-        let collector: LiveRowCollector
-        init(_ collector: LiveRowCollector) { self.collector = collector }
+        let analyser: any SegmentAnalyser
+        init(_ analyser: any SegmentAnalyser) { self.analyser = analyser }
     }
 
-    let collector: LiveRowCollector
+    let analyser: any SegmentAnalyser
+    /// Payload bytes the analyser reads, by type code.
+    private var wanted: [Int] = []
     private let queue: BatchQueue<Item>
     private var batch: [Item] = []
     private var batchBytes = 0
     private var worker: WorkerThread?
-    private var checkpointTarget: UInt64?
     static let batchBytesLimit = 1 << 20
 
     /// Starts the worker thread; nil when the system cannot start one (the caller then adds
-    /// the collector to the walk directly).
-    init?(_ collector: LiveRowCollector, capacity: Int = 16 << 20) {
-        self.collector = collector
+    /// the analyser to the walk directly).
+    init?(_ analyser: any SegmentAnalyser, capacity: Int = 16 << 20) {
+        self.analyser = analyser
+        wanted = (0..<16).map { code in SegmentType(rawValue: UInt16(code)).map(analyser.payloadBytesWanted) ?? 0 }
         let queue = BatchQueue<Item>(capacity: capacity)
         self.queue = queue
-        let owned = Owned(collector)
+        let owned = Owned(analyser)
         guard
             let worker = WorkerThread(
                 stackSize: 8 << 20,
                 {
                     while let items = queue.pop() {
                         for item in items {
-                            item.payload.withUnsafeBytes { owned.collector.segment(item.segment, payload: $0) }
+                            item.payload.withUnsafeBytes { owned.analyser.segment(item.segment, payload: $0) }
                         }
                     }
                 })
@@ -54,19 +58,15 @@ final class CollectorPipeline: SegmentAnalyser {
 
     deinit { finish() }
 
-    func payloadBytesWanted(for type: SegmentType) -> Int { collector.payloadBytesWanted(for: type) }
+    func payloadBytesWanted(for type: SegmentType) -> Int { analyser.payloadBytesWanted(for: type) }
 
     func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {
-        collector.prelude(header: header, superblocks: superblocks)
-        checkpointTarget = superblocks.first { $0.selected }.flatMap {
-            $0.0.checkpointOffset == 0 ? nil : $0.0.checkpointOffset
-        }
+        analyser.prelude(header: header, superblocks: superblocks)
     }
 
     func segment(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer) {
-        let type = segment.summary.type
-        let readsPayload =
-            type == .record || (type == .checkpoint && segment.summary.offset == checkpointTarget)
+        let code = Int(segment.summary.type.rawValue)
+        let readsPayload = code < wanted.count && wanted[code] > 0
         var marksTransaction = false
         switch segment.role {
         case .begin, .commit, .abort: marksTransaction = true
