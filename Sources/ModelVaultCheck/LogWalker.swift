@@ -79,7 +79,9 @@ public final class LogWalker: SegmentConsumer {
         analysers.append(analyser)
         let added = analysers
         wantedByType = (0..<16).map { code in
-            SegmentType(rawValue: UInt16(code)).map { type in added.reduce(0) { max($0, $1.payloadBytesWanted(for: type)) } }
+            SegmentType(rawValue: UInt16(code)).map { type in
+                added.reduce(0) { max($0, $1.payloadBytesWanted(for: type)) }
+            }
                 ?? 0
         }
         let all = analysers

@@ -27,7 +27,8 @@ enum CheckpointRows {
             do { _ = try catalog.apply(entry, segmentOffset: offset) } catch { throw .decode(error.message) }
         }
         var reader = ByteReader(
-            UnsafeRawBufferPointer(rebasing: bytes[framing.rowSection]), baseOffset: offset + UInt64(framing.rowSection.lowerBound))
+            UnsafeRawBufferPointer(rebasing: bytes[framing.rowSection]),
+            baseOffset: offset + UInt64(framing.rowSection.lowerBound))
         for _ in 0..<framing.rowCount {
             let record: RecordPayload
             do {

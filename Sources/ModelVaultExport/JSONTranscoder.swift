@@ -111,7 +111,8 @@ enum JSONTranscoder {
         let at = reader.offset
         let byte = try read(at: at) { () throws(FormatError) in try reader.u8() }
         guard byte <= 1 else {
-            throw RecordDecodeError(.recordPayloadTypeMismatch, "optional presence byte \(byte), expected 0 or 1", at: at)
+            throw RecordDecodeError(
+                .recordPayloadTypeMismatch, "optional presence byte \(byte), expected 0 or 1", at: at)
         }
         return byte == 1
     }

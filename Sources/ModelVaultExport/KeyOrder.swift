@@ -14,7 +14,8 @@ enum KeyOrder {
     static func append(_ key: RowValue, to out: inout [UInt8]) -> Bool {
         switch key {
         case .bool(let flag): out.append(flag ? 1 : 0)
-        case .int64(let number), .timestamp(let number): appendBigEndian(UInt64(bitPattern: number) ^ (1 << 63), to: &out)
+        case .int64(let number), .timestamp(let number):
+            appendBigEndian(UInt64(bitPattern: number) ^ (1 << 63), to: &out)
         case .uint64(let number): appendBigEndian(number, to: &out)
         case .float64(let number):
             let bits = (number == 0 ? 0.0 : number).bitPattern

@@ -26,7 +26,8 @@ public enum LiveExport {
             case .scratch(let reason): return reason
             case .unknownCollection(let name, let known):
                 return "no collection named '\(name)'"
-                    + (known.isEmpty ? " (the exported state has none)" : " (collections: \(known.joined(separator: ", ")))")
+                    + (known.isEmpty
+                        ? " (the exported state has none)" : " (collections: \(known.joined(separator: ", ")))")
             case .inconsistent(let offset, let message):
                 return "cannot export the row at offset \(offset): \(message)"
             }

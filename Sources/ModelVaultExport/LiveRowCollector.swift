@@ -89,7 +89,9 @@ final class LiveRowCollector: SegmentAnalyser {
                 let written = try RowVersion.encode(
                     payload: payload, at: segment.payloadOffset, catalog: catalog, source: .log, position: offset,
                     origin: offset, scratch: &scratch, into: &out)
-                if !written { failure = RecordDecodeError(.recordPayloadTypeMismatch, "key is not a scalar", at: offset) }
+                if !written {
+                    failure = RecordDecodeError(.recordPayloadTypeMismatch, "key is not a scalar", at: offset)
+                }
                 return written
             } catch {
                 failure = error
@@ -104,14 +106,17 @@ final class LiveRowCollector: SegmentAnalyser {
         let offset = segment.summary.offset
         guard segment.summary.payloadCRCMatches else { return }
         guard payload.count == segment.summary.payloadLength else {
-            lastProblem = (offset, "Checkpoint payload of \(segment.summary.payloadLength) bytes is too large to export")
+            lastProblem = (
+                offset, "Checkpoint payload of \(segment.summary.payloadLength) bytes is too large to export"
+            )
             return
         }
         do throws(ExportDecodeError) {
             let (catalog, replayFrom) = try CheckpointRows.forEach(in: payload, at: segment.payloadOffset) {
                 (record) throws(SpillFile.Failure) in
                 try runs.add(encodingWith: {
-                    RowVersion.encode(record.payload, source: .snapshot, position: record.replayFrom, origin: offset, into: &$0)
+                    RowVersion.encode(
+                        record.payload, source: .snapshot, position: record.replayFrom, origin: offset, into: &$0)
                 })
             }
             checkpointView = CheckpointCatalogView(checkpointOffset: offset, replayFrom: replayFrom, catalog: catalog)

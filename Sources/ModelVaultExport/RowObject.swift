@@ -29,7 +29,9 @@ enum RowObject {
                 continue
             }
             let match = fields.firstIndex { field in
-                written.map { field.index < $0.nonKeyFields.count && $0.nonKeyFields[field.index].path.segments == path }
+                written.map {
+                    field.index < $0.nonKeyFields.count && $0.nonKeyFields[field.index].path.segments == path
+                }
                     ?? false
             }
             if let match { placed.insert(match) }

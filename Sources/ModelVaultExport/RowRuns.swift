@@ -87,7 +87,10 @@ final class RowRuns {
 
     private func sortMemory() {
         arena.withUnsafeBytes { raw in
-            entries.sort { RowVersion.precedes(UnsafeRawBufferPointer(rebasing: raw[$0]), UnsafeRawBufferPointer(rebasing: raw[$1])) }
+            entries.sort {
+                RowVersion.precedes(
+                    UnsafeRawBufferPointer(rebasing: raw[$0]), UnsafeRawBufferPointer(rebasing: raw[$1]))
+            }
         }
     }
 

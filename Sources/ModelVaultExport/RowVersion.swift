@@ -41,7 +41,8 @@ struct RowVersion: Equatable {
     var fields: [Field]
 
     init(
-        collectionId: UInt32, order: ArraySlice<UInt8>, position: UInt64, source: Source, origin: UInt64, isDelete: Bool,
+        collectionId: UInt32, order: ArraySlice<UInt8>, position: UInt64, source: Source, origin: UInt64,
+        isDelete: Bool,
         schemaVersion: UInt32, keyJSON: ArraySlice<UInt8>, fields: [Field]
     ) {
         self.collectionId = collectionId

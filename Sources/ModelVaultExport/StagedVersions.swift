@@ -13,7 +13,10 @@ final class StagedVersions {
     var isEmpty: Bool { entries.isEmpty && spilled == nil }
 
     func add(_ version: RowVersion) throws(SpillFile.Failure) {
-        try add(encodingWith: { version.encode(into: &$0); return true })
+        try add(encodingWith: {
+            version.encode(into: &$0)
+            return true
+        })
     }
 
     /// Stages the version `encode` writes in `RowVersion`'s layout; nothing when it returns false.

@@ -96,7 +96,9 @@ struct Export: ParsableCommand {
         if key != nil && collection.count != 1 {
             throw ValidationError("--key needs exactly one --collection: keys are unique only within a collection")
         }
-        if key != nil && !history { throw ValidationError("--key follows one row through the log: use it with --history") }
+        if key != nil && !history {
+            throw ValidationError("--key follows one row through the log: use it with --history")
+        }
         if redact && !history {
             throw ValidationError(
                 "--redact applies to --history, the view for a support ticket: the live rows are the data itself")
@@ -153,8 +155,12 @@ struct Export: ParsableCommand {
             status = ExitStatus.clean
         }
         if !quiet {
-            if outcome.source.verdict != .clean { Console.err(TextRenderer.verifyLines(outcome.source).joined(separator: "\n")) }
-            if let summary = outcome.salvage?.summary { Console.err(summary.lines().map { "  " + $0 }.joined(separator: "\n")) }
+            if outcome.source.verdict != .clean {
+                Console.err(TextRenderer.verifyLines(outcome.source).joined(separator: "\n"))
+            }
+            if let summary = outcome.salvage?.summary {
+                Console.err(summary.lines().map { "  " + $0 }.joined(separator: "\n"))
+            }
             for note in outcome.notes { Console.err("export: note: " + note) }
             Console.err(
                 outcome.rows.map { "export: \($0) row(s)" + (output.map { " written to \($0)" } ?? "") }
@@ -174,7 +180,9 @@ struct Export: ParsableCommand {
             progress: progress.map { p in { p.update($0, of: $1) } }, line: sink.write)
         try sink.finish(keep: true)
         if !quiet {
-            if outcome.source.verdict != .clean { Console.err(TextRenderer.verifyLines(outcome.source).joined(separator: "\n")) }
+            if outcome.source.verdict != .clean {
+                Console.err(TextRenderer.verifyLines(outcome.source).joined(separator: "\n"))
+            }
             Console.err("export: \(outcome.lines) row version(s)" + (output.map { " written to \($0)" } ?? ""))
         }
         let status = outcome.source.verdict.exitStatus

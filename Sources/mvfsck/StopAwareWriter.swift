@@ -1,5 +1,5 @@
-import Threads
 import ModelVaultCheck
+import Threads
 
 #if canImport(Glibc)
     import Glibc

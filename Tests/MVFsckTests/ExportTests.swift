@@ -26,7 +26,10 @@ import Testing
     }
 
     @Test func historyMarksAbortedAndUncommittedTransactions() throws {
-        let committed = ["k1 put 2 committed", "k2 put 3 committed", "k1 put 3 committed", "k2 delete 5 committed", "k2 put 6 committed"]
+        let committed = [
+            "k1 put 2 committed", "k2 put 3 committed", "k1 put 3 committed", "k2 delete 5 committed",
+            "k2 put 6 committed",
+        ]
         #expect(
             try Self.history("damaged/history__last_commit_as_abort.modelvault")
                 == committed + ["k4 put 7 aborted", "k1 delete 7 aborted"])
@@ -41,7 +44,9 @@ import Testing
                 "k1 put 2 committed", "- put 3 damaged", "k1 put 3 beyond_cut", "k2 delete 5 beyond_cut",
                 "k2 put 6 beyond_cut", "k4 put 7 beyond_cut", "k1 delete 7 beyond_cut",
             ])
-        let result = try CLI.run(["export", "--history", CLI.fixture("damaged/history__payload_flip_t3_record.modelvault")])
+        let result = try CLI.run([
+            "export", "--history", CLI.fixture("damaged/history__payload_flip_t3_record.modelvault"),
+        ])
         let damaged = result.jsonLines[1]
         #expect(damaged["row"] is NSNull)
         #expect((damaged["error"] as? String)?.contains("record_payload_type_mismatch") == true)
@@ -49,7 +54,9 @@ import Testing
     }
 
     @Test func historySummaryCountsLinesByState() throws {
-        let result = try CLI.run(["export", "--history", CLI.fixture("damaged/history__last_commit_as_abort.modelvault")])
+        let result = try CLI.run([
+            "export", "--history", CLI.fixture("damaged/history__last_commit_as_abort.modelvault"),
+        ])
         let summary = try #require(result.jsonLines.last)
         #expect(summary["lines"] as? Int == 7)
         let byState = try #require(summary["by_state"] as? [String: Int])
@@ -74,10 +81,14 @@ import Testing
     }
 
     @Test func liveRowsOfADamagedFileAreWhatRepairKeeps() throws {
-        let result = try CLI.run(["export", "--quiet", CLI.fixture("damaged/history__payload_flip_t3_record.modelvault")])
+        let result = try CLI.run([
+            "export", "--quiet", CLI.fixture("damaged/history__payload_flip_t3_record.modelvault"),
+        ])
         #expect(result.status == 1, "damage left out, as repair exits")
         #expect(result.stdout == #"{"collection":"notes","key":"k1","row":{"id":"k1","text":"first","n":1}}"# + "\n")
-        let aborted = try CLI.run(["export", "--quiet", CLI.fixture("damaged/history__last_commit_as_abort.modelvault")])
+        let aborted = try CLI.run([
+            "export", "--quiet", CLI.fixture("damaged/history__last_commit_as_abort.modelvault"),
+        ])
         #expect(aborted.jsonLines.map { $0["key"] as? String } == ["k1", "k2"])
     }
 
@@ -114,7 +125,9 @@ import Testing
     @Test func outputFileIsWrittenAtomicallyAndCompressedForGz() throws {
         let dir = try TemporaryDirectory("mvfsck-export")
         let plain = try CLI.run(["export", CLI.fixture("clean/rich_types.modelvault")])
-        let written = try CLI.run(["export", "--output", dir.path("rows.jsonl.gz"), CLI.fixture("clean/rich_types.modelvault")])
+        let written = try CLI.run([
+            "export", "--output", dir.path("rows.jsonl.gz"), CLI.fixture("clean/rich_types.modelvault"),
+        ])
         #expect(written.status == 0)
         #expect(written.stdout.isEmpty)
         let unpacked = try Gzip.run(["-dc", dir.path("rows.jsonl.gz")])
@@ -125,7 +138,9 @@ import Testing
     @Test func standardInputIsExportedEvenWhenItMustBeRepaired() throws {
         let bytes = try Fixtures.data("damaged/history__payload_flip_t3_record.modelvault")
         let fromStdin = try CLI.run(["export", "--quiet", "-"], stdin: bytes)
-        let fromFile = try CLI.run(["export", "--quiet", CLI.fixture("damaged/history__payload_flip_t3_record.modelvault")])
+        let fromFile = try CLI.run([
+            "export", "--quiet", CLI.fixture("damaged/history__payload_flip_t3_record.modelvault"),
+        ])
         #expect(fromStdin.status == 1)
         #expect(fromStdin.stdout == fromFile.stdout)
         let gzipped = try CLI.run(["export", "--quiet", "-"], stdin: try Gzip.compress(bytes))

@@ -65,7 +65,9 @@ import Testing
         #expect(records.count > 20)
         for record in records {
             let expected = Self.decoded(record.payload, at: record.offset, record.catalog)
-            #expect(Self.transcoded(record.payload, at: record.offset, record.catalog) == expected, "record at \(record.offset)")
+            #expect(
+                Self.transcoded(record.payload, at: record.offset, record.catalog) == expected,
+                "record at \(record.offset)")
         }
     }
 

@@ -7,7 +7,10 @@ import Testing
         RowVersion(
             collectionId: collection, order: KeyOrder.bytes(.int64(key))![...], position: position, source: .log,
             origin: position, isDelete: position % 7 == 0, schemaVersion: 1, keyJSON: Array(String(key).utf8)[...],
-            fields: [.init(index: 0, json: Array(String(position).utf8)[...]), .init(index: 1, json: Array("\"x\"".utf8)[...])])
+            fields: [
+                .init(index: 0, json: Array(String(position).utf8)[...]),
+                .init(index: 1, json: Array("\"x\"".utf8)[...]),
+            ])
     }
 
     /// Versions in a scrambled order, the same for every run.

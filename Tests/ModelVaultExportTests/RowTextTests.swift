@@ -1,7 +1,7 @@
+import ModelVaultFormat
 import Testing
 
 @testable import ModelVaultExport
-import ModelVaultFormat
 
 @Suite struct RowTextTests {
     @Test func scalarsKeepTheirTypesAndEveryBit() {
@@ -17,7 +17,9 @@ import ModelVaultFormat
     }
 
     @Test func floatsReadBackToTheSameBits() {
-        for value in [0.1, 1.0 / 3.0, Double.leastNonzeroMagnitude, 1.7976931348623157e308, -2.5e-7, 123456789012345680.0] {
+        for value in [
+            0.1, 1.0 / 3.0, Double.leastNonzeroMagnitude, 1.7976931348623157e308, -2.5e-7, 123456789012345680.0,
+        ] {
             let text = RowText.text(.float64(value))
             #expect(Double(text)?.bitPattern == value.bitPattern, "\(text)")
         }
@@ -28,7 +30,8 @@ import ModelVaultFormat
         #expect(RowText.text(.bytes([])) == #"{"$bytes":""}"#)
         #expect(RowText.text(.bytes([1])) == #"{"$bytes":"AQ=="}"#)
         #expect(
-            RowText.text(.uuid([0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]))
+            RowText.text(
+                .uuid([0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]))
                 == #"{"$uuid":"12345678-9abc-def0-1234-56789abcdef0"}"#)
         #expect(RowText.text(.timestamp(1_709_209_815_250_000)) == #"{"$timestamp":"2024-02-29T12:30:15.250000Z"}"#)
         #expect(RowText.text(.timestamp(-14_182_940_000_000)) == #"{"$timestamp":"1969-07-20T20:17:40.000000Z"}"#)
