@@ -12,38 +12,38 @@ struct LiveRowWriter {
     var collections: Set<UInt32>?
 
     /// Writes the rows through `line` (one JSON object, without its newline); returns how many.
+    /// The merge picks each row's deciding version on this thread; the rows are rendered and
+    /// written on a second one (`RowRenderer`) when it can be started, batch by batch.
     func write(from runs: RowRuns, line: ([UInt8]) throws -> Void) throws -> Int {
-        var written = 0
-        // Reused buffers: the current row's first version (its collection and key), the last
-        // version of it the engine keeps, and the line being written.
-        var group: [UInt8] = []
-        var last: [UInt8] = []
-        var hasLast = false
-        var text: [UInt8] = []
-        func flush() throws {
-            guard hasLast else { return }
-            hasLast = false
-            let version = RowVersion(decoding: last)
-            guard !version.isDelete else { return }
-            text.removeAll(keepingCapacity: true)
-            guard append(version, to: &text) else { return }
-            try line(text)
-            written += 1
-        }
-        try runs.forEachInOrder { bytes in
-            if group.isEmpty || !group.withUnsafeBytes({ RowVersion.compareHead($0, bytes) == 0 }) {
-                try flush()
-                group.removeAll(keepingCapacity: true)
-                group.append(contentsOf: bytes)
+        try withoutActuallyEscaping(line) { line in
+            let renderer = RowRenderer(writer: self, line: line)
+            defer { _ = try? renderer.finish() }
+            // Reused buffers: the current row's first version (its collection and key), and
+            // the last version of it the engine keeps.
+            var group: [UInt8] = []
+            var last: [UInt8] = []
+            var hasLast = false
+            func flush() throws {
+                guard hasLast else { return }
+                hasLast = false
+                let isDelete = last.withUnsafeBytes { RowVersion.Head($0).isDelete }
+                if !isDelete { try renderer.add(last) }
             }
-            if keeps(bytes) {
-                last.removeAll(keepingCapacity: true)
-                last.append(contentsOf: bytes)
-                hasLast = true
+            try runs.forEachInOrder { bytes in
+                if group.isEmpty || !group.withUnsafeBytes({ RowVersion.compareHead($0, bytes) == 0 }) {
+                    try flush()
+                    group.removeAll(keepingCapacity: true)
+                    group.append(contentsOf: bytes)
+                }
+                if keeps(bytes) {
+                    last.removeAll(keepingCapacity: true)
+                    last.append(contentsOf: bytes)
+                    hasLast = true
+                }
             }
+            try flush()
+            return try renderer.finish()
         }
-        try flush()
-        return written
     }
 
     /// Whether the engine's state is built from this version.
@@ -57,7 +57,7 @@ struct LiveRowWriter {
     }
 
     /// `{"collection":…,"key":…,"row":{…}}`; false when the catalog lacks the collection.
-    private func append(_ version: RowVersion, to out: inout [UInt8]) -> Bool {
+    func append(_ version: RowVersion, to out: inout [UInt8]) -> Bool {
         guard let collection = catalog.collection(id: version.collectionId) else { return false }
         out += #"{"collection":"#.utf8
         RowText.appendString(collection.name, to: &out)

@@ -135,15 +135,15 @@ struct RowVersion: Equatable {
     }
 
     /// Decodes an encoded version; its key and field texts are slices of `bytes` (no copies).
-    init(decoding bytes: [UInt8]) {
-        var at = 0
+    init(decoding bytes: ArraySlice<UInt8>) {
+        var at = bytes.startIndex
         func u32() -> UInt32 {
             defer { at += 4 }
-            return bytes.withUnsafeBytes { Self.get32($0, at) }
+            return bytes.withUnsafeBytes { Self.get32($0, at - bytes.startIndex) }
         }
         func u64() -> UInt64 {
             defer { at += 8 }
-            return bytes.withUnsafeBytes { Self.get64($0, at) }
+            return bytes.withUnsafeBytes { Self.get64($0, at - bytes.startIndex) }
         }
         func slice() -> ArraySlice<UInt8> {
             let length = Int(u32())
@@ -170,11 +170,14 @@ struct RowVersion: Equatable {
         self.fields = fields
     }
 
+    init(decoding bytes: [UInt8]) { self.init(decoding: bytes[...]) }
+
     /// What the merge needs of an encoded version without decoding the rest.
     struct Head {
         var collectionId: UInt32
         var position: UInt64
         var source: Source
+        var isDelete: Bool
         var origin: UInt64
 
         init(_ bytes: UnsafeRawBufferPointer) {
@@ -183,6 +186,7 @@ struct RowVersion: Equatable {
             at += Int(RowVersion.get32(bytes, &at))
             position = RowVersion.get64(bytes, &at)
             source = Source(rawValue: bytes[at] & 1)!
+            isDelete = bytes[at] & 2 != 0
             at += 1
             origin = RowVersion.get64(bytes, &at)
         }
