@@ -1393,10 +1393,9 @@ def timestamp_micros(text):
     return ((_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000000) + f
 
 
-def _typed_engine(v):
-    import uuid as _uuid
-    if v is None:
-        return None
+def _typed_scalar(v):
+    """(type, value) of a JSON-native scalar as both the engine and export hand it over (floats by
+    their bits); None for anything else."""
     if isinstance(v, bool):
         return ("bool", v)
     if isinstance(v, int):
@@ -1405,6 +1404,16 @@ def _typed_engine(v):
         return ("float", struct.pack("<d", v).hex())
     if isinstance(v, str):
         return ("str", v)
+    return None
+
+
+def _typed_engine(v):
+    import uuid as _uuid
+    if v is None:
+        return None
+    scalar = _typed_scalar(v)
+    if scalar is not None:
+        return scalar
     if isinstance(v, (bytes, bytearray)):
         return ("bytes", bytes(v).hex())
     if isinstance(v, _uuid.UUID):
@@ -1420,14 +1429,9 @@ def _typed_export(v):
     """The engine's Python value for an export JSON value (timestamps: integer microseconds)."""
     if v is None:
         return None
-    if isinstance(v, bool):
-        return ("bool", v)
-    if isinstance(v, int):
-        return ("int", v)
-    if isinstance(v, float):
-        return ("float", struct.pack("<d", v).hex())
-    if isinstance(v, str):
-        return ("str", v)
+    scalar = _typed_scalar(v)
+    if scalar is not None:
+        return scalar
     if isinstance(v, list):
         return [_typed_export(x) for x in v]
     if isinstance(v, dict):

@@ -58,6 +58,21 @@ final class AnalyserThread: SegmentAnalyser {
 
     deinit { finish() }
 
+    /// The full-decode check of `path` with `analyser` reading beside it, on a second thread
+    /// when one can be started; the thread is joined on every way out (a thrown stop request
+    /// included), so the analyser is the caller's alone again when this returns.
+    static func check(
+        path: String, options: CheckOptions, progress: ((UInt64, UInt64?) -> Void)?, with analyser: any SegmentAnalyser
+    ) throws -> Report {
+        let thread = AnalyserThread(analyser)
+        defer { thread?.finish() }
+        return try Checker.check(
+            path: path, command: "export", options: options, progress: progress,
+            configure: { walker in
+                if let thread { walker.add(thread) } else { walker.add(analyser) }
+            })
+    }
+
     func payloadBytesWanted(for type: SegmentType) -> Int { analyser.payloadBytesWanted(for: type) }
 
     func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {

@@ -5,19 +5,17 @@ enum ExportDecodeError: Error {
     case decode(String)
 }
 
-/// The rows of a Checkpoint payload (docs/file-format.md §8), decoded against the checkpoint's
-/// own catalog, each with the offset the log's replay resumes at.
-enum CheckpointRows {
-    struct Row {
-        var payload: RecordPayload
-        var replayFrom: UInt64
-    }
+/// The rows of a Checkpoint payload (docs/file-format.md §8), to be decoded against the
+/// checkpoint's own catalog, which stand for the log before `replayFrom`.
+struct CheckpointRows {
+    let catalog: Catalog
+    let replayFrom: UInt64
+    private let section: UnsafeRawBufferPointer
+    private let sectionOffset: UInt64
+    private let count: UInt32
 
-    /// Hands each row to `body`; returns the checkpoint's catalog and where replay resumes.
-    @discardableResult
-    static func forEach(
-        in bytes: UnsafeRawBufferPointer, at offset: UInt64, _ body: (Row) throws(SpillFile.Failure) -> Void
-    ) throws(ExportDecodeError) -> (catalog: Catalog, replayFrom: UInt64) {
+    /// Reads the payload's framing and catalog; `bytes` must outlive the value.
+    init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(ExportDecodeError) {
         let framing: CheckpointPayload
         do { framing = try CheckpointPayload(parsing: bytes, at: offset) } catch {
             throw .decode("\(error)")
@@ -26,20 +24,29 @@ enum CheckpointRows {
         for entry in framing.catalogEntries {
             do { _ = try catalog.apply(entry, segmentOffset: offset) } catch { throw .decode(error.message) }
         }
-        var reader = ByteReader(
-            UnsafeRawBufferPointer(rebasing: bytes[framing.rowSection]),
-            baseOffset: offset + UInt64(framing.rowSection.lowerBound))
-        for _ in 0..<framing.rowCount {
-            let record: RecordPayload
+        self.catalog = catalog
+        replayFrom = framing.replayFromOffset
+        section = UnsafeRawBufferPointer(rebasing: bytes[framing.rowSection])
+        sectionOffset = offset + UInt64(framing.rowSection.lowerBound)
+        count = framing.rowCount
+    }
+
+    /// Hands each row's Record payload and its file offset to `body`.
+    func forEachRow(_ body: (UnsafeRawBufferPointer, UInt64) throws(ExportDecodeError) -> Void)
+        throws(ExportDecodeError)
+    {
+        var reader = ByteReader(section, baseOffset: sectionOffset)
+        for _ in 0..<count {
+            let row: UnsafeRawBufferPointer
+            let at: UInt64
             do {
                 let length = try reader.u32()
-                var row = try reader.slice(Int(length))
-                record = try RecordPayload(parsing: &row, collections: { catalog.collection(id: $0) })
+                at = reader.offset
+                row = try reader.view(Int(length))
             } catch {
                 throw .decode("\(error)")
             }
-            do { try body(Row(payload: record, replayFrom: framing.replayFromOffset)) } catch { throw .spill(error) }
+            try body(row, at)
         }
-        return (catalog, framing.replayFromOffset)
     }
 }

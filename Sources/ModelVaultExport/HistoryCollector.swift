@@ -14,10 +14,7 @@ final class HistoryCollector: SegmentAnalyser {
     let redactor: Redactor
     private let output: ([UInt8]) throws -> Void
     private let pending = PendingLines()
-    /// The first byte of a pending line: whether its own checksum failed.
-    private static let damagedMark: UInt8 = 1
-    private static let pendingMark: UInt8 = 0
-    /// Reused buffers for a held entry and for a line written out.
+    /// Reused buffers for a held entry's head (commit end, state) and for a line written out.
     private var entry: [UInt8] = []
     private var text: [UInt8] = []
     /// The transaction the last TxnBegin opened, until its commit or abort (a Record whose
@@ -70,7 +67,7 @@ final class HistoryCollector: SegmentAnalyser {
             let damaged = !segment.summary.payloadCRCMatches
             switch segment.role {
             case .staged:
-                try pending.add([damaged ? Self.damagedMark : Self.pendingMark] + line)
+                try pending.add(line, damaged: damaged)
             case .unframed(legal: true):
                 try settle(line, damaged ? .damaged : .committed, commitEnd: end)
             default:
@@ -101,8 +98,8 @@ final class HistoryCollector: SegmentAnalyser {
 
     private func settlePending(_ state: HistoryState, commitEnd: UInt64?) throws {
         guard !pending.isEmpty else { return }
-        try pending.drain { marked in
-            try settle(marked[1...], marked[0] == Self.damagedMark ? .damaged : state, commitEnd: commitEnd)
+        try pending.drain { damaged, line in
+            try settle(line, damaged ? .damaged : state, commitEnd: commitEnd)
         }
     }
 
@@ -118,8 +115,7 @@ final class HistoryCollector: SegmentAnalyser {
         entry.removeAll(keepingCapacity: true)
         withUnsafeBytes(of: commitEnd ?? 0) { entry += $0 }
         entry.append(UInt8(HistoryState.allCases.firstIndex(of: state)!))
-        entry += line
-        try heldWriter!.write(entry)
+        try heldWriter!.write(head: entry, line)
     }
 
     /// Writes a line, its state where its placeholder (a NUL byte, which JSON text never
@@ -159,7 +155,7 @@ final class HistoryCollector: SegmentAnalyser {
                 if let wanted = self.collection, wanted != collection.name { return nil }
                 if let wantedKey = self.key, !KeyText.matches(key, wantedKey) { return nil }
                 var keyJSON: [UInt8] = []
-                redactor.appendKey(key, to: &keyJSON)
+                RowText.appendKey(key, redactor: redactor, to: &keyJSON)
                 out += #"{"collection":"#.utf8
                 RowText.appendString(collection.name, to: &out)
                 out += #","key":"#.utf8

@@ -28,15 +28,8 @@ public enum HistoryExport {
         progress: ((UInt64, UInt64?) -> Void)? = nil, line: @escaping ([UInt8]) throws -> Void
     ) throws -> Outcome {
         let collector = HistoryCollector(collection: collection, key: key, redactor: redactor, output: line)
-        let thread = AnalyserThread(collector)
-        // Joined on every way out, a thrown stop request included.
-        defer { thread?.finish() }
-        let report = try Checker.check(
-            path: path, command: "export", options: CheckOptions(deep: true, redactor: redactor), progress: progress,
-            configure: { walker in
-                if let thread { walker.add(thread) } else { walker.add(collector) }
-            })
-        thread?.finish()
+        let report = try AnalyserThread.check(
+            path: path, options: CheckOptions(deep: true, redactor: redactor), progress: progress, with: collector)
         try collector.finish(cut: report.committedPrefix.keepEnd)
         if let collection, !collector.namesSeen.contains(collection),
             !report.catalog.collections.contains(where: { $0.name == collection })

@@ -5,7 +5,7 @@ import ModelVaultFormat
 /// from the payload to the output in one copy. Accepts what `RowValue(parsing:as:)` accepts
 /// (tags, presence bytes, list counts, lengths, UTF-8), failing with a `RecordDecodeError`
 /// otherwise; the tests hold the two to the same output. With a redacting `redactor`, strings,
-/// bytes and uuids are written as `Redactor.append` writes them.
+/// bytes and uuids are written as `RowText.append` redacts them.
 enum JSONTranscoder {
     static func append(
         _ reader: inout ByteReader, as type: FieldType, redactor: Redactor = .keep, to out: inout [UInt8],
@@ -103,7 +103,7 @@ enum JSONTranscoder {
                 default: return .timestamp(try reader.i64())
                 }
             }
-            redactor.append(value, to: &out)
+            RowText.append(value, redactor: redactor, to: &out)
         }
     }
 

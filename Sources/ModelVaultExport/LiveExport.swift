@@ -1,3 +1,4 @@
+import FileOutput
 import ModelVaultCheck
 import ModelVaultFormat
 import ModelVaultRepair
@@ -97,15 +98,8 @@ public enum LiveExport {
     static func walk(_ path: String, collecting collector: LiveRowCollector, progress: ((UInt64, UInt64?) -> Void)?)
         throws -> Report
     {
-        let pipeline = AnalyserThread(collector)
-        // Joined on every way out, a thrown stop request included.
-        defer { pipeline?.finish() }
-        let report = try Checker.check(
-            path: path, command: "export", options: CheckOptions(deep: true), progress: progress,
-            configure: { walker in
-                if let pipeline { walker.add(pipeline) } else { walker.add(collector) }
-            })
-        pipeline?.finish()
+        let report = try AnalyserThread.check(
+            path: path, options: CheckOptions(deep: true), progress: progress, with: collector)
         collector.finish()
         return report
     }
@@ -145,7 +139,7 @@ public enum LiveExport {
 
     /// Where the salvage is built: a scratch file in the temporary directory.
     static func scratchPath() -> String {
-        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let directory = ScratchDirectory.path
         return "\(directory)/mvfsck-export-\(getpid()).modelvault"
     }
 }

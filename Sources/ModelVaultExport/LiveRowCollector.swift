@@ -112,14 +112,27 @@ final class LiveRowCollector: SegmentAnalyser {
             return
         }
         do throws(ExportDecodeError) {
-            let (catalog, replayFrom) = try CheckpointRows.forEach(in: payload, at: segment.payloadOffset) {
-                (record) throws(SpillFile.Failure) in
-                try runs.add(encodingWith: {
-                    RowVersion.encode(
-                        record.payload, source: .snapshot, position: record.replayFrom, origin: offset, into: &$0)
-                })
+            let rows = try CheckpointRows(parsing: payload, at: segment.payloadOffset)
+            try rows.forEachRow { (row, at) throws(ExportDecodeError) in
+                var failure: ExportDecodeError?
+                do throws(SpillFile.Failure) {
+                    try runs.add(encodingWith: { [self] out in
+                        do throws(RecordDecodeError) {
+                            return try RowVersion.encode(
+                                payload: row, at: at, catalog: rows.catalog, source: .snapshot,
+                                position: rows.replayFrom, origin: offset, scratch: &scratch, into: &out)
+                        } catch {
+                            failure = .decode("\(error)")
+                            return false
+                        }
+                    })
+                } catch {
+                    throw .spill(error)
+                }
+                if let failure { throw failure }
             }
-            checkpointView = CheckpointCatalogView(checkpointOffset: offset, replayFrom: replayFrom, catalog: catalog)
+            checkpointView = CheckpointCatalogView(
+                checkpointOffset: offset, replayFrom: rows.replayFrom, catalog: rows.catalog)
         } catch {
             switch error {
             case .spill(let failure): throw failure

@@ -163,8 +163,14 @@ struct RunWriter {
     }
 
     mutating func write(_ entry: some Collection<UInt8>) throws(SpillFile.Failure) {
-        withUnsafeBytes(of: UInt32(entry.count).bigEndian) { buffer += $0 }
-        buffer += entry
+        try write(head: EmptyCollection(), entry)
+    }
+
+    /// Writes one entry made of `head` then `tail`, without joining them first.
+    mutating func write(head: some Collection<UInt8>, _ tail: some Collection<UInt8>) throws(SpillFile.Failure) {
+        withUnsafeBytes(of: UInt32(head.count + tail.count).bigEndian) { buffer += $0 }
+        buffer += head
+        buffer += tail
         if buffer.count >= 1 << 20 { try flush() }
     }
 

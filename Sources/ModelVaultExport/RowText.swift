@@ -8,8 +8,11 @@ import ModelVaultFormat
 /// Written as UTF-8 bytes straight into the caller's buffer: an export renders every value of
 /// every row, and building Strings would cost more than decoding them.
 public enum RowText {
-    /// Appends the JSON text of `value` to `out`.
-    public static func append(_ value: RowValue, to out: inout [UInt8]) {
+    /// Appends the JSON text of `value` to `out`. With a redacting `redactor`, every string,
+    /// byte string and uuid is written as its redacted form (a JSON string), lists and objects
+    /// keeping their shape; numbers, bools and timestamps are kept: they are not text a person
+    /// wrote.
+    public static func append(_ value: RowValue, redactor: Redactor = .keep, to out: inout [UInt8]) {
         switch value {
         case .bool(let flag): appendASCII(flag ? "true" : "false", to: &out)
         case .int64(let number):
@@ -17,7 +20,10 @@ public enum RowText {
             appendDigits(number.magnitude, to: &out)
         case .uint64(let number): appendDigits(number, to: &out)
         case .float64(let number): appendFloat(number, to: &out)
+        case .string(let text) where redactor.redacts: appendString(Redactor.redacted(text.utf8), to: &out)
         case .string(let text): appendString(text, to: &out)
+        case .bytes(let bytes) where redactor.redacts, .uuid(let bytes) where redactor.redacts:
+            appendString(Redactor.redacted(bytes), to: &out)
         case .bytes(let bytes): tagged("$bytes", to: &out) { Base64.append(bytes, to: &$0) }
         case .uuid(let bytes): tagged("$uuid", to: &out) { appendUUID(bytes, to: &$0) }
         case .timestamp(let micros):
@@ -27,18 +33,26 @@ public enum RowText {
             out.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                append(element, to: &out)
+                append(element, redactor: redactor, to: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             var tree = ObjectTree()
             for member in members {
                 var json: [UInt8] = []
-                append(member.value, to: &json)
+                append(member.value, redactor: redactor, to: &json)
                 tree.insert(path: member.path.segments, json: json)
             }
             tree.append(to: &out)
         }
+    }
+
+    /// Appends the JSON text of a key: as `append` writes it, or (whatever its type) the
+    /// redacted form of its canonical key bytes, so a key redacts alike here, in `walk` and in
+    /// findings.
+    static func appendKey(_ key: RowValue, redactor: Redactor, to out: inout [UInt8]) {
+        guard redactor.redacts, let bytes = key.canonicalKey else { return append(key, to: &out) }
+        appendString(Redactor.redacted(bytes), to: &out)
     }
 
     /// The JSON text of `value`.

@@ -111,29 +111,6 @@ struct RowVersion: Equatable {
         return true
     }
 
-    /// Writes the version a decoded Record payload holds; false (nothing written) when its key
-    /// is not a scalar.
-    static func encode(
-        _ record: RecordPayload, source: Source, position: UInt64, origin: UInt64, redactor: Redactor = .keep,
-        into out: inout [UInt8]
-    ) -> Bool {
-        guard let order = KeyOrder.bytes(record.primaryKey) else { return false }
-        put32(record.collectionId, &out)
-        put32(UInt32(order.count), &out)
-        out += order
-        put64(position, &out)
-        out.append(source.rawValue | (record.op == .delete ? 2 : 0))
-        put64(origin, &out)
-        put32(record.decodedSchemaVersion, &out)
-        withLength(&out) { redactor.appendKey(record.primaryKey, to: &$0) }
-        put32(UInt32(record.fields.count), &out)
-        for field in record.fields {
-            put32(UInt32(field.schemaIndex), &out)
-            withLength(&out) { redactor.append(field.value, to: &$0) }
-        }
-        return true
-    }
-
     /// Decodes an encoded version; its key and field texts are slices of `bytes` (no copies).
     init(decoding bytes: ArraySlice<UInt8>) {
         var at = bytes.startIndex

@@ -1,3 +1,5 @@
+import FileOutput
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -14,7 +16,7 @@ final class SpillFile {
     private(set) var length: UInt64 = 0
 
     init() throws(Failure) {
-        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let directory = ScratchDirectory.path
         var template = Array("\(directory)/mvfsck-export-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw Failure(reason: "cannot create one in \(directory): \(Self.errnoText())") }

@@ -179,7 +179,7 @@ public enum Salvage {
 
     /// A path for a dry run's scratch result, in the temporary directory.
     static func scratchPath() -> String {
-        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let directory = ScratchDirectory.path
         return "\(directory)/mvfsck-dry-run-\(getpid()).modelvault"
     }
 

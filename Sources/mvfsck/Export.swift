@@ -253,7 +253,7 @@ final class ExportInput {
             scratch = nil
             return
         }
-        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let directory = ScratchDirectory.path
         let target = "\(directory)/mvfsck-export-stdin-\(getpid())"
         let fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw AtomicFile.WriteError(path: target, reason: String(cString: strerror(errno))) }

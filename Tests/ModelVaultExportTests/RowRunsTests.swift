@@ -69,10 +69,15 @@ import Testing
     @Test func pendingLinesSpillAndComeBackInOrder() throws {
         let pending = PendingLines(memoryBudget: 1_000)
         let lines = (0..<700).map { Array(("line \($0) " + String(repeating: "x", count: $0 % 50)).utf8) }
-        for line in lines { try pending.add(line) }
+        for (index, line) in lines.enumerated() { try pending.add(line, damaged: index % 3 == 0) }
         var out: [[UInt8]] = []
-        try pending.drain { out.append($0) }
+        var flags: [Bool] = []
+        try pending.drain { damaged, line in
+            out.append(Array(line))
+            flags.append(damaged)
+        }
         #expect(out == lines)
+        #expect(flags == lines.indices.map { $0 % 3 == 0 })
     }
 
     func isOrdered(_ versions: [RowVersion]) -> Bool {
