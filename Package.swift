@@ -18,7 +18,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ModelVaultFormat", dependencies: ["CCRC32C"], swiftSettings: fast),
         .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat", "CZlib"], swiftSettings: fast),
-        .target(name: "FileOutput", dependencies: ["CZlib"]),
+        .target(name: "CFileCopy"),
+        .target(name: "FileOutput", dependencies: ["CZlib", "CFileCopy"]),
         .target(name: "Threads"),
         .target(name: "ModelVaultRepair", dependencies: ["ModelVaultCheck", "FileOutput"], swiftSettings: fast),
         .target(

@@ -1,3 +1,4 @@
+import CFileCopy
 import CZlib
 
 #if canImport(Glibc)
@@ -208,6 +209,81 @@ public final class AtomicFile {
                 }
                 done += n
             }
+        }
+    }
+
+    /// Copies `range` of the file open as `source` to the same offsets here, in the kernel where
+    /// it can (copy_file_range(2): no bytes pass through this process, and a file system that
+    /// shares extents shares them), else with pread and pwrite. Appends then go on after the
+    /// range (uncompressed files only). Throws if the source ends before the range does.
+    public func copy(from source: Int32, range: Range<UInt64>) throws {
+        precondition(deflater == nil)
+        try flush()
+        var inOffset = Int64(range.lowerBound)
+        var outOffset = inOffset
+        let end = Int64(range.upperBound)
+        while inOffset < end && kernelCopies {
+            let n = mv_copy_file_range(source, &inOffset, fd, &outOffset, Int(min(end - inOffset, 1 << 30)))
+            if n > 0 { continue }
+            if n == 0 {
+                throw WriteError(path: destination, reason: "the source ended at byte \(inOffset) while copying")
+            }
+            switch errno {
+            case EINTR, EAGAIN: continue
+            case EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EBADF, EPERM, ETXTBSY: kernelCopies = false
+            default:
+                throw WriteError(
+                    path: destination, reason: "write failed (copying the source): \(String(cString: strerror(errno)))")
+            }
+        }
+        if inOffset < end { try copyThroughBuffer(from: source, from: inOffset, to: end) }
+        guard lseek(fd, off_t(end), SEEK_SET) >= 0 else {
+            throw WriteError(path: destination, reason: "seek failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Whether copy_file_range(2) works between these files (it does not across some file systems).
+    private var kernelCopies = true
+
+    private func copyThroughBuffer(from source: Int32, from start: Int64, to end: Int64) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var offset = start
+        while offset < end {
+            let n = pread(source, buffer.baseAddress!, Int(min(end - offset, Int64(buffer.count))), off_t(offset))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let reason =
+                    n == 0
+                    ? "the source ended at byte \(offset) while copying"
+                    : "read failed: \(String(cString: strerror(errno)))"
+                throw WriteError(path: destination, reason: reason)
+            }
+            var done = 0
+            while done < n {
+                let w = pwrite(fd, buffer.baseAddress! + done, n - done, off_t(offset) + off_t(done))
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    throw WriteError(path: destination, reason: "write failed: \(String(cString: strerror(errno)))")
+                }
+                done += w
+            }
+            offset += Int64(n)
+        }
+    }
+
+    /// Starts writing `range` back to the disk without waiting, so the fsync of `commit()` has
+    /// less left to do. Best effort: where the call is missing nothing happens.
+    public func startWriteback(_ range: Range<UInt64>) {
+        _ = mv_start_writeback(fd, Int64(range.lowerBound), Int64(range.count))
+    }
+
+    /// Fsyncs what has been written out (`flush()` first): on a second thread it may run while
+    /// the first reads the temporary file back by its path. `commit()` fsyncs again, cheaply
+    /// when nothing changed since.
+    public func sync() throws {
+        guard fsync(fd) == 0 else {
+            throw WriteError(path: destination, reason: "fsync failed: \(String(cString: strerror(errno)))")
         }
     }
 

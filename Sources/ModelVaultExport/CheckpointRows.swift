@@ -1,3 +1,4 @@
+import FileOutput
 import ModelVaultFormat
 
 enum ExportDecodeError: Error {

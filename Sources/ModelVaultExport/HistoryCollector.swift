@@ -1,3 +1,4 @@
+import FileOutput
 import ModelVaultCheck
 import ModelVaultFormat
 

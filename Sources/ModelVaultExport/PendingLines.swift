@@ -1,3 +1,5 @@
+import FileOutput
+
 /// Lines waiting for their transaction's outcome, in order, each with whether its own
 /// Record was damaged: held in memory up to `memoryBudget` bytes, the rest in a scratch file
 /// (an entry is the flag byte, then the line), so a transaction of any size costs bounded

@@ -1,3 +1,5 @@
+import FileOutput
+
 /// Row versions sorted by collection, key and position with bounded memory: versions gather in
 /// memory up to `memoryBudget` bytes, are sorted there and written out as a run of a scratch
 /// file, and the runs are merged at the end (in rounds of at most `fanIn` runs, so neither

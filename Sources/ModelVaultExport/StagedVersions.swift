@@ -1,3 +1,5 @@
+import FileOutput
+
 /// The row versions of the open transaction, waiting for its commit or abort: held in memory
 /// up to `memoryBudget` bytes, the rest in a scratch file, so a transaction of any size costs
 /// bounded memory.

@@ -1,5 +1,5 @@
 /// Segment types (docs/file-format.md §5, "Segment types").
-public enum SegmentType: UInt16, CaseIterable, Sendable {
+public enum SegmentType: UInt16, CaseIterable, Sendable, BitwiseCopyable {
     case schema = 1
     case record, manifest, checkpoint, index, txnBegin, txnCommit, txnAbort, temp
 

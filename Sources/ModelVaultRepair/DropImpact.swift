@@ -15,7 +15,9 @@ enum DropImpact {
 
     /// Reads the dropped units that lie before the last kept one from `path` (a copy of the
     /// source) and judges them.
-    static func dropsAreInert(units: [LogUnit], kept: [Bool], dropped: [Int], copy path: String) -> Bool {
+    static func dropsAreInert<Units: RandomAccessCollection<LogUnit>>(
+        units: Units, kept: [Bool], dropped: [Int], copy path: String
+    ) -> Bool where Units.Index == Int {
         guard let lastKept = kept.lastIndex(of: true) else { return true }
         let relevant = dropped.filter { $0 < lastKept }
         guard !relevant.isEmpty else { return true }

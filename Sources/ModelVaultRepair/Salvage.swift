@@ -195,16 +195,27 @@ public enum Salvage {
         if !force { throw Failure.destinationExists(destination) }
     }
 
-    /// Walks the source once, copying every byte into the temporary file as it goes. A deep
-    /// check, so a transaction whose contents the engine would refuse is left out.
+    /// Walks the source once while its bytes are copied into the temporary file: by a second
+    /// thread in the kernel for a regular uncompressed file (`SourceCopy`), else from the walk's
+    /// own bytes. A deep check, so a transaction whose contents the engine would refuse is
+    /// left out.
     static func copyAndWalk(
         source: String, into file: AtomicFile, ledger: TransactionLedger, progress: ((UInt64, UInt64?) -> Void)?
     ) throws -> Report {
-        try Checker.check(path: source, command: "repair", options: CheckOptions(deep: true), progress: progress) {
-            walker in
-            walker.tap = { try file.write($0) }
+        let copy = SourceCopy(source: source, into: file).flatMap { $0.start() ? $0 : nil }
+        defer { copy?.cancel() }
+        let report = try Checker.check(
+            path: source, command: "repair", options: CheckOptions(deep: true), progress: progress
+        ) { walker in
+            if let copy {
+                walker.tap = { copy.walked($0.count) }
+            } else {
+                walker.tap = { try file.write($0) }
+            }
             walker.add(ledger)
         }
+        try copy?.finish(upTo: report.file.size)
+        return report
     }
 
     /// Cuts the temporary file to the plan's prefix, rewrites what the plan rebuilds, and
@@ -217,12 +228,18 @@ public enum Salvage {
             if let manifest = plan.appendedManifest { try file.write(manifest, at: plan.keepEnd) }
         }
         try file.flush()
+        // The disk catches up on a second thread while the result is read back.
+        let sync = BackgroundSync(file)
+        defer { sync.wait() }
         // The kept bytes were decoded deeply as the source was walked, and a prefix cannot hold
         // content faults its source lacks: checking the result's structure is enough.
+        let report: Report
         do {
-            return try Checker.check(path: file.temporaryPath, command: "verify")
+            report = try Checker.check(path: file.temporaryPath, command: "verify")
         } catch let error as InputError {
             throw AtomicFile.WriteError(path: file.destination, reason: "cannot read back the output: \(error.reason)")
         }
+        if let failure = sync.wait() { throw failure }
+        return report
     }
 }

@@ -29,7 +29,9 @@ public struct ScavengeLayout: Sendable, Equatable {
     }
 
     /// `structures` in file order, none inside a unit.
-    public init(units: [LogUnit], kept: [Bool], structures: [KeptStructure]) throws(TooShort) {
+    public init<Units: RandomAccessCollection<LogUnit>>(units: Units, kept: [Bool], structures: [KeptStructure])
+        throws(TooShort) where Units.Index == Int
+    {
         let logStart = UInt64(Layout.logStart)
         end = logStart
         fillers = []

@@ -4,7 +4,7 @@ import ModelVaultFormat
 /// One unit of replay in the source: a transaction from its TxnBegin to its TxnCommit (format
 /// minor 6), or, where the log has no markers (minors 3–5, an upgraded file's legacy prefix), a
 /// Schema segment or a Record with the Index segments written for it.
-public struct LogUnit: Sendable, Equatable {
+public struct LogUnit: Sendable, Equatable, BitwiseCopyable {
     public enum Kind: Sendable, Equatable {
         case transaction
         /// Data applied as soon as it is read: no markers frame it.
@@ -15,7 +15,9 @@ public struct LogUnit: Sendable, Equatable {
     public var offset: UInt64
     public var end: UInt64
     /// Why it cannot be replayed as it stands (nil: every byte of it is intact).
-    public var damage: String?
+    public var damageCause: UnitDamage?
+    /// `damageCause` in words.
+    public var damage: String? { damageCause?.description }
     private var rawTxnId: UInt64 = 0
     /// The first collection id its Records write to or its Schema segments register or
     /// change (0: none); the others, rare, are the ledger's (`TransactionLedger.collections(of:)`).
@@ -99,7 +101,7 @@ public struct LogUnit: Sendable, Equatable {
 }
 
 /// A segment outside every unit that a salvage may keep as it is.
-public struct KeptStructure: Sendable, Equatable {
+public struct KeptStructure: Sendable, Equatable, BitwiseCopyable {
     public var type: SegmentType
     public var offset: UInt64
     public var end: UInt64
@@ -110,8 +112,10 @@ public struct KeptStructure: Sendable, Equatable {
 /// the bytes for itself — checksums, marker ids, unreadable stretches — rather than the
 /// framing's view, which stops trusting the log at the first damage.
 public final class TransactionLedger: SegmentAnalyser {
-    public private(set) var units: [LogUnit] = []
-    public private(set) var structures: [KeptStructure] = []
+    /// In file order. A long log holds millions: past a few tens of thousands they wait in a
+    /// scratch file (`SpilledArray`), so memory stays flat.
+    public let units = SpilledArray<LogUnit>()
+    public let structures = SpilledArray<KeptStructure>()
     /// Unreadable stretches and damaged segments outside every unit.
     public private(set) var damagedStretches: [Range<UInt64>] = []
     /// Collection names as the log registers them.
@@ -214,15 +218,15 @@ public final class TransactionLedger: SegmentAnalyser {
         if var unit = open {
             // A transaction the next one begins before it commits: damage (its TxnCommit is
             // gone), unless it is data no marker frames.
-            if unit.kind == .transaction, unit.damage == nil {
-                unit.damage = "no TxnCommit before the TxnBegin at \(s.summary.offset)"
+            if unit.kind == .transaction, unit.damageCause == nil {
+                unit.damageCause = .noCommitBefore(nextBegin: s.summary.offset)
             }
             close(unit)
         }
         let marker = intact ? try? s.marker?.get() : nil
         var unit = LogUnit(
             kind: .transaction, txnId: marker?.txnId, offset: s.summary.offset, end: end, committed: false)
-        if marker == nil { unit.damage = "TxnBegin at \(s.summary.offset) is damaged" }
+        if marker == nil { unit.damageCause = .beginDamaged(at: s.summary.offset) }
         open = unit
         damageSince = nil
     }
@@ -239,7 +243,7 @@ public final class TransactionLedger: SegmentAnalyser {
                 return
             }
             var unit = LogUnit(kind: .transaction, txnId: marker?.txnId, offset: start, end: end, committed: false)
-            unit.damage = "its TxnBegin lies in unreadable bytes before \(s.summary.offset)"
+            unit.damageCause = .beginUnreadable(commit: s.summary.offset)
             unit.rows = nil
             removeDamage(from: start)
             units.append(unit)
@@ -251,14 +255,14 @@ public final class TransactionLedger: SegmentAnalyser {
         unit.end = end
         if let marker {
             if let id = unit.txnId, id != marker.txnId {
-                unit.damage =
-                    unit.damage ?? "TxnCommit at \(s.summary.offset) carries id \(marker.txnId), its TxnBegin \(id)"
+                unit.damageCause =
+                    unit.damageCause ?? .commitIdMismatch(at: s.summary.offset, commitId: marker.txnId, beginId: id)
             } else {
                 unit.txnId = unit.txnId ?? marker.txnId
                 unit.committed = true
             }
         } else {
-            unit.damage = unit.damage ?? "TxnCommit at \(s.summary.offset) is damaged"
+            unit.damageCause = unit.damageCause ?? .commitDamaged(at: s.summary.offset)
         }
         close(unit)
     }
@@ -275,7 +279,7 @@ public final class TransactionLedger: SegmentAnalyser {
         if intact {
             unit.aborted = true
         } else {
-            unit.damage = unit.damage ?? "TxnAbort at \(s.summary.offset) is damaged"
+            unit.damageCause = unit.damageCause ?? .abortDamaged(at: s.summary.offset)
         }
         close(unit)
     }
@@ -289,7 +293,7 @@ public final class TransactionLedger: SegmentAnalyser {
             // a transaction whose TxnBegin is gone.
             var unit = LogUnit(
                 kind: .transaction, txnId: nil, offset: damageSince ?? offset, end: end, committed: false)
-            unit.damage = "data outside any transaction at \(offset): its TxnBegin is missing"
+            unit.damageCause = .beginMissing(dataAt: offset)
             if damageSince != nil {
                 removeDamage(from: unit.offset)
                 unit.rows = nil
@@ -299,7 +303,7 @@ public final class TransactionLedger: SegmentAnalyser {
         }
         var unit = open!
         unit.end = end
-        if !intact { unit.damage = unit.damage ?? "\(s.summary.type.name) at \(offset): payload checksum" }
+        if !intact { unit.damageCause = unit.damageCause ?? .payloadChecksum(s.summary.type, at: offset) }
         note(s, in: &unit)
         if unit.kind == .unframed && s.summary.type != .index {
             // A Schema segment, or a Record with the Index segments written before it.
@@ -315,8 +319,8 @@ public final class TransactionLedger: SegmentAnalyser {
     private func structure(_ s: ObservedSegment, intact: Bool, end: UInt64) {
         if var unit = open {
             unit.end = end
-            if !intact, unit.damage == nil {
-                unit.damage = "\(s.summary.type.name) at \(s.summary.offset): payload checksum"
+            if !intact, unit.damageCause == nil {
+                unit.damageCause = .payloadChecksum(s.summary.type, at: s.summary.offset)
             }
             open = unit
         } else if intact {
@@ -364,7 +368,7 @@ public final class TransactionLedger: SegmentAnalyser {
     private func unreadable(_ range: Range<UInt64>) {
         let claimed = lastUnreadable.flatMap { $0.range.lowerBound == range.lowerBound ? $0.claimed : nil }
         if var unit = open {
-            unit.damage = unit.damage ?? "\(range.count) unreadable bytes at \(range.lowerBound)"
+            unit.damageCause = unit.damageCause ?? .unreadable(bytes: UInt64(range.count), at: range.lowerBound)
             unit.rows = nil
             unit.end = max(unit.end, range.upperBound)
             if unit.kind == .unframed && claimed.map({ $0.isData }) ?? true {
@@ -377,7 +381,7 @@ public final class TransactionLedger: SegmentAnalyser {
         } else if dataIsUnframed, claimed.map({ $0.isData }) ?? true {
             var unit = LogUnit(
                 kind: .unframed, txnId: nil, offset: range.lowerBound, end: range.upperBound, committed: false)
-            unit.damage = "\(range.count) unreadable bytes at \(range.lowerBound)"
+            unit.damageCause = .unreadable(bytes: UInt64(range.count), at: range.lowerBound)
             unit.rows = nil
             close(unit)
         } else if claimed.map({ $0.isData || $0.isMarker }) ?? true {
@@ -386,7 +390,7 @@ public final class TransactionLedger: SegmentAnalyser {
             damaged(range)
             var unit = LogUnit(
                 kind: .transaction, txnId: nil, offset: range.lowerBound, end: range.upperBound, committed: false)
-            unit.damage = "\(range.count) unreadable bytes at \(range.lowerBound): whatever they held is lost"
+            unit.damageCause = .unreadableBetween(bytes: UInt64(range.count), at: range.lowerBound)
             unit.rows = nil
             unreadableUnits.insert(units.count)
             close(unit)
@@ -403,7 +407,7 @@ public final class TransactionLedger: SegmentAnalyser {
             unit.end = offset
             open = unit
         } else if let last = units.indices.last, units[last].end > offset {
-            units[last].end = offset
+            units.update(last) { $0.end = offset }
         }
         if let last = damagedStretches.last, last.contains(offset) {
             damagedStretches[damagedStretches.count - 1] = last.lowerBound..<offset

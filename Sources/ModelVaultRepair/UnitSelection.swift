@@ -47,9 +47,9 @@ public struct UnitSelection: Sendable {
 
     /// The first choice, before anything is replayed: damage, the cut of `--until-txn`, the
     /// transactions `--drop-txn` names; without `--scavenge`, nothing after `prefixEnd`.
-    public init(
-        units: [LogUnit], choices: SalvageChoices, prefixEnd: UInt64
-    ) throws(ReferenceError) {
+    public init<Units: RandomAccessCollection<LogUnit>>(
+        units: Units, choices: SalvageChoices, prefixEnd: UInt64
+    ) throws(ReferenceError) where Units.Index == Int {
         kept = units.map { $0.committed && !$0.aborted && $0.damage == nil }
         let until = try choices.untilTxn.map { ref throws(ReferenceError) in try Self.resolve(ref, in: units) }
         var requested = Set<Int>()
@@ -100,7 +100,9 @@ public struct UnitSelection: Sendable {
     }
 
     /// The one committed transaction `ref` names.
-    static func resolve(_ ref: TransactionReference, in units: [LogUnit]) throws(ReferenceError) -> Int {
+    static func resolve<Units: RandomAccessCollection<LogUnit>>(_ ref: TransactionReference, in units: Units)
+        throws(ReferenceError) -> Int where Units.Index == Int
+    {
         let named = units.indices.filter {
             units[$0].kind == .transaction && units[$0].txnId == ref.id
                 && (ref.offset == nil || units[$0].offset == ref.offset)

@@ -1,3 +1,4 @@
+import FileOutput
 import Testing
 
 @testable import ModelVaultExport

@@ -14,7 +14,7 @@ import Testing
             path: Fixtures.url(name).path, command: "repair", options: CheckOptions(deep: true),
             configure: { $0.add(ledger) })
         ledger.finish()
-        return ledger.units
+        return Array(ledger.units)
     }
 
     static func inert(_ name: String, dropping unit: Int) throws -> Bool {

@@ -54,7 +54,7 @@ import Testing
 
     @Test func scavengingDropsOnlyTheDamagedTransaction() throws {
         var units = Self.three
-        units[1].damage = "Record at 8600: payload checksum"
+        units[1].damageCause = .payloadChecksum(.record, at: 8600)
         let selection = try UnitSelection(units: units, choices: SalvageChoices(scavenge: true), prefixEnd: 8524)
         #expect(selection.kept == [true, false, true])
         #expect(selection.dropped.map(\.reason) == [.damaged])
@@ -62,7 +62,7 @@ import Testing
 
     @Test func withoutScavengingNothingAfterThePrefixStays() throws {
         var units = Self.three
-        units[1].damage = "Record at 8600: payload checksum"
+        units[1].damageCause = .payloadChecksum(.record, at: 8600)
         let selection = try UnitSelection(units: units, choices: SalvageChoices(), prefixEnd: 8524)
         #expect(selection.kept == [true, false, false])
         #expect(selection.dropped.map(\.unit) == [1, 2])

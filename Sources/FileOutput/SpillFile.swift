@@ -1,23 +1,22 @@
-import FileOutput
-
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// A scratch file in `$TMPDIR` (else /tmp), unlinked as soon as it is created so nothing is left
 /// behind whatever happens to the process; written by appending, read back at any offset.
-final class SpillFile {
-    struct Failure: Error, CustomStringConvertible {
-        var reason: String
-        var description: String { "scratch file: \(reason)" }
+public final class SpillFile {
+    public struct Failure: Error, CustomStringConvertible {
+        public var reason: String
+        public var description: String { "scratch file: \(reason)" }
     }
 
     private let fd: Int32
-    private(set) var length: UInt64 = 0
+    public private(set) var length: UInt64 = 0
 
-    init() throws(Failure) {
+    /// - Parameter purpose: part of the file's name, while it has one (`mvfsck-PURPOSE-XXXXXX`).
+    public init(purpose: String = "export") throws(Failure) {
         let directory = ScratchDirectory.path
-        var template = Array("\(directory)/mvfsck-export-XXXXXX".utf8CString)
+        var template = Array("\(directory)/mvfsck-\(purpose)-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw Failure(reason: "cannot create one in \(directory): \(Self.errnoText())") }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
@@ -27,14 +26,14 @@ final class SpillFile {
     deinit { close(fd) }
 
     /// `existing`, or a new scratch file when there is none yet.
-    static func reusing(_ existing: SpillFile?) throws(Failure) -> SpillFile {
+    public static func reusing(_ existing: SpillFile?) throws(Failure) -> SpillFile {
         if let existing { return existing }
         return try SpillFile()
     }
 
     /// Appends `bytes`; returns where they start.
     @discardableResult
-    func append(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> UInt64 {
+    public func append(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> UInt64 {
         let start = length
         var done = 0
         while done < bytes.count {
@@ -49,12 +48,20 @@ final class SpillFile {
         return start
     }
 
-    func append(_ bytes: [UInt8]) throws(Failure) {
+    public func append(_ bytes: [UInt8]) throws(Failure) {
         _ = try bytes.withUnsafeBytes { raw in Result { () throws(Failure) in try append(raw) } }.get()
     }
 
+    /// Cuts the file to `newLength` bytes: appends go on from there.
+    public func truncate(to newLength: UInt64) throws(Failure) {
+        guard ftruncate(fd, off_t(newLength)) == 0 else {
+            throw Failure(reason: "cannot truncate: \(Self.errnoText())")
+        }
+        length = newLength
+    }
+
     /// Reads up to `into.count` bytes at `offset`; returns how many.
-    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Failure) -> Int {
+    public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Failure) -> Int {
         var done = 0
         while done < buffer.count {
             let got = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + UInt64(done)))

@@ -1,0 +1,72 @@
+import FileOutput
+import Foundation
+import ModelVaultCheck
+import TestSupport
+import Testing
+
+@testable import ModelVaultRepair
+
+/// Repair's copy of a regular source file, made by a second thread behind the walk.
+@Suite struct SourceCopyTests {
+    static func source(in directory: TemporaryDirectory, bytes count: Int) throws -> (path: String, bytes: [UInt8]) {
+        var generator = SeededGenerator(seed: 7)
+        let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let path = directory.path("source.modelvault")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return (path, bytes)
+    }
+
+    @Test func theCopyHoldsExactlyTheBytesWalked() throws {
+        let directory = try TemporaryDirectory("mvfsck-copy")
+        let (path, bytes) = try Self.source(in: directory, bytes: 1_000_003)
+        let file = try AtomicFile(destination: directory.path("out.modelvault"))
+        let copy = try #require(SourceCopy(source: path, into: file, chunk: 65536))
+        #expect(copy.start())
+        // The walk reads in uneven pieces; the copier follows whole chunks behind it.
+        var walked = 0
+        while walked < bytes.count {
+            let piece = min(12_345, bytes.count - walked)
+            copy.walked(piece)
+            walked += piece
+        }
+        try copy.finish(upTo: UInt64(bytes.count))
+        try file.commit()
+        #expect([UInt8](try Data(contentsOf: directory.url("out.modelvault"))) == bytes)
+    }
+
+    @Test func appendsAfterTheCopyGoOnFromItsEnd() throws {
+        let directory = try TemporaryDirectory("mvfsck-copy")
+        let (path, bytes) = try Self.source(in: directory, bytes: 5000)
+        let file = try AtomicFile(destination: directory.path("out.modelvault"))
+        let copy = try #require(SourceCopy(source: path, into: file))
+        #expect(copy.start())
+        try copy.finish(upTo: 4000)
+        try file.write([1, 2, 3])
+        try file.commit()
+        #expect([UInt8](try Data(contentsOf: directory.url("out.modelvault"))) == Array(bytes[..<4000]) + [1, 2, 3])
+    }
+
+    @Test func aSourceThatChangesDuringTheWalkIsRefused() throws {
+        let directory = try TemporaryDirectory("mvfsck-copy")
+        let (path, bytes) = try Self.source(in: directory, bytes: 5000)
+        let file = try AtomicFile(destination: directory.path("out.modelvault"))
+        let copy = try #require(SourceCopy(source: path, into: file))
+        #expect(copy.start())
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([0]))
+        try handle.close()
+        #expect(throws: InputError.self) { try copy.finish(upTo: UInt64(bytes.count)) }
+    }
+
+    @Test func gzipAndStandardInputAreCopiedFromTheWalkInstead() throws {
+        let directory = try TemporaryDirectory("mvfsck-copy")
+        let gz = directory.path("source.modelvault.gz")
+        try Data(try Gzip.compress([UInt8](repeating: 7, count: 1000))).write(to: URL(fileURLWithPath: gz))
+        let file = try AtomicFile(destination: directory.path("out.modelvault"))
+        #expect(SourceCopy(source: gz, into: file) == nil)
+        #expect(SourceCopy(source: "-", into: file) == nil)
+        #expect(SourceCopy(source: directory.path, into: file) == nil)
+        #expect(SourceCopy(source: directory.path("missing"), into: file) == nil)
+    }
+}
