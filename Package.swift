@@ -17,7 +17,7 @@ let package = Package(
         .target(name: "CCRC32C", cSettings: [.unsafeFlags(["-O3"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ModelVaultFormat", dependencies: ["CCRC32C"], swiftSettings: fast),
-        .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat", "CZlib"], swiftSettings: fast),
+        .target(name: "ModelVaultCheck", dependencies: ["ModelVaultFormat", "CZlib", "Threads"], swiftSettings: fast),
         .target(name: "CFileCopy"),
         .target(name: "FileOutput", dependencies: ["CZlib", "CFileCopy"]),
         .target(name: "Threads"),

@@ -11,29 +11,75 @@ public enum Checker {
     ) throws -> Report {
         let writerActive = WriterLock.isHeld(forDatabaseAt: path)
         let input = try OpenedInput.open(path: path)
-        let walker = LogWalker(source: input.source, options: options)
-        configure(walker)
-        if let progress {
-            let size = input.compressed ? nil : input.diskSize
-            walker.progress = { progress($0, size) }
-        }
-        var report = try walker.run(
-            command: command, path: path, compressed: input.compressed,
-            containerFinding: { input.containerFinding })
+        var report = try walk(
+            input, path: path, command: command, options: options, progress: progress, configure: configure)
         if !report.revalidationPlan.isEmpty, path != "-", input.diskSize != nil {
             // Rows the engine judges by value against a version known only at the end: a file
             // that can be read again is walked once more, validating them as the engine will.
             var second = options
             second.revalidation = report.revalidationPlan
-            let again = try OpenedInput.open(path: path)
-            report = try LogWalker(source: again.source, options: second).run(
-                command: command, path: path, compressed: again.compressed,
-                containerFinding: { again.containerFinding })
+            report = try walk(
+                try OpenedInput.open(path: path), path: path, command: command, options: second, progress: nil,
+                configure: { _ in })
         }
         if writerActive || WriterLock.isHeld(forDatabaseAt: path) {
             report.findings.insert(WriterLock.finding(for: path), at: 0)
             report.warningCount += 1
         }
         return report
+    }
+
+    /// One walk of `input`. A regular uncompressed file is walked with checks taken on trust and
+    /// proved on a second core (`SpeculativeChecks`); should one fail, it is walked again with
+    /// every check in line, which makes the report.
+    static func walk(
+        _ input: OpenedInput, path: String, command: String, options: CheckOptions,
+        progress: ((UInt64, UInt64?) -> Void)?, configure: (LogWalker) -> Void
+    ) throws -> Report {
+        try walkTelling(
+            input, path: path, command: command, options: options, progress: progress, configure: configure
+        ).report
+    }
+
+    /// How a walk used the second core.
+    enum Speculation: Equatable {
+        /// Every check in line: the input could not be read again, or analysers watch the walk.
+        case none
+        /// Checks taken on trust, and all of them held.
+        case held
+        /// One did not hold: the report is that of a second walk with every check in line.
+        case walkedAgain
+    }
+
+    /// `walk`, telling how the second core was used.
+    static func walkTelling(
+        _ input: OpenedInput, path: String, command: String, options: CheckOptions,
+        progress: ((UInt64, UInt64?) -> Void)?, configure: (LogWalker) -> Void
+    ) throws -> (report: Report, speculation: Speculation) {
+        func walker(_ input: OpenedInput) -> LogWalker {
+            let walker = LogWalker(source: input.source, options: options)
+            configure(walker)
+            if let progress {
+                let size = input.compressed ? nil : input.diskSize
+                walker.progress = { progress($0, size) }
+            }
+            return walker
+        }
+        let first = walker(input)
+        let speculating =
+            path != "-" && !input.compressed && input.diskSize != nil
+            && first.speculate(readingAgain: path)
+        do {
+            let report = try first.run(
+                command: command, path: path, compressed: input.compressed, containerFinding: { input.containerFinding }
+            )
+            return (report, speculating ? .held : .none)
+        } catch is SpeculativeChecks.Failed where speculating {
+            let again = try OpenedInput.open(path: path)
+            let report = try walker(again).run(
+                command: command, path: path, compressed: again.compressed, containerFinding: { again.containerFinding }
+            )
+            return (report, .walkedAgain)
+        }
     }
 }

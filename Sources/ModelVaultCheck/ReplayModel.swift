@@ -231,7 +231,11 @@ struct ReplayModel {
     /// against (a schema version bump and the rewritten Records share one transaction). Staged
     /// entries are applied to it as they come and reverted if the transaction does not commit,
     /// so it costs one catalog more, never a copy per transaction or per Record.
-    private(set) var workingCatalog = Catalog()
+    private(set) var workingCatalog = Catalog() {
+        didSet { workingCatalogGeneration &+= 1 }
+    }
+    /// Changes whenever `workingCatalog` does.
+    private(set) var workingCatalogGeneration = 0
     private var uncommittedChanges: [Catalog.Change] = []
 
     private mutating func applyToWorkingCatalog(

@@ -69,6 +69,15 @@ final class SegmentSource {
     /// before there is split again, so no byte is read more than twice however many lengths a
     /// hostile file damages.
     private var rereadEnd: UInt64 = 0
+    /// Checksums of segments read where they lie are taken on trust and proved on a second
+    /// thread (`SpeculativeChecks`); nil: each is computed here.
+    var speculative: SpeculativeChecks? {
+        didSet { speculating = speculative != nil }
+    }
+    /// `speculative != nil`, asked of every segment without touching the reference.
+    private(set) var speculating = false
+    /// The segments taken on trust not yet handed over.
+    var trusted = SpeculativeChecks.Batch()
 
     init(source: ByteSource, capacity: Int) {
         cursor = StreamCursor(source: source, capacity: max(capacity, Int(Layout.logStart)))
@@ -90,7 +99,7 @@ final class SegmentSource {
                 consumer.tornHeader(at: offset, available: available)
                 return
             }
-            let header = SegmentHeader(parsing: cursor.window)
+            let header = SegmentHeader(parsing: cursor.window, trustingChecksum: speculating)
             if let fault = header.fault {
                 consumer.badHeader(fault, header: header, at: offset)
                 guard try resynchronise(after: offset, consumer) else { return }
@@ -114,7 +123,14 @@ final class SegmentSource {
         {
             // The common case: the whole segment is in the buffer; it is read where it lies.
             let payload = headerSize..<(headerSize + Int(length))
-            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: cursor.window[payload]))
+            let crc: UInt32
+            if speculating {
+                if trusted.isFull { try speculative!.submit(&trusted) }
+                trusted.append(segmentAt: offset, payloadLength: Int(length), payloadCRC: header.payloadCRC)
+                crc = header.payloadCRC
+            } else {
+                crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: cursor.window[payload]))
+            }
             var inside: Int?
             if lengthMayBeDamaged(header, at: offset, crc: crc) {
                 // A header beginning inside the payload may end up to 31 bytes past it.
@@ -139,6 +155,8 @@ final class SegmentSource {
             try cursor.consume(headerSize + inside)
             return true
         }
+        // Its header's checksum was taken on trust for a segment read where it lies.
+        if speculating && SegmentHeader(parsing: cursor.window).fault != nil { throw SpeculativeChecks.Failed() }
         try cursor.consume(headerSize)
         if demand.decodeAsStreamed {
             let pull = PayloadPull(

@@ -13,8 +13,9 @@ public struct SegmentHeader: Equatable, Sendable {
     public var storedHeaderCRC: UInt32
     public var computedHeaderCRC: UInt32
 
-    /// Decodes the fields of the 32 bytes at `bytes` without judging them.
-    public init(parsing bytes: UnsafeRawBufferPointer) {
+    /// Decodes the fields of the 32 bytes at `bytes` without judging them. `trustingChecksum`
+    /// takes the stored header checksum as computed (someone else proves it).
+    public init(parsing bytes: UnsafeRawBufferPointer, trustingChecksum: Bool = false) {
         precondition(bytes.count >= Layout.segmentHeaderSize)
         func load<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
             T(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: T.self))
@@ -27,7 +28,8 @@ public struct SegmentHeader: Equatable, Sendable {
         payloadCRC = load(20, UInt32.self)
         checksumKind = bytes[24]
         storedHeaderCRC = load(28, UInt32.self)
-        computedHeaderCRC = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<28]))
+        computedHeaderCRC =
+            trustingChecksum ? storedHeaderCRC : CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<28]))
     }
 
     public var type: SegmentType? { SegmentType(rawValue: rawType) }

@@ -1,0 +1,189 @@
+import ModelVaultFormat
+import Synchronization
+import Threads
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Checks the walk takes on trust while a second thread proves them: the header and payload
+/// checksums of every segment read where it lies and, in the full decode, every such Record's
+/// decode against the catalog in force where it lies. The walk goes on as if each held, so the two cores share the
+/// work; a valid file (the common case) needs nothing more. When one fails, the walk is
+/// abandoned (`Failed`) and `Checker` walks the file again with every check in line: a report
+/// is always the one the sequential walk makes.
+///
+/// Only for a regular, uncompressed file that can be read again: the second thread reads the
+/// payloads through a descriptor of its own, by offset.
+final class SpeculativeChecks: @unchecked Sendable {
+    /// A check taken on trust failed, or the second thread could not read the file.
+    struct Failed: Error {}
+
+    /// One segment read where it lies: its header's checksum and its payload's are to be proved.
+    struct Item: Sendable {
+        var segmentOffset: UInt64
+        var payloadLength: UInt32
+        var payloadCRC: UInt32
+        /// Index into the batch's catalogs of the one to decode a Record against; -1: none.
+        var catalog: Int32
+    }
+
+    /// What the walk hands over at once.
+    struct Batch: Sendable {
+        var items: [Item] = []
+        var catalogs: [Catalog] = []
+        /// The generation of the catalog last appended.
+        var catalogGeneration = -1
+
+        /// Whether it is due to be handed over.
+        var isFull: Bool { items.count >= SpeculativeChecks.batchSize }
+
+        mutating func append(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) {
+            items.append(
+                Item(segmentOffset: offset, payloadLength: UInt32(payloadLength), payloadCRC: payloadCRC, catalog: -1))
+        }
+
+        /// The segment last appended (at `offset`) is a Record: its decode against `catalog` is
+        /// taken on trust too. False when it was not appended (its payload streamed): the walk
+        /// decodes it itself. `generation` changes whenever the catalog does.
+        mutating func decodeLastAsRecord(segmentAt offset: UInt64, catalog: Catalog, generation: Int) -> Bool {
+            guard let last = items.last, last.segmentOffset == offset, last.catalog < 0 else { return false }
+            if generation != catalogGeneration {
+                catalogs.append(catalog)
+                catalogGeneration = generation
+            }
+            items[items.count - 1].catalog = Int32(catalogs.count - 1)
+            return true
+        }
+    }
+
+    /// Items per batch handed to the second thread.
+    static let batchSize = 4096
+
+    private let fd: Int32
+    private let windowCapacity: Int
+    /// At most four batches wait: memory stays flat, and the walk waits when the checks lag.
+    private let queue = BatchQueue<Batch>(capacity: 4)
+    private let failed = Atomic<Bool>(false)
+    private var thread: WorkerThread?
+    // The second thread's, read once it has been joined.
+    private var valuesVisited = 0
+
+    /// Nil when `path` cannot be opened here or is not a regular file, or no thread can be
+    /// started. `largestSegment`: no segment handed over is longer.
+    init?(path: String, largestSegment: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            return nil
+        }
+        self.fd = fd
+        windowCapacity = max(largestSegment, 4 << 20)
+        thread = WorkerThread(stackSize: 1 << 20) { [self] in run() }
+        if thread == nil { return nil }
+    }
+
+    deinit {
+        cancel()
+        close(fd)
+    }
+
+    /// Hands `batch` over and empties it. Throws once a check has failed.
+    func submit(_ batch: inout Batch) throws(Failed) {
+        if failed.load(ordering: .relaxed) { throw Failed() }
+        queue.push([batch], bytes: 1)
+        batch = Batch()
+        batch.items.reserveCapacity(Self.batchSize)
+    }
+
+    /// Hands over what is left and waits for the second thread; the row values its decodes
+    /// visited. Throws when a check failed.
+    func finish(_ batch: inout Batch) throws(Failed) -> Int {
+        if !batch.items.isEmpty { try submit(&batch) }
+        queue.close()
+        thread?.join()
+        thread = nil
+        if failed.load(ordering: .relaxed) { throw Failed() }
+        return valuesVisited
+    }
+
+    /// Stops the second thread without waiting for its checks (the walk ended otherwise).
+    func cancel() {
+        guard let thread else { return }
+        failed.store(true, ordering: .relaxed)
+        queue.close()
+        thread.join()
+        self.thread = nil
+    }
+
+    private func run() {
+        var window = ReadWindow(fd: fd, capacity: windowCapacity)
+        defer { window.release() }
+        while let batches = queue.pop() {
+            for batch in batches where !failed.load(ordering: .relaxed) {
+                if !check(batch, &window) { failed.store(true, ordering: .relaxed) }
+            }
+        }
+    }
+
+    private func check(_ batch: Batch, _ window: inout ReadWindow) -> Bool {
+        let headerSize = Layout.segmentHeaderSize
+        for item in batch.items {
+            guard let segment = window.bytes(at: item.segmentOffset, count: headerSize + Int(item.payloadLength)) else {
+                return false
+            }
+            let storedHeaderCRC = UInt32(littleEndian: segment.loadUnaligned(fromByteOffset: 28, as: UInt32.self))
+            let payload = UnsafeRawBufferPointer(rebasing: segment[headerSize...])
+            guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: segment[0..<28])) == storedHeaderCRC,
+                CRC32C.checksum(payload) == item.payloadCRC
+            else { return false }
+            if item.catalog >= 0 {
+                let catalog = batch.catalogs[Int(item.catalog)]
+                var reader = ByteReader(payload, baseOffset: item.segmentOffset + UInt64(headerSize))
+                do throws(PayloadCheckError) {
+                    try RecordPayload.validate(&reader, collections: catalog.collection(id:))
+                } catch {
+                    return false
+                }
+                valuesVisited += reader.steps
+            }
+        }
+        return true
+    }
+}
+
+/// A stretch of a file read by offset into one buffer, read again from the offset asked for
+/// whenever a range falls outside it.
+struct ReadWindow {
+    private let fd: Int32
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var start: UInt64 = 0
+    private var count = 0
+
+    init(fd: Int32, capacity: Int) {
+        self.fd = fd
+        buffer = .allocate(byteCount: capacity, alignment: 64)
+    }
+
+    func release() { buffer.deallocate() }
+
+    /// Bytes `offset..<offset + length` of the file; nil when they cannot be read.
+    mutating func bytes(at offset: UInt64, count length: Int) -> UnsafeRawBufferPointer? {
+        if offset >= start, offset + UInt64(length) <= start + UInt64(count) {
+            let from = Int(offset - start)
+            return UnsafeRawBufferPointer(rebasing: buffer[from..<(from + length)])
+        }
+        guard length <= buffer.count else { return nil }
+        start = offset
+        count = 0
+        while count < buffer.count {
+            let got = pread(fd, buffer.baseAddress! + count, buffer.count - count, off_t(offset) + off_t(count))
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            count += got
+        }
+        return count >= length ? UnsafeRawBufferPointer(rebasing: buffer[0..<length]) : nil
+    }
+}

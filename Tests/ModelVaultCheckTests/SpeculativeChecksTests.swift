@@ -1,0 +1,55 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import ModelVaultCheck
+
+/// Checks taken on trust and proved on a second core never change a report: a file whose
+/// checks all hold gets the sequential walk's report, and one where any fails is walked again
+/// with every check in line.
+@Suite struct SpeculativeChecksTests {
+    static func walk(_ url: URL, deep: Bool) throws -> (report: Report, speculation: Checker.Speculation) {
+        let path = url.path
+        return try Checker.walkTelling(
+            try OpenedInput.open(path: path), path: path, command: "verify", options: CheckOptions(deep: deep),
+            progress: nil, configure: { _ in })
+    }
+
+    @Test(arguments: [false, true])
+    func everyFixtureGetsTheSequentialWalksReport(deep: Bool) throws {
+        var held = 0
+        var walkedAgain = 0
+        for url in Fixtures.files("clean") + Fixtures.files("damaged") {
+            let (report, speculation) = try Self.walk(url, deep: deep)
+            let sequential = try Fixtures.check(try Fixtures.bytes(url), deep: deep)
+            let name = url.lastPathComponent
+            #expect(speculation != .none, "\(name)")
+            #expect(report.verdict == sequential.verdict, "\(name)")
+            #expect(report.findings == sequential.findings, "\(name)")
+            #expect(report.engine == sequential.engine, "\(name)")
+            #expect(report.valuesVisited == sequential.valuesVisited, "\(name)")
+            #expect(report.segments.count == sequential.segments.count, "\(name)")
+            #expect(report.segments.bytes == sequential.segments.bytes, "\(name)")
+            if speculation == .held { held += 1 } else { walkedAgain += 1 }
+        }
+        // Both ways are taken: clean files keep what was taken on trust; damaged checksums or
+        // decodes do not (other damage, a torn tail or a lost superblock, may).
+        #expect(held > 50)
+        #expect(walkedAgain > 10)
+    }
+
+    @Test func aCleanFileIsWalkedOnceAndADamagedChecksumTwice() throws {
+        #expect(try Self.walk(Fixtures.url("clean/basic.modelvault"), deep: true).speculation == .held)
+        let flipped = try #require(
+            Fixtures.files("damaged").first { $0.lastPathComponent.contains("payload_flip_record") })
+        #expect(try Self.walk(flipped, deep: false).speculation == .walkedAgain)
+    }
+
+    @Test func standardInputAndGzipAreWalkedWithEveryCheckInLine() throws {
+        let directory = try TemporaryDirectory("mvfsck-speculation")
+        let gz = directory.path("basic.modelvault.gz")
+        try Data(try Gzip.compress(try Fixtures.bytes(Fixtures.url("clean/basic.modelvault")))).write(
+            to: URL(fileURLWithPath: gz))
+        #expect(try Self.walk(URL(fileURLWithPath: gz), deep: true).speculation == .none)
+    }
+}
