@@ -495,17 +495,11 @@ public final class LogWalker: SegmentConsumer {
         payload payloadView: UnsafeRawBufferPointer
     ) -> ReplayModel.Fault? {
         guard s.type == .record || s.type == .index else { return nil }
+        if source.speculating && takesDecodeOnTrust(s) { return nil }
         let catalog = replay.workingCatalog
         let fault: DeepCheck.Fault?
         if s.type == .record {
-            if source.speculating, deep.revalidation == nil,
-                source.trusted.decodeLastAsRecord(
-                    segmentAt: s.offset, catalog: catalog, generation: replay.workingCatalogGeneration)
-            {
-                fault = nil
-            } else {
-                fault = deep.record(s, payload: payloadView, catalog: catalog, txnId: txnId)
-            }
+            fault = deep.record(s, payload: payloadView, catalog: catalog, txnId: txnId)
         } else {
             var warnings: [Finding] = []
             fault = deep.index(
@@ -514,6 +508,30 @@ public final class LogWalker: SegmentConsumer {
         }
         return fault.map { report($0, of: s) }
     }
+
+    /// Whether the decode of `s` (a Record or Index read where it lies) is left to the second
+    /// core (`SpeculativeChecks`): a Record's when no row is to be judged by value again, an
+    /// Index's while the catalog has no unique index (unique entries are replayed here).
+    private func takesDecodeOnTrust(_ s: SegmentEvent) -> Bool {
+        let generation = replay.workingCatalogGeneration
+        if generation != uniqueIndexesKnownFor {
+            catalogHasUniqueIndex = replay.workingCatalog.hasUniqueIndex
+            uniqueIndexesKnownFor = generation
+        }
+        let decode: SpeculativeChecks.Decode
+        if s.type == .record {
+            guard deep.revalidation == nil else { return false }
+            decode = .record
+        } else {
+            guard !catalogHasUniqueIndex else { return false }
+            decode = .index
+        }
+        return source.trusted.decodeLast(as: decode, segmentAt: s.offset, generation: generation) {
+            replay.workingCatalog
+        }
+    }
+    private var catalogHasUniqueIndex = false
+    private var uniqueIndexesKnownFor = -1
 
     /// Reports a decode fault; what the replay makes of it.
     func report(_ fault: DeepCheck.Fault, of s: SegmentEvent) -> ReplayModel.Fault {

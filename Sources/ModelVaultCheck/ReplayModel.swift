@@ -110,8 +110,13 @@ struct ReplayModel {
         }
 
         mutating func reference(_ key: RecordReference, _ origin: ReferenceOrigin) {
+            // Transactions mostly name what the one before named: that key is already settled.
+            if key == lastReferenced { return }
+            lastReferenced = key
             if references[key] == nil, references.count < Self.referenceLimit { references[key] = origin }
         }
+        /// The key `reference` was last given.
+        private var lastReferenced: RecordReference?
 
         /// The first record fault for a log kept up to `end`.
         func recordFault(keptEnd end: UInt64) -> Fault? {
@@ -205,6 +210,8 @@ struct ReplayModel {
 
     struct Staged {
         var entries: [(Result<CatalogEntry, FormatError>, UInt64)] = []
+        /// The first key the transaction's Records name (most name no other), then the others.
+        var firstReference: RecordReference?
         var references: Set<RecordReference> = []
         var lastReference: RecordReference?
         /// The first Record or Index payload of the transaction that does not decode (`--deep`).
@@ -214,6 +221,7 @@ struct ReplayModel {
         mutating func reset() {
             if !entries.isEmpty { entries.removeAll(keepingCapacity: true) }
             if !references.isEmpty { references.removeAll(keepingCapacity: true) }
+            firstReference = nil
             lastReference = nil
             deepFault = nil
         }
@@ -340,6 +348,10 @@ struct ReplayModel {
             let origin = ReferenceOrigin(
                 position: s.end, txnStart: beganAt, manifestBefore: framing.manifestBeforeOpenTransaction,
                 committedBefore: max(0, framing.committed - 1))
+            if let first = staged.firstReference {
+                log.reference(first, origin)
+                if inReplay { fromCheckpoint?.reference(first, origin) }
+            }
             for key in staged.references {
                 log.reference(key, origin)
                 if inReplay { fromCheckpoint?.reference(key, origin) }
@@ -356,7 +368,13 @@ struct ReplayModel {
     mutating func stage(_ record: RecordPreamble) {
         let key = RecordReference(record)
         // Records of one transaction mostly name the same collection and version.
-        if key != staged.lastReference, staged.references.count < CatalogState.referenceLimit {
+        guard key != staged.lastReference else { return }
+        guard let first = staged.firstReference else {
+            staged.firstReference = key
+            staged.lastReference = key
+            return
+        }
+        if key != first, staged.references.count + 1 < CatalogState.referenceLimit {
             staged.references.insert(key)
             staged.lastReference = key
         }

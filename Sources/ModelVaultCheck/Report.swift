@@ -18,8 +18,10 @@ public struct Report: Sendable {
         public var bytes: UInt64 = 0
         /// Counts and bytes (headers included) indexed by type code, and the order in which
         /// types were first seen.
-        private var counts = [Int](repeating: 0, count: 10)
-        private var bytesByCode = [UInt64](repeating: 0, count: 10)
+        // Inline, not arrays: `add` runs for every segment, and an array would be checked for
+        // uniqueness on each change.
+        private var counts = InlineArray<10, Int>(repeating: 0)
+        private var bytesByCode = InlineArray<10, UInt64>(repeating: 0)
         private var firstSeen: [SegmentType] = []
 
         /// Per type, in the order types were first seen.

@@ -100,7 +100,7 @@ final class SegmentSource {
                 return
             }
             let header = SegmentHeader(parsing: cursor.window, trustingChecksum: speculating)
-            if let fault = header.fault {
+            if !header.isSound, let fault = header.fault {
                 consumer.badHeader(fault, header: header, at: offset)
                 guard try resynchronise(after: offset, consumer) else { return }
                 continue
@@ -156,7 +156,7 @@ final class SegmentSource {
             return true
         }
         // Its header's checksum was taken on trust for a segment read where it lies.
-        if speculating && SegmentHeader(parsing: cursor.window).fault != nil { throw SpeculativeChecks.Failed() }
+        if speculating && !SegmentHeader(parsing: cursor.window).isSound { throw SpeculativeChecks.Failed() }
         try cursor.consume(headerSize)
         if demand.decodeAsStreamed {
             let pull = PayloadPull(

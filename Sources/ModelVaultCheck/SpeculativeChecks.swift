@@ -8,7 +8,8 @@ import Threads
 
 /// Checks the walk takes on trust while a second thread proves them: the header and payload
 /// checksums of every segment read where it lies and, in the full decode, every such Record's
-/// decode against the catalog in force where it lies. The walk goes on as if each held, so the two cores share the
+/// decode against the catalog in force where it lies, and every such Index's while the catalog
+/// has no unique index. The walk goes on as if each held, so the two cores share the
 /// work; a valid file (the common case) needs nothing more. When one fails, the walk is
 /// abandoned (`Failed`) and `Checker` walks the file again with every check in line: a report
 /// is always the one the sequential walk makes.
@@ -24,8 +25,19 @@ final class SpeculativeChecks: @unchecked Sendable {
         var segmentOffset: UInt64
         var payloadLength: UInt32
         var payloadCRC: UInt32
-        /// Index into the batch's catalogs of the one to decode a Record against; -1: none.
+        /// Index into the batch's catalogs of the one to decode the payload against; -1: none.
         var catalog: Int32
+        var decode: Decode
+    }
+
+    /// What a payload is decoded as, besides checksummed.
+    enum Decode: UInt8, Sendable {
+        case nothing
+        /// A Record, against the catalog.
+        case record
+        /// An Index, whose entries must all name indexes of the catalog and none be unique
+        /// (unique entries are replayed in order by the walk itself).
+        case index
     }
 
     /// What the walk hands over at once.
@@ -40,19 +52,25 @@ final class SpeculativeChecks: @unchecked Sendable {
 
         mutating func append(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) {
             items.append(
-                Item(segmentOffset: offset, payloadLength: UInt32(payloadLength), payloadCRC: payloadCRC, catalog: -1))
+                Item(
+                    segmentOffset: offset, payloadLength: UInt32(payloadLength), payloadCRC: payloadCRC, catalog: -1,
+                    decode: .nothing))
         }
 
-        /// The segment last appended (at `offset`) is a Record: its decode against `catalog` is
-        /// taken on trust too. False when it was not appended (its payload streamed): the walk
-        /// decodes it itself. `generation` changes whenever the catalog does.
-        mutating func decodeLastAsRecord(segmentAt offset: UInt64, catalog: Catalog, generation: Int) -> Bool {
-            guard let last = items.last, last.segmentOffset == offset, last.catalog < 0 else { return false }
+        /// The segment last appended (at `offset`) is to be decoded as `decode` against
+        /// `catalog`, on trust too. False when it was not appended (its payload streamed): the
+        /// walk decodes it itself. `generation` changes whenever the catalog does; the catalog
+        /// is only asked for when it has.
+        mutating func decodeLast(
+            as decode: Decode, segmentAt offset: UInt64, generation: Int, catalog: () -> Catalog
+        ) -> Bool {
+            guard let last = items.last, last.segmentOffset == offset, last.decode == .nothing else { return false }
             if generation != catalogGeneration {
-                catalogs.append(catalog)
+                catalogs.append(catalog())
                 catalogGeneration = generation
             }
             items[items.count - 1].catalog = Int32(catalogs.count - 1)
+            items[items.count - 1].decode = decode
             return true
         }
     }
@@ -139,7 +157,10 @@ final class SpeculativeChecks: @unchecked Sendable {
             guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: segment[0..<28])) == storedHeaderCRC,
                 CRC32C.checksum(payload) == item.payloadCRC
             else { return false }
-            if item.catalog >= 0 {
+            switch item.decode {
+            case .nothing:
+                break
+            case .record:
                 let catalog = batch.catalogs[Int(item.catalog)]
                 var reader = ByteReader(payload, baseOffset: item.segmentOffset + UInt64(headerSize))
                 do throws(PayloadCheckError) {
@@ -148,6 +169,19 @@ final class SpeculativeChecks: @unchecked Sendable {
                     return false
                 }
                 valuesVisited += reader.steps
+            case .index:
+                let catalog = batch.catalogs[Int(item.catalog)]
+                do throws(RecordDecodeError) {
+                    var index = try IndexPayload(
+                        ByteReader(payload, baseOffset: item.segmentOffset + UInt64(headerSize)))
+                    while let entry = try index.nextView() {
+                        guard entry.kind != .unique,
+                            catalog.hasIndex(collectionId: entry.collectionId, named: entry.name)
+                        else { return false }
+                    }
+                } catch {
+                    return false
+                }
             }
         }
         return true

@@ -36,6 +36,14 @@ public struct SegmentHeader: Equatable, Sendable {
     public var totalLength: UInt64 { UInt64(Layout.segmentHeaderSize) + payloadLength }
     public var magicBytes: [UInt8] { withUnsafeBytes(of: magicWord.littleEndian) { Array($0) } }
 
+    /// Whether it passes every check of `fault` (asked of every segment: it builds nothing).
+    @inline(__always)
+    public var isSound: Bool {
+        magicWord == Self.magicWord && version == 0 && type != nil
+            && headerLength == UInt32(Layout.segmentHeaderSize) && payloadLength <= Layout.maxPayloadLength
+            && checksumKind == 0 && storedHeaderCRC == computedHeaderCRC
+    }
+
     /// The first check the engine fails on this header, in the engine's order, or nil.
     public var fault: SegmentHeaderFault? {
         if magicWord != Self.magicWord { return .badMagic(found: magicBytes) }

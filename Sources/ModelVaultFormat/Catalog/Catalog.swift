@@ -98,6 +98,11 @@ public struct Catalog: Sendable {
 
     public func hasCollection(named name: String) -> Bool { idsByName[name] != nil }
 
+    /// Whether the current version of any collection defines a unique index.
+    public var hasUniqueIndex: Bool {
+        collections.contains { $0.versions.last?.indexes.contains { $0.kind == .unique } ?? false }
+    }
+
     /// Whether the current version of collection `collectionId` defines an index whose name
     /// is these UTF-8 bytes.
     public func hasIndex(collectionId: UInt32, named name: UnsafeRawBufferPointer) -> Bool {
