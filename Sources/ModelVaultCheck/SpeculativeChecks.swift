@@ -148,6 +148,9 @@ final class SpeculativeChecks: @unchecked Sendable {
 
     private func check(_ batch: Batch, _ window: inout ReadWindow) -> Bool {
         let headerSize = Layout.segmentHeaderSize
+        // Copied when it changes, not for each item.
+        var catalog = Catalog()
+        var catalogIndex: Int32 = -1
         for item in batch.items {
             guard let segment = window.bytes(at: item.segmentOffset, count: headerSize + Int(item.payloadLength)) else {
                 return false
@@ -161,7 +164,10 @@ final class SpeculativeChecks: @unchecked Sendable {
             case .nothing:
                 break
             case .record:
-                let catalog = batch.catalogs[Int(item.catalog)]
+                if item.catalog != catalogIndex {
+                    catalogIndex = item.catalog
+                    catalog = batch.catalogs[Int(item.catalog)]
+                }
                 var reader = ByteReader(payload, baseOffset: item.segmentOffset + UInt64(headerSize))
                 do throws(PayloadCheckError) {
                     try RecordPayload.validate(&reader, collections: catalog.collection(id:))
@@ -170,7 +176,10 @@ final class SpeculativeChecks: @unchecked Sendable {
                 }
                 valuesVisited += reader.steps
             case .index:
-                let catalog = batch.catalogs[Int(item.catalog)]
+                if item.catalog != catalogIndex {
+                    catalogIndex = item.catalog
+                    catalog = batch.catalogs[Int(item.catalog)]
+                }
                 do throws(RecordDecodeError) {
                     var index = try IndexPayload(
                         ByteReader(payload, baseOffset: item.segmentOffset + UInt64(headerSize)))

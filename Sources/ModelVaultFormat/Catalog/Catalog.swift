@@ -5,7 +5,8 @@ public struct Catalog: Sendable {
     /// One schema version. Immutable once built, and held by reference: every Record names
     /// one and is decoded against it, so a copy costs one retain, not one per array inside.
     public struct Version: Equatable, Sendable {
-        private final class Storage: Sendable {
+        // Unchecked: `nonKeyScalarTags` is written once, in init, and only read after.
+        private final class Storage: @unchecked Sendable {
             let version: UInt32
             let segmentOffset: UInt64
             let fields: [FieldDefinition]
@@ -14,6 +15,9 @@ public struct Catalog: Sendable {
             let primaryFieldType: FieldType?
             let hasNestedNonKeyField: Bool
             let nonKeySkipPlans: [SkipPlan]
+            /// Per non-key field, the tag of its scalar type, or `noScalarTag`: read for every
+            /// value of every Record, so kept where reading it retains nothing.
+            let nonKeyScalarTags: UnsafeMutableBufferPointer<UInt8>
 
             init(
                 version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
@@ -33,7 +37,23 @@ public struct Catalog: Sendable {
                 }
                 hasNestedNonKeyField = nonKeyFields.contains { $0.path.segments.count > 1 }
                 nonKeySkipPlans = nonKeyFields.map { SkipPlan($0.type) }
+                nonKeyScalarTags = .allocate(capacity: nonKeyFields.count)
+                for (i, field) in nonKeyFields.enumerated() {
+                    nonKeyScalarTags[i] = field.type.scalarTag ?? Version.noScalarTag
+                }
             }
+
+            deinit { nonKeyScalarTags.deallocate() }
+        }
+
+        static let noScalarTag: UInt8 = 0xFF
+
+        /// The tag values of non-key field `index` carry when its type is a scalar (what its
+        /// skip plan's `.scalar` case holds), else nil.
+        @inline(__always)
+        public func nonKeyScalarTag(_ index: Int) -> UInt8? {
+            let tag = storage.nonKeyScalarTags[index]
+            return tag == Self.noScalarTag ? nil : tag
         }
 
         private let storage: Storage
@@ -70,13 +90,73 @@ public struct Catalog: Sendable {
         }
     }
 
+    /// One collection and its versions. Held by reference and copied on change, as `Version`
+    /// is: the full decode looks one up for every Record.
     public struct Collection: Equatable, Sendable {
-        public var id: UInt32
-        public var name: String
-        public var primaryField: String?
-        public var versions: [Version]
-        public var currentVersion: UInt32 { versions.last?.version ?? 0 }
-        public var current: Version? { versions.last }
+        // Unchecked: shared only while unchanged; a change to a shared one copies it first.
+        private final class Storage: @unchecked Sendable {
+            var id: UInt32
+            var name: String
+            var primaryField: String?
+            var versions: [Version]
+
+            init(id: UInt32, name: String, primaryField: String?, versions: [Version]) {
+                self.id = id
+                self.name = name
+                self.primaryField = primaryField
+                self.versions = versions
+            }
+        }
+
+        private var storage: Storage
+
+        public init(id: UInt32, name: String, primaryField: String?, versions: [Version]) {
+            storage = Storage(id: id, name: name, primaryField: primaryField, versions: versions)
+        }
+
+        private mutating func makeUnique() {
+            if !isKnownUniquelyReferenced(&storage) {
+                storage = Storage(
+                    id: storage.id, name: storage.name, primaryField: storage.primaryField, versions: storage.versions)
+            }
+        }
+
+        public var id: UInt32 {
+            get { storage.id }
+            set {
+                makeUnique()
+                storage.id = newValue
+            }
+        }
+        public var name: String {
+            get { storage.name }
+            set {
+                makeUnique()
+                storage.name = newValue
+            }
+        }
+        public var primaryField: String? {
+            get { storage.primaryField }
+            set {
+                makeUnique()
+                storage.primaryField = newValue
+            }
+        }
+        public var hasPrimaryField: Bool { storage.primaryField != nil }
+        public var versions: [Version] {
+            get { storage.versions }
+            _modify {
+                makeUnique()
+                yield &storage.versions
+            }
+        }
+        public var currentVersion: UInt32 { storage.versions.last?.version ?? 0 }
+        public var current: Version? { storage.versions.last }
+
+        public static func == (a: Collection, b: Collection) -> Bool {
+            a.storage === b.storage
+                || (a.id == b.id && a.name == b.name && a.primaryField == b.primaryField && a.versions == b.versions)
+        }
     }
 
     /// Why an entry cannot be applied; `variant` is the engine's error variant.

@@ -154,7 +154,17 @@ public struct RecordPayload: Equatable, Sendable {
                 }
             },
             field: { reader, schema, index throws(PayloadCheckError) in
-                try RowValue.skip(&reader, plan: schema.nonKeySkipPlans[index])
+                if let tag = schema.nonKeyScalarTag(index) {
+                    // What `RowValue.skip` does for a `.scalar` plan, without copying the plan.
+                    reader.steps += 1
+                    try PayloadCheckError.checkStop(every: reader.steps)
+                    try PayloadCheckError.lifting { () throws(RecordDecodeError) in
+                        try TaggedScalar.skip(
+                            &reader, expecting: tag, what: "\(schema.nonKeyFields[index].type.name) value")
+                    }
+                } else {
+                    try RowValue.skip(&reader, plan: schema.nonKeySkipPlans[index])
+                }
             })
     }
 
@@ -308,17 +318,18 @@ public struct RecordPayload: Equatable, Sendable {
     static func primaryKeyTag(at offset: UInt64, collection: Catalog.Collection, schema: Catalog.Version)
         throws(RecordDecodeError) -> UInt8?
     {
-        guard let primary = collection.primaryField else { return nil }
+        guard collection.hasPrimaryField else { return nil }
         guard let type = schema.primaryFieldType else {
             throw RecordDecodeError(
                 .recordPayloadTypeMismatch,
-                "primary field \"\(primary)\" is missing from schema version \(schema.version)", at: offset)
+                "primary field \"\(collection.primaryField!)\" is missing from schema version \(schema.version)",
+                at: offset)
         }
         guard let tag = type.scalarTag else {
             // 0.16.0 registers such a collection but refuses to insert into it.
             throw RecordDecodeError(
                 .recordPayloadTypeMismatch,
-                "primary field \"\(primary)\" has non-primitive type \(type.name)", at: offset)
+                "primary field \"\(collection.primaryField!)\" has non-primitive type \(type.name)", at: offset)
         }
         return tag
     }
