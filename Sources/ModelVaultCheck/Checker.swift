@@ -3,16 +3,20 @@
 public enum Checker {
     /// Throws `InputError` when the input cannot be opened or read (an operational error);
     /// any bytes that can be read yield a report, however damaged. `configure` may attach
-    /// observers (`walk`'s listing) or a tap (repair's copy) before the walk starts.
+    /// observers (`walk`'s listing) or a tap (repair's copy) before the walk starts. With
+    /// `analysersMayRestart`, the caller's analysers and tap may see a walk abandoned and begun
+    /// again (`configure` is then called again, and must start them afresh): the walk can take
+    /// checks on trust for them too.
     public static func check(
         path: String, command: String, options: CheckOptions = CheckOptions(),
-        progress: ((UInt64, UInt64?) -> Void)? = nil,
+        progress: ((UInt64, UInt64?) -> Void)? = nil, analysersMayRestart: Bool = false,
         configure: (LogWalker) -> Void = { _ in }
     ) throws -> Report {
         let writerActive = WriterLock.isHeld(forDatabaseAt: path)
         let input = try OpenedInput.open(path: path)
         var report = try walk(
-            input, path: path, command: command, options: options, progress: progress, configure: configure)
+            input, path: path, command: command, options: options, progress: progress,
+            analysersMayRestart: analysersMayRestart, configure: configure)
         if !report.revalidationPlan.isEmpty, path != "-", input.diskSize != nil {
             // Rows the engine judges by value against a version known only at the end: a file
             // that can be read again is walked once more, validating them as the engine will.
@@ -20,7 +24,7 @@ public enum Checker {
             second.revalidation = report.revalidationPlan
             report = try walk(
                 try OpenedInput.open(path: path), path: path, command: command, options: second, progress: nil,
-                configure: { _ in })
+                analysersMayRestart: false, configure: { _ in })
         }
         if writerActive || WriterLock.isHeld(forDatabaseAt: path) {
             report.findings.insert(WriterLock.finding(for: path), at: 0)
@@ -34,10 +38,11 @@ public enum Checker {
     /// every check in line, which makes the report.
     static func walk(
         _ input: OpenedInput, path: String, command: String, options: CheckOptions,
-        progress: ((UInt64, UInt64?) -> Void)?, configure: (LogWalker) -> Void
+        progress: ((UInt64, UInt64?) -> Void)?, analysersMayRestart: Bool, configure: (LogWalker) -> Void
     ) throws -> Report {
         try walkTelling(
-            input, path: path, command: command, options: options, progress: progress, configure: configure
+            input, path: path, command: command, options: options, progress: progress,
+            analysersMayRestart: analysersMayRestart, configure: configure
         ).report
     }
 
@@ -54,7 +59,7 @@ public enum Checker {
     /// `walk`, telling how the second core was used.
     static func walkTelling(
         _ input: OpenedInput, path: String, command: String, options: CheckOptions,
-        progress: ((UInt64, UInt64?) -> Void)?, configure: (LogWalker) -> Void
+        progress: ((UInt64, UInt64?) -> Void)?, analysersMayRestart: Bool = false, configure: (LogWalker) -> Void
     ) throws -> (report: Report, speculation: Speculation) {
         func walker(_ input: OpenedInput) -> LogWalker {
             let walker = LogWalker(source: input.source, options: options)
@@ -68,7 +73,7 @@ public enum Checker {
         let first = walker(input)
         let speculating =
             path != "-" && !input.compressed && input.diskSize != nil
-            && first.speculate(readingAgain: path)
+            && first.speculate(readingAgain: path, restartable: analysersMayRestart)
         do {
             let report = try first.run(
                 command: command, path: path, compressed: input.compressed, containerFinding: { input.containerFinding }

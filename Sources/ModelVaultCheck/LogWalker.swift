@@ -122,12 +122,12 @@ public final class LogWalker: SegmentConsumer {
                     + "and no Record, Index or Checkpoint contents are decoded, so the prediction rests on framing"))
     }
 
-    /// Takes the checksums of payloads (and in the full decode the decodes of Records) on
-    /// trust and proves them on a second thread reading `path` (`SpeculativeChecks`); `run`
-    /// then throws `SpeculativeChecks.Failed` if one does not hold. Only for a regular,
-    /// uncompressed file, and a walk without analysers. Returns whether it is set up.
-    func speculate(readingAgain path: String) -> Bool {
-        guard analysers.isEmpty, tap == nil,
+    /// Takes checksums and decodes on trust and proves them on a second thread reading `path`
+    /// (`SpeculativeChecks`); `run` then throws `SpeculativeChecks.Failed` if one does not
+    /// hold. Only for a regular, uncompressed file, and a walk without analysers or a tap
+    /// unless they can be started afresh (`restartable`). Returns whether it is set up.
+    func speculate(readingAgain path: String, restartable: Bool = false) -> Bool {
+        guard restartable || (analysers.isEmpty && tap == nil),
             let checks = SpeculativeChecks(path: path, largestSegment: cursor.capacity)
         else { return false }
         source.speculative = checks

@@ -57,12 +57,17 @@ public enum Salvage {
     ) throws -> Outcome {
         try checkDestination(source: source, destination: destination, force: force)
         if dryRun && choices.mode == .prefix {
-            let ledger = TransactionLedger()
+            var ledger = TransactionLedger()
             let report: Report
             do {
                 report = try Checker.check(
-                    path: source, command: "repair", options: CheckOptions(deep: true), progress: progress
-                ) { $0.add(ledger) }
+                    path: source, command: "repair", options: CheckOptions(deep: true), progress: progress,
+                    analysersMayRestart: true
+                ) { walker in
+                    // A walk begun again (`Checker`) starts a fresh ledger.
+                    ledger = TransactionLedger()
+                    walker.add(ledger)
+                }
             } catch let error as InputError { throw Failure.input(error) } catch let error as StopRequest.Interrupted {
                 throw Failure.interrupted(error.signal)
             }
@@ -80,9 +85,7 @@ public enum Salvage {
             throw Failure.output(error)
         }
         do {
-            let ledger = TransactionLedger()
-            let report = try copyAndWalk(source: source, into: file, ledger: ledger, progress: progress)
-            ledger.finish()
+            let (report, ledger) = try copyAndWalk(source: source, into: file, progress: progress)
             var outcome: Outcome
             if choices.mode == .prefix {
                 outcome = try salvagePrefix(report, into: file)
@@ -199,15 +202,21 @@ public enum Salvage {
     /// thread in the kernel for a regular uncompressed file (`SourceCopy`), else from the walk's
     /// own bytes. A deep check, so a transaction whose contents the engine would refuse is
     /// left out.
+    /// With the kernel's copy the walk may take checks on trust (`Checker`): should one fail,
+    /// the walk begins again with a fresh ledger, and the copy follows it from the start.
     static func copyAndWalk(
-        source: String, into file: AtomicFile, ledger: TransactionLedger, progress: ((UInt64, UInt64?) -> Void)?
-    ) throws -> Report {
+        source: String, into file: AtomicFile, progress: ((UInt64, UInt64?) -> Void)?
+    ) throws -> (Report, TransactionLedger) {
         let copy = SourceCopy(source: source, into: file).flatMap { $0.start() ? $0 : nil }
         defer { copy?.cancel() }
+        var ledger = TransactionLedger()
         let report = try Checker.check(
-            path: source, command: "repair", options: CheckOptions(deep: true), progress: progress
+            path: source, command: "repair", options: CheckOptions(deep: true), progress: progress,
+            analysersMayRestart: copy != nil
         ) { walker in
+            ledger = TransactionLedger()
             if let copy {
+                copy.restart()
                 walker.tap = { copy.walked($0.count) }
             } else {
                 walker.tap = { try file.write($0) }
@@ -215,7 +224,8 @@ public enum Salvage {
             walker.add(ledger)
         }
         try copy?.finish(upTo: report.file.size)
-        return report
+        ledger.finish()
+        return (report, ledger)
     }
 
     /// Cuts the temporary file to the plan's prefix, rewrites what the plan rebuilds, and

@@ -96,6 +96,14 @@ final class SourceCopy: @unchecked Sendable {
         if wake { condition.broadcast() }
     }
 
+    /// The walk begins again from the start of the file: its bytes count from 0 once more (the
+    /// copy goes on from where it is once the walk passes it).
+    func restart() {
+        condition.lock()
+        walked = 0
+        condition.unlock()
+    }
+
     /// Waits for the copy of bytes `0..<end` and checks that the source did not change since
     /// the copy began. Throws the copy's failure, or `InputError` for a changed source.
     func finish(upTo end: UInt64) throws {

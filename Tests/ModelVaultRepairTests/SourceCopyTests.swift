@@ -70,3 +70,32 @@ import Testing
         #expect(SourceCopy(source: directory.path("missing"), into: file) == nil)
     }
 }
+
+/// Repair's walk may take checks on trust; when one fails it begins again, and the ledger and
+/// the copy it leaves are those of a walk with every check in line.
+@Suite struct RestartedWalkTests {
+    @Test(arguments: [
+        "damaged/basic__payload_flip_record.modelvault", "clean/basic.modelvault",
+        "damaged/basic__zero_tail_64.modelvault",
+    ])
+    func theLedgerAndTheCopyAreTheSequentialWalks(name: String) throws {
+        let url = Fixtures.url(name)
+        let bytes = try Fixtures.bytes(url)
+        let directory = try TemporaryDirectory("mvfsck-restart")
+        let file = try AtomicFile(destination: directory.path("out.modelvault"))
+        let (report, ledger) = try Salvage.copyAndWalk(source: url.path, into: file, progress: nil)
+        try file.commit()
+
+        let reference = TransactionLedger()
+        let walker = LogWalker(source: MemorySource(bytes), options: CheckOptions(deep: true))
+        walker.add(reference)
+        let sequential = try walker.run(command: "repair", path: url.path)
+        reference.finish()
+
+        #expect(report.findings == sequential.findings)
+        #expect(Array(ledger.units) == Array(reference.units))
+        #expect(Array(ledger.structures) == Array(reference.structures))
+        #expect(ledger.damagedStretches == reference.damagedStretches)
+        #expect([UInt8](try Data(contentsOf: directory.url("out.modelvault"))) == bytes)
+    }
+}
