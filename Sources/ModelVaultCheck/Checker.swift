@@ -72,7 +72,7 @@ public enum Checker {
         }
         let first = walker(input)
         let speculating =
-            path != "-" && !input.compressed && input.diskSize != nil
+            options.secondCore && path != "-" && !input.compressed && input.diskSize != nil
             && first.speculate(readingAgain: path, restartable: analysersMayRestart)
         do {
             let report = try first.run(

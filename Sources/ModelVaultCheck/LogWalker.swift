@@ -25,6 +25,9 @@ public struct CheckOptions: Sendable {
     public var revalidation: RowRevalidationPlan?
     /// How findings' messages quote user data (`--redact`).
     public var redactor = Redactor.keep
+    /// Whether a regular file's checks may be taken on trust and proved on a second thread
+    /// (`SpeculativeChecks`): off where every core already walks a file of its own.
+    public var secondCore = true
     public init(deep: Bool = false, redactor: Redactor = .keep) {
         self.deep = deep
         self.redactor = redactor

@@ -105,12 +105,14 @@ struct Verify: ParsableCommand {
         var arrayItems: [JSON] = []
         let deadline = maxDuration.map { started + $0 }
         let runner = OrderedRunner<FileResult>(count: entries.count, workers: workers)
+        // A file's checks go to a second thread only while cores are left over.
+        let secondCore = min(workers, entries.count) * 2 <= ProcessInfo.processInfo.activeProcessorCount
         let quietOutput = output.quiet
         runner.run(
             job: { index in
                 FileResult.check(
                     entries[index], output: output, deep: depth.decodesContents, redactor: redaction.redactor,
-                    showProgress: workers == 1 || entries.count == 1)
+                    showProgress: workers == 1 || entries.count == 1, secondCore: secondCore)
             },
             skipped: { index in FileResult(entry: entries[index], outcome: nil, seconds: 0) },
             shouldStart: { index in
@@ -178,7 +180,8 @@ struct FileResult {
     var seconds: Double
 
     static func check(
-        _ entry: InputList.Entry, output: OutputOptions, deep: Bool, redactor: Redactor, showProgress: Bool
+        _ entry: InputList.Entry, output: OutputOptions, deep: Bool, redactor: Redactor, showProgress: Bool,
+        secondCore: Bool = true
     ) -> FileResult {
         let start = Progress.now()
         if let error = entry.error {
@@ -192,7 +195,7 @@ struct FileResult {
         }
         let outcome = CheckRun.check(
             path: entry.path, command: "verify", output: output, deep: deep, redactor: redactor,
-            showProgress: showProgress)
+            showProgress: showProgress, secondCore: secondCore)
         return FileResult(entry: entry, outcome: outcome, seconds: Progress.now() - start)
     }
 }
@@ -231,13 +234,15 @@ struct CheckRun {
 
     static func check(
         path: String, command: String, output: OutputOptions, deep: Bool = false, redactor: Redactor = .keep,
-        showProgress: Bool = true, configure: (LogWalker) -> Void = { _ in }
+        showProgress: Bool = true, secondCore: Bool = true, configure: (LogWalker) -> Void = { _ in }
     ) -> CheckRun {
         let progress = showProgress ? Progress.make(label: path, output: output) : nil
         defer { progress?.finish() }
         do {
+            var options = CheckOptions(deep: deep, redactor: redactor)
+            options.secondCore = secondCore
             let report = try Checker.check(
-                path: path, command: command, options: CheckOptions(deep: deep, redactor: redactor),
+                path: path, command: command, options: options,
                 progress: progress.map { p in { p.update($0, of: $1) } }, configure: configure)
             return CheckRun(report: report, json: ReportJSON.render(report), status: report.verdict.exitStatus)
         } catch let error as InputError {
