@@ -133,6 +133,8 @@ struct DeepCheck {
     /// Follows the transaction framing: what a transaction did to the unique keys stands only
     /// once it commits.
     mutating func transaction(_ effect: TransactionFraming.Effect) {
+        // Asked of every segment; most transactions journal nothing.
+        guard !journal.isEmpty else { return }
         switch effect {
         case .begin, .abort:
             for (slot, before) in journal { unique[slot] = before }

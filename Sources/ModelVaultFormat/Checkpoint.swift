@@ -93,6 +93,17 @@ public struct RecordPreamble: Equatable, Sendable {
     public var op: UInt8
 
     public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(FormatError) {
+        if bytes.count >= Self.length {
+            // Read for every Record: all of it is there, so only the version can fail.
+            version = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt16.self))
+            guard (1...3).contains(version) else {
+                throw FormatError(.unsupported(field: .recordVersion, value: UInt64(version)), at: offset)
+            }
+            collectionId = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+            schemaVersion = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 6, as: UInt32.self))
+            op = bytes[10]
+            return
+        }
         var reader = ByteReader(bytes, baseOffset: offset)
         version = try reader.u16()
         guard (1...3).contains(version) else {
