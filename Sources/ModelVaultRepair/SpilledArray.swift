@@ -23,7 +23,7 @@ public final class SpilledArray<Element: BitwiseCopyable>: RandomAccessCollectio
     private var cache: [Element] = []
     private var cachedBlock = -1
 
-    public init(blockSize: Int = 16384, memoryLimit: Int = 65536) {
+    public init(blockSize: Int = 4096, memoryLimit: Int = 16384) {
         precondition(blockSize > 0 && memoryLimit >= blockSize)
         self.blockSize = blockSize
         self.memoryLimit = memoryLimit
