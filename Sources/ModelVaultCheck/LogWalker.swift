@@ -516,6 +516,11 @@ public final class LogWalker: SegmentConsumer {
     /// core (`SpeculativeChecks`): a Record's when no row is to be judged by value again, an
     /// Index's while the catalog has no unique index (unique entries are replayed here).
     private func takesDecodeOnTrust(_ s: SegmentEvent) -> Bool {
+        // Each batch holds the catalogs its decodes need, and a change to a catalog a batch
+        // still holds copies it: only a small catalog is handed over, so that costs little.
+        guard options.catalogStructureLimit - catalogStructuresLeft <= SpeculativeChecks.catalogStructureLimit else {
+            return false
+        }
         let generation = replay.workingCatalogGeneration
         if generation != uniqueIndexesKnownFor {
             catalogHasUniqueIndex = replay.workingCatalog.hasUniqueIndex

@@ -48,7 +48,9 @@ final class SpeculativeChecks: @unchecked Sendable {
         var catalogGeneration = -1
 
         /// Whether it is due to be handed over.
-        var isFull: Bool { items.count >= SpeculativeChecks.batchSize }
+        var isFull: Bool {
+            items.count >= SpeculativeChecks.batchSize || catalogs.count >= SpeculativeChecks.catalogsPerBatch
+        }
 
         mutating func append(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) {
             items.append(
@@ -66,6 +68,9 @@ final class SpeculativeChecks: @unchecked Sendable {
         ) -> Bool {
             guard let last = items.last, last.segmentOffset == offset, last.decode == .nothing else { return false }
             if generation != catalogGeneration {
+                // Full of catalogs: the walk decodes this one itself (the next segment hands
+                // the batch over).
+                guard catalogs.count < SpeculativeChecks.catalogsPerBatch else { return false }
                 catalogs.append(catalog())
                 catalogGeneration = generation
             }
@@ -77,6 +82,11 @@ final class SpeculativeChecks: @unchecked Sendable {
 
     /// Items per batch handed to the second thread.
     static let batchSize = 4096
+    /// Catalogs per batch: a batch that needs more is handed over early.
+    static let catalogsPerBatch = 64
+    /// Decodes are taken on trust only while the catalog holds at most this many structures
+    /// (`CheckOptions.catalogStructureLimit`).
+    static let catalogStructureLimit = 4096
 
     private let fd: Int32
     private let windowCapacity: Int

@@ -58,6 +58,22 @@ import Testing
         #expect(report.verdict == .clean)
     }
 
+    /// Read by path, a file's checks are taken on trust and proved on a second thread, each
+    /// batch holding the catalogs its decodes need: a catalog that changes between every two
+    /// Records is handed over only while it is small, and the report is the sequential walk's.
+    @Test(arguments: ["many_versions", "staged_entries", "many_collections", "empty_object_lists"])
+    func checksTakenOnTrustGiveTheSequentialReport(name: String) throws {
+        let path = Self.directory.appendingPathComponent(name + ".modelvault").path
+        let (report, speculation) = try Checker.walkTelling(
+            try OpenedInput.open(path: path), path: path, command: "verify", options: CheckOptions(deep: true),
+            progress: nil, configure: { _ in })
+        let sequential = try Self.walk(name).report
+        #expect(speculation == .held)
+        #expect(report.verdict == sequential.verdict)
+        #expect(report.findings == sequential.findings)
+        #expect(report.valuesVisited == sequential.valuesVisited)
+    }
+
     @Test func stagedCatalogEntriesAreAppliedOnceEachNotPerRecord() throws {
         let report = try Self.walk("staged_entries").report
         #expect(report.catalog.collections.count == 3000)
