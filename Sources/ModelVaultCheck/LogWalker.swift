@@ -89,7 +89,10 @@ public final class LogWalker: SegmentConsumer {
         }
         let all = analysers
         sink.observer = { finding in for analyser in all { analyser.finding(finding) } }
+        recordCatalogRead = analysers.contains { $0.readsRecordCatalog }
     }
+    /// Whether an analyser reads a Record's catalog.
+    private var recordCatalogRead = false
 
     /// The most payload bytes of a segment of `type` any analyser reads (asked of each once, as
     /// it is added: what an analyser reads depends on the type only).
@@ -487,7 +490,7 @@ public final class LogWalker: SegmentConsumer {
                 summary: SegmentSummary(event: s, effect: effect), role: effect,
                 payloadOffset: s.payloadOffset, marker: s.marker, catalogEntry: catalogEntry, record: record,
                 manifestDecodes: intactManifest,
-                catalog: s.type == .record && catalogFrozenAt == nil ? replay.workingCatalog : nil)
+                catalog: s.type == .record && catalogFrozenAt == nil && recordCatalogRead ? replay.workingCatalog : nil)
             for analyser in analysers { analyser.segment(observed, payload: payloadView) }
         }
     }

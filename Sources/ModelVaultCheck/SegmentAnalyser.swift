@@ -43,6 +43,9 @@ public protocol SegmentAnalyser: AnyObject {
     /// many of a payload that streams through the read buffer (one that lies in it is whole).
     /// Asked once per type, when the analyser is added.
     func payloadBytesWanted(for type: SegmentType) -> Int
+    /// Whether it reads `ObservedSegment.catalog` (a Record's catalog is copied for it);
+    /// by default it does.
+    var readsRecordCatalog: Bool { get }
     /// The file header (nil when the file is too short for one) and the superblocks.
     func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)])
     /// A segment, its payload borrowed for the call (whole, or the bytes kept of it).
@@ -59,6 +62,7 @@ public protocol SegmentAnalyser: AnyObject {
 }
 
 extension SegmentAnalyser {
+    public var readsRecordCatalog: Bool { true }
     public func finding(_ finding: Finding) {}
     public func unreadable(_ range: Range<UInt64>, claimedType: SegmentType?) {}
     public func resumed(at offset: UInt64) {}

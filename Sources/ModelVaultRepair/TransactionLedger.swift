@@ -146,6 +146,7 @@ public final class TransactionLedger: SegmentAnalyser {
 
     /// Everything it reads of a payload comes decoded with the segment.
     public func payloadBytesWanted(for type: SegmentType) -> Int { 0 }
+    public var readsRecordCatalog: Bool { false }
 
     public func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {
         if let header, header.hasValidMagic, header.formatMajor == 0, (3...6).contains(header.formatMinor) {
