@@ -569,6 +569,22 @@ private func record(
                 == .recordPayloadTypeMismatch)
     }
 
+    /// Fields already read are tracked in a word up to 64 of them, in an array past that: a
+    /// repeated path is refused either way, wherever it falls.
+    @Test(arguments: [63, 64, 65, 70])
+    func aRepeatedVersion3PathIsRefusedWhateverTheFieldCount(fields count: Int) throws {
+        let names = (0..<count).map { "f\($0)" }
+        let c = try catalog([(["id"], T.string)] + names.map { ([$0], T.int64) })
+        let all = names.enumerated().map { V.path([$1]) + V.int64(Int64($0)) }
+        let decoded = try decodeRecord(record(version: 3, fields: all), c)
+        #expect(decoded.fields.count == count)
+        for repeated in [0, count - 2] {
+            var twice = all
+            twice[count - 1] = V.path([names[repeated]]) + V.int64(1)
+            #expect(recordVariant(record(version: 3, fields: twice), c) == .recordPayloadTypeMismatch)
+        }
+    }
+
     @Test func malformedVersion3PathIsInvalidFieldPath() throws {
         let c = try catalog([(["id"], T.string), (["a"], T.int64)])
         #expect(recordVariant(record(version: 3, fields: [[0] + V.int64(1)]), c) == .invalidFieldPath)

@@ -18,6 +18,8 @@ public struct Catalog: Sendable {
             /// Per non-key field, the tag of its scalar type, or `noScalarTag`: read for every
             /// value of every Record, so kept where reading it retains nothing.
             let nonKeyScalarTags: UnsafeMutableBufferPointer<UInt8>
+            /// The primary field type's scalar tag, or `noScalarTag` (none, or not a scalar).
+            let primaryScalarTag: UInt8
 
             init(
                 version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
@@ -37,6 +39,7 @@ public struct Catalog: Sendable {
                 }
                 hasNestedNonKeyField = nonKeyFields.contains { $0.path.segments.count > 1 }
                 nonKeySkipPlans = nonKeyFields.map { SkipPlan($0.type) }
+                primaryScalarTag = primaryFieldType?.scalarTag ?? Version.noScalarTag
                 nonKeyScalarTags = .allocate(capacity: nonKeyFields.count)
                 for (i, field) in nonKeyFields.enumerated() {
                     nonKeyScalarTags[i] = field.type.scalarTag ?? Version.noScalarTag
@@ -47,6 +50,14 @@ public struct Catalog: Sendable {
         }
 
         static let noScalarTag: UInt8 = 0xFF
+
+        /// Whether the schema has the primary field, and its tag when it is a scalar (read for
+        /// every Record without copying the type).
+        @inline(__always)
+        public var primaryScalarTag: (present: Bool, tag: UInt8?) {
+            let tag = storage.primaryScalarTag
+            return tag != Self.noScalarTag ? (true, tag) : (storage.primaryFieldType != nil, nil)
+        }
 
         /// The tag values of non-key field `index` carry when its type is a scalar (what its
         /// skip plan's `.scalar` case holds), else nil.

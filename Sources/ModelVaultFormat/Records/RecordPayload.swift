@@ -263,7 +263,10 @@ public struct RecordPayload: Equatable, Sendable {
                 // The engine looks each path up, so any order is accepted; it writes schema
                 // order, so the positional guess almost always hits and the table is rarely built.
                 var byPath: [FieldPath: Int]?
-                var seen = [Bool](repeating: false, count: nonKey.count)
+                // Fields already read: bits of a word for up to 64 of them (no allocation per
+                // Record), else an array.
+                var seenBits: UInt64 = 0
+                var seen = nonKey.count > 64 ? [Bool](repeating: false, count: nonKey.count) : []
                 for position in 0..<Int(count) {
                     let pathAt = reader.offset
                     func notUnused(_ path: FieldPath) -> Failure {
@@ -287,8 +290,13 @@ public struct RecordPayload: Equatable, Sendable {
                         guard let index = byPath?[path] else { throw notUnused(path) }
                         found = index
                     }
-                    guard !seen[found] else { throw notUnused(nonKey[found].path) }
-                    seen[found] = true
+                    if seen.isEmpty {
+                        guard seenBits & (1 << found) == 0 else { throw notUnused(nonKey[found].path) }
+                        seenBits |= 1 << found
+                    } else {
+                        guard !seen[found] else { throw notUnused(nonKey[found].path) }
+                        seen[found] = true
+                    }
                     try field(&reader, schema, found)
                 }
             }
@@ -319,7 +327,9 @@ public struct RecordPayload: Equatable, Sendable {
         throws(RecordDecodeError) -> UInt8?
     {
         guard collection.hasPrimaryField else { return nil }
-        guard let type = schema.primaryFieldType else {
+        let primary = schema.primaryScalarTag
+        if let tag = primary.tag { return tag }
+        guard primary.present, let type = schema.primaryFieldType else {
             throw RecordDecodeError(
                 .recordPayloadTypeMismatch,
                 "primary field \"\(collection.primaryField!)\" is missing from schema version \(schema.version)",
