@@ -16,7 +16,8 @@ public enum Checker {
         let input = try OpenedInput.open(path: path)
         var report = try walk(
             input, path: path, command: command, options: options, progress: progress,
-            analysersMayRestart: analysersMayRestart, configure: configure)
+            analysersMayRestart: analysersMayRestart, configure: configure
+        ).report
         if !report.revalidationPlan.isEmpty, path != "-", input.diskSize != nil {
             // Rows the engine judges by value against a version known only at the end: a file
             // that can be read again is walked once more, validating them as the engine will.
@@ -24,26 +25,14 @@ public enum Checker {
             second.revalidation = report.revalidationPlan
             report = try walk(
                 try OpenedInput.open(path: path), path: path, command: command, options: second, progress: nil,
-                analysersMayRestart: false, configure: { _ in })
+                analysersMayRestart: false, configure: { _ in }
+            ).report
         }
         if writerActive || WriterLock.isHeld(forDatabaseAt: path) {
             report.findings.insert(WriterLock.finding(for: path), at: 0)
             report.warningCount += 1
         }
         return report
-    }
-
-    /// One walk of `input`. A regular uncompressed file is walked with checks taken on trust and
-    /// proved on a second core (`SpeculativeChecks`); should one fail, it is walked again with
-    /// every check in line, which makes the report.
-    static func walk(
-        _ input: OpenedInput, path: String, command: String, options: CheckOptions,
-        progress: ((UInt64, UInt64?) -> Void)?, analysersMayRestart: Bool, configure: (LogWalker) -> Void
-    ) throws -> Report {
-        try walkTelling(
-            input, path: path, command: command, options: options, progress: progress,
-            analysersMayRestart: analysersMayRestart, configure: configure
-        ).report
     }
 
     /// How a walk used the second core.
@@ -56,8 +45,10 @@ public enum Checker {
         case walkedAgain
     }
 
-    /// `walk`, telling how the second core was used.
-    static func walkTelling(
+    /// One walk of `input`, and how it used the second core. A regular uncompressed file is
+    /// walked with checks taken on trust and proved on a second core (`SpeculativeChecks`);
+    /// should one fail, it is walked again with every check in line, which makes the report.
+    static func walk(
         _ input: OpenedInput, path: String, command: String, options: CheckOptions,
         progress: ((UInt64, UInt64?) -> Void)?, analysersMayRestart: Bool = false, configure: (LogWalker) -> Void
     ) throws -> (report: Report, speculation: Speculation) {

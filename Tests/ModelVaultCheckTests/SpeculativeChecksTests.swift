@@ -10,7 +10,7 @@ import Testing
 @Suite struct SpeculativeChecksTests {
     static func walk(_ url: URL, deep: Bool) throws -> (report: Report, speculation: Checker.Speculation) {
         let path = url.path
-        return try Checker.walkTelling(
+        return try Checker.walk(
             try OpenedInput.open(path: path), path: path, command: "verify", options: CheckOptions(deep: deep),
             progress: nil, configure: { _ in })
     }

@@ -64,7 +64,7 @@ import Testing
     @Test(arguments: ["many_versions", "staged_entries", "many_collections", "empty_object_lists"])
     func checksTakenOnTrustGiveTheSequentialReport(name: String) throws {
         let path = Self.directory.appendingPathComponent(name + ".modelvault").path
-        let (report, speculation) = try Checker.walkTelling(
+        let (report, speculation) = try Checker.walk(
             try OpenedInput.open(path: path), path: path, command: "verify", options: CheckOptions(deep: true),
             progress: nil, configure: { _ in })
         let sequential = try Self.walk(name).report

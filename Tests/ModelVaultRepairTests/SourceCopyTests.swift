@@ -8,20 +8,32 @@ import Testing
 
 /// Repair's copy of a regular source file, made by a second thread behind the walk.
 @Suite struct SourceCopyTests {
-    static func source(in directory: TemporaryDirectory, bytes count: Int) throws -> (path: String, bytes: [UInt8]) {
-        var generator = SeededGenerator(seed: 7)
-        let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let path = directory.path("source.modelvault")
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return (path, bytes)
+    /// A source of `count` seeded random bytes, the salvage's output file beside it, and a
+    /// started copy of the one into the other.
+    struct Setup {
+        let directory: TemporaryDirectory
+        let path: String
+        let bytes: [UInt8]
+        let file: AtomicFile
+        let copy: SourceCopy
+
+        init(bytes count: Int, chunk: UInt64 = 32 << 20) throws {
+            directory = try TemporaryDirectory("mvfsck-copy")
+            var generator = SeededGenerator(seed: 7)
+            bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            path = directory.path("source.modelvault")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            file = try AtomicFile(destination: directory.path("out.modelvault"))
+            copy = try #require(SourceCopy(source: path, into: file, chunk: chunk))
+            #expect(copy.start())
+        }
+
+        func output() throws -> [UInt8] { [UInt8](try Data(contentsOf: directory.url("out.modelvault"))) }
     }
 
     @Test func theCopyHoldsExactlyTheBytesWalked() throws {
-        let directory = try TemporaryDirectory("mvfsck-copy")
-        let (path, bytes) = try Self.source(in: directory, bytes: 1_000_003)
-        let file = try AtomicFile(destination: directory.path("out.modelvault"))
-        let copy = try #require(SourceCopy(source: path, into: file, chunk: 65536))
-        #expect(copy.start())
+        let setup = try Setup(bytes: 1_000_003, chunk: 65536)
+        let (bytes, copy) = (setup.bytes, setup.copy)
         // The walk reads in uneven pieces; the copier follows whole chunks behind it.
         var walked = 0
         while walked < bytes.count {
@@ -30,33 +42,25 @@ import Testing
             walked += piece
         }
         try copy.finish(upTo: UInt64(bytes.count))
-        try file.commit()
-        #expect([UInt8](try Data(contentsOf: directory.url("out.modelvault"))) == bytes)
+        try setup.file.commit()
+        #expect(try setup.output() == bytes)
     }
 
     @Test func appendsAfterTheCopyGoOnFromItsEnd() throws {
-        let directory = try TemporaryDirectory("mvfsck-copy")
-        let (path, bytes) = try Self.source(in: directory, bytes: 5000)
-        let file = try AtomicFile(destination: directory.path("out.modelvault"))
-        let copy = try #require(SourceCopy(source: path, into: file))
-        #expect(copy.start())
-        try copy.finish(upTo: 4000)
-        try file.write([1, 2, 3])
-        try file.commit()
-        #expect([UInt8](try Data(contentsOf: directory.url("out.modelvault"))) == Array(bytes[..<4000]) + [1, 2, 3])
+        let setup = try Setup(bytes: 5000)
+        try setup.copy.finish(upTo: 4000)
+        try setup.file.write([1, 2, 3])
+        try setup.file.commit()
+        #expect(try setup.output() == Array(setup.bytes[..<4000]) + [1, 2, 3])
     }
 
     @Test func aSourceThatChangesDuringTheWalkIsRefused() throws {
-        let directory = try TemporaryDirectory("mvfsck-copy")
-        let (path, bytes) = try Self.source(in: directory, bytes: 5000)
-        let file = try AtomicFile(destination: directory.path("out.modelvault"))
-        let copy = try #require(SourceCopy(source: path, into: file))
-        #expect(copy.start())
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let setup = try Setup(bytes: 5000)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: setup.path))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data([0]))
         try handle.close()
-        #expect(throws: InputError.self) { try copy.finish(upTo: UInt64(bytes.count)) }
+        #expect(throws: InputError.self) { try setup.copy.finish(upTo: UInt64(setup.bytes.count)) }
     }
 
     @Test func gzipAndStandardInputAreCopiedFromTheWalkInstead() throws {
