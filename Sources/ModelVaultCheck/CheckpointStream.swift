@@ -216,7 +216,8 @@ struct CheckpointStream {
             var row = ByteReader(bytes, baseOffset: offset)
             defer { valuesVisited += row.steps }
             do throws(PayloadCheckError) {
-                try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
+                var schemas = RecordSchemas(catalog)
+                try RecordPayload.validate(&row, schemas: &schemas)
             } catch {
                 contentFault = DeepCheck.checkpointContentFault(error)
             }

@@ -49,7 +49,8 @@ struct DeepCheck {
         let error: RecordDecodeError
         do throws(PayloadCheckError) {
             defer { valuesVisited += reader.steps }
-            try RecordPayload.validate(&reader, collections: catalog.collection(id:))
+            var schemas = RecordSchemas(catalog)
+            try RecordPayload.validate(&reader, schemas: &schemas)
             return revalidation == nil ? nil : revalidate(s, payload: payload, catalog: catalog, txnId: txnId)
         } catch let stop {
             switch stop {
@@ -290,6 +291,7 @@ struct DeepCheck {
         var reader = ByteReader(
             UnsafeRawBufferPointer(rebasing: payload[decoded.rowSection]),
             baseOffset: offset + UInt64(decoded.rowSection.lowerBound))
+        var schemas = RecordSchemas(catalog)
         do throws(PayloadCheckError) {
             for index in 0..<Int(decoded.rowCount) {
                 try PayloadCheckError.checkStop(every: index)
@@ -301,7 +303,7 @@ struct DeepCheck {
                     return Self.checkpointContentFault(error)
                 }
                 defer { valuesVisited += row.steps }
-                try RecordPayload.validate(&row, collections: { catalog.collection(id: $0) })
+                try RecordPayload.validate(&row, schemas: &schemas)
             }
             try IndexPayload.forEachEntry(
                 in: UnsafeRawBufferPointer(rebasing: payload[decoded.indexRange]),

@@ -35,7 +35,7 @@ struct FixtureData {
                 let payload = Self.payload(of: header, at: offset, in: file)
                 switch header.type {
                 case .record?:
-                    noteRecord(payload, collections: { catalog.collection(id: $0) })
+                    noteRecord(payload, catalog: catalog)
                     scan(payload)
                 case .index?:
                     noteIndex(payload)
@@ -72,9 +72,8 @@ struct FixtureData {
         return UnsafeRawBufferPointer(rebasing: file[start..<Int(end)])
     }
 
-    private mutating func noteRecord(_ payload: UnsafeRawBufferPointer, collections: (UInt32) -> Catalog.Collection?) {
-        var reader = ByteReader(payload, baseOffset: 0)
-        if let record = try? RecordPayload(parsing: &reader, collections: collections) {
+    private mutating func noteRecord(_ payload: UnsafeRawBufferPointer, catalog: Catalog) {
+        if let record = try? RecordPayload(parsing: payload, at: 0, catalog: catalog) {
             noteKey(record.primaryKey)
             for field in record.fields { noteValue(field.value) }
             return
@@ -106,7 +105,7 @@ struct FixtureData {
         var rows = ByteReader(UnsafeRawBufferPointer(rebasing: payload[checkpoint.rowSection]), baseOffset: 0)
         for _ in 0..<checkpoint.rowCount {
             guard let length = try? rows.u32(), let row = try? rows.slice(Int(length)) else { break }
-            noteRecord(row.remainingBytes(upTo: Int(length)), collections: { catalog.collection(id: $0) })
+            noteRecord(row.remainingBytes(upTo: Int(length)), catalog: catalog)
         }
         noteIndex(UnsafeRawBufferPointer(rebasing: payload[checkpoint.indexRange]))
     }

@@ -254,7 +254,8 @@ private func record(
                     for _ in 0..<checkpoint.rowCount {
                         let length = try rows.u32()
                         var row = try rows.slice(Int(length))
-                        _ = try RecordPayload(parsing: &row, collections: { catalog.collection(id: $0) })
+                        var schemas = RecordSchemas(catalog)
+                        _ = try RecordPayload(parsing: &row, schemas: &schemas)
                         checkpointRows += 1
                     }
                     let index = UnsafeRawBufferPointer(rebasing: raw[checkpoint.indexRange])
@@ -583,6 +584,70 @@ private func record(
             twice[count - 1] = V.path([names[repeated]]) + V.int64(1)
             #expect(recordVariant(record(version: 3, fields: twice), c) == .recordPayloadTypeMismatch)
         }
+    }
+
+    /// A path is taken for the field in its position only when its bytes are exactly that
+    /// field's: a prefix, a longer name, or the same letters split otherwise are looked up
+    /// instead (and refused when no field has them).
+    @Test func aVersion3PathMatchesItsFieldOnlyByItsExactBytes() throws {
+        let c = try catalog([(["id"], T.string), (["ab"], T.int64), (["é", "ü"], T.int64)])
+        let exact = try decodeRecord(
+            record(version: 3, fields: [V.path(["ab"]) + V.int64(1), V.path(["é", "ü"]) + V.int64(2)]), c)
+        #expect(exact.fields.map(\.path) == [FieldPath(["ab"]), FieldPath(["é", "ü"])])
+        for wrong in [["a"], ["abc"], ["a", "b"], ["AB"]] {
+            #expect(
+                recordVariant(
+                    record(version: 3, fields: [V.path(wrong) + V.int64(1), V.path(["é", "ü"]) + V.int64(2)]), c)
+                    == .recordPayloadTypeMismatch, "\(wrong)")
+        }
+        // Cut inside the path: truncated, as the lookup reads it.
+        #expect(
+            recordVariant(
+                record(version: 3, fields: [V.path(["ab"]) + V.int64(1), Array(V.path(["é", "ü"]).prefix(4))]), c)
+                == .truncatedRecordPayload)
+    }
+
+    @Test func aPathNoRecordCanWriteHasNoVersion3Encoding() {
+        #expect(RecordPayload.encodedV3Path(FieldPath(["ab", "c"])) == [2, 2, 0, 0x61, 0x62, 1, 0, 0x63])
+        #expect(RecordPayload.encodedV3Path(FieldPath(["a", ""])) == nil)
+        #expect(RecordPayload.encodedV3Path(FieldPath(Array(repeating: "a", count: 256))) == nil)
+        #expect(RecordPayload.encodedV3Path(FieldPath(Array(repeating: "a", count: 255)))?.count == 1 + 255 * 3)
+        #expect(RecordPayload.encodedV3Path(FieldPath([String(repeating: "a", count: 0x1_0000)])) == nil)
+    }
+
+    /// One `RecordSchemas` kept across Records of different collections and versions in turn
+    /// decodes each as a fresh lookup does.
+    @Test func keptLookupsDecodeRecordsOfOtherCollectionsAndVersionsAsFreshOnes() throws {
+        var c = try catalog(
+            [(["id"], T.string), (["a"], T.int64)], [(["id"], T.string), (["a"], T.int64), (["b"], T.bool)])
+        let second = schemaEntry(kind: 1, id: 2, name: "d", fields: [(["id"], T.string), (["z"], T.string)])
+        try c.apply(try second.withUnsafeBytes { try CatalogEntry(parsing: $0, at: 0) }, segmentOffset: 0)
+        let payloads = [
+            record(schemaVersion: 1, fields: [V.int64(1)]),
+            record(collection: 2, fields: [V.string("z")]),
+            record(schemaVersion: 2, fields: [V.int64(1), V.bool(1)]),
+            record(schemaVersion: 2, fields: [V.int64(1)]),
+            record(collection: 3, fields: []),
+            record(schemaVersion: 0, fields: [V.int64(1)]),
+            record(schemaVersion: 9, fields: [V.int64(1), V.bool(0)]),
+            record(collection: 2, fields: [V.int64(1)]),
+        ]
+        var schemas = RecordSchemas(c)
+        for (i, payload) in payloads.enumerated() {
+            let kept = payload.withUnsafeBytes { raw in
+                Result { () throws(RecordDecodeError) in
+                    var reader = ByteReader(raw)
+                    return try RecordPayload(parsing: &reader, schemas: &schemas)
+                }
+            }
+            let fresh = payload.withUnsafeBytes { raw in
+                Result { () throws(RecordDecodeError) in try RecordPayload(parsing: raw, at: 0, catalog: c) }
+            }
+            #expect(kept == fresh, "record \(i)")
+        }
+        #expect((try? decodeRecord(payloads[1], c)) != nil)
+        #expect(recordVariant(payloads[4], c) == .unknownCollection)
+        #expect(recordVariant(payloads[6], c) == .invalidSchemaVersion)
     }
 
     @Test func malformedVersion3PathIsInvalidFieldPath() throws {

@@ -20,6 +20,14 @@ public struct Catalog: Sendable {
             let nonKeyScalarTags: UnsafeMutableBufferPointer<UInt8>
             /// The primary field type's scalar tag, or `noScalarTag` (none, or not a scalar).
             let primaryScalarTag: UInt8
+            /// Per non-key field, its path as a v3 Record writes it (`RecordPayload.encodedV3Path`),
+            /// absent when no Record can write it so; compared with a Record's bytes as they are.
+            let nonKeyV3Paths: PackedBytes
+            /// The position of the first non-key field with a nested path (which v1 and v2
+            /// Records cannot carry); `nonKeyFields.count` when there is none.
+            let firstNestedNonKeyField: Int
+            /// The UTF-8 names of the indexes, in order.
+            let indexNames: PackedBytes
 
             init(
                 version: UInt32, segmentOffset: UInt64, fields: [FieldDefinition], indexes: [IndexDefinition],
@@ -44,9 +52,17 @@ public struct Catalog: Sendable {
                 for (i, field) in nonKeyFields.enumerated() {
                     nonKeyScalarTags[i] = field.type.scalarTag ?? Version.noScalarTag
                 }
+                nonKeyV3Paths = PackedBytes(nonKeyFields.map { RecordPayload.encodedV3Path($0.path) })
+                firstNestedNonKeyField =
+                    nonKeyFields.firstIndex { $0.path.segments.count > 1 } ?? nonKeyFields.count
+                indexNames = PackedBytes(indexes.map { Array($0.name.utf8) })
             }
 
-            deinit { nonKeyScalarTags.deallocate() }
+            deinit {
+                nonKeyScalarTags.deallocate()
+                nonKeyV3Paths.deallocate()
+                indexNames.deallocate()
+            }
         }
 
         static let noScalarTag: UInt8 = 0xFF
@@ -66,6 +82,19 @@ public struct Catalog: Sendable {
             let tag = storage.nonKeyScalarTags[index]
             return tag == Self.noScalarTag ? nil : tag
         }
+
+        /// Non-key field `index`'s path as a v3 Record writes it; nil when none can.
+        @inline(__always)
+        public func nonKeyV3Path(_ index: Int) -> UnsafeRawBufferPointer? { storage.nonKeyV3Paths[index] }
+
+        /// How many non-key fields there are (without copying the array).
+        public var nonKeyFieldCount: Int { storage.nonKeyV3Paths.count }
+
+        /// The position of the first non-key field with a nested path, or `nonKeyFieldCount`.
+        public var firstNestedNonKeyField: Int { storage.firstNestedNonKeyField }
+
+        /// Whether an index of this version is named by these UTF-8 bytes.
+        public func hasIndex(named name: UnsafeRawBufferPointer) -> Bool { storage.indexNames.contains(name) }
 
         private let storage: Storage
 
@@ -197,8 +226,8 @@ public struct Catalog: Sendable {
     /// Whether the current version of collection `collectionId` defines an index whose name
     /// is these UTF-8 bytes.
     public func hasIndex(collectionId: UInt32, named name: UnsafeRawBufferPointer) -> Bool {
-        guard let current = collection(id: collectionId)?.versions.last else { return false }
-        return current.indexes.contains { $0.name.utf8.elementsEqual(name) }
+        guard let current = collection(id: collectionId)?.current else { return false }
+        return current.hasIndex(named: name)
     }
 
     /// Applies one entry, or throws the rule it breaks (and leaves the catalog unchanged).

@@ -68,17 +68,16 @@ public struct RecordPayload: Equatable, Sendable {
 
     public init(parsing bytes: UnsafeRawBufferPointer, at offset: UInt64, catalog: Catalog) throws(RecordDecodeError) {
         var reader = ByteReader(bytes, baseOffset: offset)
-        try self.init(parsing: &reader, collections: { catalog.collection(id: $0) })
+        var schemas = RecordSchemas(catalog)
+        try self.init(parsing: &reader, schemas: &schemas)
     }
 
-    /// Decodes a whole payload from `reader`, resolving collections through `collections`.
-    public init(parsing reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?)
-        throws(RecordDecodeError)
-    {
+    /// Decodes a whole payload from `reader` against `schemas`.
+    public init(parsing reader: inout ByteReader, schemas: inout RecordSchemas) throws(RecordDecodeError) {
         var key = RowValue.none
         var decoded: [Field] = []
         let frame = try Self.read(
-            &reader, collections: collections,
+            &reader, schemas: &schemas,
             primaryKey: { reader, tag throws(RecordDecodeError) in
                 if let tag {
                     key = try TaggedScalar.decode(&reader, expecting: tag, what: "primary key")
@@ -118,8 +117,9 @@ public struct RecordPayload: Equatable, Sendable {
         field: (inout ByteReader, FieldType, Int) throws(RecordDecodeError) -> Void
     ) throws(RecordDecodeError) -> Header {
         var reader = ByteReader(bytes, baseOffset: offset)
+        var schemas = RecordSchemas(catalog)
         let frame = try read(
-            &reader, collections: { catalog.collection(id: $0) },
+            &reader, schemas: &schemas,
             primaryKey: { reader, tag throws(RecordDecodeError) in
                 if let tag {
                     key(try TaggedScalar.decode(&reader, expecting: tag, what: "primary key"))
@@ -139,15 +139,15 @@ public struct RecordPayload: Equatable, Sendable {
         throws(PayloadCheckError)
     {
         var reader = ByteReader(bytes, baseOffset: offset)
-        try validate(&reader, collections: { catalog.collection(id: $0) })
+        var schemas = RecordSchemas(catalog)
+        try validate(&reader, schemas: &schemas)
     }
 
-    /// `validate`, over a confined reader.
-    public static func validate(_ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?)
-        throws(PayloadCheckError)
-    {
+    /// `validate`, over a confined reader; `schemas` keeps what it looked up for the next
+    /// Record.
+    public static func validate(_ reader: inout ByteReader, schemas: inout RecordSchemas) throws(PayloadCheckError) {
         _ = try read(
-            &reader, collections: collections,
+            &reader, schemas: &schemas,
             primaryKey: { reader, tag throws(PayloadCheckError) in
                 try PayloadCheckError.lifting { () throws(RecordDecodeError) in
                     try TaggedScalar.skip(&reader, expecting: tag, what: "primary key")
@@ -190,7 +190,7 @@ public struct RecordPayload: Equatable, Sendable {
     /// record naming version 0 for a collection with nested paths must carry every field and is
     /// then refused as a stale layout (`invalid_catalog_payload`).
     static func read<Failure: RecordReadError>(
-        _ reader: inout ByteReader, collections: (UInt32) -> Catalog.Collection?,
+        _ reader: inout ByteReader, schemas: inout RecordSchemas,
         primaryKey: (inout ByteReader, UInt8?) throws(Failure) -> Void,
         field: (inout ByteReader, Catalog.Version, Int) throws(Failure) -> Void
     ) throws(Failure) -> Frame {
@@ -201,7 +201,7 @@ public struct RecordPayload: Equatable, Sendable {
         let version = try Failure.mapping { () throws(FormatError) in try reader.u16() }
         let collectionAt = reader.offset
         let collectionId = try Failure.mapping { () throws(FormatError) in try reader.u32() }
-        guard let collection = collections(collectionId), let current = collection.current else {
+        guard schemas.resolveCollection(collectionId) else {
             var error = RecordDecodeError(.unknownCollection, "unknown collection id \(collectionId)", at: collectionAt)
             error.recordVersionUnknown = !(1...3).contains(version)
             throw Failure(error)
@@ -213,16 +213,20 @@ public struct RecordPayload: Equatable, Sendable {
         let schemaVersionAt = reader.offset
         let schemaVersion = try Failure.mapping { () throws(FormatError) in try reader.u32() }
         let op = Operation(rawValue: try Failure.mapping { () throws(FormatError) in try reader.u8() })
-        let schema = collection.recordSchema(forSchemaVersion: schemaVersion) ?? current
+        schemas.resolveSchema(schemaVersion)
+        let schema = schemas.schema!
+        let currentVersion = schemas.current!.version
 
         let tag = try Failure.lifting { () throws(RecordDecodeError) in
-            try Self.primaryKeyTag(at: reader.offset, collection: collection, schema: schema)
+            try Self.primaryKeyTag(at: reader.offset, collection: schemas.collection!, schema: schema)
         }
         try primaryKey(&reader, tag)
 
         let countAt = reader.offset
         let count = try Failure.mapping { () throws(FormatError) in try reader.u32() }
-        let nonKey = schema.nonKeyFields
+        // The fields themselves are looked at only to word a fault: every Record reads the
+        // version's tables instead.
+        let nonKeyCount = schema.nonKeyFieldCount
         let namesNoVersion = schemaVersion == 0
         let nested = schema.hasNestedNonKeyField
 
@@ -233,24 +237,25 @@ public struct RecordPayload: Equatable, Sendable {
             }
         } else {
             let acceptsFewer = namesNoVersion && (version != 3 || !nested)
-            guard count == nonKey.count || (acceptsFewer && count < nonKey.count) else {
+            guard count == nonKeyCount || (acceptsFewer && count < nonKeyCount) else {
                 throw fault(
                     .recordPayloadTypeMismatch,
                     "record carries \(count) fields "
                         + "where schema version \(schema.version) of collection \(collectionId) "
-                        + "has \(nonKey.count) non-key fields",
+                        + "has \(nonKeyCount) non-key fields",
                     at: countAt)
             }
-            let carried = nonKey.prefix(Int(count))
             switch version {
             case 1, 2:
-                if let deep = carried.first(where: { $0.path.segments.count > 1 }) {
+                if schema.firstNestedNonKeyField < Int(count) {
+                    let deep = schema.nonKeyFields[schema.firstNestedNonKeyField]
                     throw fault(
                         .recordPayloadTypeMismatch,
                         "record v\(version) cannot carry nested field \"\(deep.path.dotted)\" (needs v3)", at: countAt)
                 }
-                for (index, definition) in carried.enumerated() {
-                    if version == 1 && definition.type.scalarTag == nil {
+                for index in 0..<Int(count) {
+                    if version == 1 && schema.nonKeyScalarTag(index) == nil {
+                        let definition = schema.nonKeyFields[index]
                         throw fault(
                             .recordPayloadUnsupportedType,
                             "field \"\(definition.path.dotted)\" of type \(definition.type.name) "
@@ -266,7 +271,7 @@ public struct RecordPayload: Equatable, Sendable {
                 // Fields already read: bits of a word for up to 64 of them (no allocation per
                 // Record), else an array.
                 var seenBits: UInt64 = 0
-                var seen = nonKey.count > 64 ? [Bool](repeating: false, count: nonKey.count) : []
+                var seen = nonKeyCount > 64 ? [Bool](repeating: false, count: nonKeyCount) : []
                 for position in 0..<Int(count) {
                     let pathAt = reader.offset
                     func notUnused(_ path: FieldPath) -> Failure {
@@ -277,24 +282,24 @@ public struct RecordPayload: Equatable, Sendable {
                             at: pathAt)
                     }
                     let found: Int
-                    if Self.skipV3Path(&reader, ifItIs: nonKey[position].path) {
+                    if Self.skipV3Path(&reader, ifItIs: schema.nonKeyV3Path(position)) {
                         found = position
                     } else {
                         let path = try Failure.lifting { () throws(RecordDecodeError) in try Self.decodeV3Path(&reader)
                         }
                         if byPath == nil {
                             byPath = Dictionary(
-                                nonKey.enumerated().map { ($0.element.path, $0.offset) },
+                                schema.nonKeyFields.enumerated().map { ($0.element.path, $0.offset) },
                                 uniquingKeysWith: { first, _ in first })
                         }
                         guard let index = byPath?[path] else { throw notUnused(path) }
                         found = index
                     }
                     if seen.isEmpty {
-                        guard seenBits & (1 << found) == 0 else { throw notUnused(nonKey[found].path) }
+                        guard seenBits & (1 << found) == 0 else { throw notUnused(schema.nonKeyFields[found].path) }
                         seenBits |= 1 << found
                     } else {
-                        guard !seen[found] else { throw notUnused(nonKey[found].path) }
+                        guard !seen[found] else { throw notUnused(schema.nonKeyFields[found].path) }
                         seen[found] = true
                     }
                     try field(&reader, schema, found)
@@ -306,15 +311,15 @@ public struct RecordPayload: Equatable, Sendable {
             throw fault(
                 .trailingRecordPayload, "\(reader.remaining) trailing bytes in record payload", at: reader.offset)
         }
-        if schemaVersion > current.version {
+        if schemaVersion > currentVersion {
             throw fault(
                 .invalidSchemaVersion,
-                "invalid schema version: expected \(current.version), got \(schemaVersion)", at: schemaVersionAt)
+                "invalid schema version: expected \(currentVersion), got \(schemaVersion)", at: schemaVersionAt)
         }
         if namesNoVersion && version == 3 && nested && op != .delete {
             throw fault(
                 .invalidCatalogPayload,
-                "stale record schema_version 0 layout incompatible with catalog version \(current.version)",
+                "stale record schema_version 0 layout incompatible with catalog version \(currentVersion)",
                 at: schemaVersionAt)
         }
         return Frame(
@@ -344,29 +349,33 @@ public struct RecordPayload: Equatable, Sendable {
         return tag
     }
 
-    /// Steps over a v3 field path when it is exactly `expected` (building nothing); otherwise
-    /// leaves the reader where it was.
-    static func skipV3Path(_ reader: inout ByteReader, ifItIs expected: FieldPath) -> Bool {
+    /// Steps over a v3 field path when its bytes are exactly `expected` (an `encodedV3Path`;
+    /// nil matches nothing); otherwise leaves the reader where it was.
+    @inline(__always)
+    static func skipV3Path(_ reader: inout ByteReader, ifItIs expected: UnsafeRawBufferPointer?) -> Bool {
+        guard let expected, reader.remaining >= expected.count else { return false }
         let start = reader.offset
         let held = reader.hold()
         defer { reader.release(held) }
-        func matches(_ reader: inout ByteReader) -> Bool {
-            guard let count = try? reader.u8(), Int(count) == expected.segments.count else { return false }
-            for segment in expected.segments {
-                var segment = segment
-                let matches = segment.withUTF8 { utf8 in
-                    guard !utf8.isEmpty, let length = try? reader.u16(), Int(length) == utf8.count,
-                        let bytes = try? reader.view(utf8.count)
-                    else { return false }
-                    return bytes.elementsEqual(utf8)
-                }
-                guard matches else { return false }
-            }
-            return true
-        }
-        if matches(&reader) { return true }
+        if let bytes = try? reader.view(expected.count), PackedBytes.equal(bytes, expected) { return true }
         reader.rewind(to: start)
         return false
+    }
+
+    /// A field path as a v3 Record writes it: u8 segment count, each segment a u16 length and
+    /// its UTF-8 bytes. Nil when no Record can write it so (more than 255 segments, or a
+    /// segment empty or longer than 65535 bytes): `decodeV3Path` refuses an empty segment.
+    static func encodedV3Path(_ path: FieldPath) -> [UInt8]? {
+        guard path.segments.count <= 255 else { return nil }
+        var bytes: [UInt8] = [UInt8(path.segments.count)]
+        for segment in path.segments {
+            let utf8 = Array(segment.utf8)
+            guard !utf8.isEmpty, utf8.count <= 0xFFFF else { return nil }
+            bytes.append(UInt8(utf8.count & 0xFF))
+            bytes.append(UInt8(utf8.count >> 8))
+            bytes.append(contentsOf: utf8)
+        }
+        return bytes
     }
 
     /// A v3 field path: u8 segment count (≥ 1), each segment u16 length (≥ 1) + UTF-8.
