@@ -28,6 +28,9 @@ public struct CheckOptions: Sendable {
     /// Whether a regular file's checks may be taken on trust and proved on a second thread
     /// (`SpeculativeChecks`): off where every core already walks a file of its own.
     public var secondCore = true
+    /// Batches that may wait for the second thread before the walk proves the next one
+    /// itself (`SpeculativeChecks.submit`); 0: the walk proves every one.
+    var secondCoreBacklog = 4
     public init(deep: Bool = false, redactor: Redactor = .keep) {
         self.deep = deep
         self.redactor = redactor
@@ -134,10 +137,25 @@ public final class LogWalker: SegmentConsumer {
     /// unless they can be started afresh (`restartable`). Returns whether it is set up.
     func speculate(readingAgain path: String, restartable: Bool = false) -> Bool {
         guard restartable || (analysers.isEmpty && tap == nil),
-            let checks = SpeculativeChecks(path: path, largestSegment: cursor.capacity)
+            let checks = SpeculativeChecks(
+                path: path, largestSegment: cursor.capacity, backlog: options.secondCoreBacklog)
         else { return false }
-        source.speculative = checks
+        speculative = checks
+        source.speculating = true
         return true
+    }
+
+    /// The second thread's checks (`speculate`), and the segments taken on trust not yet
+    /// handed to it.
+    private var speculative: SpeculativeChecks?
+    private var trusted = SpeculativeChecks.Batch()
+    /// How many batches the walk's own thread proved, the second lagging (`speculate`).
+    private(set) var batchesProvedByWalk = 0
+
+    @inline(__always)
+    func trust(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) throws(SpeculativeChecks.Failed) {
+        if trusted.isFull { try speculative!.submit(&trusted) }
+        trusted.append(segmentAt: offset, payloadLength: payloadLength, payloadCRC: payloadCRC)
     }
 
     /// Sees every input byte once, in order (a salvage copies the input through it).
@@ -167,9 +185,11 @@ public final class LogWalker: SegmentConsumer {
         _ = try cursor.drain()
         // A stop request that raced with the end of the input.
         try StopRequest.check()
-        if let speculative = source.speculative {
-            deep.count(valuesVisited: try speculative.finish(&source.trusted))
-            source.speculative = nil
+        if let speculative {
+            deep.count(valuesVisited: try speculative.finish(&trusted))
+            batchesProvedByWalk = speculative.batchesCheckedByWalk
+            self.speculative = nil
+            source.speculating = false
         }
         if let finding = containerFinding() { sink.add(finding) }
         let fileLength = cursor.position
@@ -323,7 +343,7 @@ public final class LogWalker: SegmentConsumer {
                 deep.count(valuesVisited: visited)
             }
         }
-        if delivery == .inPlace && crc == header.payloadCRC && isPlainTransactionBody(type) {
+        if delivery == .inPlace && crc == header.payloadCRC && isPlainTransactionBody(type, at: offset) {
             processTransactionBody(type, at: offset, header: header, payload: bytes)
         } else {
             process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
@@ -387,10 +407,15 @@ public final class LogWalker: SegmentConsumer {
     }
 
     /// The bulk of a log: a Record or Index with a sound payload inside an open transaction,
-    /// on a plain check. Nothing about it can be a finding; it only counts and is staged.
-    func isPlainTransactionBody(_ type: SegmentType) -> Bool {
-        (type == .record || type == .index) && !options.deep && analysers.isEmpty && !beyondBreak
-            && framing.enforcesFraming && framing.open != nil
+    /// on a plain check or a full decode that leaves its decode to the second core. Nothing
+    /// about it can be a finding here; it only counts and is staged.
+    func isPlainTransactionBody(_ type: SegmentType, at offset: UInt64) -> Bool {
+        guard
+            (type == .record || type == .index) && analysers.isEmpty && !beyondBreak
+                && framing.enforcesFraming && framing.open != nil
+        else { return false }
+        // Asked last: when it says yes, the decode is handed over.
+        return !options.deep || (source.speculating && takesDecodeOnTrust(type, at: offset))
     }
 
     /// What `process` does for such a segment, without building its event.
@@ -501,7 +526,7 @@ public final class LogWalker: SegmentConsumer {
         payload payloadView: UnsafeRawBufferPointer
     ) -> ReplayModel.Fault? {
         guard s.type == .record || s.type == .index else { return nil }
-        if source.speculating && takesDecodeOnTrust(s) { return nil }
+        if source.speculating && takesDecodeOnTrust(s.type, at: s.offset) { return nil }
         let catalog = replay.workingCatalog
         let fault: DeepCheck.Fault?
         if s.type == .record {
@@ -515,10 +540,10 @@ public final class LogWalker: SegmentConsumer {
         return fault.map { report($0, of: s) }
     }
 
-    /// Whether the decode of `s` (a Record or Index read where it lies) is left to the second
+    /// Whether the decode of the segment at `offset` (a Record or Index read where it lies) is left to the second
     /// core (`SpeculativeChecks`): a Record's when no row is to be judged by value again, an
     /// Index's while the catalog has no unique index (unique entries are replayed here).
-    private func takesDecodeOnTrust(_ s: SegmentEvent) -> Bool {
+    private func takesDecodeOnTrust(_ type: SegmentType, at offset: UInt64) -> Bool {
         // Each batch holds the catalogs its decodes need, and a change to a catalog a batch
         // still holds copies it: only a small catalog is handed over, so that costs little.
         guard options.catalogStructureLimit - catalogStructuresLeft <= SpeculativeChecks.catalogStructureLimit else {
@@ -530,16 +555,16 @@ public final class LogWalker: SegmentConsumer {
             uniqueIndexesKnownFor = generation
         }
         let decode: SpeculativeChecks.Decode
-        if s.type == .record {
+        if type == .record {
             guard deep.revalidation == nil else { return false }
             decode = .record
         } else {
             guard !catalogHasUniqueIndex else { return false }
             decode = .index
         }
-        return source.trusted.decodeLast(as: decode, segmentAt: s.offset, generation: generation) {
-            replay.workingCatalog
-        }
+        return trusted.decodeLast(
+            as: decode, segmentAt: offset, generation: generation,
+            catalog: trusted.needsCatalog(generation) ? replay.workingCatalog : nil)
     }
     private var catalogHasUniqueIndex = false
     private var uniqueIndexesKnownFor = -1

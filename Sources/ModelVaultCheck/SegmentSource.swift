@@ -38,6 +38,9 @@ protocol SegmentConsumer: AnyObject {
     func resynchronised(unreadableFrom offset: UInt64, length: UInt64, allZero: Bool)
     /// An unreadable stretch runs to the end of the input.
     func unreadableTail(from offset: UInt64, length: UInt64, allZero: Bool)
+    /// The segment at `offset`, whole in the read buffer, is taken on trust: its header's
+    /// checksum and its payload's (`payloadCRC`) are to be proved (`SegmentSource.speculating`).
+    func trust(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) throws(SpeculativeChecks.Failed)
     /// How the payload behind a sound header is to be delivered.
     func demand(for header: SegmentHeader, at offset: UInt64) -> PayloadDemand
     /// Decodes a payload through `pull` as it streams (`PayloadDemand.decodeAsStreamed`).
@@ -69,15 +72,10 @@ final class SegmentSource {
     /// before there is split again, so no byte is read more than twice however many lengths a
     /// hostile file damages.
     private var rereadEnd: UInt64 = 0
-    /// Checksums of segments read where they lie are taken on trust and proved on a second
-    /// thread (`SpeculativeChecks`); nil: each is computed here.
-    var speculative: SpeculativeChecks? {
-        didSet { speculating = speculative != nil }
-    }
-    /// `speculative != nil`, asked of every segment without touching the reference.
-    private(set) var speculating = false
-    /// The segments taken on trust not yet handed over.
-    var trusted = SpeculativeChecks.Batch()
+    /// Whether the checksums of segments read where they lie are taken on trust (handed to
+    /// `SegmentConsumer.trust`, to be proved on a second thread: `SpeculativeChecks`); false:
+    /// each is computed here.
+    var speculating = false
 
     init(source: ByteSource, capacity: Int) {
         cursor = StreamCursor(source: source, capacity: max(capacity, Int(Layout.logStart)))
@@ -125,8 +123,7 @@ final class SegmentSource {
             let payload = headerSize..<(headerSize + Int(length))
             let crc: UInt32
             if speculating {
-                if trusted.isFull { try speculative!.submit(&trusted) }
-                trusted.append(segmentAt: offset, payloadLength: Int(length), payloadCRC: header.payloadCRC)
+                try consumer.trust(segmentAt: offset, payloadLength: Int(length), payloadCRC: header.payloadCRC)
                 crc = header.payloadCRC
             } else {
                 crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: cursor.window[payload]))

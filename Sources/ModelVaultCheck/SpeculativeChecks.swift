@@ -59,19 +59,23 @@ final class SpeculativeChecks: @unchecked Sendable {
                     decode: .nothing))
         }
 
-        /// The segment last appended (at `offset`) is to be decoded as `decode` against
-        /// `catalog`, on trust too. False when it was not appended (its payload streamed): the
-        /// walk decodes it itself. `generation` changes whenever the catalog does; the catalog
-        /// is only asked for when it has.
+        /// Whether the catalog of `generation` is not the one last appended: `decodeLast` is
+        /// then to be given it.
+        func needsCatalog(_ generation: Int) -> Bool { generation != catalogGeneration }
+
+        /// The segment last appended (at `offset`) is to be decoded as `decode` against the
+        /// catalog of `generation`, on trust too. False when it was not appended (its payload
+        /// streamed): the walk decodes it itself. `generation` changes whenever the catalog
+        /// does; `catalog` is that catalog when `needsCatalog(generation)`, else nil (not copied).
         mutating func decodeLast(
-            as decode: Decode, segmentAt offset: UInt64, generation: Int, catalog: () -> Catalog
+            as decode: Decode, segmentAt offset: UInt64, generation: Int, catalog: Catalog?
         ) -> Bool {
             guard let last = items.last, last.segmentOffset == offset, last.decode == .nothing else { return false }
             if generation != catalogGeneration {
                 // Full of catalogs: the walk decodes this one itself (the next segment hands
                 // the batch over).
-                guard catalogs.count < SpeculativeChecks.catalogsPerBatch else { return false }
-                catalogs.append(catalog())
+                guard let catalog, catalogs.count < SpeculativeChecks.catalogsPerBatch else { return false }
+                catalogs.append(catalog)
                 catalogGeneration = generation
             }
             items[items.count - 1].catalog = Int32(catalogs.count - 1)
@@ -90,16 +94,22 @@ final class SpeculativeChecks: @unchecked Sendable {
 
     private let fd: Int32
     private let windowCapacity: Int
-    /// At most four batches wait: memory stays flat, and the walk waits when the checks lag.
-    private let queue = BatchQueue<Batch>(capacity: 4)
+    /// At most `backlog` batches wait: memory stays flat, and past them the walk proves a
+    /// batch itself (`submit`).
+    private let queue: BatchQueue<Batch>
     private let failed = Atomic<Bool>(false)
     private var thread: WorkerThread?
     // The second thread's, read once it has been joined.
     private var valuesVisited = 0
+    /// The walk's own window and count, for the batches it proves itself (`submit`).
+    private var walkWindow: ReadWindow?
+    private var valuesVisitedByWalk = 0
+    /// Batches the walk proved itself because the second thread lagged.
+    private(set) var batchesCheckedByWalk = 0
 
     /// Nil when `path` cannot be opened here or is not a regular file, or no thread can be
     /// started. `largestSegment`: no segment handed over is longer.
-    init?(path: String, largestSegment: Int) {
+    init?(path: String, largestSegment: Int, backlog: Int = 4) {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         var info = stat()
@@ -109,19 +119,30 @@ final class SpeculativeChecks: @unchecked Sendable {
         }
         self.fd = fd
         windowCapacity = max(largestSegment, 4 << 20)
+        queue = BatchQueue(capacity: backlog)
         thread = WorkerThread(stackSize: 1 << 20) { [self] in run() }
         if thread == nil { return nil }
     }
 
     deinit {
         cancel()
+        walkWindow?.release()
         close(fd)
     }
 
-    /// Hands `batch` over and empties it. Throws once a check has failed.
+    /// Hands `batch` over and empties it; when the second thread lags (the queue is full),
+    /// the walk's thread proves the batch itself rather than wait, so the two cores share
+    /// whatever the work is. Throws once a check has failed.
     func submit(_ batch: inout Batch) throws(Failed) {
         if failed.load(ordering: .relaxed) { throw Failed() }
-        queue.push([batch], bytes: 1)
+        if !queue.tryPush([batch], bytes: 1) {
+            if walkWindow == nil { walkWindow = ReadWindow(fd: fd, capacity: windowCapacity) }
+            batchesCheckedByWalk += 1
+            guard Self.check(batch, &walkWindow!, valuesVisited: &valuesVisitedByWalk) else {
+                failed.store(true, ordering: .relaxed)
+                throw Failed()
+            }
+        }
         batch = Batch()
         batch.items.reserveCapacity(Self.batchSize)
     }
@@ -134,7 +155,7 @@ final class SpeculativeChecks: @unchecked Sendable {
         thread?.join()
         thread = nil
         if failed.load(ordering: .relaxed) { throw Failed() }
-        return valuesVisited
+        return valuesVisited + valuesVisitedByWalk
     }
 
     /// Stops the second thread without waiting for its checks (the walk ended otherwise).
@@ -151,15 +172,16 @@ final class SpeculativeChecks: @unchecked Sendable {
         defer { window.release() }
         while let batches = queue.pop() {
             for batch in batches where !failed.load(ordering: .relaxed) {
-                if !check(batch, &window) { failed.store(true, ordering: .relaxed) }
+                if !Self.check(batch, &window, valuesVisited: &valuesVisited) { failed.store(true, ordering: .relaxed) }
             }
         }
     }
 
-    private func check(_ batch: Batch, _ window: inout ReadWindow) -> Bool {
+    /// Whether every check of `batch` holds, reading its segments through `window`.
+    private static func check(_ batch: Batch, _ window: inout ReadWindow, valuesVisited: inout Int) -> Bool {
         let headerSize = Layout.segmentHeaderSize
-        // Copied when it changes, not for each item.
-        var catalog = Catalog()
+        // Changed with the catalog, not for each item.
+        var schemas = RecordSchemas(Catalog())
         var catalogIndex: Int32 = -1
         for item in batch.items {
             guard let segment = window.bytes(at: item.segmentOffset, count: headerSize + Int(item.payloadLength)) else {
@@ -176,11 +198,11 @@ final class SpeculativeChecks: @unchecked Sendable {
             case .record:
                 if item.catalog != catalogIndex {
                     catalogIndex = item.catalog
-                    catalog = batch.catalogs[Int(item.catalog)]
+                    schemas = RecordSchemas(batch.catalogs[Int(item.catalog)])
                 }
                 var reader = ByteReader(payload, baseOffset: item.segmentOffset + UInt64(headerSize))
                 do throws(PayloadCheckError) {
-                    try RecordPayload.validate(&reader, collections: catalog.collection(id:))
+                    try RecordPayload.validate(&reader, schemas: &schemas)
                 } catch {
                     return false
                 }
@@ -188,14 +210,14 @@ final class SpeculativeChecks: @unchecked Sendable {
             case .index:
                 if item.catalog != catalogIndex {
                     catalogIndex = item.catalog
-                    catalog = batch.catalogs[Int(item.catalog)]
+                    schemas = RecordSchemas(batch.catalogs[Int(item.catalog)])
                 }
                 do throws(RecordDecodeError) {
                     var index = try IndexPayload(
                         ByteReader(payload, baseOffset: item.segmentOffset + UInt64(headerSize)))
                     while let entry = try index.nextView() {
                         guard entry.kind != .unique,
-                            catalog.hasIndex(collectionId: entry.collectionId, named: entry.name)
+                            schemas.catalog.hasIndex(collectionId: entry.collectionId, named: entry.name)
                         else { return false }
                     }
                 } catch {
@@ -215,6 +237,8 @@ struct ReadWindow {
     private var start: UInt64 = 0
     private var count = 0
 
+    static let readAhead = 1 << 20
+
     init(fd: Int32, capacity: Int) {
         self.fd = fd
         buffer = .allocate(byteCount: capacity, alignment: 64)
@@ -231,8 +255,11 @@ struct ReadWindow {
         guard length <= buffer.count else { return nil }
         start = offset
         count = 0
-        while count < buffer.count {
-            let got = pread(fd, buffer.baseAddress! + count, buffer.count - count, off_t(offset) + off_t(count))
+        // Read ahead 1 MiB at a time, more only for a longer segment: the pages of the buffer
+        // that are never filled take no memory.
+        let wanted = min(buffer.count, max(length, Self.readAhead))
+        while count < wanted {
+            let got = pread(fd, buffer.baseAddress! + count, wanted - count, off_t(offset) + off_t(count))
             if got < 0 && errno == EINTR { continue }
             if got <= 0 { break }
             count += got

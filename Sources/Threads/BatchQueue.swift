@@ -19,6 +19,17 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         condition.broadcast()
     }
 
+    /// `push` unless the queue is over `capacity`: false then, and nothing is queued.
+    public func tryPush(_ items: [Element], bytes: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard held < capacity || closed else { return false }
+        batches.append((items, bytes))
+        held += bytes
+        condition.broadcast()
+        return true
+    }
+
     /// The next batch; nil once the queue is closed and empty.
     public func pop() -> [Element]? {
         condition.lock()

@@ -15,6 +15,32 @@ import Testing
             progress: nil, configure: { _ in })
     }
 
+    /// When the second thread lags, the walk's own thread proves the batch it would hand
+    /// over: with no backlog allowed it proves every one, and each report is still the
+    /// sequential walk's, a check that fails included.
+    @Test(arguments: [false, true])
+    func batchesTheWalkProvesItselfLeaveEveryReportAsTheSequentialWalksIs(deep: Bool) throws {
+        var provedByWalk = 0
+        var walkedAgain = 0
+        for url in Fixtures.files("clean") + Fixtures.files("damaged") {
+            var options = CheckOptions(deep: deep)
+            options.secondCoreBacklog = 0
+            var walkers: [LogWalker] = []
+            let (report, speculation) = try Checker.walk(
+                try OpenedInput.open(path: url.path), path: url.path, command: "verify", options: options,
+                progress: nil, configure: { walkers.append($0) })
+            let sequential = try Fixtures.check(try Fixtures.bytes(url), deep: deep)
+            let name = url.lastPathComponent
+            #expect(report.findings == sequential.findings, "\(name)")
+            #expect(report.engine == sequential.engine, "\(name)")
+            #expect(report.valuesVisited == sequential.valuesVisited, "\(name)")
+            if speculation == .held { provedByWalk += walkers[0].batchesProvedByWalk }
+            if speculation == .walkedAgain { walkedAgain += 1 }
+        }
+        #expect(provedByWalk > 50)
+        #expect(walkedAgain > 10)
+    }
+
     @Test(arguments: [false, true])
     func everyFixtureGetsTheSequentialWalksReport(deep: Bool) throws {
         var held = 0
