@@ -93,7 +93,10 @@ public final class LogWalker: SegmentConsumer {
         let all = analysers
         sink.observer = { finding in for analyser in all { analyser.finding(finding) } }
         recordCatalogRead = analysers.contains { $0.readsRecordCatalog }
+        analysersTakeBodies = analysers.allSatisfy { $0.takesTransactionBodies }
     }
+    /// Whether every analyser takes the bulk of a log through `transactionBody`.
+    private var analysersTakeBodies = true
     /// Whether an analyser reads a Record's catalog.
     private var recordCatalogRead = false
 
@@ -411,7 +414,7 @@ public final class LogWalker: SegmentConsumer {
     /// about it can be a finding here; it only counts and is staged.
     func isPlainTransactionBody(_ type: SegmentType, at offset: UInt64) -> Bool {
         guard
-            (type == .record || type == .index) && analysers.isEmpty && !beyondBreak
+            (type == .record || type == .index) && analysersTakeBodies && !beyondBreak
                 && framing.enforcesFraming && framing.open != nil
         else { return false }
         // Asked last: when it says yes, the decode is handed over.
@@ -423,13 +426,14 @@ public final class LogWalker: SegmentConsumer {
         _ type: SegmentType, at offset: UInt64, header: SegmentHeader,
         payload: UnsafeRawBufferPointer
     ) {
+        let end = offset + header.totalLength
         stats.add(type, bytes: header.totalLength)
-        scan.dataSegment(end: offset + header.totalLength)
-        if type == .record, catalogFrozenAt == nil,
-            let preamble = try? RecordPreamble(parsing: payload, at: offset + UInt64(Layout.segmentHeaderSize))
-        {
-            replay.stage(preamble)
-        }
+        scan.dataSegment(end: end)
+        let preamble =
+            type == .record
+            ? try? RecordPreamble(parsing: payload, at: offset + UInt64(Layout.segmentHeaderSize)) : nil
+        if let preamble, catalogFrozenAt == nil { replay.stage(preamble) }
+        for analyser in analysers { analyser.transactionBody(type, at: offset, end: end, record: preamble) }
     }
 
     func event(

@@ -147,6 +147,13 @@ public final class TransactionLedger: SegmentAnalyser {
     /// Everything it reads of a payload comes decoded with the segment.
     public func payloadBytesWanted(for type: SegmentType) -> Int { 0 }
     public var readsRecordCatalog: Bool { false }
+    public var takesTransactionBodies: Bool { true }
+
+    public func transactionBody(_ type: SegmentType, at offset: UInt64, end: UInt64, record: RecordPreamble?) {
+        if offset > logEnd { unreadable(logEnd..<offset) }
+        logEnd = end
+        data(type, at: offset, end: end, intact: true, record: record, catalogEntry: nil)
+    }
 
     public func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {
         if let header, header.hasValidMagic, header.formatMajor == 0, (3...6).contains(header.formatMinor) {
@@ -178,7 +185,8 @@ public final class TransactionLedger: SegmentAnalyser {
         case .txnBegin: begin(s, intact: intact, end: end)
         case .txnCommit: commit(s, intact: intact, end: end)
         case .txnAbort: abort(s, intact: intact, end: end)
-        case .schema, .record, .index: data(s, intact: intact, end: end)
+        case .schema, .record, .index:
+            data(s.summary.type, at: offset, end: end, intact: intact, record: s.record, catalogEntry: s.catalogEntry)
         case .manifest, .checkpoint, .temp: structure(s, intact: intact, end: end)
         }
     }
@@ -285,8 +293,10 @@ public final class TransactionLedger: SegmentAnalyser {
         close(unit)
     }
 
-    private func data(_ s: ObservedSegment, intact: Bool, end: UInt64) {
-        let offset = s.summary.offset
+    private func data(
+        _ type: SegmentType, at offset: UInt64, end: UInt64, intact: Bool, record: RecordPreamble?,
+        catalogEntry: Result<CatalogEntry, FormatError>?
+    ) {
         if open == nil, dataIsUnframed {
             open = LogUnit(kind: .unframed, txnId: nil, offset: offset, end: end, committed: true)
         } else if open == nil {
@@ -304,9 +314,9 @@ public final class TransactionLedger: SegmentAnalyser {
         }
         var unit = open!
         unit.end = end
-        if !intact { unit.damageCause = unit.damageCause ?? .payloadChecksum(s.summary.type, at: offset) }
-        note(s, in: &unit)
-        if unit.kind == .unframed && s.summary.type != .index {
+        if !intact { unit.damageCause = unit.damageCause ?? .payloadChecksum(type, at: offset) }
+        note(type, record: record, catalogEntry: catalogEntry, in: &unit)
+        if unit.kind == .unframed && type != .index {
             // A Schema segment, or a Record with the Index segments written before it.
             close(unit)
             open = nil
@@ -332,14 +342,17 @@ public final class TransactionLedger: SegmentAnalyser {
         }
     }
 
-    private func note(_ s: ObservedSegment, in unit: inout LogUnit) {
-        switch s.summary.type {
+    private func note(
+        _ type: SegmentType, record: RecordPreamble?, catalogEntry: Result<CatalogEntry, FormatError>?,
+        in unit: inout LogUnit
+    ) {
+        switch type {
         case .record:
             unit.rows = unit.rows.map { $0 + 1 }
-            if let preamble = s.record { touch(preamble.collectionId, in: &unit) }
+            if let record { touch(record.collectionId, in: &unit) }
         case .schema:
             unit.changesCatalog = true
-            if case .success(let entry)? = s.catalogEntry {
+            if case .success(let entry)? = catalogEntry {
                 touch(entry.collectionId, in: &unit)
                 if case .createCollection(let name, _) = entry.kind, collectionNames[entry.collectionId] == nil {
                     collectionNames[entry.collectionId] = name
