@@ -12,6 +12,8 @@ import ModelVaultFormat
 /// `Probe`, which is filled as the walk passes over those bytes.
 public final class StreamCursor {
     public static let defaultCapacity = 4 << 20
+    /// The most bytes one read from the source asks for.
+    static let readSize = 256 << 10
 
     /// A byte range to capture when the walk passes it.
     public final class Probe {
@@ -97,7 +99,14 @@ public final class StreamCursor {
     /// Buffers at least `count` bytes (at most the capacity) unless the input ends first.
     /// Returns how many are available.
     @discardableResult
+    @inline(__always)
     public func request(_ count: Int) throws -> Int {
+        // Asked twice for every segment, and almost always already buffered.
+        if tail - head >= count { return tail - head }
+        return try refill(toHold: count)
+    }
+
+    private func refill(toHold count: Int) throws -> Int {
         let wanted = min(count, storage.count)
         while available < wanted && !sourceEnded {
             if storage.count - head < wanted {
@@ -134,7 +143,9 @@ public final class StreamCursor {
             return
         }
         guard !sourceDone else { return }
-        let n = try source.read(into: room)
+        // At most `readSize` at a time: the bytes are read soon after they are copied in, while
+        // they are still in the core's cache.
+        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: room.prefix(Self.readSize)))
         if n == 0 {
             sourceDone = true
         } else {
@@ -190,18 +201,22 @@ public final class StreamCursor {
     }
 
     /// Moves past `count` buffered bytes (`count` ≤ `available`).
+    @inline(__always)
     public func consume(_ count: Int) throws {
         precondition(count <= available)
-        if position + UInt64(count) > firstProbeStart {
-            let chunk = UnsafeRawBufferPointer(rebasing: storage[head..<(head + count)])
-            for probe in probes { probe.capture(chunk, at: position) }
-            // A probe the walk has passed is settled: drop it, so the common path stays bare.
-            let reached = position + UInt64(count)
-            probes.removeAll { reached >= $0.end }
-            firstProbeStart = probes.map(\.start).min() ?? .max
-        }
+        if position + UInt64(count) > firstProbeStart { consumeProbed(count) }
         head += count
         position += UInt64(count)
+    }
+
+    /// What `consume` does besides moving on, when the bytes reach a probe.
+    private func consumeProbed(_ count: Int) {
+        let chunk = UnsafeRawBufferPointer(rebasing: storage[head..<(head + count)])
+        for probe in probes { probe.capture(chunk, at: position) }
+        // A probe the walk has passed is settled: drop it, so the common path stays bare.
+        let reached = position + UInt64(count)
+        probes.removeAll { reached >= $0.end }
+        firstProbeStart = probes.map(\.start).min() ?? .max
     }
 
     /// Passes the next `count` bytes to `body` chunk by chunk, consuming them. Returns how many
