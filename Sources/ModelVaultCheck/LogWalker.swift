@@ -354,6 +354,23 @@ public final class LogWalker: SegmentConsumer {
         segmentIndex += 1
     }
 
+    var inTransactionBody: Bool {
+        analysersTakeBodies && !beyondBreak && framing.enforcesFraming && framing.open != nil
+    }
+
+    func takeTransactionBody(
+        _ type: SegmentType, header: SegmentHeader, at offset: UInt64, payload: UnsafeRawBufferPointer
+    ) -> Bool {
+        // What `demand` and `segment` would ask: a payload above the capture limit is decoded
+        // as it streams, and a Checkpoint streamed before is settled first.
+        guard header.payloadLength <= UInt64(options.payloadCaptureLimit), checkpoints.pending == nil,
+            !options.deep || takesDecodeOnTrust(type, at: offset)
+        else { return false }
+        processTransactionBody(type, at: offset, header: header, payload: payload)
+        segmentIndex += 1
+        return true
+    }
+
     func payloadPastEnd(_ header: SegmentHeader, at offset: UInt64, present: UInt64) {
         badHeaderType = (offset, header.type)
         tellUnreadable(offset..<(offset + UInt64(Layout.segmentHeaderSize) + present))
@@ -413,10 +430,7 @@ public final class LogWalker: SegmentConsumer {
     /// on a plain check or a full decode that leaves its decode to the second core. Nothing
     /// about it can be a finding here; it only counts and is staged.
     func isPlainTransactionBody(_ type: SegmentType, at offset: UInt64) -> Bool {
-        guard
-            (type == .record || type == .index) && analysersTakeBodies && !beyondBreak
-                && framing.enforcesFraming && framing.open != nil
-        else { return false }
+        guard (type == .record || type == .index) && inTransactionBody else { return false }
         // Asked last: when it says yes, the decode is handed over.
         return !options.deep || (source.speculating && takesDecodeOnTrust(type, at: offset))
     }

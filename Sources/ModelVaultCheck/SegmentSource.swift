@@ -41,6 +41,15 @@ protocol SegmentConsumer: AnyObject {
     /// The segment at `offset`, whole in the read buffer, is taken on trust: its header's
     /// checksum and its payload's (`payloadCRC`) are to be proved (`SegmentSource.speculating`).
     func trust(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) throws(SpeculativeChecks.Failed)
+    /// Whether the segments that follow may be transaction bodies: the walk is inside a
+    /// transaction whose Records and Indexes it takes through `takeTransactionBody`.
+    var inTransactionBody: Bool { get }
+    /// A Record or Index at `offset` whose sound header and whole payload lie in the buffer,
+    /// its checksums taken on trust (`trust` was told of it): taken as a transaction body, or
+    /// false when it is to be delivered through `segment` after all.
+    func takeTransactionBody(
+        _ type: SegmentType, header: SegmentHeader, at offset: UInt64, payload: UnsafeRawBufferPointer
+    ) -> Bool
     /// How the payload behind a sound header is to be delivered.
     func demand(for header: SegmentHeader, at offset: UInt64) -> PayloadDemand
     /// Decodes a payload through `pull` as it streams (`PayloadDemand.decodeAsStreamed`).
@@ -89,6 +98,7 @@ final class SegmentSource {
             // Once per segment: the work a segment costs is bounded by its bytes, and the long
             // loops inside one poll the same flag.
             try StopRequest.check()
+            if speculating && consumer.inTransactionBody { try readTransactionBodies(into: consumer) }
             let offset = cursor.position
             consumer.boundary(at: offset)
             let available = try cursor.request(Layout.segmentHeaderSize)
@@ -104,6 +114,40 @@ final class SegmentSource {
                 continue
             }
             guard try readPayload(header, at: offset, consumer) else { return }
+        }
+    }
+
+    /// The bulk of a log, in a loop of its own: while the walk is inside a transaction, each
+    /// Record or Index whose sound header and whole payload lie in the buffer is taken on
+    /// trust and handed over as a transaction body, without the questions the general path
+    /// asks of every segment (none of which such a segment can change the answer to). Returns
+    /// before the first segment it does not take so; the general path reads that one.
+    private func readTransactionBodies<Consumer: SegmentConsumer>(into consumer: Consumer) throws {
+        let headerSize = Layout.segmentHeaderSize
+        let largest = cursor.capacity / 2
+        var taken = 0
+        while consumer.inTransactionBody {
+            try StopRequest.check(every: taken)
+            let window = cursor.window
+            guard window.count >= headerSize else { return }
+            let header = SegmentHeader(parsing: window, trustingChecksum: true)
+            guard header.isSound, let type = header.type, type == .record || type == .index,
+                header.payloadLength <= UInt64(largest), window.count >= headerSize + Int(header.payloadLength)
+            else { return }
+            let length = Int(header.payloadLength)
+            let offset = cursor.position
+            consumer.boundary(at: offset)
+            try consumer.trust(segmentAt: offset, payloadLength: length, payloadCRC: header.payloadCRC)
+            let payload = UnsafeRawBufferPointer(rebasing: window[headerSize..<(headerSize + length)])
+            if !consumer.takeTransactionBody(type, header: header, at: offset, payload: payload) {
+                // As the general path delivers it: the checksum taken on trust holds, so no
+                // header inside the payload is looked for.
+                consumer.segment(header, at: offset, crc: header.payloadCRC, payload: payload, delivery: .inPlace)
+                try cursor.consume(headerSize + length)
+                return
+            }
+            try cursor.consume(headerSize + length)
+            taken += 1
         }
     }
 
