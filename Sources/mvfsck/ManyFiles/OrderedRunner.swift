@@ -1,8 +1,9 @@
 import Threads
 
 /// Runs jobs on N threads and hands their results over in the listed order, as soon as each
-/// is due. At most `window` jobs run or wait ahead of the next result to hand over, so memory
-/// stays bounded and one slow job holds back at most that many others.
+/// is due. At most `window` jobs (eight per worker) run or wait ahead of the next result to
+/// hand over, so memory stays bounded; the window is wide enough that while one slow job (a
+/// large compressed file) runs, the other workers go on with the files after it.
 ///
 /// Unchecked `Sendable`: every mutable property is read and written only while `condition`
 /// is locked.
@@ -18,7 +19,7 @@ final class OrderedRunner<Result: Sendable>: @unchecked Sendable {
     init(count: Int, workers: Int) {
         self.count = count
         self.workers = max(1, min(workers, max(count, 1)))
-        window = max(1, workers) * 2
+        window = max(1, workers) * 8
     }
 
     /// `shouldStart(i)` is asked before job i starts; a job not started yields `skipped(i)`.
