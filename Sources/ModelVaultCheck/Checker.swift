@@ -53,7 +53,12 @@ public enum Checker {
         progress: ((UInt64, UInt64?) -> Void)?, analysersMayRestart: Bool = false, configure: (LogWalker) -> Void
     ) throws -> (report: Report, speculation: Speculation) {
         func walker(_ input: OpenedInput) -> LogWalker {
-            let walker = LogWalker(source: input.source, options: options)
+            // With a core to spare, a compressed file is inflated ahead on a thread of its own
+            // (an uncompressed one gives its second core to `SpeculativeChecks` instead).
+            let source =
+                options.secondCore && input.compressed && input.diskSize != nil
+                ? ReadAhead(input.source) ?? input.source : input.source
+            let walker = LogWalker(source: source, options: options)
             configure(walker)
             if let progress {
                 let size = input.compressed ? nil : input.diskSize

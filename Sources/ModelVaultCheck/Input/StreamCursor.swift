@@ -41,7 +41,7 @@ public final class StreamCursor {
         }
     }
 
-    private let source: ByteSource
+    let source: ByteSource
     private let storage: UnsafeMutableRawBufferPointer
     private var head = 0
     private var tail = 0
