@@ -78,8 +78,12 @@ final class SpeculativeChecks: @unchecked Sendable {
                 catalogs.append(catalog)
                 catalogGeneration = generation
             }
-            items[items.count - 1].catalog = Int32(catalogs.count - 1)
-            items[items.count - 1].decode = decode
+            // One access to the array, not one per field.
+            let catalog = Int32(catalogs.count - 1)
+            items.withUnsafeMutableBufferPointer { items in
+                items[items.count - 1].catalog = catalog
+                items[items.count - 1].decode = decode
+            }
             return true
         }
     }

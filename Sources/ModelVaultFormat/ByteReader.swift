@@ -37,6 +37,7 @@ public struct ByteReader {
     public var structureLimit = Int.max
     public private(set) var structures = 0
 
+    @inline(__always)
     public init(_ bytes: UnsafeRawBufferPointer, baseOffset: UInt64 = 0) {
         self.bytes = bytes
         self.baseOffset = baseOffset
@@ -106,6 +107,13 @@ public struct ByteReader {
     @inline(__always)
     private mutating func need(_ count: Int) throws(FormatError) {
         guard count > bytes.count - position else { return }
+        try needMore(count)
+    }
+
+    /// What `need` does when the bytes held fall short: kept out of line, so that every read
+    /// inlined where it is made carries only the bounds test.
+    @inline(never)
+    private mutating func needMore(_ count: Int) throws(FormatError) {
         guard count <= remaining else {
             throw FormatError(.truncated(needed: count, available: remaining), at: offset)
         }
@@ -122,24 +130,28 @@ public struct ByteReader {
         position = Int(here - from)
     }
 
+    @inline(__always)
     public mutating func u8() throws(FormatError) -> UInt8 {
         try need(1)
         defer { position += 1 }
         return bytes[position]
     }
 
+    @inline(__always)
     public mutating func u16() throws(FormatError) -> UInt16 {
         try need(2)
         defer { position += 2 }
         return bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self).littleEndian
     }
 
+    @inline(__always)
     public mutating func u32() throws(FormatError) -> UInt32 {
         try need(4)
         defer { position += 4 }
         return bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian
     }
 
+    @inline(__always)
     public mutating func u64() throws(FormatError) -> UInt64 {
         try need(8)
         defer { position += 8 }
@@ -166,6 +178,7 @@ public struct ByteReader {
     }
 
     /// The next `count` bytes, borrowed (valid as long as the underlying buffer is).
+    @inline(__always)
     public mutating func view(_ count: Int) throws(FormatError) -> UnsafeRawBufferPointer {
         try need(count)
         defer { position += count }
