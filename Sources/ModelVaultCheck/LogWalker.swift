@@ -28,6 +28,10 @@ public struct CheckOptions: Sendable {
     /// Whether a regular file's checks may be taken on trust and proved on a second thread
     /// (`SpeculativeChecks`): off where every core already walks a file of its own.
     public var secondCore = true
+    /// Segments that end at or below this offset had their header and payload checksums proved
+    /// by an earlier walk of the same bytes (a salvage's result is its source's prefix): they
+    /// are taken as stored. 0: every checksum is proved here.
+    public var checksumsProvedBelow: UInt64 = 0
     /// Batches that may wait for the second thread before the walk proves the next one
     /// itself (`SpeculativeChecks.submit`); 0: the walk proves every one.
     var secondCoreBacklog = 4
@@ -110,6 +114,7 @@ public final class LogWalker: SegmentConsumer {
 
     public init(source: ByteSource, options: CheckOptions = CheckOptions()) {
         self.source = SegmentSource(source: source, capacity: options.readBufferCapacity)
+        self.source.provedBelow = options.checksumsProvedBelow
         self.options = options
         catalogStructuresLeft = options.catalogStructureLimit
         sink = FindingSink(limit: options.findingLimit)

@@ -85,6 +85,13 @@ final class SegmentSource {
     /// `SegmentConsumer.trust`, to be proved on a second thread: `SpeculativeChecks`); false:
     /// each is computed here.
     var speculating = false
+    /// Segments that end at or below this offset have their checksums taken as stored: an
+    /// earlier walk of the same bytes proved them (`CheckOptions.checksumsProvedBelow`).
+    var provedBelow: UInt64 = 0
+
+    /// Whether the checksums of a segment ending at `end` are not computed here.
+    @inline(__always)
+    private func takesOnTrust(segmentEndingAt end: UInt64) -> Bool { speculating || end <= provedBelow }
 
     init(source: ByteSource, capacity: Int) {
         cursor = StreamCursor(source: source, capacity: max(capacity, Int(Layout.logStart)))
@@ -98,7 +105,9 @@ final class SegmentSource {
             // Once per segment: the work a segment costs is bounded by its bytes, and the long
             // loops inside one poll the same flag.
             try StopRequest.check()
-            if speculating && consumer.inTransactionBody { try readTransactionBodies(into: consumer) }
+            if (speculating || cursor.position < provedBelow) && consumer.inTransactionBody {
+                try readTransactionBodies(into: consumer)
+            }
             let offset = cursor.position
             consumer.boundary(at: offset)
             let available = try cursor.request(Layout.segmentHeaderSize)
@@ -107,7 +116,9 @@ final class SegmentSource {
                 consumer.tornHeader(at: offset, available: available)
                 return
             }
-            let header = SegmentHeader(parsing: cursor.window, trustingChecksum: speculating)
+            let header = SegmentHeader(
+                parsing: cursor.window,
+                trustingChecksum: takesOnTrust(segmentEndingAt: offset + UInt64(Layout.segmentHeaderSize)))
             if !header.isSound, let fault = header.fault {
                 consumer.badHeader(fault, header: header, at: offset)
                 guard try resynchronise(after: offset, consumer) else { return }
@@ -130,14 +141,17 @@ final class SegmentSource {
             try StopRequest.check(every: taken)
             let window = cursor.window
             guard window.count >= headerSize else { return }
+            let offset = cursor.position
             let header = SegmentHeader(parsing: window, trustingChecksum: true)
             guard header.isSound, let type = header.type, type == .record || type == .index,
-                header.payloadLength <= UInt64(largest), window.count >= headerSize + Int(header.payloadLength)
+                header.payloadLength <= UInt64(largest), window.count >= headerSize + Int(header.payloadLength),
+                takesOnTrust(segmentEndingAt: offset + header.totalLength)
             else { return }
             let length = Int(header.payloadLength)
-            let offset = cursor.position
             consumer.boundary(at: offset)
-            try consumer.trust(segmentAt: offset, payloadLength: length, payloadCRC: header.payloadCRC)
+            if speculating {
+                try consumer.trust(segmentAt: offset, payloadLength: length, payloadCRC: header.payloadCRC)
+            }
             let payload = UnsafeRawBufferPointer(rebasing: window[headerSize..<(headerSize + length)])
             if !consumer.takeTransactionBody(type, header: header, at: offset, payload: payload) {
                 // As the general path delivers it: the checksum taken on trust holds, so no
@@ -168,6 +182,8 @@ final class SegmentSource {
             let crc: UInt32
             if speculating {
                 try consumer.trust(segmentAt: offset, payloadLength: Int(length), payloadCRC: header.payloadCRC)
+                crc = header.payloadCRC
+            } else if payloadOffset + length <= provedBelow {
                 crc = header.payloadCRC
             } else {
                 crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: cursor.window[payload]))

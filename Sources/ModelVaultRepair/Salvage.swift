@@ -139,12 +139,13 @@ public enum Salvage {
         var plan = SalvagePlan(report: report)
         if plan.refusal != nil { return Outcome(source: report, plan: plan, output: nil, written: false, rounds: 0) }
         var current = plan
-        var verified = try apply(current, to: file)
+        let proved = provedPrefix(of: report, keepEnd: plan.keepEnd)
+        var verified = try apply(current, to: file, checksumsProvedBelow: proved)
         var rounds = 1
         while verified.verdict != .clean && rounds < 4 {
             current = SalvagePlan(report: verified)
             guard current.refusal == nil, !current.changesNothing else { break }
-            verified = try apply(current, to: file)
+            verified = try apply(current, to: file, checksumsProvedBelow: min(proved, current.keepEnd))
             plan.keepEnd = min(plan.keepEnd, current.keepEnd)
             plan.droppedBytes = report.file.size - min(report.file.size, plan.keepEnd)
             plan.droppedTransactions += current.droppedTransactions
@@ -228,9 +229,20 @@ public enum Salvage {
         return (report, ledger)
     }
 
+    /// How far the result's segments are still bytes whose checksums the source's walk proved:
+    /// up to the kept end when that walk found nothing at all before it (and dropped no
+    /// finding), else nowhere. A segment kept with a failing checksum (a Temp's, an older
+    /// Checkpoint's) is a finding of the source's, so its checksum is computed again.
+    static func provedPrefix(of report: Report, keepEnd: UInt64) -> UInt64 {
+        guard report.findingsDropped == 0, !report.findings.contains(where: { $0.offset < keepEnd }) else { return 0 }
+        return keepEnd
+    }
+
     /// Cuts the temporary file to the plan's prefix, rewrites what the plan rebuilds, and
-    /// verifies the result.
-    static func apply(_ plan: SalvagePlan, to file: AtomicFile) throws -> Report {
+    /// verifies the result: its framing, with the checksums of segments below
+    /// `checksumsProvedBelow` taken as stored (the source's walk proved those bytes; the
+    /// header, the superblocks and anything appended are checked afresh).
+    static func apply(_ plan: SalvagePlan, to file: AtomicFile, checksumsProvedBelow: UInt64) throws -> Report {
         if !plan.changesNothing {
             try file.truncate(to: plan.keepEnd)
             if let header = plan.header { try file.write(header, at: 0) }
@@ -245,7 +257,12 @@ public enum Salvage {
         // content faults its source lacks: checking the result's structure is enough.
         let report: Report
         do {
-            report = try Checker.check(path: file.temporaryPath, command: "verify")
+            var options = CheckOptions()
+            options.checksumsProvedBelow = checksumsProvedBelow
+            // What is left to prove is the walk's own: a second thread would only compete with
+            // the fsync.
+            options.secondCore = checksumsProvedBelow == 0
+            report = try Checker.check(path: file.temporaryPath, command: "verify", options: options)
         } catch let error as InputError {
             throw AtomicFile.WriteError(path: file.destination, reason: "cannot read back the output: \(error.reason)")
         }
