@@ -351,25 +351,31 @@ public final class LogWalker: SegmentConsumer {
                 deep.count(valuesVisited: visited)
             }
         }
-        if delivery == .inPlace && crc == header.payloadCRC && isPlainTransactionBody(type, at: offset) {
-            processTransactionBody(type, at: offset, header: header, payload: bytes)
-        } else {
+        let takenAsBody =
+            delivery == .inPlace && crc == header.payloadCRC && (type == .record || type == .index)
+            && inTransactionBody && takeTransactionBody(type, header: header, at: offset, payload: bytes)
+        if !takenAsBody {
             process(event(header, at: offset, type: type, crc: crc, payload: bytes), payload: bytes)
+            segmentIndex += 1
         }
-        segmentIndex += 1
     }
 
+    /// Whether the walk is inside a transaction whose Records and Indexes with a sound payload
+    /// (the bulk of a log) are transaction bodies: nothing about one can be a finding.
     var inTransactionBody: Bool {
         analysersTakeBodies && !beyondBreak && framing.enforcesFraming && framing.open != nil
     }
 
+    /// Takes a Record or Index read where it lies, its checksum holding, inside a transaction
+    /// (`inTransactionBody`) as a body: counted and staged, without an event. False when it is
+    /// more than that: a payload above the capture limit (decoded as it streams), a Checkpoint
+    /// streamed before it still to settle, or a full decode that is not left to the second
+    /// core (which the event path makes).
     func takeTransactionBody(
         _ type: SegmentType, header: SegmentHeader, at offset: UInt64, payload: UnsafeRawBufferPointer
     ) -> Bool {
-        // What `demand` and `segment` would ask: a payload above the capture limit is decoded
-        // as it streams, and a Checkpoint streamed before is settled first.
         guard header.payloadLength <= UInt64(options.payloadCaptureLimit), checkpoints.pending == nil,
-            !options.deep || takesDecodeOnTrust(type, at: offset)
+            !options.deep || (source.speculating && takesDecodeOnTrust(type, at: offset))
         else { return false }
         processTransactionBody(type, at: offset, header: header, payload: payload)
         segmentIndex += 1
@@ -431,16 +437,7 @@ public final class LogWalker: SegmentConsumer {
         }
     }
 
-    /// The bulk of a log: a Record or Index with a sound payload inside an open transaction,
-    /// on a plain check or a full decode that leaves its decode to the second core. Nothing
-    /// about it can be a finding here; it only counts and is staged.
-    func isPlainTransactionBody(_ type: SegmentType, at offset: UInt64) -> Bool {
-        guard (type == .record || type == .index) && inTransactionBody else { return false }
-        // Asked last: when it says yes, the decode is handed over.
-        return !options.deep || (source.speculating && takesDecodeOnTrust(type, at: offset))
-    }
-
-    /// What `process` does for such a segment, without building its event.
+    /// What `process` does for a transaction body (`takeTransactionBody`), without its event.
     func processTransactionBody(
         _ type: SegmentType, at offset: UInt64, header: SegmentHeader,
         payload: UnsafeRawBufferPointer
