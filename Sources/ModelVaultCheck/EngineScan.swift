@@ -65,7 +65,7 @@ struct EngineScan {
         if s.type.isMarker {
             guard case .success(let marker)? = s.marker else {
                 if case .failure(let error)? = s.marker {
-                    fatal = Fatal(error: .txnMarker(error), offset: s.offset)
+                    fatal = Fatal(error: .txnMarker(error.formatError), offset: s.offset)
                 }
                 walking = false
                 return

@@ -462,12 +462,9 @@ public final class LogWalker: SegmentConsumer {
         if type.isMarker {
             event.marker =
                 payload.count == header.payloadLength
-                ? Result { () throws(FormatError) in try TxnMarker(parsing: payload, at: event.payloadOffset) }
+                ? Result { () throws(TxnMarker.Fault) in try TxnMarker(parsing: payload, at: event.payloadOffset) }
                 : .failure(
-                    FormatError(
-                        .wrongLength(
-                            field: .txnMarkerPayload, expected: TxnMarker.length,
-                            got: Int(clamping: header.payloadLength)), at: event.payloadOffset))
+                    TxnMarker.Fault(.wrongLength(got: Int(clamping: header.payloadLength)), at: event.payloadOffset))
         }
         return event
     }
@@ -483,7 +480,11 @@ public final class LogWalker: SegmentConsumer {
         let txnBefore = framing.open?.id
         let effect = framing.observe(s, into: &sink)
         var catalogEntry: Result<CatalogEntry, FormatError>?
-        var record: RecordPreamble?
+        // Bound once, not assigned in the switch below: an optional preamble assigned on one
+        // path is copied about through memory on every segment.
+        let record =
+            s.type == .record && s.payloadCRCMatches
+            ? try? RecordPreamble(parsing: payloadView, at: s.payloadOffset) : nil
         // Kept boxed: a large optional enum as a local is copied about on every segment.
         let streamed = streamedDecode
         streamedDecode = nil
@@ -510,23 +511,15 @@ public final class LogWalker: SegmentConsumer {
                 } else {
                     catalogEntry = decoded
                 }
-            case .record:
-                record = try? RecordPreamble(parsing: payloadView, at: s.payloadOffset)
             default:
                 break
             }
         }
         if s.type == .checkpoint { checkCheckpoint(s, payload: payloadView) }
         if options.deep { deep.transaction(effect) }
-        var deepFault: ReplayModel.Fault?
-        if options.deep && s.payloadCRCMatches {
-            if let streamed, case .deep(let fault, let warnings, _) = streamed.value {
-                for warning in warnings { sink.add(warning) }
-                deepFault = fault.map { report($0, of: s) }
-            } else {
-                deepFault = deepDecode(s, effect: effect, txnId: txnBefore, payload: payloadView)
-            }
-        }
+        let deepFault =
+            options.deep && s.payloadCRCMatches
+            ? deepFault(s, streamed: streamed, effect: effect, txnId: txnBefore, payload: payloadView) : nil
         replay.observe(
             s, effect: effect, catalogEntry: catalogEntry, record: catalogFrozenAt == nil ? record : nil,
             deepFault: deepFault, framing: &framing, into: &sink)
@@ -538,6 +531,19 @@ public final class LogWalker: SegmentConsumer {
                 catalog: s.type == .record && catalogFrozenAt == nil && recordCatalogRead ? replay.workingCatalog : nil)
             for analyser in analysers { analyser.segment(observed, payload: payloadView) }
         }
+    }
+
+    /// The content fault of a segment whose checksum holds, in the full decode: decoded as it
+    /// streamed, or now.
+    private func deepFault(
+        _ s: SegmentEvent, streamed: Box<StreamedDecode>?, effect: TransactionFraming.Effect, txnId: UInt64?,
+        payload: UnsafeRawBufferPointer
+    ) -> ReplayModel.Fault? {
+        guard let streamed, case .deep(let fault, let warnings, _) = streamed.value else {
+            return deepDecode(s, effect: effect, txnId: txnId, payload: payload)
+        }
+        for warning in warnings { sink.add(warning) }
+        return fault.map { report($0, of: s) }
     }
 
     /// `--deep`: decodes a Record or Index payload against the catalog in force.

@@ -21,7 +21,7 @@ public struct ObservedSegment: Sendable {
     public var role: TransactionRole
     public var payloadOffset: UInt64
     /// The decoded marker, or why it does not decode (markers only).
-    public var marker: Result<TxnMarker, FormatError>?
+    public var marker: Result<TxnMarker, TxnMarker.Fault>?
     /// A Schema payload's catalog entry, or why it does not decode; nil when it was not decoded
     /// (checksum mismatch, catalog past its memory limit).
     public var catalogEntry: Result<CatalogEntry, FormatError>?

@@ -9,8 +9,9 @@ struct SegmentEvent {
     var payloadCRC: UInt32
     /// Whether this segment lies after an unreadable stretch the engine never reads past.
     var beyondBreak: Bool
-    /// The decoded marker, or why it is malformed (markers only).
-    var marker: Result<TxnMarker, FormatError>?
+    /// The decoded marker, or why it is malformed (markers only). Plain values: an event is
+    /// copied as bytes.
+    var marker: Result<TxnMarker, TxnMarker.Fault>?
 
     var end: UInt64 { offset + header.totalLength }
     var payloadOffset: UInt64 { offset + UInt64(Layout.segmentHeaderSize) }

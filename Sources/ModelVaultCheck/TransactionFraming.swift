@@ -102,7 +102,7 @@ struct TransactionFraming {
                         Finding(
                             .txnBadMarker, .error, offset: s.offset, length: s.header.totalLength,
                             segmentIndex: s.index, segmentType: s.type, txnId: nil,
-                            message: "\(s.type.name) marker is malformed: \(error)"))
+                            message: "\(s.type.name) marker is malformed: \(error.formatError)"))
                 }
                 return .none
             }

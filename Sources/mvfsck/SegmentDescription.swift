@@ -55,7 +55,7 @@ enum SegmentDescription {
         case .txnBegin, .txnCommit, .txnAbort:
             switch s.marker {
             case .success?: return describeMarker(type, role: s.role)
-            case .failure(let error)?: return "malformed marker: \(error)"
+            case .failure(let fault)?: return "malformed marker: \(fault.formatError)"
             case nil: return "marker"
             }
         case .temp:
