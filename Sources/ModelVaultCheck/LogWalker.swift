@@ -35,6 +35,9 @@ public struct CheckOptions: Sendable {
     /// Batches that may wait for the second thread before the walk proves the next one
     /// itself (`SpeculativeChecks.submit`); 0: the walk proves every one.
     var secondCoreBacklog = 4
+    /// Transaction bodies gathered before they are handed to the analysers at once
+    /// (`TransactionBodyBatch`).
+    var transactionBodyBatch = 256
     public init(deep: Bool = false, redactor: Redactor = .keep) {
         self.deep = deep
         self.redactor = redactor
@@ -95,12 +98,17 @@ public final class LogWalker: SegmentConsumer {
                 ?? 0
         }
         let all = analysers
-        sink.observer = { finding in for analyser in all { analyser.finding(finding) } }
+        sink.observer = { [unowned self] finding in
+            handOverBodies()
+            for analyser in all { analyser.finding(finding) }
+        }
         recordCatalogRead = analysers.contains { $0.readsRecordCatalog }
         analysersTakeBodies = analysers.allSatisfy { $0.takesTransactionBodies }
     }
-    /// Whether every analyser takes the bulk of a log through `transactionBody`.
+    /// Whether every analyser takes the bulk of a log through `transactionBodies`.
     private var analysersTakeBodies = true
+    /// Transaction bodies not yet handed to the analysers.
+    private var bodies: TransactionBodyBatch
     /// Whether an analyser reads a Record's catalog.
     private var recordCatalogRead = false
 
@@ -118,6 +126,7 @@ public final class LogWalker: SegmentConsumer {
         self.options = options
         catalogStructuresLeft = options.catalogStructureLimit
         sink = FindingSink(limit: options.findingLimit)
+        bodies = TransactionBodyBatch(capacity: options.transactionBodyBatch)
         deep.revalidation = options.revalidation
         deep.redactor = options.redactor
     }
@@ -190,6 +199,7 @@ public final class LogWalker: SegmentConsumer {
         checkpoints = CheckpointCheck(target: prelude.checkpointTarget)
         for analyser in analysers { analyser.prelude(header: prelude.header, superblocks: prelude.superblocks) }
         if cursor.position == UInt64(Layout.logStart) { try source.readSegments(into: self) }
+        handOverBodies()
         _ = try cursor.drain()
         // A stop request that raced with the end of the input.
         try StopRequest.check()
@@ -277,6 +287,7 @@ public final class LogWalker: SegmentConsumer {
                     + "\(type.name) payload at \(offset), which fails its checksum or runs past the end: "
                     + "its length is damaged; the walk resumes at \(resume), where the engine never reads"
             ))
+        handOverBodies()
         for analyser in analysers { analyser.resumed(at: resume) }
     }
 
@@ -284,6 +295,7 @@ public final class LogWalker: SegmentConsumer {
     func tellUnreadable(_ range: Range<UInt64>) {
         guard !analysers.isEmpty else { return }
         let claimed = badHeaderType.flatMap { $0.offset == range.lowerBound ? $0.type : nil }
+        handOverBodies()
         for analyser in analysers { analyser.unreadable(range, claimedType: claimed) }
     }
 
@@ -449,7 +461,17 @@ public final class LogWalker: SegmentConsumer {
             type == .record
             ? try? RecordPreamble(parsing: payload, at: offset + UInt64(Layout.segmentHeaderSize)) : nil
         if let preamble, catalogFrozenAt == nil { replay.stage(preamble) }
-        for analyser in analysers { analyser.transactionBody(type, at: offset, end: end, record: preamble) }
+        if !analysers.isEmpty,
+            bodies.append(TransactionBody(type: type, offset: offset, end: end, record: preamble))
+        {
+            handOverBodies()
+        }
+    }
+
+    /// Hands the transaction bodies gathered to the analysers: before anything else they are
+    /// told, and at the end of the walk.
+    func handOverBodies() {
+        bodies.drain { bodies in for analyser in analysers { analyser.transactionBodies(bodies) } }
     }
 
     func event(
@@ -524,6 +546,7 @@ public final class LogWalker: SegmentConsumer {
             s, effect: effect, catalogEntry: catalogEntry, record: catalogFrozenAt == nil ? record : nil,
             deepFault: deepFault, framing: &framing, into: &sink)
         if !analysers.isEmpty {
+            handOverBodies()
             let observed = ObservedSegment(
                 summary: SegmentSummary(event: s, effect: effect), role: effect,
                 payloadOffset: s.payloadOffset, marker: s.marker, catalogEntry: catalogEntry, record: record,

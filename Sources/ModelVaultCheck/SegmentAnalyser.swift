@@ -50,15 +50,15 @@ public protocol SegmentAnalyser: AnyObject {
     func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)])
     /// A segment, its payload borrowed for the call (whole, or the bytes kept of it).
     func segment(_ segment: ObservedSegment, payload: UnsafeRawBufferPointer)
-    /// Whether it takes the bulk of a log through `transactionBody` rather than `segment`
+    /// Whether it takes the bulk of a log through `transactionBodies` rather than `segment`
     /// (by default it does not). When every analyser does, such segments cost the walk no
     /// event.
     var takesTransactionBodies: Bool { get }
-    /// A Record or Index whose payload checks out, staged in the open transaction of a log
-    /// whose framing holds (`TransactionRole.staged`): all that `segment` would be told of it,
-    /// `record` being a Record's preamble when it decodes. Asked only when
-    /// `takesTransactionBodies`.
-    func transactionBody(_ type: SegmentType, at offset: UInt64, end: UInt64, record: RecordPreamble?)
+    /// Records and Indexes whose payloads check out, staged in the open transaction of a log
+    /// whose framing holds (`TransactionRole.staged`), in file order: all that `segment` would
+    /// be told of each. They come in runs, each before anything else the walk tells of what
+    /// follows them. Asked only when `takesTransactionBodies`.
+    func transactionBodies(_ bodies: UnsafeBufferPointer<TransactionBody>)
     /// A finding, as the walk makes it (its severity may still be revised at the end).
     func finding(_ finding: Finding)
     /// Bytes the walk could not read as segments (it resumes after them), with the type the
@@ -73,7 +73,7 @@ public protocol SegmentAnalyser: AnyObject {
 extension SegmentAnalyser {
     public var readsRecordCatalog: Bool { true }
     public var takesTransactionBodies: Bool { false }
-    public func transactionBody(_ type: SegmentType, at offset: UInt64, end: UInt64, record: RecordPreamble?) {}
+    public func transactionBodies(_ bodies: UnsafeBufferPointer<TransactionBody>) {}
     public func finding(_ finding: Finding) {}
     public func unreadable(_ range: Range<UInt64>, claimedType: SegmentType?) {}
     public func resumed(at offset: UInt64) {}

@@ -149,10 +149,12 @@ public final class TransactionLedger: SegmentAnalyser {
     public var readsRecordCatalog: Bool { false }
     public var takesTransactionBodies: Bool { true }
 
-    public func transactionBody(_ type: SegmentType, at offset: UInt64, end: UInt64, record: RecordPreamble?) {
-        if offset > logEnd { unreadable(logEnd..<offset) }
-        logEnd = end
-        data(type, at: offset, end: end, intact: true, record: record, catalogEntry: nil)
+    public func transactionBodies(_ bodies: UnsafeBufferPointer<TransactionBody>) {
+        for body in bodies {
+            if body.offset > logEnd { unreadable(logEnd..<body.offset) }
+            logEnd = body.end
+            data(body.type, at: body.offset, end: body.end, intact: true, record: body.record, catalogEntry: nil)
+        }
     }
 
     public func prelude(header: FileHeader?, superblocks: [(Superblock, selected: Bool)]) {

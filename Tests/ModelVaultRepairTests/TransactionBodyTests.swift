@@ -1,9 +1,9 @@
 import Foundation
-import ModelVaultCheck
 import ModelVaultFormat
 import TestSupport
 import Testing
 
+@testable import ModelVaultCheck
 @testable import ModelVaultRepair
 
 /// The ledger takes the bulk of a log (Records and Indexes staged in an open transaction)
@@ -22,11 +22,13 @@ import Testing
         }
     }
 
-    static func ledger(_ url: URL, everyEvent: Bool) throws -> (TransactionLedger, EveryEvent?) {
+    static func ledger(_ url: URL, everyEvent: Bool, batch: Int = 256) throws -> (TransactionLedger, EveryEvent?) {
         let ledger = TransactionLedger()
         let watcher = everyEvent ? EveryEvent() : nil
+        var options = CheckOptions(deep: false)
+        options.transactionBodyBatch = batch
         _ = try Checker.check(
-            path: url.path, command: "repair", options: CheckOptions(deep: false),
+            path: url.path, command: "repair", options: options,
             configure: { walker in
                 walker.add(ledger)
                 if let watcher { walker.add(watcher) }
@@ -35,10 +37,13 @@ import Testing
         return (ledger, watcher)
     }
 
-    @Test func theLedgerLearnsFromTransactionBodiesWhatItLearnsFromTheirEvents() throws {
+    /// Bodies reach the ledger in runs (one body at a time, three, or up to 256): before
+    /// anything else it is told.
+    @Test(arguments: [1, 3, 256])
+    func theLedgerLearnsFromTransactionBodiesWhatItLearnsFromTheirEvents(batch: Int) throws {
         var bodies = 0
         for url in Fixtures.files("clean") + Fixtures.files("damaged") {
-            let (fast, _) = try Self.ledger(url, everyEvent: false)
+            let (fast, _) = try Self.ledger(url, everyEvent: false, batch: batch)
             let (slow, watcher) = try Self.ledger(url, everyEvent: true)
             let name = url.lastPathComponent
             #expect(Array(fast.units) == Array(slow.units), "\(name)")
