@@ -501,59 +501,80 @@ public final class LogWalker: SegmentConsumer {
         if !s.beyondBreak { scan.segment(s, intactManifest: intactManifest) }
         let txnBefore = framing.open?.id
         let effect = framing.observe(s, into: &sink)
-        var catalogEntry: Result<CatalogEntry, FormatError>?
-        // Bound once, not assigned in the switch below: an optional preamble assigned on one
-        // path is copied about through memory on every segment.
-        let record =
-            s.type == .record && s.payloadCRCMatches
-            ? try? RecordPreamble(parsing: payloadView, at: s.payloadOffset) : nil
         // Kept boxed: a large optional enum as a local is copied about on every segment.
         let streamed = streamedDecode
         streamedDecode = nil
         if let streamed, case .deep(_, _, let speculation?) = streamed.value {
             deep.settleSpeculation(effect: speculation, intact: s.payloadCRCMatches)
         }
-        if s.payloadCRCMatches {
-            switch s.type {
-            case .schema where catalogFrozenAt == nil:
-                guard let streamed, case .schema(let decoded, let structures) = streamed.value else { fallthrough }
+        guard !s.type.isData else {
+            processData(s, effect: effect, txnBefore: txnBefore, streamed: streamed, payload: payloadView)
+            return
+        }
+        // Markers, Manifests, Checkpoints and Temps (three of every eleven segments of a typical
+        // log) have no catalog entry, preamble or content fault: nil as written, which costs
+        // nothing to pass or drop (an optional returned by a decode is destroyed through
+        // outlined code on every segment).
+        if s.type == .checkpoint { checkCheckpoint(s, payload: payloadView) }
+        if options.deep { deep.transaction(effect) }
+        conclude(
+            s, effect: effect, catalogEntry: nil, record: nil, deepFault: nil, intactManifest: intactManifest,
+            payload: payloadView)
+    }
+
+    /// `process` for a Schema, Record or Index: its catalog entry, preamble and (in the full
+    /// decode) content fault.
+    private func processData(
+        _ s: SegmentEvent, effect: TransactionFraming.Effect, txnBefore: UInt64?, streamed: Box<StreamedDecode>?,
+        payload payloadView: UnsafeRawBufferPointer
+    ) {
+        var catalogEntry: Result<CatalogEntry, FormatError>?
+        if s.payloadCRCMatches && s.type == .schema && catalogFrozenAt == nil {
+            let decoded: Result<CatalogEntry, FormatError>
+            if let streamed, case .schema(let entry, let structures) = streamed.value {
+                decoded = entry
                 catalogStructuresLeft -= structures
-                if case .failure(let error) = decoded, error.isOverBudget {
-                    freezeCatalog(at: s.offset)
-                } else {
-                    catalogEntry = decoded
-                }
-            case .schema where catalogFrozenAt == nil:
+            } else {
                 var reader = ByteReader(payloadView, baseOffset: s.payloadOffset)
                 reader.structureLimit = catalogStructuresLeft
-                let decoded = Result { () throws(FormatError) in try CatalogEntry(parsing: &reader) }
+                decoded = Result { () throws(FormatError) in try CatalogEntry(parsing: &reader) }
                 catalogStructuresLeft -= reader.structures
-                if case .failure(let error) = decoded, error.isOverBudget {
-                    freezeCatalog(at: s.offset)
-                } else {
-                    catalogEntry = decoded
-                }
-            default:
-                break
+            }
+            if case .failure(let error) = decoded, error.isOverBudget {
+                freezeCatalog(at: s.offset)
+            } else {
+                catalogEntry = decoded
             }
         }
-        if s.type == .checkpoint { checkCheckpoint(s, payload: payloadView) }
+        let record =
+            s.type == .record && s.payloadCRCMatches
+            ? try? RecordPreamble(parsing: payloadView, at: s.payloadOffset) : nil
         if options.deep { deep.transaction(effect) }
         let deepFault =
             options.deep && s.payloadCRCMatches
             ? deepFault(s, streamed: streamed, effect: effect, txnId: txnBefore, payload: payloadView) : nil
+        conclude(
+            s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault, intactManifest: false,
+            payload: payloadView)
+    }
+
+    /// The end of `process`: replay, then the analysers.
+    private func conclude(
+        _ s: SegmentEvent, effect: TransactionFraming.Effect, catalogEntry: Result<CatalogEntry, FormatError>?,
+        record: RecordPreamble?, deepFault: ReplayModel.Fault?, intactManifest: Bool,
+        payload payloadView: UnsafeRawBufferPointer
+    ) {
         replay.observe(
             s, effect: effect, catalogEntry: catalogEntry, record: catalogFrozenAt == nil ? record : nil,
             deepFault: deepFault, framing: &framing, into: &sink)
-        if !analysers.isEmpty {
-            handOverBodies()
-            let observed = ObservedSegment(
-                summary: SegmentSummary(event: s, effect: effect), role: effect,
-                payloadOffset: s.payloadOffset, marker: s.marker, catalogEntry: catalogEntry, record: record,
-                manifestDecodes: intactManifest,
-                catalog: s.type == .record && catalogFrozenAt == nil && recordCatalogRead ? replay.workingCatalog : nil)
-            for analyser in analysers { analyser.segment(observed, payload: payloadView) }
-        }
+        guard !analysers.isEmpty else { return }
+        handOverBodies()
+        let observed = ObservedSegment(
+            summary: SegmentSummary(event: s, effect: effect), role: effect,
+            payloadOffset: s.payloadOffset, marker: s.marker, catalogEntry: catalogEntry, record: record,
+            manifestDecodes: intactManifest,
+            catalog: s.type == .record && catalogFrozenAt == nil && recordCatalogRead ? replay.workingCatalog : nil)
+        for analyser in analysers { analyser.segment(observed, payload: payloadView) }
     }
 
     /// The content fault of a segment whose checksum holds, in the full decode: decoded as it
