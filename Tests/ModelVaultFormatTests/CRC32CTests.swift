@@ -1,3 +1,4 @@
+import CCRC32C
 import Testing
 
 @testable import ModelVaultFormat
@@ -41,5 +42,29 @@ import Testing
             let chained = CRC32C.checksum(Array(bytes[split...]), continuing: CRC32C.checksum(Array(bytes[..<split])))
             #expect(chained == whole)
         }
+    }
+
+    /// Short payloads (a marker's 18 bytes) are read with unaligned loads wherever they lie,
+    /// long ones aligned first: every start within a word and every length up to past the
+    /// striped loop's threshold give the portable path's checksum.
+    @Test func hardwarePathAgreesAtEveryAlignmentAndLength() throws {
+        try #require(CRC32C.isHardwareAccelerated, "no SSE4.2 on this CPU")
+        var generator = SystemRandomNumberGenerator()
+        let buffer = (0..<1024).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var mismatches = 0
+        var cases = 0
+        buffer.withUnsafeBytes { raw in
+            for start in 0..<8 {
+                for length in Array(0...80) + [767, 768, 769, 1000] where start + length <= raw.count {
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
+                    let portable = CRC32C.portableChecksum(Array(slice), continuing: 0x1234_5678)
+                    let hardware = slice.baseAddress.map { mv_crc32c_update_hardware(0x1234_5678, $0, length) }
+                    if (hardware ?? 0x1234_5678) != portable { mismatches += 1 }
+                    cases += 1
+                }
+            }
+        }
+        #expect(cases == 8 * 85)
+        #expect(mismatches == 0)
     }
 }
