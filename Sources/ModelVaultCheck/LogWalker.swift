@@ -512,14 +512,14 @@ public final class LogWalker: SegmentConsumer {
             return
         }
         // Markers, Manifests, Checkpoints and Temps (three of every eleven segments of a typical
-        // log) have no catalog entry, preamble or content fault: nil as written, which costs
-        // nothing to pass or drop (an optional returned by a decode is destroyed through
-        // outlined code on every segment).
+        // log) have no catalog entry, preamble or content fault: replay learns only the
+        // transaction they begin, commit or abort, and no optional is passed for the rest (even
+        // nil, one is copied through memory and destroyed through outlined code every time).
         if s.type == .checkpoint { checkCheckpoint(s, payload: payloadView) }
         if options.deep { deep.transaction(effect) }
-        conclude(
-            s, effect: effect, catalogEntry: nil, record: nil, deepFault: nil, intactManifest: intactManifest,
-            payload: payloadView)
+        replay.observeBoundary(s, effect: effect, framing: &framing, into: &sink)
+        tellAnalysers(
+            s, effect: effect, catalogEntry: nil, record: nil, intactManifest: intactManifest, payload: payloadView)
     }
 
     /// `process` for a Schema, Record or Index: its catalog entry, preamble and (in the full
@@ -553,20 +553,18 @@ public final class LogWalker: SegmentConsumer {
         let deepFault =
             options.deep && s.payloadCRCMatches
             ? deepFault(s, streamed: streamed, effect: effect, txnId: txnBefore, payload: payloadView) : nil
-        conclude(
-            s, effect: effect, catalogEntry: catalogEntry, record: record, deepFault: deepFault, intactManifest: false,
-            payload: payloadView)
-    }
-
-    /// The end of `process`: replay, then the analysers.
-    private func conclude(
-        _ s: SegmentEvent, effect: TransactionFraming.Effect, catalogEntry: Result<CatalogEntry, FormatError>?,
-        record: RecordPreamble?, deepFault: ReplayModel.Fault?, intactManifest: Bool,
-        payload payloadView: UnsafeRawBufferPointer
-    ) {
         replay.observe(
             s, effect: effect, catalogEntry: catalogEntry, record: catalogFrozenAt == nil ? record : nil,
             deepFault: deepFault, framing: &framing, into: &sink)
+        tellAnalysers(
+            s, effect: effect, catalogEntry: catalogEntry, record: record, intactManifest: false, payload: payloadView)
+    }
+
+    /// The end of `process`: the analysers are told of the segment.
+    private func tellAnalysers(
+        _ s: SegmentEvent, effect: TransactionFraming.Effect, catalogEntry: Result<CatalogEntry, FormatError>?,
+        record: RecordPreamble?, intactManifest: Bool, payload payloadView: UnsafeRawBufferPointer
+    ) {
         guard !analysers.isEmpty else { return }
         handOverBodies()
         let observed = ObservedSegment(
