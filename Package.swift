@@ -43,5 +43,6 @@ let package = Package(
         .testTarget(name: "MVFsckTests", dependencies: ["mvfsck", "TestSupport"]),
         .testTarget(name: "ModelVaultRepairTests", dependencies: ["ModelVaultRepair", "TestSupport"]),
         .testTarget(name: "ModelVaultExportTests", dependencies: ["ModelVaultExport", "TestSupport"]),
+        .testTarget(name: "ThreadsTests", dependencies: ["Threads"]),
     ]
 )

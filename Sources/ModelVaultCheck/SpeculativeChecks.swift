@@ -123,7 +123,7 @@ final class SpeculativeChecks: @unchecked Sendable {
         }
         self.fd = fd
         windowCapacity = max(largestSegment, 4 << 20)
-        queue = BatchQueue(capacity: backlog)
+        queue = BatchQueue(capacity: backlog, spinNanoseconds: 200_000)
         thread = WorkerThread(stackSize: 1 << 20) { [self] in run() }
         if thread == nil { return nil }
     }

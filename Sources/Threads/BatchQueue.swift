@@ -1,3 +1,9 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A queue of batches between two threads, bounded by the bytes it holds: `push` waits while
 /// the queue is over `capacity`, `pop` while it is empty and open.
 public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
@@ -7,8 +13,35 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
     private var held = 0
     private var closed = false
     public let capacity: Int
+    /// Whether a batch waits or the queue is closed: what a spinning `pop` looks at without
+    /// the lock.
+    private let ready = Atomic<Bool>(false)
+    /// How long an empty `pop` looks at `ready` before it sleeps, in nanoseconds (`init`).
+    private let spinNanoseconds: Int
 
-    public init(capacity: Int) { self.capacity = capacity }
+    /// - Parameter spinNanoseconds: how long an empty `pop` keeps looking for a batch before
+    ///   it sleeps: for a consumer that usually waits briefly, so that the producer seldom has
+    ///   to wake it (a system call on the producer's thread each time).
+    public init(capacity: Int, spinNanoseconds: Int = 0) {
+        self.capacity = capacity
+        self.spinNanoseconds = spinNanoseconds
+    }
+
+    /// Looks at `ready` until it is set or `spinNanoseconds` have passed.
+    private func spin() {
+        guard spinNanoseconds > 0, !ready.load(ordering: .acquiring) else { return }
+        let deadline = Self.now() + spinNanoseconds
+        while !ready.load(ordering: .acquiring) && Self.now() < deadline {
+            // Lets a sibling hardware thread (or another process) run meanwhile.
+            sched_yield()
+        }
+    }
+
+    private static func now() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec * 1_000_000_000 + time.tv_nsec
+    }
 
     public func push(_ items: [Element], bytes: Int) {
         condition.lock()
@@ -16,6 +49,7 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         while held >= capacity && !closed { condition.wait() }
         batches.append((items, bytes))
         held += bytes
+        ready.store(true, ordering: .releasing)
         condition.broadcast()
     }
 
@@ -26,12 +60,14 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         guard held < capacity || closed else { return false }
         batches.append((items, bytes))
         held += bytes
+        ready.store(true, ordering: .releasing)
         condition.broadcast()
         return true
     }
 
     /// The next batch; nil once the queue is closed and empty.
     public func pop() -> [Element]? {
+        spin()
         condition.lock()
         defer { condition.unlock() }
         while head == batches.count && !closed { condition.wait() }
@@ -42,6 +78,7 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         if head == batches.count {
             batches.removeAll(keepingCapacity: true)
             head = 0
+            if !closed { ready.store(false, ordering: .relaxed) }
         }
         held -= batch.bytes
         condition.broadcast()
@@ -51,6 +88,7 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
     public func close() {
         condition.lock()
         closed = true
+        ready.store(true, ordering: .releasing)
         condition.broadcast()
         condition.unlock()
     }
