@@ -143,10 +143,13 @@ final class SegmentSource {
             guard window.count >= headerSize else { return }
             let offset = cursor.position
             let header = SegmentHeader(parsing: window, trustingChecksum: true)
-            guard header.isSound, let type = header.type, type == .record || type == .index,
+            // The type is compared as its code: only two can be taken here.
+            let isRecord = header.rawType == SegmentType.record.rawValue
+            guard isRecord || header.rawType == SegmentType.index.rawValue, header.isSound,
                 header.payloadLength <= UInt64(largest), window.count >= headerSize + Int(header.payloadLength),
                 takesOnTrust(segmentEndingAt: offset + header.totalLength)
             else { return }
+            let type: SegmentType = isRecord ? .record : .index
             let length = Int(header.payloadLength)
             consumer.boundary(at: offset)
             if speculating {
