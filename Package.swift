@@ -39,7 +39,7 @@ let package = Package(
         // Helpers shared by the test targets; not part of the product.
         .target(name: "TestSupport", dependencies: ["ModelVaultFormat"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelVaultFormatTests", dependencies: ["ModelVaultFormat", "TestSupport"]),
-        .testTarget(name: "ModelVaultCheckTests", dependencies: ["ModelVaultCheck", "TestSupport"]),
+        .testTarget(name: "ModelVaultCheckTests", dependencies: ["ModelVaultCheck", "Threads", "TestSupport"]),
         .testTarget(name: "MVFsckTests", dependencies: ["mvfsck", "TestSupport"]),
         .testTarget(name: "ModelVaultRepairTests", dependencies: ["ModelVaultRepair", "TestSupport"]),
         .testTarget(name: "ModelVaultExportTests", dependencies: ["ModelVaultExport", "TestSupport"]),

@@ -111,9 +111,13 @@ final class SpeculativeChecks: @unchecked Sendable {
     /// Batches the walk proved itself because the second thread lagged.
     private(set) var batchesCheckedByWalk = 0
 
+    /// Reads of the walk's source the second thread does when it gets to them first.
+    private let fillAhead: FillAhead?
+
     /// Nil when `path` cannot be opened here or is not a regular file, or no thread can be
-    /// started. `largestSegment`: no segment handed over is longer.
-    init?(path: String, largestSegment: Int, backlog: Int = 4) {
+    /// started. `largestSegment`: no segment handed over is longer. `fillAhead`: the walk's
+    /// reads to do ahead of it while this thread waits for work (`FillAhead`).
+    init?(path: String, largestSegment: Int, backlog: Int = 4, fillAhead: FillAhead? = nil) {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         var info = stat()
@@ -122,6 +126,7 @@ final class SpeculativeChecks: @unchecked Sendable {
             return nil
         }
         self.fd = fd
+        self.fillAhead = fillAhead
         windowCapacity = max(largestSegment, 4 << 20)
         queue = BatchQueue(capacity: backlog, spinNanoseconds: 200_000)
         thread = WorkerThread(stackSize: 1 << 20) { [self] in run() }
@@ -174,7 +179,10 @@ final class SpeculativeChecks: @unchecked Sendable {
     private func run() {
         var window = ReadWindow(fd: fd, capacity: windowCapacity)
         defer { window.release() }
-        while let batches = queue.pop() {
+        // The walk's next read is done while this thread waits for a batch, not between checks:
+        // in a full decode it seldom waits, and its checks are what the walk waits for.
+        let fillAhead = fillAhead
+        while let batches = queue.pop(whileWaiting: { fillAhead?.serve() }) {
             for batch in batches where !failed.load(ordering: .relaxed) {
                 if !Self.check(batch, &window, valuesVisited: &valuesVisited) { failed.store(true, ordering: .relaxed) }
             }

@@ -27,11 +27,13 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         self.spinNanoseconds = spinNanoseconds
     }
 
-    /// Looks at `ready` until it is set or `spinNanoseconds` have passed.
-    private func spin() {
+    /// Looks at `ready` until it is set or `spinNanoseconds` have passed, doing `work` in
+    /// between.
+    private func spin(_ work: (() -> Void)?) {
         guard spinNanoseconds > 0, !ready.load(ordering: .acquiring) else { return }
         let deadline = Self.now() + spinNanoseconds
         while !ready.load(ordering: .acquiring) && Self.now() < deadline {
+            if let work { work() }
             // Lets a sibling hardware thread (or another process) run meanwhile.
             sched_yield()
         }
@@ -65,9 +67,10 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         return true
     }
 
-    /// The next batch; nil once the queue is closed and empty.
-    public func pop() -> [Element]? {
-        spin()
+    /// The next batch; nil once the queue is closed and empty. `work` is done while it looks
+    /// for one before sleeping (`spinNanoseconds`).
+    public func pop(whileWaiting work: (() -> Void)? = nil) -> [Element]? {
+        spin(work)
         condition.lock()
         defer { condition.unlock() }
         while head == batches.count && !closed { condition.wait() }

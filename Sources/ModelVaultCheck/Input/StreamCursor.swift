@@ -77,7 +77,23 @@ public final class StreamCursor {
     private let mapped: Bool
 
     deinit {
+        if fillInFlight > 0 { fillAhead?.withdraw() }
         if mapped { munmap(storage.baseAddress, storage.count) } else { storage.deallocate() }
+    }
+
+    /// Reads the source ahead of need when set: after each read, the next `readSize` bytes are
+    /// asked for into the free part of the buffer, for another thread to read meanwhile
+    /// (`FillAhead`); the walk reads them itself if that thread has not begun.
+    var fillAhead: FillAhead?
+    /// Bytes asked for through `fillAhead`, to land at `tail` (0: none outstanding).
+    private var fillInFlight = 0
+    /// Whether a read asked for ahead is outstanding.
+    var readsAhead: Bool { fillInFlight > 0 }
+
+    /// Stops reading ahead: an outstanding request's bytes are taken first.
+    func stopFillingAhead() throws {
+        if fillInFlight > 0 { try settleFill() }
+        fillAhead = nil
     }
 
     public var capacity: Int { storage.count }
@@ -109,6 +125,11 @@ public final class StreamCursor {
     private func refill(toHold count: Int) throws -> Int {
         let wanted = min(count, storage.count)
         while available < wanted && !sourceEnded {
+            if fillInFlight > 0 {
+                // The bytes asked for ahead come next, before the buffer is moved or restarted.
+                try settleFill()
+                continue
+            }
             if storage.count - head < wanted {
                 try flushTap()
                 let live = available
@@ -143,9 +164,18 @@ public final class StreamCursor {
             return
         }
         guard !sourceDone else { return }
-        // At most `readSize` at a time: the bytes are read soon after they are copied in, while
-        // they are still in the core's cache.
-        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: room.prefix(Self.readSize)))
+        if fillInFlight > 0 {
+            try settleFill()
+        } else {
+            // At most `readSize` at a time: the bytes are read soon after they are copied in,
+            // while they are still in the core's cache.
+            landed(try source.read(into: UnsafeMutableRawBufferPointer(rebasing: room.prefix(Self.readSize))))
+        }
+        askAhead()
+    }
+
+    /// `n` bytes read from the source at `tail` (0: its end).
+    private func landed(_ n: Int) {
         if n == 0 {
             sourceDone = true
         } else {
@@ -153,6 +183,22 @@ public final class StreamCursor {
             totalRead += UInt64(n)
             onRead?(totalRead)
         }
+    }
+
+    /// Takes the bytes asked for ahead (`fillAhead`).
+    private func settleFill() throws {
+        guard let fillAhead else { return }
+        fillInFlight = 0
+        landed(try fillAhead.complete())
+    }
+
+    /// Asks for the next `readSize` bytes ahead, when reading ahead, into room left after
+    /// `tail` (none while bytes are replayed: the source's come after them).
+    private func askAhead() {
+        guard let fillAhead, fillInFlight == 0, !sourceDone, replay.isEmpty, storage.count - tail >= Self.readSize
+        else { return }
+        fillAhead.request(into: UnsafeMutableRawBufferPointer(rebasing: storage[tail..<(tail + Self.readSize)]))
+        fillInFlight = Self.readSize
     }
 
     /// Sees every byte once, in order, after it is consumed (repair copies the input this way):
@@ -182,6 +228,8 @@ public final class StreamCursor {
     public func rewind(to offset: UInt64, replaying bytes: consuming [UInt8]) throws {
         precondition(offset + UInt64(bytes.count) == position)
         try flushTap()
+        // Bytes read ahead follow the window.
+        if fillInFlight > 0 { try settleFill() }
         bytes.append(contentsOf: window)
         bytes.append(contentsOf: replay[replayed...])
         replay = bytes
@@ -192,9 +240,14 @@ public final class StreamCursor {
         position = offset
     }
 
-    /// Empties the buffer (everything in it consumed) so the next read fills it from the start.
+    /// Empties the buffer (everything in it consumed) so the next read fills it from the start;
+    /// bytes read ahead are taken instead, if any.
     private func restart() throws {
         try flushTap()
+        if fillInFlight > 0 {
+            try settleFill()
+            if head != tail { return }
+        }
         head = 0
         tail = 0
         tapFrom = 0
