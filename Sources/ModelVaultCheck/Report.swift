@@ -36,10 +36,15 @@ public struct Report: Sendable {
             count += 1
             bytes += length
             let i = Int(type.rawValue)
-            if counts[i] == 0 { firstSeen.append(type) }
+            if counts[i] == 0 { noteFirstSeen(type) }
             counts[i] += 1
             bytesByCode[i] += length
         }
+
+        /// Apart from `add`, which runs for every segment, so that it stays small enough to be
+        /// inlined there.
+        @inline(never)
+        private mutating func noteFirstSeen(_ type: SegmentType) { firstSeen.append(type) }
     }
 
     public struct TransactionStats: Sendable {
