@@ -38,8 +38,6 @@ public struct CheckOptions: Sendable {
     /// Transaction bodies gathered before they are handed to the analysers at once
     /// (`TransactionBodyBatch`).
     var transactionBodyBatch = 256
-    /// Whether the second thread reads the walk's source ahead of it (`FillAhead`).
-    var fillAhead = true
     public init(deep: Bool = false, redactor: Redactor = .keep) {
         self.deep = deep
         self.redactor = redactor
@@ -155,15 +153,15 @@ public final class LogWalker: SegmentConsumer {
     /// hold. Only for a regular, uncompressed file, and a walk without analysers or a tap
     /// unless they can be started afresh (`restartable`). Returns whether it is set up.
     func speculate(readingAgain path: String, restartable: Bool = false) -> Bool {
+        guard restartable || (analysers.isEmpty && tap == nil) else { return false }
         let fillAhead = FillAhead(source: cursor.source)
-        guard restartable || (analysers.isEmpty && tap == nil),
+        guard
             let checks = SpeculativeChecks(
-                path: path, largestSegment: cursor.capacity, backlog: options.secondCoreBacklog,
-                fillAhead: options.fillAhead ? fillAhead : nil)
+                path: path, largestSegment: cursor.capacity, backlog: options.secondCoreBacklog, fillAhead: fillAhead)
         else { return false }
         speculative = checks
         source.speculating = true
-        if options.fillAhead { cursor.fillAhead = fillAhead }
+        cursor.fillAhead = fillAhead
         return true
     }
 
@@ -173,8 +171,6 @@ public final class LogWalker: SegmentConsumer {
     private var trusted = SpeculativeChecks.Batch()
     /// How many batches the walk's own thread proved, the second lagging (`speculate`).
     private(set) var batchesProvedByWalk = 0
-    /// How many of the walk's reads the second thread did (`FillAhead`).
-    private(set) var fillsAhead = 0
 
     @inline(__always)
     func trust(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) throws(SpeculativeChecks.Failed) {
@@ -211,7 +207,6 @@ public final class LogWalker: SegmentConsumer {
         // A stop request that raced with the end of the input.
         try StopRequest.check()
         if let speculative {
-            fillsAhead = cursor.fillAhead?.served ?? 0
             try cursor.stopFillingAhead()
             deep.count(valuesVisited: try speculative.finish(&trusted))
             batchesProvedByWalk = speculative.batchesCheckedByWalk

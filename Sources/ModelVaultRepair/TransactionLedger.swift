@@ -151,8 +151,7 @@ public final class TransactionLedger: SegmentAnalyser {
 
     public func transactionBodies(_ bodies: UnsafeBufferPointer<TransactionBody>) {
         for body in bodies {
-            if body.offset > logEnd { unreadable(logEnd..<body.offset) }
-            logEnd = body.end
+            reach(body.offset, end: body.end)
             data(body.type, at: body.offset, end: body.end, intact: true, record: body.record, catalogEntry: nil)
         }
     }
@@ -177,8 +176,7 @@ public final class TransactionLedger: SegmentAnalyser {
     public func segment(_ s: ObservedSegment, payload: UnsafeRawBufferPointer) {
         let offset = s.summary.offset
         let end = offset + s.summary.totalLength
-        if offset > logEnd { unreadable(logEnd..<offset) }
-        logEnd = end
+        reach(offset, end: end)
         // A Manifest a superblock may point at must decode, not only check out. (Content faults
         // of an intact payload are not damage: whether a unit replays is judged on the result.)
         let intact =
@@ -191,6 +189,13 @@ public final class TransactionLedger: SegmentAnalyser {
             data(s.summary.type, at: offset, end: end, intact: intact, record: s.record, catalogEntry: s.catalogEntry)
         case .manifest, .checkpoint, .temp: structure(s, intact: intact, end: end)
         }
+    }
+
+    /// A segment at `offset` ends the log read so far at `end`; bytes skipped before it are
+    /// unreadable.
+    private func reach(_ offset: UInt64, end: UInt64) {
+        if offset > logEnd { unreadable(logEnd..<offset) }
+        logEnd = end
     }
 
     /// Closes what is still open; call once the walk has run. Bytes after the last whole

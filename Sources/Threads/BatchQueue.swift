@@ -49,10 +49,7 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while held >= capacity && !closed { condition.wait() }
-        batches.append((items, bytes))
-        held += bytes
-        ready.store(true, ordering: .releasing)
-        condition.broadcast()
+        enqueue(items, bytes: bytes)
     }
 
     /// `push` unless the queue is over `capacity`: false then, and nothing is queued.
@@ -60,11 +57,16 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard held < capacity || closed else { return false }
+        enqueue(items, bytes: bytes)
+        return true
+    }
+
+    /// Queues a batch; the lock is held.
+    private func enqueue(_ items: [Element], bytes: Int) {
         batches.append((items, bytes))
         held += bytes
         ready.store(true, ordering: .releasing)
         condition.broadcast()
-        return true
     }
 
     /// The next batch; nil once the queue is closed and empty. `work` is done while it looks

@@ -49,8 +49,7 @@ final class FillAhead: @unchecked Sendable {
         if claim() {
             result = Result { try source.read(into: target) }
         } else {
-            // Under way on the other thread: a read of a few hundred KiB from the page cache.
-            while state.load(ordering: .acquiring) != State.done.rawValue { sched_yield() }
+            awaitOtherThread()
         }
         state.store(State.idle.rawValue, ordering: .relaxed)
         return try result.get()
@@ -59,10 +58,13 @@ final class FillAhead: @unchecked Sendable {
     /// The walk withdraws the outstanding request (it will not need the bytes): a read under
     /// way is waited for, one not begun is not done.
     func withdraw() {
-        if !claim() {
-            while state.load(ordering: .acquiring) != State.done.rawValue { sched_yield() }
-        }
+        if !claim() { awaitOtherThread() }
         state.store(State.idle.rawValue, ordering: .relaxed)
+    }
+
+    /// Waits for the read the other thread claimed: a few hundred KiB from the page cache.
+    private func awaitOtherThread() {
+        while state.load(ordering: .acquiring) != State.done.rawValue { sched_yield() }
     }
 
     /// The other thread reads the outstanding request if no one has begun it; whether it did.
