@@ -217,13 +217,15 @@ struct ReplayModel {
         /// The first Record or Index payload of the transaction that does not decode (`--deep`).
         var deepFault: Fault?
 
-        /// Empties it for the next transaction, keeping its storage.
+        /// Empties it for the next transaction, keeping its storage. Runs at every marker:
+        /// what is already empty is left alone (emptying an empty array or clearing a nil fault
+        /// still calls into the runtime).
         mutating func reset() {
             if !entries.isEmpty { entries.removeAll(keepingCapacity: true) }
             if !references.isEmpty { references.removeAll(keepingCapacity: true) }
             firstReference = nil
             lastReference = nil
-            deepFault = nil
+            if deepFault != nil { deepFault = nil }
         }
     }
 
@@ -257,6 +259,7 @@ struct ReplayModel {
 
     /// The open transaction ends without committing: its staged entries never apply.
     private mutating func revertUncommitted() {
+        if uncommittedChanges.isEmpty { return }
         while let change = uncommittedChanges.popLast() { workingCatalog.revert(change) }
     }
 
@@ -345,7 +348,7 @@ struct ReplayModel {
         case .commit(_, let beganAt):
             // The batch is consumed in place, then emptied (keeping its storage).
             defer { staged.reset() }
-            uncommittedChanges.removeAll(keepingCapacity: true)
+            if !uncommittedChanges.isEmpty { uncommittedChanges.removeAll(keepingCapacity: true) }
             let inReplay = (fromCheckpoint?.start).map { beganAt >= $0 } ?? false
             // A transaction may stage any number of entries: they all apply here, at its commit.
             for (index, (entry, offset)) in staged.entries.enumerated() {
@@ -354,19 +357,20 @@ struct ReplayModel {
                     framing.noteDamage(inTransactionBegunAt: beganAt)
                 }
             }
-            if var fault = staged.deepFault {
+            if staged.deepFault != nil, var fault = staged.deepFault {
                 fault.position = s.end
                 framing.noteDamage(inTransactionBegunAt: beganAt)
                 log.record(fault)
                 if inReplay { fromCheckpoint?.record(fault) }
             }
+            // Every other reference is new only when a first one is.
+            guard let first = staged.firstReference else { return }
             let origin = ReferenceOrigin(
                 position: s.end, txnStart: beganAt, manifestBefore: framing.manifestBeforeOpenTransaction,
                 committedBefore: max(0, framing.committed - 1))
-            if let first = staged.firstReference {
-                log.reference(first, origin)
-                if inReplay { fromCheckpoint?.reference(first, origin) }
-            }
+            log.reference(first, origin)
+            if inReplay { fromCheckpoint?.reference(first, origin) }
+            if staged.references.isEmpty { return }
             for key in staged.references {
                 log.reference(key, origin)
                 if inReplay { fromCheckpoint?.reference(key, origin) }
