@@ -99,17 +99,9 @@ public final class AtomicFile {
     public static func removeStaleTemporaries(of destination: String) -> [StaleTemporary] {
         let directory = AtomicFile.directory(of: destination)
         let prefix = temporaryPrefix(of: destination)
-        guard let dir = opendir(directory) else { return [] }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-            }
-            if isTemporaryName(name, prefix: prefix) { names.append(name) }
-        }
-        closedir(dir)
+        guard let listed = DirectoryListing.names(in: directory) else { return [] }
         var outcomes: [StaleTemporary] = []
-        for name in names.sorted() {
+        for name in listed.filter({ isTemporaryName($0, prefix: prefix) }).sorted() {
             // Beside a destination named without a directory, shown without one too.
             let path = !destination.contains("/") ? name : directory == "/" ? "/" + name : directory + "/" + name
             let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)

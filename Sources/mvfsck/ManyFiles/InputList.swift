@@ -1,3 +1,4 @@
+import FileOutput
 import ModelVaultCheck
 
 #if canImport(Glibc)
@@ -55,21 +56,13 @@ struct InputList {
     }
 
     private func walk(directory: String, relative: String, into entries: inout [Entry]) {
-        guard let dir = opendir(directory) else {
+        guard let names = DirectoryListing.names(in: directory) else {
             entries.append(
                 Entry(
                     path: directory, relative: relative,
                     error: .unreadable("cannot read directory: \(String(cString: strerror(errno)))")))
             return
         }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
         for name in names.sorted() {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             let rel = relative.isEmpty ? name : relative + "/" + name
