@@ -131,6 +131,11 @@ public final class LogWalker: SegmentConsumer {
         deep.redactor = options.redactor
     }
 
+    /// A walk that ended by throwing (a check taken on trust failed, the input could not be
+    /// read, a stop request) still has the second thread: it holds its checks for as long as it
+    /// runs, so it is stopped here, or it would wait for batches for the rest of the process.
+    deinit { speculative?.cancel() }
+
     /// The catalog has outgrown `CheckOptions.catalogStructureLimit` at `offset`: from there no
     /// catalog entry is applied, no record reference is judged and nothing is decoded against
     /// the catalog, and the prediction rests on framing. A warning says so.
@@ -167,7 +172,7 @@ public final class LogWalker: SegmentConsumer {
 
     /// The second thread's checks (`speculate`), and the segments taken on trust not yet
     /// handed to it.
-    private var speculative: SpeculativeChecks?
+    private(set) var speculative: SpeculativeChecks?
     private var trusted = SpeculativeChecks.Batch()
     /// How many batches the walk's own thread proved, the second lagging (`speculate`).
     private(set) var batchesProvedByWalk = 0

@@ -80,6 +80,14 @@ final class RowRenderer {
         }
     }
 
+    /// Dropped without `finish` (the export failed): the render thread still stops.
+    deinit {
+        if !finished {
+            queue.close()
+            worker?.join()
+        }
+    }
+
     /// Queues one version (as `RowVersion` encodes it).
     func add(_ version: [UInt8]) throws {
         batch.bytes += version

@@ -1,4 +1,5 @@
 import Foundation
+import ModelVaultFormat
 import TestSupport
 import Testing
 
@@ -69,6 +70,35 @@ import Testing
         let flipped = try #require(
             Fixtures.files("damaged").first { $0.lastPathComponent.contains("payload_flip_record") })
         #expect(try Self.walk(flipped, deep: false).speculation == .walkedAgain)
+    }
+
+    /// The first walk ends by throwing when a check it took on trust fails: its second thread
+    /// is stopped with it, not left waiting for batches (holding the file and its window) for
+    /// the rest of the process, as it would in a run over many damaged files.
+    @Test func aWalkBegunAgainStopsTheFirstWalksSecondThread() throws {
+        // A clean log, then Temp segments enough for three batches, the first one's checksum
+        // failing: the failure is seen as the walk hands over a later batch, mid-walk.
+        var bytes = try Fixtures.bytes(Fixtures.url("clean/basic.modelvault"))
+        let firstTemp = bytes.count
+        for _ in 0..<(3 * SpeculativeChecks.batchSize) {
+            let payload: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+            bytes += Bytes.segmentHeader(type: SegmentType.temp.rawValue, payload: payload) + payload
+        }
+        bytes[firstTemp + Layout.segmentHeaderSize] ^= 0xff
+        let directory = try TemporaryDirectory("mvfsck-speculation")
+        let path = directory.path("flipped-early.modelvault")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        weak var firstChecks: SpeculativeChecks?
+        try {
+            var walkers: [LogWalker] = []
+            let (_, speculation) = try Checker.walk(
+                try OpenedInput.open(path: path), path: path, command: "verify",
+                options: CheckOptions(), progress: nil, configure: { walkers.append($0) })
+            #expect(speculation == .walkedAgain)
+            firstChecks = walkers[0].speculative
+            #expect(firstChecks != nil)
+        }()
+        #expect(firstChecks == nil)
     }
 
     @Test func standardInputAndGzipAreWalkedWithEveryCheckInLine() throws {
