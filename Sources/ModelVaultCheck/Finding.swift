@@ -32,6 +32,17 @@ public struct Finding: Equatable, Sendable {
         self.txnId = txnId
         self.message = message
     }
+
+    /// A byte of the segment (or stretch) the finding is about. Its offset, except for a fault
+    /// met decoding a payload: that lies where the decode stopped, which is just past the
+    /// payload's last byte when it needed more, so the byte before it is the one blamed (any
+    /// such offset lies past the segment's header, so that byte is always the segment's own).
+    public var blamedOffset: UInt64 {
+        switch code {
+        case .recordBadPayload, .indexBadPayload: offset > 0 ? offset - 1 : 0
+        default: offset
+        }
+    }
 }
 
 extension Finding {

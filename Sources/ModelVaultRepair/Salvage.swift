@@ -234,7 +234,9 @@ public enum Salvage {
     /// finding), else nowhere. A segment kept with a failing checksum (a Temp's, an older
     /// Checkpoint's) is a finding of the source's, so its checksum is computed again.
     static func provedPrefix(of report: Report, keepEnd: UInt64) -> UInt64 {
-        guard report.findingsDropped == 0, !report.findings.contains(where: { $0.offset < keepEnd }) else { return 0 }
+        guard report.findingsDropped == 0, !report.findings.contains(where: { $0.blamedOffset < keepEnd }) else {
+            return 0
+        }
         return keepEnd
     }
 

@@ -65,7 +65,7 @@ enum Scavenge {
             // A kept unit the source's own decode found at fault does not replay either.
             let faultKept = source.findings.contains { finding in
                 finding.severity == .error
-                    && ledger.unitIndex(containing: finding.offset).map { selection.kept[$0] } == true
+                    && ledger.unitIndex(containing: finding.blamedOffset).map { selection.kept[$0] } == true
             }
             let deep =
                 rounds > 0 || !checkpointKept || faultKept
@@ -94,7 +94,7 @@ enum Scavenge {
         unit: Int, finding: Finding
     )] {
         report.findings.filter { $0.severity == .error }.compactMap { finding in
-            guard let unit = ledger.unitIndex(containing: finding.offset), kept[unit] else { return nil }
+            guard let unit = ledger.unitIndex(containing: finding.blamedOffset), kept[unit] else { return nil }
             return (unit, finding)
         }.sorted { $0.unit < $1.unit }
     }
@@ -155,7 +155,8 @@ enum Scavenge {
         let damageBefore =
             ledger.damagedStretches.contains { $0.lowerBound < checkpoint.offset }
             || source.findings.contains {
-                $0.severity != .info && $0.offset >= UInt64(Layout.logStart) && $0.offset < checkpoint.offset
+                $0.severity != .info && $0.blamedOffset >= UInt64(Layout.logStart)
+                    && $0.blamedOffset < checkpoint.offset
             }
         return !droppedBefore && !damageBefore
     }
