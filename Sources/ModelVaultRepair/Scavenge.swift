@@ -62,13 +62,9 @@ enum Scavenge {
             try file.flush()
             let checkpointKept =
                 source.checkpointInUse == nil || keptCheckpoint(source: source, ledger: ledger, result: result) != nil
-            // A kept unit the source's own decode found at fault does not replay either.
-            let faultKept = source.findings.contains { finding in
-                finding.severity == .error
-                    && ledger.unitIndex(containing: finding.blamedOffset).map { selection.kept[$0] } == true
-            }
             let deep =
-                rounds > 0 || !checkpointKept || faultKept
+                rounds > 0 || !checkpointKept
+                || !sourceJudgedKept(source: source, ledger: ledger, kept: selection.kept)
                 || !DropImpact.dropsAreInert(
                     units: ledger.units, kept: selection.kept, dropped: selection.dropped.map(\.unit),
                     copy: file.temporaryPath)
@@ -86,6 +82,23 @@ enum Scavenge {
                 guard selection.kept[unit] else { continue }
                 selection.dropUnreplayable(unit, because: "\(finding.code.rawValue): \(finding.message)")
             }
+        }
+    }
+
+    /// Whether the source's walk judged the kept units as the engine will replay them in the
+    /// result: no error lies in a kept unit (it would not replay either), nor outside every
+    /// unit before the last kept one (damage the engine stops at, and which may have held a
+    /// catalog change), and the walk never resumed past bytes the engine does not read (from
+    /// there on it does not replay as the engine will replay the result, which reads on).
+    static func sourceJudgedKept(source: Report, ledger: TransactionLedger, kept: [Bool]) -> Bool {
+        guard let last = kept.lastIndex(of: true) else { return true }
+        let keptEnd = ledger.units[last].end
+        return !source.findings.contains { finding in
+            let at = finding.blamedOffset
+            guard at >= UInt64(Layout.logStart), at < keptEnd else { return false }
+            if finding.code == .logResynchronized { return true }
+            guard finding.severity == .error else { return false }
+            return ledger.unitIndex(containing: at).map { kept[$0] } ?? true
         }
     }
 

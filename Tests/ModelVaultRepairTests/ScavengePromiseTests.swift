@@ -11,19 +11,35 @@ import Testing
 @Suite struct ScavengePromiseTests {
     static let names = Fixtures.names("damaged") + Fixtures.names("quirks") + Fixtures.names("fuzzed")
 
+    /// With `--scavenge` alone, and leaving out the first transaction with id 1 too (where
+    /// there is one): what is kept past damage is judged afresh, not as the source's walk saw it.
     @Test(arguments: names)
     func aScavengedResultVerifiesCleanWithTheFullDecode(name: String) throws {
-        let dir = try TemporaryDirectory("mvfsck-scavenge-promise")
-        let destination = dir.path("out.modelvault")
-        let outcome = try Salvage.run(
-            source: Fixtures.url(name).path, destination: destination, force: false, dryRun: false,
-            choices: SalvageChoices(scavenge: true))
-        #expect(FileManager.default.fileExists(atPath: destination) == outcome.written, "\(name)")
-        guard outcome.written else { return }
-        let verified = try Checker.check(path: destination, command: "verify", options: CheckOptions(deep: true))
-        #expect(
-            verified.verdict == .clean,
-            "\(name): \(verified.findings.map { "\($0.code.rawValue)@\($0.offset)" })")
+        let choices = [
+            SalvageChoices(scavenge: true),
+            SalvageChoices(scavenge: true, dropTxns: [TransactionReference(id: 1)]),
+        ]
+        for choice in choices {
+            let dir = try TemporaryDirectory("mvfsck-scavenge-promise")
+            let destination = dir.path("out.modelvault")
+            let outcome: Salvage.Outcome
+            do {
+                outcome = try Salvage.run(
+                    source: Fixtures.url(name).path, destination: destination, force: false, dryRun: false,
+                    choices: choice)
+            } catch Salvage.Failure.choice {
+                // No transaction 1 to leave out, or more than one.
+                #expect(choice.mode == .dropTxn, "\(name)")
+                continue
+            }
+            let label = "\(name) \(choice.mode.rawValue)"
+            #expect(FileManager.default.fileExists(atPath: destination) == outcome.written, "\(label)")
+            guard outcome.written else { continue }
+            let verified = try Checker.check(path: destination, command: "verify", options: CheckOptions(deep: true))
+            #expect(
+                verified.verdict == .clean,
+                "\(label): \(verified.findings.map { "\($0.code.rawValue)@\($0.offset)" })")
+        }
     }
 
     /// A Record outside any transaction whose payload ends short: the decode fails just past
@@ -42,5 +58,22 @@ import Testing
         let summary = try #require(outcome.summary)
         #expect(summary.dropped.map(\.offset) == [8453])
         #expect(summary.dropped.map(\.reason) == [.doesNotReplay])
+    }
+
+    /// Past unreadable bytes the engine stops at, the source's walk does not replay as the
+    /// engine replays the result (which reads on): the same short Record, kept past a damaged
+    /// Manifest, is found by decoding the result in full, and left out.
+    @Test func unitsKeptPastUnreadableBytesAreJudgedAfresh() throws {
+        let name = "fuzzed/fz-1cf138541ecd.modelvault"
+        let dir = try TemporaryDirectory("mvfsck-scavenge-promise")
+        let outcome = try Salvage.run(
+            source: Fixtures.url(name).path, destination: dir.path("out.modelvault"), force: false, dryRun: false,
+            choices: SalvageChoices(scavenge: true, dropTxns: [TransactionReference(id: 1)]))
+        #expect(outcome.source.findings.contains { $0.code == .segmentBadMagic && $0.offset == 8224 })
+        #expect(!outcome.source.findings.contains { $0.code == .recordBadPayload })
+        #expect(outcome.written)
+        let summary = try #require(outcome.summary)
+        #expect(summary.dropped.map(\.offset) == [8453, 8824])
+        #expect(summary.dropped.map(\.reason) == [.doesNotReplay, .requested])
     }
 }
