@@ -184,7 +184,7 @@ struct ReportBuilder {
         let legacyPrefix = replayFrom..<(checkpoints.firstBeginInReplay ?? .max)
         sink.revise { finding in
             guard hidden.contains(finding.code), finding.severity == .error else { return }
-            if finding.offset < replayFrom {
+            if finding.blamedOffset < replayFrom {
                 demote(&finding)
             } else if finding.code == .txnUnframedSegment, legacyPrefix.contains(finding.offset) {
                 finding.severity = .warning
