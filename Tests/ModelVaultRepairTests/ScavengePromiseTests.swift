@@ -60,6 +60,22 @@ import Testing
         #expect(summary.dropped.map(\.reason) == [.doesNotReplay])
     }
 
+    /// Hundreds of transactions whose payloads do not decode (a fuzzed file of 300 KB): they
+    /// are left out together, in a few rounds rather than one round of rewriting and decoding
+    /// the whole result per transaction.
+    @Test func undecodablePayloadsAreLeftOutInFewRounds() throws {
+        let name = "fuzzed/fz-111c2cddfad2.modelvault"
+        let dir = try TemporaryDirectory("mvfsck-scavenge-promise")
+        let outcome = try Salvage.run(
+            source: Fixtures.url(name).path, destination: dir.path("out.modelvault"), force: false, dryRun: false,
+            choices: SalvageChoices(scavenge: true))
+        let summary = try #require(outcome.summary)
+        let undecodable = summary.dropped.filter { $0.detail.hasPrefix("record.bad_payload") }.count
+        #expect(undecodable > 150)
+        #expect(outcome.written)
+        #expect(outcome.rounds <= 8)
+    }
+
     /// Past unreadable bytes the engine stops at, the source's walk does not replay as the
     /// engine replays the result (which reads on): the same short Record, kept past a damaged
     /// Manifest, is found by decoding the result in full, and left out.
