@@ -38,11 +38,14 @@ public struct Finding: Equatable, Sendable {
     /// payload's last byte when it needed more, so the byte before it is the one blamed (any
     /// such offset lies past the segment's header, so that byte is always the segment's own).
     public var blamedOffset: UInt64 {
-        switch code {
-        case .recordBadPayload, .indexBadPayload: offset > 0 ? offset - 1 : 0
-        default: offset
-        }
+        code.isPayloadDecodeFault && offset > 0 ? offset - 1 : offset
     }
+}
+
+extension Finding.Code {
+    /// A Record or Index payload that does not decode against the schema version it names;
+    /// such a finding lies where the decode stopped.
+    public var isPayloadDecodeFault: Bool { self == .recordBadPayload || self == .indexBadPayload }
 }
 
 extension Finding {

@@ -357,6 +357,7 @@ struct ReplayModel {
                     framing.noteDamage(inTransactionBegunAt: beganAt)
                 }
             }
+            // Tested before it is bound: binding copies the optional out of line even when nil.
             if staged.deepFault != nil, var fault = staged.deepFault {
                 fault.position = s.end
                 framing.noteDamage(inTransactionBegunAt: beganAt)

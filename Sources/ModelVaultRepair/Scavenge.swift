@@ -26,12 +26,6 @@ enum Scavenge {
         .recordUnknownCollection, .recordUnknownSchemaVersion, .catalogInconsistent,
     ]
 
-    /// Codes of payloads that do not decode against the schema version they name: only a
-    /// change to the catalog can cure one, so while no unit dropped in a round changes the
-    /// catalog, every unit showing one can go in the same round too (a round per such unit
-    /// would make the salvage quadratic in their number).
-    static let decodeFaults: Set<Finding.Code> = [.recordBadPayload, .indexBadPayload]
-
     /// Rewrites `file` (a copy of the source) to hold the chosen units and verifies it.
     static func run(
         source: Report, ledger: TransactionLedger, selection initial: UnitSelection, file: AtomicFile
@@ -84,11 +78,17 @@ enum Scavenge {
                 result.refusal = "the rebuilt file does not verify clean, and no kept transaction is to blame"
                 return result
             }
-            let surely = faulting.filter { $0.unit == first.unit || monotoneFaults.contains($0.finding.code) }
-            let catalogStays = !surely.contains { ledger.units[$0.unit].changesCatalog }
+            // The first faulting unit goes, and every one whose fault no drop can cure. A payload
+            // that does not decode (`isPayloadDecodeFault`) is cured only by a catalog change: while
+            // nothing dropped this round changes the catalog, those go too (a round for each would
+            // make the salvage quadratic in their number).
+            let certain = { (unit: Int, code: Finding.Code) in unit == first.unit || monotoneFaults.contains(code) }
+            let catalogStays = !faulting.contains {
+                certain($0.unit, $0.finding.code) && ledger.units[$0.unit].changesCatalog
+            }
             for (unit, finding) in faulting
-            where unit == first.unit || monotoneFaults.contains(finding.code)
-                || (catalogStays && decodeFaults.contains(finding.code) && !ledger.units[unit].changesCatalog)
+            where certain(unit, finding.code)
+                || (catalogStays && finding.code.isPayloadDecodeFault && !ledger.units[unit].changesCatalog)
             {
                 guard selection.kept[unit] else { continue }
                 selection.dropUnreplayable(unit, because: "\(finding.code.rawValue): \(finding.message)")

@@ -11,6 +11,16 @@ import Testing
 @Suite struct ScavengePromiseTests {
     static let names = Fixtures.names("damaged") + Fixtures.names("quirks") + Fixtures.names("fuzzed")
 
+    /// Salvages fixture `name` into `destination` (a fresh file in a temporary directory when nil).
+    static func salvage(_ name: String, _ choices: SalvageChoices, into destination: String? = nil) throws
+        -> Salvage.Outcome
+    {
+        let dir = destination == nil ? try TemporaryDirectory("mvfsck-scavenge-promise") : nil
+        return try Salvage.run(
+            source: Fixtures.url(name).path, destination: destination ?? dir!.path("out.modelvault"), force: false,
+            dryRun: false, choices: choices)
+    }
+
     /// With `--scavenge` alone, and leaving out the first transaction with id 1 too (where
     /// there is one): what is kept past damage is judged afresh, not as the source's walk saw it.
     @Test(arguments: names)
@@ -24,9 +34,7 @@ import Testing
             let destination = dir.path("out.modelvault")
             let outcome: Salvage.Outcome
             do {
-                outcome = try Salvage.run(
-                    source: Fixtures.url(name).path, destination: destination, force: false, dryRun: false,
-                    choices: choice)
+                outcome = try Self.salvage(name, choice, into: destination)
             } catch Salvage.Failure.choice {
                 // No transaction 1 to leave out, or more than one.
                 #expect(choice.mode == .dropTxn, "\(name)")
@@ -47,10 +55,7 @@ import Testing
     /// Record is left out and the rest kept.
     @Test func aDecodeFaultAtAPayloadsEndIsBlamedOnItsSegment() throws {
         let name = "fuzzed/fz-de4daeaa8a49.modelvault"
-        let dir = try TemporaryDirectory("mvfsck-scavenge-promise")
-        let outcome = try Salvage.run(
-            source: Fixtures.url(name).path, destination: dir.path("out.modelvault"), force: false, dryRun: false,
-            choices: SalvageChoices(scavenge: true))
+        let outcome = try Self.salvage(name, SalvageChoices(scavenge: true))
         let fault = try #require(outcome.source.findings.first { $0.code == .recordBadPayload })
         #expect(fault.offset == 8512)
         #expect(fault.blamedOffset == 8511)
@@ -65,10 +70,7 @@ import Testing
     /// the whole result per transaction.
     @Test func undecodablePayloadsAreLeftOutInFewRounds() throws {
         let name = "fuzzed/fz-111c2cddfad2.modelvault"
-        let dir = try TemporaryDirectory("mvfsck-scavenge-promise")
-        let outcome = try Salvage.run(
-            source: Fixtures.url(name).path, destination: dir.path("out.modelvault"), force: false, dryRun: false,
-            choices: SalvageChoices(scavenge: true))
+        let outcome = try Self.salvage(name, SalvageChoices(scavenge: true))
         let summary = try #require(outcome.summary)
         let undecodable = summary.dropped.filter { $0.detail.hasPrefix("record.bad_payload") }.count
         #expect(undecodable > 150)
@@ -81,10 +83,7 @@ import Testing
     /// Manifest, is found by decoding the result in full, and left out.
     @Test func unitsKeptPastUnreadableBytesAreJudgedAfresh() throws {
         let name = "fuzzed/fz-1cf138541ecd.modelvault"
-        let dir = try TemporaryDirectory("mvfsck-scavenge-promise")
-        let outcome = try Salvage.run(
-            source: Fixtures.url(name).path, destination: dir.path("out.modelvault"), force: false, dryRun: false,
-            choices: SalvageChoices(scavenge: true, dropTxns: [TransactionReference(id: 1)]))
+        let outcome = try Self.salvage(name, SalvageChoices(scavenge: true, dropTxns: [TransactionReference(id: 1)]))
         #expect(outcome.source.findings.contains { $0.code == .segmentBadMagic && $0.offset == 8224 })
         #expect(!outcome.source.findings.contains { $0.code == .recordBadPayload })
         #expect(outcome.written)
