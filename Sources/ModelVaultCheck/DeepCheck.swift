@@ -192,11 +192,11 @@ struct DeepCheck {
                 }
                 guard replays, entry.kind == .unique else { continue }
                 if let fault = applyUnique(entry, journalled: journalled) {
-                    return Fault(
-                        finding: Finding(
-                            .indexUniqueViolation, .error, offset: fault.offset, length: 0, segmentIndex: s.index,
-                            segmentType: .index, txnId: txnId, message: fault.message),
-                        error: fault.error)
+                    var finding = Finding(
+                        .indexUniqueViolation, .error, offset: fault.offset, length: 0, segmentIndex: s.index,
+                        segmentType: .index, txnId: txnId, message: fault.message)
+                    finding.uniqueHolder = fault.holder
+                    return Fault(finding: finding, error: fault.error)
                 }
             }
             return nil
@@ -225,26 +225,24 @@ struct DeepCheck {
     /// A unique entry the keys replayed so far refuse.
     private struct UniqueFault {
         var offset: UInt64
+        /// The key as the replay held it when the entry came.
+        var holder: UniqueKey
         var error: EngineError
         var message: String
     }
 
     private mutating func applyUnique(_ entry: IndexEntry.View, journalled: Bool) -> UniqueFault? {
-        var hasher = FNV()
-        hasher.add(entry.collectionId)
-        hasher.add(entry.name)
-        hasher.add(entry.key)
-        let slot = hasher.value
-        var pkHasher = FNV()
-        pkHasher.add(entry.primaryKey)
-        let pk = pkHasher.value
+        let named = UniqueKey(entry)
+        let slot = named.slot
+        let pk = named.primaryKey
         switch entry.op {
         case .insert:
             if let existing = unique[slot] {
                 if existing != pk {
                     let indexName = String(decoding: entry.name, as: UTF8.self)
                     return UniqueFault(
-                        offset: entry.offset, error: .uniqueIndexViolation,
+                        offset: entry.offset, holder: UniqueKey(slot: slot, primaryKey: existing),
+                        error: .uniqueIndexViolation,
                         message:
                             "unique index \"\(indexName)\" of collection \(entry.collectionId): "
                             + "key already belongs to another primary key"
@@ -260,7 +258,7 @@ struct DeepCheck {
                 if existing != pk {
                     let indexName = String(decoding: entry.name, as: UTF8.self)
                     return UniqueFault(
-                        offset: entry.offset,
+                        offset: entry.offset, holder: UniqueKey(slot: slot, primaryKey: existing),
                         error: .invalidCatalogPayload("unique index delete names another primary key"),
                         message:
                             "unique index \"\(indexName)\" of collection \(entry.collectionId): "

@@ -17,6 +17,9 @@ public struct Finding: Equatable, Sendable {
     public var segmentType: SegmentType?
     public var txnId: UInt64?
     public var message: String
+    /// For `index.unique_violation`: the key as the replay held it when the entry came (its
+    /// slot, and the primary key that held it), so a salvage can tell which unit holds it.
+    package var uniqueHolder: UniqueKey?
 
     public init(
         _ code: Code, _ severity: Severity, offset: UInt64, length: UInt64,

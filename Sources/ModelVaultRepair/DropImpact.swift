@@ -1,3 +1,4 @@
+import ModelVaultCheck
 import ModelVaultFormat
 
 #if canImport(Glibc)
@@ -8,7 +9,8 @@ import ModelVaultFormat
 /// holds reach beyond it: a catalog change (every later record and row is judged against the
 /// catalog), a unique-index delete (a later insert of the same key clashes without it), and
 /// whatever damage hides. A drop with none of these is inert: the kept units replay exactly
-/// as they did in the source, whose walk has already decoded them in full.
+/// as they did in the source, whose walk has already decoded them in full, but for the unique
+/// keys the dropped units inserted (which can only cure a later clash, never cause one).
 enum DropImpact {
     /// The most bytes of one dropped unit read back to judge it; past it, it is not inert.
     static let readLimit: UInt64 = 64 << 20
@@ -28,47 +30,70 @@ enum DropImpact {
     }
 
     static func isInert(_ unit: LogUnit, fd: Int32) -> Bool {
-        guard unit.end - unit.offset <= readLimit else { return false }
+        reach(of: unit, fd: fd, inserting: []).inert
+    }
+
+    /// What a unit holds that reaches beyond it.
+    struct Reach {
+        /// Whether leaving it out leaves every later unit's replay as it was, but for the
+        /// unique keys it inserted (see `DropImpact`).
+        var inert: Bool
+        /// Which of the asked-for unique keys it inserts (complete only when `inert`).
+        var inserts: Set<UniqueKey> = []
+    }
+
+    /// Reads `unit` back from `fd` and judges it; `wanted` are the unique keys whose inserts
+    /// to report (a bounded set: the keys the faults of one round name).
+    static func reach(of unit: LogUnit, fd: Int32, inserting wanted: Set<UniqueKey>) -> Reach {
+        let refused = Reach(inert: false)
+        guard unit.end - unit.offset <= readLimit else { return refused }
         var bytes = [UInt8](repeating: 0, count: Int(unit.end - unit.offset))
         let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(unit.offset)) }
-        guard read == bytes.count else { return false }
+        guard read == bytes.count else { return refused }
         return bytes.withUnsafeBytes { all in
+            var reach = Reach(inert: true)
             var at = 0
             while at < all.count {
-                guard all.count - at >= Layout.segmentHeaderSize else { return false }
+                guard all.count - at >= Layout.segmentHeaderSize else { return refused }
                 let header = SegmentHeader(
                     parsing: UnsafeRawBufferPointer(rebasing: all[at..<(at + Layout.segmentHeaderSize)]))
                 guard header.fault == nil, let type = header.type,
                     header.payloadLength <= UInt64(all.count - at - Layout.segmentHeaderSize)
-                else { return false }
+                else { return refused }
                 let start = at + Layout.segmentHeaderSize
                 let payload = UnsafeRawBufferPointer(rebasing: all[start..<(start + Int(header.payloadLength))])
                 switch type {
                 case .schema:
-                    return false
+                    return refused
                 case .index:
                     guard CRC32C.checksum(payload) == header.payloadCRC,
-                        !holdsDelete(payload, at: unit.offset + UInt64(start))
-                    else { return false }
+                        Self.addUniqueInserts(payload, at: unit.offset + UInt64(start), wanted: wanted, to: &reach)
+                    else { return refused }
                 default:
                     break
                 }
                 at = start + payload.count
             }
-            return true
+            return reach
         }
     }
 
-    /// Whether an Index payload holds a delete entry (or does not decode: it may).
-    static func holdsDelete(_ payload: UnsafeRawBufferPointer, at offset: UInt64) -> Bool {
+    /// Adds the payload's inserts of `wanted` keys to `reach`; false when it holds a delete
+    /// entry or does not decode (it may hold one).
+    static func addUniqueInserts(
+        _ payload: UnsafeRawBufferPointer, at offset: UInt64, wanted: Set<UniqueKey>, to reach: inout Reach
+    ) -> Bool {
         do throws(RecordDecodeError) {
             var index = try IndexPayload(parsing: payload, at: offset)
             while let entry = try index.nextView() {
-                if entry.op == .delete { return true }
+                if entry.op == .delete { return false }
+                guard !wanted.isEmpty, entry.kind == .unique else { continue }
+                let key = UniqueKey(entry)
+                if wanted.contains(key) { reach.inserts.insert(key) }
             }
-            return false
-        } catch {
             return true
+        } catch {
+            return false
         }
     }
 }

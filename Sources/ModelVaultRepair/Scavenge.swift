@@ -2,6 +2,10 @@ import FileOutput
 import ModelVaultCheck
 import ModelVaultFormat
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A salvage by units rather than by prefix (`--scavenge`, `--until-txn`, `--drop-txn`): the
 /// chosen units stay at their source offsets, everything else between them becomes Temp
 /// filler, and the result is verified with the full decode. A unit the result shows does not
@@ -20,15 +24,15 @@ enum Scavenge {
         var appendedManifest: [UInt8]?
     }
 
-    /// Codes of faults that only more dropping can cause, never cure: every unit showing one
-    /// can go in the same round.
+    /// Codes of faults that only more dropping can cause, never cure.
     static let monotoneFaults: Set<Finding.Code> = [
         .recordUnknownCollection, .recordUnknownSchemaVersion, .catalogInconsistent,
     ]
 
     /// Rewrites `file` (a copy of the source) to hold the chosen units and verifies it.
     static func run(
-        source: Report, ledger: TransactionLedger, selection initial: UnitSelection, file: AtomicFile
+        source: Report, ledger: TransactionLedger, selection initial: UnitSelection, file: AtomicFile,
+        sureRounds: Int = Scavenge.sureRounds, roundLimit: Int = Scavenge.roundLimit
     ) throws -> Result {
         var selection = initial
         var lost = Set<UInt64>()
@@ -40,12 +44,10 @@ enum Scavenge {
             do {
                 layout = try ScavengeLayout(units: ledger.units, kept: selection.kept, structures: structures)
             } catch {
-                selection.dropForLayout(
-                    error.unit,
-                    because: "\(error.stretch.count) unreadable bytes at \(error.stretch.lowerBound) beside it "
-                        + "are too few to fill with a Temp segment")
+                dropForLayout(error, from: &selection)
                 continue
             }
+            for tooShort in layout.leftOut { dropForLayout(tooShort, from: &selection) }
             var result = Result(
                 selection: selection, layout: layout, output: nil, rounds: rounds, refusal: nil, header: nil,
                 superblocks: [:], appendedManifest: nil)
@@ -74,26 +76,102 @@ enum Scavenge {
             result.output = verified
             if verified.verdict == .clean { return result }
             let faulting = unitsFaulting(in: verified, ledger: ledger, kept: selection.kept)
-            guard let first = faulting.first else {
+            guard !faulting.isEmpty else {
                 result.refusal = "the rebuilt file does not verify clean, and no kept transaction is to blame"
                 return result
             }
-            // The first faulting unit goes, and every one whose fault no drop can cure. A payload
-            // that does not decode (`isPayloadDecodeFault`) is cured only by a catalog change: while
-            // nothing dropped this round changes the catalog, those go too (a round for each would
-            // make the salvage quadratic in their number).
-            let certain = { (unit: Int, code: Finding.Code) in unit == first.unit || monotoneFaults.contains(code) }
-            let catalogStays = !faulting.contains {
-                certain($0.unit, $0.finding.code) && ledger.units[$0.unit].changesCatalog
+            guard rounds < roundLimit else {
+                result.refusal =
+                    "the rebuilt file still does not verify clean after \(rounds) rounds of leaving out "
+                    + "what fails to replay (\(faulting.count) fault(s) left, the first at "
+                    + "\(faulting[0].finding.offset)); a plain repair keeps the committed prefix"
+                return result
             }
-            for (unit, finding) in faulting
-            where certain(unit, finding.code)
-                || (catalogStays && finding.code.isPayloadDecodeFault && !ledger.units[unit].changesCatalog)
-            {
+            let goes =
+                rounds < sureRounds
+                ? surelyDropped(faulting, in: verified, ledger: ledger, copy: file.temporaryPath)
+                : Set(faulting.map(\.unit))
+            for (unit, finding) in faulting where goes.contains(unit) {
                 guard selection.kept[unit] else { continue }
                 selection.dropUnreplayable(unit, because: "\(finding.code.rawValue): \(finding.message)")
             }
         }
+    }
+
+    /// Leaves out a unit beside a stretch too short for a Temp segment (`ScavengeLayout`).
+    static func dropForLayout(_ tooShort: ScavengeLayout.TooShort, from selection: inout UnitSelection) {
+        selection.dropForLayout(
+            tooShort.unit,
+            because: "\(tooShort.stretch.count) unreadable bytes at \(tooShort.stretch.lowerBound) beside it "
+                + "are too few to fill with a Temp segment")
+    }
+
+    /// Rounds that leave out only what would be left out whatever else goes; later rounds
+    /// leave out every unit that fails on what is kept before it (a chain of drops each
+    /// exposing the next fault would otherwise cost a round per link).
+    static let sureRounds = 8
+    /// Rounds after which the salvage gives up (each rewrites and decodes the whole result).
+    static let roundLimit = 32
+
+    /// The faulting units that go this round, each for certain: the first (nothing dropped
+    /// can change what comes before it), and every later one whose fault no drop can cure.
+    ///
+    /// - A fault only more dropping can cause (`monotoneFaults`).
+    /// - A payload that does not decode (`isPayloadDecodeFault`): only a catalog change cures
+    ///   it, so while nothing that goes this round changes the catalog (a round for each would
+    ///   make the salvage quadratic in their number).
+    /// - A row failing validation against its collection's last version: only a catalog change
+    ///   cures it, while no faulting unit changes the catalog.
+    /// - A unique clash: while every faulting unit before it is inert (`DropImpact`), no drop
+    ///   makes a new fault, so the unit holding the key stays unless it is one of them.
+    static func surelyDropped(
+        _ faulting: [(unit: Int, finding: Finding)], in report: Report, ledger: TransactionLedger, copy path: String
+    ) -> Set<Int> {
+        let first = faulting[0].unit
+        var goes: Set<Int> = [first]
+        for (unit, finding) in faulting where monotoneFaults.contains(finding.code) { goes.insert(unit) }
+        let catalogStays = !goes.contains { ledger.units[$0].changesCatalog }
+        for (unit, finding) in faulting
+        where catalogStays && finding.code.isPayloadDecodeFault && !ledger.units[unit].changesCatalog {
+            goes.insert(unit)
+        }
+        if !faulting.contains(where: { ledger.units[$0.unit].changesCatalog }) {
+            for (unit, finding) in faulting where finding.code == .recordFailsValidation { goes.insert(unit) }
+        }
+        goes.formUnion(surelyClashing(faulting, in: report, ledger: ledger, copy: path))
+        return goes
+    }
+
+    /// Units whose unique clash no drop this round or later can cure: the faulting units
+    /// before each are all inert, and none inserts the key as it stood at the clash (it might
+    /// be the insert that holds it).
+    static func surelyClashing(
+        _ faulting: [(unit: Int, finding: Finding)], in report: Report, ledger: TransactionLedger, copy path: String
+    ) -> Set<Int> {
+        // Findings past the report's limit may hide faulting units.
+        let holders = Set(faulting.compactMap(\.finding.uniqueHolder))
+        guard !holders.isEmpty, report.findingsDropped == 0 else { return [] }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var sure = Set<Int>()
+        var insertedBefore = Set<UniqueKey>()
+        var at = 0
+        while at < faulting.count {
+            let unit = faulting[at].unit
+            var next = at
+            while next < faulting.count && faulting[next].unit == unit {
+                if let holder = faulting[next].finding.uniqueHolder, !insertedBefore.contains(holder) {
+                    sure.insert(unit)
+                }
+                next += 1
+            }
+            let reach = DropImpact.reach(of: ledger.units[unit], fd: fd, inserting: holders)
+            guard reach.inert else { break }
+            insertedBefore.formUnion(reach.inserts)
+            at = next
+        }
+        return sure
     }
 
     /// Whether the source's walk judged the kept units as the engine will replay them in the

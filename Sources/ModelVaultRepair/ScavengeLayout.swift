@@ -16,8 +16,12 @@ public struct ScavengeLayout: Sendable, Equatable {
     /// header): their bytes become zeros.
     public var absorbed: Set<UInt64>
 
-    /// A stretch too short for a Temp header between two kept units: the unit before it must
-    /// go too.
+    /// Kept units the layout leaves out, in file order: each was followed by a stretch too
+    /// short for a Temp header, which takes in the unit's bytes instead (a unit is longer than
+    /// a Temp header), so one pass settles them all however many there are.
+    public var leftOut: [TooShort]
+
+    /// A stretch too short for a Temp header beside a kept unit: the unit must go too.
     public struct TooShort: Error, Equatable {
         public var unit: Int
         public var stretch: Range<UInt64>
@@ -37,6 +41,7 @@ public struct ScavengeLayout: Sendable, Equatable {
         fillers = []
         keptManifest = nil
         absorbed = []
+        leftOut = []
         guard let last = kept.lastIndex(of: true) else { return }
         end = units[last].end
         // Structures right after the last unit (its Manifest) stay with it.
@@ -88,9 +93,19 @@ public struct ScavengeLayout: Sendable, Equatable {
                             fillers.removeLast()
                         }
                         previous = nil
+                    } else if case .unit(let u)? = previous {
+                        leftOut.append(TooShort(unit: u, stretch: gap))
+                        gap = units[u].offset..<gap.upperBound
+                        if let filler = fillers.last, filler.upperBound == gap.lowerBound {
+                            gap = filler.lowerBound..<gap.upperBound
+                            fillers.removeLast()
+                        }
+                        previous = nil
                     } else {
+                        // Only before the first piece: the first kept unit goes, and the layout
+                        // is worked out again without it.
                         var unit = 0
-                        if case .unit(let u)? = previous { unit = u } else if case .unit(let u)? = piece { unit = u }
+                        if case .unit(let u)? = piece { unit = u }
                         throw TooShort(unit: unit, stretch: gap)
                     }
                 }

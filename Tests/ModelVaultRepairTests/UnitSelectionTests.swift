@@ -144,8 +144,28 @@ import Testing
 
     @Test func aStretchTooShortBetweenTwoUnitsDropsTheUnitBeforeIt() throws {
         let units = [Self.txn(1, at: 8274), Self.txn(2, at: 8484)]
-        #expect(throws: ScavengeLayout.TooShort(unit: 0, stretch: 8474..<8484)) {
-            try ScavengeLayout(units: units, kept: [true, true], structures: [Self.firstManifest])
+        let layout = try ScavengeLayout(units: units, kept: [true, true], structures: [Self.firstManifest])
+        #expect(layout.leftOut == [ScavengeLayout.TooShort(unit: 0, stretch: 8474..<8484)])
+        #expect(layout.fillers == [8274..<8484])
+        #expect(layout.end == 8684)
+    }
+
+    @Test func aRunOfStretchesTooShortIsSettledInOnePass() throws {
+        // Ten unreadable bytes after each of 5 000 units: every unit before the last goes, in
+        // one layout, and one filler covers them.
+        let units = (0..<5000).map { Self.txn(UInt64($0 + 1), at: 8274 + UInt64($0) * 210) }
+        let layout = try ScavengeLayout(
+            units: units, kept: Array(repeating: true, count: units.count), structures: [Self.firstManifest])
+        #expect(layout.leftOut.map(\.unit) == Array(0..<4999))
+        #expect(layout.leftOut.allSatisfy { $0.stretch.count == 10 })
+        #expect(layout.fillers == [8274..<units[4999].offset])
+    }
+
+    @Test func aStretchTooShortBeforeTheFirstKeptUnitDropsIt() throws {
+        // No structure beside the stretch to take in (the log's first Manifest is gone).
+        let units = [Self.txn(1, at: 8234), Self.txn(2, at: 8434)]
+        #expect(throws: ScavengeLayout.TooShort(unit: 0, stretch: 8224..<8234)) {
+            try ScavengeLayout(units: units, kept: [true, true], structures: [])
         }
     }
 
