@@ -44,10 +44,10 @@ enum Scavenge {
             do {
                 layout = try ScavengeLayout(units: ledger.units, kept: selection.kept, structures: structures)
             } catch {
-                dropForLayout(error, from: &selection)
+                selection.dropForLayout([(error.unit, layoutDetail(error))])
                 continue
             }
-            for tooShort in layout.leftOut { dropForLayout(tooShort, from: &selection) }
+            selection.dropForLayout(layout.leftOut.map { ($0.unit, layoutDetail($0)) })
             var result = Result(
                 selection: selection, layout: layout, output: nil, rounds: rounds, refusal: nil, header: nil,
                 superblocks: [:], appendedManifest: nil)
@@ -91,19 +91,19 @@ enum Scavenge {
                 rounds < sureRounds
                 ? surelyDropped(faulting, in: verified, ledger: ledger, copy: file.temporaryPath)
                 : Set(faulting.map(\.unit))
-            for (unit, finding) in faulting where goes.contains(unit) {
-                guard selection.kept[unit] else { continue }
-                selection.dropUnreplayable(unit, because: "\(finding.code.rawValue): \(finding.message)")
-            }
+            // A unit's first fault says why it goes.
+            var named = Set<Int>()
+            selection.dropUnreplayable(
+                faulting.filter { goes.contains($0.unit) && named.insert($0.unit).inserted }.map {
+                    ($0.unit, "\($0.finding.code.rawValue): \($0.finding.message)")
+                })
         }
     }
 
-    /// Leaves out a unit beside a stretch too short for a Temp segment (`ScavengeLayout`).
-    static func dropForLayout(_ tooShort: ScavengeLayout.TooShort, from selection: inout UnitSelection) {
-        selection.dropForLayout(
-            tooShort.unit,
-            because: "\(tooShort.stretch.count) unreadable bytes at \(tooShort.stretch.lowerBound) beside it "
-                + "are too few to fill with a Temp segment")
+    /// Why a unit beside a stretch too short for a Temp segment goes (`ScavengeLayout`).
+    static func layoutDetail(_ tooShort: ScavengeLayout.TooShort) -> String {
+        "\(tooShort.stretch.count) unreadable bytes at \(tooShort.stretch.lowerBound) beside it "
+            + "are too few to fill with a Temp segment"
     }
 
     /// Rounds that leave out only what would be left out whatever else goes; later rounds

@@ -72,31 +72,42 @@ public struct UnitSelection: Sendable {
         }
     }
 
-    /// A kept unit that does not replay on what is kept before it.
-    public mutating func dropUnreplayable(_ unit: Int, because detail: String) {
-        drop(unit, .doesNotReplay, detail)
+    /// Kept units that do not replay on what is kept before them, each with why.
+    public mutating func dropUnreplayable(_ units: [(unit: Int, detail: String)]) {
+        drop(units.map { Dropped(unit: $0.unit, reason: .doesNotReplay, detail: $0.detail) })
     }
 
-    /// A kept unit that cannot stay for the layout's sake (see `ScavengeLayout`).
-    public mutating func dropForLayout(_ unit: Int, because detail: String) {
-        drop(unit, .damaged, detail)
+    /// Kept units that cannot stay for the layout's sake (see `ScavengeLayout`), each with why.
+    public mutating func dropForLayout(_ units: [(unit: Int, detail: String)]) {
+        drop(units.map { Dropped(unit: $0.unit, reason: .damaged, detail: $0.detail) })
     }
 
     public var keptCount: Int { kept.reduce(0) { $0 + ($1 ? 1 : 0) } }
 
-    /// Keeps `dropped` in unit order: appended in order while choosing, inserted in place after.
+    /// Appends while choosing, in unit order.
     private mutating func drop(_ unit: Int, _ reason: Dropped.Reason, _ detail: String) {
         kept[unit] = false
-        var low = dropped.count
-        if let last = dropped.last, last.unit > unit {
-            low = 0
-            var high = dropped.count
-            while low < high {
-                let mid = (low + high) / 2
-                if dropped[mid].unit < unit { low = mid + 1 } else { high = mid }
+        dropped.append(Dropped(unit: unit, reason: reason, detail: detail))
+    }
+
+    /// Drops kept units after choosing: merged into `dropped` in one pass, so it stays in unit
+    /// order however many go at once.
+    private mutating func drop(_ more: [Dropped]) {
+        let more = more.filter { kept[$0.unit] }.sorted { $0.unit < $1.unit }
+        guard !more.isEmpty else { return }
+        var merged: [Dropped] = []
+        merged.reserveCapacity(dropped.count + more.count)
+        var next = 0
+        for entry in dropped {
+            while next < more.count && more[next].unit < entry.unit {
+                merged.append(more[next])
+                next += 1
             }
+            merged.append(entry)
         }
-        dropped.insert(Dropped(unit: unit, reason: reason, detail: detail), at: low)
+        merged.append(contentsOf: more[next...])
+        for entry in more { kept[entry.unit] = false }
+        dropped = merged
     }
 
     /// The one committed transaction `ref` names.

@@ -123,6 +123,19 @@ import Testing
         #expect(TransactionReference(text) == nil)
     }
 
+    @Test func unitsDroppedAfterChoosingJoinTheListInUnitOrder() throws {
+        var units = (0..<6).map { Self.txn(UInt64($0 + 1), at: 8274 + UInt64($0) * 250) }
+        units[1].damageCause = .payloadChecksum(.record, at: 8600)
+        var selection = try UnitSelection(units: units, choices: SalvageChoices(scavenge: true), prefixEnd: 0)
+        selection.dropUnreplayable([(4, "clashes"), (2, "does not decode")])
+        // A unit already dropped keeps its first reason.
+        selection.dropForLayout([(4, "too short"), (0, "too short")])
+        #expect(selection.dropped.map(\.unit) == [0, 1, 2, 4])
+        #expect(selection.dropped.map(\.reason) == [.damaged, .damaged, .doesNotReplay, .doesNotReplay])
+        #expect(selection.dropped[3].detail == "clashes")
+        #expect(selection.kept == [false, false, false, true, false, true])
+    }
+
     // MARK: layout
 
     @Test func droppedBytesBetweenKeptUnitsBecomeOneFiller() throws {
