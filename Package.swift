@@ -5,6 +5,10 @@ import PackageDescription
 /// tests keep them): they cost more than checksumming the bytes.
 let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
+/// The command line (parsing, orchestration, rendering reports) is not where the time goes:
+/// built for size, it keeps the release binary under its budget (`scripts/release --check`).
+let small: [SwiftSetting] = [.unsafeFlags(["-Osize"], .when(configuration: .release))]
+
 let package = Package(
     name: "mvfsck",
     products: [
@@ -34,7 +38,8 @@ let package = Package(
                 "FileOutput",
                 "Threads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: small
         ),
         // Helpers shared by the test targets; not part of the product.
         .target(name: "TestSupport", dependencies: ["ModelVaultFormat"], path: "Tests/TestSupport"),
