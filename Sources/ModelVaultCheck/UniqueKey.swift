@@ -5,12 +5,9 @@ import ModelVaultFormat
 package struct UniqueKey: Hashable, Sendable {
     package var slot: UInt64
     package var primaryKey: UInt64
+}
 
-    package init(slot: UInt64, primaryKey: UInt64) {
-        self.slot = slot
-        self.primaryKey = primaryKey
-    }
-
+extension UniqueKey {
     package init(_ entry: IndexEntry.View) {
         var slot = FNV()
         slot.add(entry.collectionId)

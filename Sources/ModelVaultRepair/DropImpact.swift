@@ -23,10 +23,46 @@ enum DropImpact {
         guard let lastKept = kept.lastIndex(of: true) else { return true }
         let relevant = dropped.filter { $0 < lastKept }
         guard !relevant.isEmpty else { return true }
+        return reading(path) { fd in relevant.allSatisfy { isInert(units[$0], fd: fd) } } ?? false
+    }
+
+    /// Of `faulting` (a round's faults in kept units, in unit order), the units whose unique
+    /// clash no drop, this round or later, can cure: every faulting unit before the clash is
+    /// inert, so no drop makes a new fault, and none inserts the key as it stood at the clash
+    /// (one may be the insert that holds it). Reads those units from `path`.
+    static func uncurableClashes<Units: RandomAccessCollection<LogUnit>>(
+        _ faulting: [(unit: Int, finding: Finding)], units: Units, copy path: String
+    ) -> Set<Int> where Units.Index == Int {
+        let holders = Set(faulting.compactMap(\.finding.uniqueHolder))
+        guard !holders.isEmpty else { return [] }
+        return reading(path) { fd in
+            var sure = Set<Int>()
+            var insertedBefore = Set<UniqueKey>()
+            var at = 0
+            while at < faulting.count {
+                let unit = faulting[at].unit
+                var next = at
+                while next < faulting.count && faulting[next].unit == unit {
+                    if let holder = faulting[next].finding.uniqueHolder, !insertedBefore.contains(holder) {
+                        sure.insert(unit)
+                    }
+                    next += 1
+                }
+                let reach = reach(of: units[unit], fd: fd, inserting: holders)
+                guard reach.inert else { break }
+                insertedBefore.formUnion(reach.inserts)
+                at = next
+            }
+            return sure
+        } ?? []
+    }
+
+    /// `body` given a descriptor of `path` open for reading; nil when it cannot be opened.
+    private static func reading<T>(_ path: String, _ body: (Int32) -> T) -> T? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
-        return relevant.allSatisfy { isInert(units[$0], fd: fd) }
+        return body(fd)
     }
 
     static func isInert(_ unit: LogUnit, fd: Int32) -> Bool {

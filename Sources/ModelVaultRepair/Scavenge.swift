@@ -2,10 +2,6 @@ import FileOutput
 import ModelVaultCheck
 import ModelVaultFormat
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A salvage by units rather than by prefix (`--scavenge`, `--until-txn`, `--drop-txn`): the
 /// chosen units stay at their source offsets, everything else between them becomes Temp
 /// filler, and the result is verified with the full decode. A unit the result shows does not
@@ -92,9 +88,8 @@ enum Scavenge {
                 ? surelyDropped(faulting, in: verified, ledger: ledger, copy: file.temporaryPath)
                 : Set(faulting.map(\.unit))
             // A unit's first fault says why it goes.
-            var named = Set<Int>()
             selection.dropUnreplayable(
-                faulting.filter { goes.contains($0.unit) && named.insert($0.unit).inserted }.map {
+                faulting.filter { goes.contains($0.unit) }.map {
                     ($0.unit, "\($0.finding.code.rawValue): \($0.finding.message)")
                 })
         }
@@ -138,40 +133,11 @@ enum Scavenge {
         if !faulting.contains(where: { ledger.units[$0.unit].changesCatalog }) {
             for (unit, finding) in faulting where finding.code == .recordFailsValidation { goes.insert(unit) }
         }
-        goes.formUnion(surelyClashing(faulting, in: report, ledger: ledger, copy: path))
-        return goes
-    }
-
-    /// Units whose unique clash no drop this round or later can cure: the faulting units
-    /// before each are all inert, and none inserts the key as it stood at the clash (it might
-    /// be the insert that holds it).
-    static func surelyClashing(
-        _ faulting: [(unit: Int, finding: Finding)], in report: Report, ledger: TransactionLedger, copy path: String
-    ) -> Set<Int> {
         // Findings past the report's limit may hide faulting units.
-        let holders = Set(faulting.compactMap(\.finding.uniqueHolder))
-        guard !holders.isEmpty, report.findingsDropped == 0 else { return [] }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var sure = Set<Int>()
-        var insertedBefore = Set<UniqueKey>()
-        var at = 0
-        while at < faulting.count {
-            let unit = faulting[at].unit
-            var next = at
-            while next < faulting.count && faulting[next].unit == unit {
-                if let holder = faulting[next].finding.uniqueHolder, !insertedBefore.contains(holder) {
-                    sure.insert(unit)
-                }
-                next += 1
-            }
-            let reach = DropImpact.reach(of: ledger.units[unit], fd: fd, inserting: holders)
-            guard reach.inert else { break }
-            insertedBefore.formUnion(reach.inserts)
-            at = next
+        if report.findingsDropped == 0 {
+            goes.formUnion(DropImpact.uncurableClashes(faulting, units: ledger.units, copy: path))
         }
-        return sure
+        return goes
     }
 
     /// Whether the source's walk judged the kept units as the engine will replay them in the

@@ -85,17 +85,14 @@ public struct ScavengeLayout: Sendable, Equatable {
                         absorbed.insert(structures[s].offset)
                         piece = take()
                         gap = gap.lowerBound..<(piece.map { range($0).lowerBound } ?? end)
-                    } else if case .structure(let s)? = previous, structures[s].end == gap.lowerBound {
-                        absorbed.insert(structures[s].offset)
-                        gap = structures[s].offset..<gap.upperBound
-                        if let filler = fillers.last, filler.upperBound == gap.lowerBound {
-                            gap = filler.lowerBound..<gap.upperBound
-                            fillers.removeLast()
+                    } else if let before = previous, range(before).upperBound == gap.lowerBound {
+                        // The piece before it joins it: a structure's bytes become zeros, a
+                        // unit is left out; so does the filler before that piece.
+                        switch before {
+                        case .structure(let s): absorbed.insert(structures[s].offset)
+                        case .unit(let u): leftOut.append(TooShort(unit: u, stretch: gap))
                         }
-                        previous = nil
-                    } else if case .unit(let u)? = previous {
-                        leftOut.append(TooShort(unit: u, stretch: gap))
-                        gap = units[u].offset..<gap.upperBound
+                        gap = range(before).lowerBound..<gap.upperBound
                         if let filler = fillers.last, filler.upperBound == gap.lowerBound {
                             gap = filler.lowerBound..<gap.upperBound
                             fillers.removeLast()

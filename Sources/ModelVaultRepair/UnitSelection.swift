@@ -91,9 +91,10 @@ public struct UnitSelection: Sendable {
     }
 
     /// Drops kept units after choosing: merged into `dropped` in one pass, so it stays in unit
-    /// order however many go at once.
+    /// order however many go at once. A unit keeps the first reason given for it.
     private mutating func drop(_ more: [Dropped]) {
-        let more = more.filter { kept[$0.unit] }.sorted { $0.unit < $1.unit }
+        var named = Set<Int>()
+        let more = more.filter { kept[$0.unit] && named.insert($0.unit).inserted }.sorted { $0.unit < $1.unit }
         guard !more.isEmpty else { return }
         var merged: [Dropped] = []
         merged.reserveCapacity(dropped.count + more.count)
