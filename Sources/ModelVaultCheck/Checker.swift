@@ -69,7 +69,7 @@ public enum Checker {
         let first = walker(input)
         let speculating =
             options.secondCore && path != "-" && !input.compressed && input.diskSize != nil
-            && first.speculate(readingAgain: path, restartable: analysersMayRestart)
+            && first.speculate(restartable: analysersMayRestart)
         do {
             let report = try first.run(
                 command: command, path: path, compressed: input.compressed, containerFinding: { input.containerFinding }

@@ -153,21 +153,30 @@ public final class LogWalker: SegmentConsumer {
                     + "and no Record, Index or Checkpoint contents are decoded, so the prediction rests on framing"))
     }
 
-    /// Takes checksums and decodes on trust and proves them on a second thread reading `path`
-    /// (`SpeculativeChecks`); `run` then throws `SpeculativeChecks.Failed` if one does not
-    /// hold. Only for a regular, uncompressed file, and a walk without analysers or a tap
-    /// unless they can be started afresh (`restartable`). Returns whether it is set up.
-    func speculate(readingAgain path: String, restartable: Bool = false) -> Bool {
+    /// Takes checksums and decodes on trust and proves them on a second thread, in the walk's
+    /// own buffer (`SpeculativeChecks`); `run` then throws `SpeculativeChecks.Failed` if one
+    /// does not hold, and the input is to be walked again. A walk with analysers or a tap only
+    /// if they can be started afresh (`restartable`). Returns whether it is set up.
+    func speculate(restartable: Bool = false) -> Bool {
         guard restartable || (analysers.isEmpty && tap == nil) else { return false }
         let fillAhead = FillAhead(source: cursor.source)
-        guard
-            let checks = SpeculativeChecks(
-                path: path, largestSegment: cursor.capacity, backlog: options.secondCoreBacklog, fillAhead: fillAhead)
-        else { return false }
+        guard let checks = SpeculativeChecks(backlog: options.secondCoreBacklog, fillAhead: fillAhead) else {
+            return false
+        }
         speculative = checks
         source.speculating = true
         cursor.fillAhead = fillAhead
+        cursor.beforeOverwrite = { [unowned self] bytes in try self.release(bytes) }
         return true
+    }
+
+    /// The cursor is about to write over `bytes` of its buffer: the segments taken on trust
+    /// there are proved first.
+    private func release(_ bytes: UnsafeRawBufferPointer) throws(SpeculativeChecks.Failed) {
+        guard let speculative, let base = bytes.baseAddress else { return }
+        let range = UInt(bitPattern: base)..<(UInt(bitPattern: base) + UInt(bytes.count))
+        if trusted.overlaps(range) { try speculative.submit(&trusted) }
+        try speculative.release(range)
     }
 
     /// The second thread's checks (`speculate`), and the segments taken on trust not yet
@@ -178,9 +187,11 @@ public final class LogWalker: SegmentConsumer {
     private(set) var batchesProvedByWalk = 0
 
     @inline(__always)
-    func trust(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) throws(SpeculativeChecks.Failed) {
+    func trust(
+        _ segment: UnsafeRawPointer, at offset: UInt64, payloadLength: Int, payloadCRC: UInt32
+    ) throws(SpeculativeChecks.Failed) {
         if trusted.isFull { try speculative!.submit(&trusted) }
-        trusted.append(segmentAt: offset, payloadLength: payloadLength, payloadCRC: payloadCRC)
+        trusted.append(segment: segment, at: offset, payloadLength: payloadLength, payloadCRC: payloadCRC)
     }
 
     /// Sees every input byte once, in order (a salvage copies the input through it).
@@ -214,6 +225,7 @@ public final class LogWalker: SegmentConsumer {
         if let speculative {
             try cursor.stopFillingAhead()
             deep.count(valuesVisited: try speculative.finish(&trusted))
+            cursor.beforeOverwrite = nil
             batchesProvedByWalk = speculative.batchesCheckedByWalk
             self.speculative = nil
             source.speculating = false

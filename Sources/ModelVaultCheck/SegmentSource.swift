@@ -38,9 +38,12 @@ protocol SegmentConsumer: AnyObject {
     func resynchronised(unreadableFrom offset: UInt64, length: UInt64, allZero: Bool)
     /// An unreadable stretch runs to the end of the input.
     func unreadableTail(from offset: UInt64, length: UInt64, allZero: Bool)
-    /// The segment at `offset`, whole in the read buffer, is taken on trust: its header's
-    /// checksum and its payload's (`payloadCRC`) are to be proved (`SegmentSource.speculating`).
-    func trust(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) throws(SpeculativeChecks.Failed)
+    /// The segment at `offset`, whole in the read buffer at `segment`, is taken on trust: its
+    /// header's checksum and its payload's (`payloadCRC`) are to be proved there
+    /// (`SegmentSource.speculating`; the cursor keeps the bytes until `beforeOverwrite`).
+    func trust(
+        _ segment: UnsafeRawPointer, at offset: UInt64, payloadLength: Int, payloadCRC: UInt32
+    ) throws(SpeculativeChecks.Failed)
     /// Whether the segments that follow may be transaction bodies: the walk is inside a
     /// transaction whose Records and Indexes it takes through `takeTransactionBody`.
     var inTransactionBody: Bool { get }
@@ -153,7 +156,8 @@ final class SegmentSource {
             let length = Int(header.payloadLength)
             consumer.boundary(at: offset)
             if speculating {
-                try consumer.trust(segmentAt: offset, payloadLength: length, payloadCRC: header.payloadCRC)
+                try consumer.trust(
+                    window.baseAddress!, at: offset, payloadLength: length, payloadCRC: header.payloadCRC)
             }
             let payload = UnsafeRawBufferPointer(rebasing: window[headerSize..<(headerSize + length)])
             if !consumer.takeTransactionBody(type, header: header, at: offset, payload: payload) {
@@ -184,7 +188,8 @@ final class SegmentSource {
             let payload = headerSize..<(headerSize + Int(length))
             let crc: UInt32
             if speculating {
-                try consumer.trust(segmentAt: offset, payloadLength: Int(length), payloadCRC: header.payloadCRC)
+                try consumer.trust(
+                    cursor.window.baseAddress!, at: offset, payloadLength: Int(length), payloadCRC: header.payloadCRC)
                 crc = header.payloadCRC
             } else if payloadOffset + length <= provedBelow {
                 crc = header.payloadCRC

@@ -14,14 +14,19 @@ import Threads
 /// abandoned (`Failed`) and `Checker` walks the file again with every check in line: a report
 /// is always the one the sequential walk makes.
 ///
-/// Only for a regular, uncompressed file that can be read again: the second thread reads the
-/// payloads through a descriptor of its own, by offset.
+/// The second thread reads each segment where the walk read it, in the walk's buffer: the
+/// file is copied from the system once. The walk keeps those bytes in place until they are
+/// proved (`release`, before its cursor writes over any part of its buffer).
 final class SpeculativeChecks: @unchecked Sendable {
-    /// A check taken on trust failed, or the second thread could not read the file.
+    /// A check taken on trust failed.
     struct Failed: Error {}
 
     /// One segment read where it lies: its header's checksum and its payload's are to be proved.
-    struct Item: Sendable {
+    /// Unchecked `Sendable`: `segment` points into the walk's buffer, which the walk leaves
+    /// alone until the batch holding the item is proved.
+    struct Item: @unchecked Sendable {
+        /// The segment's bytes, header first.
+        var segment: UnsafeRawPointer
         var segmentOffset: UInt64
         var payloadLength: UInt32
         var payloadCRC: UInt32
@@ -40,23 +45,41 @@ final class SpeculativeChecks: @unchecked Sendable {
         case index
     }
 
+    /// Set once a batch is proved (or passed over after a failure), by whichever thread did.
+    final class Completion: Sendable {
+        private let proved = Atomic<Bool>(false)
+        var isDone: Bool { proved.load(ordering: .acquiring) }
+        func finish() { proved.store(true, ordering: .releasing) }
+    }
+
     /// What the walk hands over at once.
     struct Batch: Sendable {
         var items: [Item] = []
         var catalogs: [Catalog] = []
         /// The generation of the catalog last appended.
         var catalogGeneration = -1
+        /// The addresses the items' bytes span in the walk's buffer (empty: no item).
+        var low = UInt.max
+        var high = UInt(0)
+        let completion = Completion()
 
         /// Whether it is due to be handed over.
         var isFull: Bool {
             items.count >= SpeculativeChecks.batchSize || catalogs.count >= SpeculativeChecks.catalogsPerBatch
+                || high &- low >= SpeculativeChecks.batchBytes
         }
 
-        mutating func append(segmentAt offset: UInt64, payloadLength: Int, payloadCRC: UInt32) {
+        /// Whether an item's bytes lie in `range` of addresses.
+        func overlaps(_ range: Range<UInt>) -> Bool { low < range.upperBound && range.lowerBound < high }
+
+        mutating func append(segment: UnsafeRawPointer, at offset: UInt64, payloadLength: Int, payloadCRC: UInt32) {
             items.append(
                 Item(
-                    segmentOffset: offset, payloadLength: UInt32(payloadLength), payloadCRC: payloadCRC, catalog: -1,
-                    decode: .nothing))
+                    segment: segment, segmentOffset: offset, payloadLength: UInt32(payloadLength),
+                    payloadCRC: payloadCRC, catalog: -1, decode: .nothing))
+            let start = UInt(bitPattern: segment)
+            low = min(low, start)
+            high = max(high, start + UInt(Layout.segmentHeaderSize + payloadLength))
         }
 
         /// Whether the catalog of `generation` is not the one last appended: `decodeLast` is
@@ -90,14 +113,15 @@ final class SpeculativeChecks: @unchecked Sendable {
 
     /// Items per batch handed to the second thread.
     static let batchSize = 4096
+    /// Bytes of the walk's buffer a batch spans at most: the batches waiting stay well inside
+    /// the buffer, so the walk seldom waits for one before it writes over their bytes.
+    static let batchBytes: UInt = 512 << 10
     /// Catalogs per batch: a batch that needs more is handed over early.
     static let catalogsPerBatch = 64
     /// Decodes are taken on trust only while the catalog holds at most this many structures
     /// (`CheckOptions.catalogStructureLimit`).
     static let catalogStructureLimit = 4096
 
-    private let fd: Int32
-    private let windowCapacity: Int
     /// At most `backlog` batches wait: memory stays flat, and past them the walk proves a
     /// batch itself (`submit`).
     private let queue: BatchQueue<Batch>
@@ -105,55 +129,71 @@ final class SpeculativeChecks: @unchecked Sendable {
     private var thread: WorkerThread?
     // The second thread's, read once it has been joined.
     private var valuesVisited = 0
-    /// The walk's own window and count, for the batches it proves itself (`submit`).
-    private var walkWindow: ReadWindow?
+    /// The walk's count, for the batches it proves itself (`submit`, `release`).
     private var valuesVisitedByWalk = 0
     /// Batches the walk proved itself because the second thread lagged.
     private(set) var batchesCheckedByWalk = 0
+    /// Batches handed over that may not be proved yet, and the addresses their bytes span:
+    /// the walk's, looked at before it writes over its buffer (`release`).
+    private var handedOver: [(completion: Completion, span: Range<UInt>)] = []
 
     /// Reads of the walk's source the second thread does when it gets to them first.
     private let fillAhead: FillAhead?
 
-    /// Nil when `path` cannot be opened here or is not a regular file, or no thread can be
-    /// started. `largestSegment`: no segment handed over is longer. `fillAhead`: the walk's
-    /// reads to do ahead of it while this thread waits for work (`FillAhead`).
-    init?(path: String, largestSegment: Int, backlog: Int = 4, fillAhead: FillAhead? = nil) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
-            return nil
-        }
-        self.fd = fd
+    /// Nil when no thread can be started. `fillAhead`: the walk's reads to do ahead of it
+    /// while this thread waits for work (`FillAhead`).
+    init?(backlog: Int = 4, fillAhead: FillAhead? = nil) {
         self.fillAhead = fillAhead
-        windowCapacity = max(largestSegment, 4 << 20)
         queue = BatchQueue(capacity: backlog, spinNanoseconds: 200_000)
         thread = WorkerThread(stackSize: 1 << 20) { [self] in run() }
         if thread == nil { return nil }
     }
 
-    deinit {
-        cancel()
-        walkWindow?.release()
-        close(fd)
-    }
+    deinit { cancel() }
 
     /// Hands `batch` over and empties it; when the second thread lags (the queue is full),
     /// the walk's thread proves the batch itself rather than wait, so the two cores share
     /// whatever the work is. Throws once a check has failed.
     func submit(_ batch: inout Batch) throws(Failed) {
         if failed.load(ordering: .relaxed) { throw Failed() }
-        if !queue.tryPush([batch], bytes: 1) {
-            if walkWindow == nil { walkWindow = ReadWindow(fd: fd, capacity: windowCapacity) }
+        if queue.tryPush([batch], bytes: 1) {
+            handedOver.append((batch.completion, batch.low..<max(batch.low, batch.high)))
+        } else {
             batchesCheckedByWalk += 1
-            guard Self.check(batch, &walkWindow!, valuesVisited: &valuesVisitedByWalk) else {
-                failed.store(true, ordering: .relaxed)
-                throw Failed()
-            }
+            try proveHere(batch)
         }
         batch = Batch()
         batch.items.reserveCapacity(Self.batchSize)
+    }
+
+    /// Returns once no batch handed over still needs the bytes at `range` of addresses (the
+    /// walk is about to write over them): the walk proves waiting batches itself meanwhile.
+    /// Throws once a check has failed.
+    func release(_ range: Range<UInt>) throws(Failed) {
+        guard !handedOver.isEmpty else { return }
+        for entry in handedOver where entry.span.overlaps(range) {
+            while !entry.completion.isDone {
+                if failed.load(ordering: .relaxed) { throw Failed() }
+                if let batches = queue.tryPop() {
+                    for batch in batches {
+                        batchesCheckedByWalk += 1
+                        try proveHere(batch)
+                    }
+                } else {
+                    sched_yield()
+                }
+            }
+        }
+        handedOver.removeAll { $0.completion.isDone }
+    }
+
+    /// Proves `batch` on the walk's thread.
+    private func proveHere(_ batch: Batch) throws(Failed) {
+        defer { batch.completion.finish() }
+        guard Self.check(batch, valuesVisited: &valuesVisitedByWalk) else {
+            failed.store(true, ordering: .relaxed)
+            throw Failed()
+        }
     }
 
     /// Hands over what is left and waits for the second thread; the row values its decodes
@@ -163,42 +203,44 @@ final class SpeculativeChecks: @unchecked Sendable {
         queue.close()
         thread?.join()
         thread = nil
+        handedOver = []
         if failed.load(ordering: .relaxed) { throw Failed() }
         return valuesVisited + valuesVisitedByWalk
     }
 
     /// Stops the second thread without waiting for its checks (the walk ended otherwise).
+    /// Once it returns, no thread reads the walk's buffer.
     func cancel() {
         guard let thread else { return }
         failed.store(true, ordering: .relaxed)
         queue.close()
         thread.join()
         self.thread = nil
+        handedOver = []
     }
 
     private func run() {
-        var window = ReadWindow(fd: fd, capacity: windowCapacity)
-        defer { window.release() }
         // The walk's next read is done while this thread waits for a batch, not between checks:
         // in a full decode it seldom waits, and its checks are what the walk waits for.
         let fillAhead = fillAhead
         while let batches = queue.pop(whileWaiting: { fillAhead?.serve() }) {
-            for batch in batches where !failed.load(ordering: .relaxed) {
-                if !Self.check(batch, &window, valuesVisited: &valuesVisited) { failed.store(true, ordering: .relaxed) }
+            for batch in batches {
+                if !failed.load(ordering: .relaxed) && !Self.check(batch, valuesVisited: &valuesVisited) {
+                    failed.store(true, ordering: .relaxed)
+                }
+                batch.completion.finish()
             }
         }
     }
 
-    /// Whether every check of `batch` holds, reading its segments through `window`.
-    private static func check(_ batch: Batch, _ window: inout ReadWindow, valuesVisited: inout Int) -> Bool {
+    /// Whether every check of `batch` holds.
+    private static func check(_ batch: Batch, valuesVisited: inout Int) -> Bool {
         let headerSize = Layout.segmentHeaderSize
         // Changed with the catalog, not for each item.
         var schemas = RecordSchemas(Catalog())
         var catalogIndex: Int32 = -1
         for item in batch.items {
-            guard let segment = window.bytes(at: item.segmentOffset, count: headerSize + Int(item.payloadLength)) else {
-                return false
-            }
+            let segment = UnsafeRawBufferPointer(start: item.segment, count: headerSize + Int(item.payloadLength))
             let storedHeaderCRC = UInt32(littleEndian: segment.loadUnaligned(fromByteOffset: 28, as: UInt32.self))
             let payload = UnsafeRawBufferPointer(rebasing: segment[headerSize...])
             guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: segment[0..<28])) == storedHeaderCRC,
@@ -238,44 +280,5 @@ final class SpeculativeChecks: @unchecked Sendable {
             }
         }
         return true
-    }
-}
-
-/// A stretch of a file read by offset into one buffer, read again from the offset asked for
-/// whenever a range falls outside it.
-struct ReadWindow {
-    private let fd: Int32
-    private let buffer: UnsafeMutableRawBufferPointer
-    private var start: UInt64 = 0
-    private var count = 0
-
-    static let readAhead = 1 << 20
-
-    init(fd: Int32, capacity: Int) {
-        self.fd = fd
-        buffer = .allocate(byteCount: capacity, alignment: 64)
-    }
-
-    func release() { buffer.deallocate() }
-
-    /// Bytes `offset..<offset + length` of the file; nil when they cannot be read.
-    mutating func bytes(at offset: UInt64, count length: Int) -> UnsafeRawBufferPointer? {
-        if offset >= start, offset + UInt64(length) <= start + UInt64(count) {
-            let from = Int(offset - start)
-            return UnsafeRawBufferPointer(rebasing: buffer[from..<(from + length)])
-        }
-        guard length <= buffer.count else { return nil }
-        start = offset
-        count = 0
-        // Read ahead 1 MiB at a time, more only for a longer segment: the pages of the buffer
-        // that are never filled take no memory.
-        let wanted = min(buffer.count, max(length, Self.readAhead))
-        while count < wanted {
-            let got = pread(fd, buffer.baseAddress! + count, wanted - count, off_t(offset) + off_t(count))
-            if got < 0 && errno == EINTR { continue }
-            if got <= 0 { break }
-            count += got
-        }
-        return count >= length ? UnsafeRawBufferPointer(rebasing: buffer[0..<length]) : nil
     }
 }

@@ -77,6 +77,11 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         defer { condition.unlock() }
         while head == batches.count && !closed { condition.wait() }
         guard head < batches.count else { return nil }
+        return take()
+    }
+
+    /// Takes the batch at `head`; the lock is held and one waits.
+    private func take() -> [Element] {
         let batch = batches[head]
         batches[head] = ([], 0)
         head += 1
@@ -88,6 +93,14 @@ public final class BatchQueue<Element: Sendable>: @unchecked Sendable {
         held -= batch.bytes
         condition.broadcast()
         return batch.items
+    }
+
+    /// The next batch if one waits, without waiting for one.
+    public func tryPop() -> [Element]? {
+        guard ready.load(ordering: .acquiring) else { return nil }
+        condition.lock()
+        defer { condition.unlock() }
+        return head < batches.count ? take() : nil
     }
 
     public func close() {

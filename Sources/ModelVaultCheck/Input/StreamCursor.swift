@@ -81,6 +81,10 @@ public final class StreamCursor {
         if mapped { munmap(storage.baseAddress, storage.count) } else { storage.deallocate() }
     }
 
+    /// Told of the part of the buffer about to be written over, when set: consumed bytes stay
+    /// in place until then, and whoever still reads them (`SpeculativeChecks`) is done first.
+    var beforeOverwrite: ((UnsafeRawBufferPointer) throws -> Void)?
+
     /// Reads the source ahead of need when set: after each read, the next `readSize` bytes are
     /// asked for into the free part of the buffer, for another thread to read meanwhile
     /// (`FillAhead`); the walk reads them itself if that thread has not begun.
@@ -134,6 +138,7 @@ public final class StreamCursor {
                 try flushTap()
                 let live = available
                 if live > 0, let base = storage.baseAddress {
+                    try beforeOverwrite?(UnsafeRawBufferPointer(rebasing: storage[0..<live]))
                     memmove(base, base + head, live)
                 }
                 head = 0
@@ -152,6 +157,7 @@ public final class StreamCursor {
         let room = UnsafeMutableRawBufferPointer(rebasing: storage[tail..<storage.count])
         if !replay.isEmpty {
             let n = min(room.count, replay.count - replayed)
+            try beforeOverwrite?(UnsafeRawBufferPointer(rebasing: room.prefix(n)))
             replay.withUnsafeBytes {
                 room.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[replayed..<(replayed + n)]))
             }
@@ -169,9 +175,11 @@ public final class StreamCursor {
         } else {
             // At most `readSize` at a time: the bytes are read soon after they are copied in,
             // while they are still in the core's cache.
-            landed(try source.read(into: UnsafeMutableRawBufferPointer(rebasing: room.prefix(Self.readSize))))
+            let into = UnsafeMutableRawBufferPointer(rebasing: room.prefix(Self.readSize))
+            try beforeOverwrite?(UnsafeRawBufferPointer(into))
+            landed(try source.read(into: into))
         }
-        askAhead()
+        try askAhead()
     }
 
     /// `n` bytes read from the source at `tail` (0: its end).
@@ -194,10 +202,12 @@ public final class StreamCursor {
 
     /// Asks for the next `readSize` bytes ahead, when reading ahead, into room left after
     /// `tail` (none while bytes are replayed: the source's come after them).
-    private func askAhead() {
+    private func askAhead() throws {
         guard let fillAhead, fillInFlight == 0, !sourceDone, replay.isEmpty, storage.count - tail >= Self.readSize
         else { return }
-        fillAhead.request(into: UnsafeMutableRawBufferPointer(rebasing: storage[tail..<(tail + Self.readSize)]))
+        let into = UnsafeMutableRawBufferPointer(rebasing: storage[tail..<(tail + Self.readSize)])
+        try beforeOverwrite?(UnsafeRawBufferPointer(into))
+        fillAhead.request(into: into)
         fillInFlight = Self.readSize
     }
 
