@@ -134,4 +134,28 @@ import Threads
         #expect(!fillAhead.serve())
         #expect(fillAhead.served == 0)
     }
+
+    /// A read asked for ahead may fill the buffer to its very end; streaming on from there
+    /// takes those bytes and then reads on from the start of the buffer, rather than asking
+    /// the source for nothing (which it answers as the end of the input).
+    @Test func aReadAheadThatFillsTheBufferToItsEndDoesNotEndTheInput() throws {
+        let data = ReadAheadTests.data
+        let capacity = 4 * StreamCursor.readSize
+        let cursor = StreamCursor(source: Scripted(data, chunk: 1 << 20), capacity: capacity)
+        // No other thread: the walk does each read asked for ahead itself.
+        cursor.fillAhead = FillAhead(source: cursor.source)
+        var consumed: [UInt8] = []
+        // Reads at 0 and (once more is wanted than is read) at 2 × readSize, asking for the
+        // last quarter of the buffer ahead of each.
+        try cursor.request(StreamCursor.readSize + 1)
+        #expect(try cursor.request(2 * StreamCursor.readSize + 1) == 3 * StreamCursor.readSize)
+        #expect(cursor.readsAhead)
+        consumed += cursor.window
+        try cursor.consume(cursor.available)
+        let wanted = 2 * capacity
+        let streamed = try cursor.stream(UInt64(wanted)) { consumed += $0 }
+        #expect(streamed == UInt64(wanted))
+        #expect(consumed == Array(data.prefix(consumed.count)))
+        #expect(!cursor.sourceEnded)
+    }
 }

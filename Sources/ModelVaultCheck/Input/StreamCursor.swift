@@ -155,6 +155,8 @@ public final class StreamCursor {
     private func fill() throws {
         try StopRequest.check()
         let room = UnsafeMutableRawBufferPointer(rebasing: storage[tail..<storage.count])
+        // A source asked for no bytes answers as at its end.
+        guard !room.isEmpty else { return }
         if !replay.isEmpty {
             let n = min(room.count, replay.count - replayed)
             try beforeOverwrite?(UnsafeRawBufferPointer(rebasing: room.prefix(n)))
@@ -289,10 +291,14 @@ public final class StreamCursor {
         var left = count
         while left > 0 {
             if available == 0 {
+                // Bytes read ahead, if any, come first; the buffer restarts only once they are
+                // taken (they may reach its very end, leaving no room to read into).
                 try restart()
-                if sourceEnded { break }
-                try fill()
-                if available == 0 { break }
+                if available == 0 {
+                    if sourceEnded { break }
+                    try fill()
+                    if available == 0 { break }
+                }
             }
             let n = Int(min(UInt64(available), left))
             try body(UnsafeRawBufferPointer(rebasing: storage[head..<(head + n)]))
