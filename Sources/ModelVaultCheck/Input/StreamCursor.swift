@@ -132,6 +132,7 @@ public final class StreamCursor {
             if fillInFlight > 0 {
                 // The bytes asked for ahead come next, before the buffer is moved or restarted.
                 try settleFill()
+                try askAhead()
                 continue
             }
             if storage.count - head < wanted {
