@@ -47,13 +47,24 @@ import Testing
         #expect(walkedAgain > 10)
     }
 
-    @Test(arguments: [false, true])
-    func everyFixtureGetsTheSequentialWalksReport(deep: Bool) throws {
+    /// Also with a read buffer of 16 KiB, where a fixture's walk moves the buffer, restarts it
+    /// and reads bytes again (after a damaged length) many times over.
+    @Test(arguments: [false, true], [StreamCursor.defaultCapacity, 16 << 10])
+    func everyFixtureGetsTheSequentialWalksReport(deep: Bool, capacity: Int) throws {
         var held = 0
         var walkedAgain = 0
+        var options = CheckOptions(deep: deep)
+        options.readBufferCapacity = capacity
+        var sequentialOptions = options
+        sequentialOptions.secondCore = false
         for url in Fixtures.files("clean") + Fixtures.files("damaged") {
-            let (report, speculation) = try Self.walk(url, deep: deep)
-            let sequential = try Fixtures.check(try Fixtures.bytes(url), deep: deep)
+            let path = url.path
+            let (report, speculation) = try Checker.walk(
+                try OpenedInput.open(path: path), path: path, command: "verify", options: options, progress: nil,
+                configure: { _ in })
+            let (sequential, _) = try Checker.walk(
+                try OpenedInput.open(path: path), path: path, command: "verify", options: sequentialOptions,
+                progress: nil, configure: { _ in })
             let name = url.lastPathComponent
             #expect(speculation != .none, "\(name)")
             #expect(report.verdict == sequential.verdict, "\(name)")
