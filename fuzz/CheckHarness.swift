@@ -2,6 +2,10 @@ import ModelVaultCheck
 import ModelVaultFormat
 import ModelVaultRepair
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The full check (`verify --deep`, as `repair` walks its source), then the salvage plan and
 /// its application done in memory the way `Salvage.run` does it on disk, re-checking each round.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -10,6 +14,7 @@ public func checkOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let copy = Bytes()
     guard let report = input.walk(command: "repair", deep: true, copy: copy) else { return 0 }
     summarise(report)
+    if input.speculate && !input.compressed { compareSpeculation(input.body) }
     let plan = SalvagePlan(report: report)
     for line in plan.describe() { Sink.keep(line) }
     Sink.keep(plan.superblocksRewritten.count + (plan.headerRewritten ? 1 : 0))
@@ -28,6 +33,32 @@ public func checkOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         guard current.refusal == nil, !current.changesNothing else { break }
     }
     return 0
+}
+
+/// Walks `body` from a scratch file through a 16 KiB read buffer (moved, restarted and read
+/// again many times over) twice: with checks taken on trust and proved on a second thread in
+/// that buffer, and with every check in line. The reports must agree, or the input is reported
+/// as a failure (a trap).
+func compareSpeculation(_ body: [UInt8]) {
+    let path = ScratchFile.path("speculation")
+    guard ScratchFile.write(body, to: path) else { return }
+    defer { unlink(path) }
+    var options = CheckOptions(deep: true)
+    options.readBufferCapacity = 16 << 10
+    var inLine = options
+    inLine.secondCore = false
+    guard let trusted = try? Checker.check(path: path, command: "verify", options: options),
+        let sequential = try? Checker.check(path: path, command: "verify", options: inLine)
+    else { return }
+    summarise(trusted)
+    if trusted.findings != sequential.findings || trusted.verdict != sequential.verdict
+        || trusted.engine != sequential.engine || trusted.valuesVisited != sequential.valuesVisited
+    {
+        fatalError(
+            "the walk with checks taken on trust reports \(trusted.verdict.rawValue) with "
+                + "\(trusted.findings.count) findings, every check in line \(sequential.verdict.rawValue) with "
+                + "\(sequential.findings.count)")
+    }
 }
 
 /// `Salvage.apply` on bytes: cut to the kept prefix, overwrite what the plan rebuilds.

@@ -1,3 +1,4 @@
+import FileOutput
 import ModelVaultCheck
 import ModelVaultFormat
 
@@ -7,10 +8,12 @@ import ModelVaultFormat
 
 /// One fuzz input: a selector byte, then the bytes of a database file (plain or gzip).
 ///
-/// Selector bits 0-5 pick how many bytes the source hands out per read (`chunkSizes`), so
-/// streaming boundaries are fuzzed with the contents; bit 6 attaches the observers the `walk`
-/// command uses; bit 7 rewrites the superblock and segment checksums of a plain file so that
-/// mutated payloads get decoded rather than stopped by their CRC.
+/// Selector bits 0-4 pick how many bytes the source hands out per read (`chunkSizes`), so
+/// streaming boundaries are fuzzed with the contents; bit 5 asks the check harness to walk a
+/// plain file from a scratch file too, with checks taken on trust against every check in line
+/// (`speculate`); bit 6 attaches the observers the `walk` command uses; bit 7 rewrites the
+/// superblock and segment checksums of a plain file so that mutated payloads get decoded
+/// rather than stopped by their CRC.
 ///
 /// With `MVFSCK_FUZZ_DUMP=FILE` in the environment, the bytes checked (checksums rewritten) are
 /// written to FILE, ready for `mvfsck`.
@@ -26,11 +29,13 @@ struct FuzzInput {
     static let inflatedLimit = 16 << 20
 
     let chunk: Int
+    let speculate: Bool
     let observe: Bool
     let body: [UInt8]
 
     init(selector: UInt8, body: [UInt8]) {
-        chunk = Self.chunkSizes[Int(selector & 0x3f) % Self.chunkSizes.count]
+        chunk = Self.chunkSizes[Int(selector & 0x1f) % Self.chunkSizes.count]
+        speculate = selector & 0x20 != 0
         observe = selector & 0x40 != 0
         var body = body
         if selector & 0x80 != 0 && !body.starts(with: OpenedInput.gzipMagic) { Self.rewriteChecksums(&body) }
@@ -186,4 +191,17 @@ enum Sink {
     nonisolated(unsafe) static var value = 0
     @inline(never) static func keep(_ x: Int) { value &+= x }
     static func keep(_ s: String) { keep(s.utf8.count) }
+}
+
+/// Scratch files of this process, in memory where the system offers it.
+enum ScratchFile {
+    static let directory = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : ScratchDirectory.path
+
+    static func path(_ role: String) -> String { "\(directory)/mvfsck-fuzz-\(getpid())-\(role).modelvault" }
+
+    static func write(_ bytes: [UInt8], to path: String) -> Bool {
+        guard let file = fopen(path, "wb") else { return false }
+        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        return fclose(file) == 0 && written == bytes.count
+    }
 }

@@ -59,16 +59,3 @@ func salvage(_ source: String, _ choices: SalvageChoices) {
         )
     }
 }
-
-/// Scratch files of this process, in memory where the system offers it.
-enum ScratchFile {
-    static let directory = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : ScratchDirectory.path
-
-    static func path(_ role: String) -> String { "\(directory)/mvfsck-fuzz-\(getpid())-\(role).modelvault" }
-
-    static func write(_ bytes: [UInt8], to path: String) -> Bool {
-        guard let file = fopen(path, "wb") else { return false }
-        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        return fclose(file) == 0 && written == bytes.count
-    }
-}
