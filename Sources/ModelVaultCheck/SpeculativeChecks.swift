@@ -58,9 +58,9 @@ final class SpeculativeChecks: @unchecked Sendable {
         var catalogs: [Catalog] = []
         /// The generation of the catalog last appended.
         var catalogGeneration = -1
-        /// The addresses the items' bytes span in the walk's buffer (empty: no item).
-        var low = UInt.max
-        var high = UInt(0)
+        /// The lowest and one past the highest address of the items' bytes in the walk's buffer.
+        private var low = UInt.max
+        private var high = UInt(0)
         let completion = Completion()
 
         /// Whether it is due to be handed over.
@@ -69,8 +69,11 @@ final class SpeculativeChecks: @unchecked Sendable {
                 || high &- low >= SpeculativeChecks.batchBytes
         }
 
+        /// The addresses the items' bytes span (empty: no item).
+        var span: Range<UInt> { low..<max(low, high) }
+
         /// Whether an item's bytes lie in `range` of addresses.
-        func overlaps(_ range: Range<UInt>) -> Bool { low < range.upperBound && range.lowerBound < high }
+        func overlaps(_ range: Range<UInt>) -> Bool { span.overlaps(range) }
 
         mutating func append(segment: UnsafeRawPointer, at offset: UInt64, payloadLength: Int, payloadCRC: UInt32) {
             items.append(
@@ -157,7 +160,7 @@ final class SpeculativeChecks: @unchecked Sendable {
     func submit(_ batch: inout Batch) throws(Failed) {
         if failed.load(ordering: .relaxed) { throw Failed() }
         if queue.tryPush([batch], bytes: 1) {
-            handedOver.append((batch.completion, batch.low..<max(batch.low, batch.high)))
+            handedOver.append((batch.completion, batch.span))
         } else {
             batchesCheckedByWalk += 1
             try proveHere(batch)

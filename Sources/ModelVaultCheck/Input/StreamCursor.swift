@@ -156,7 +156,8 @@ public final class StreamCursor {
     private func fill() throws {
         try StopRequest.check()
         let room = UnsafeMutableRawBufferPointer(rebasing: storage[tail..<storage.count])
-        // A source asked for no bytes answers as at its end.
+        // A source asked for no bytes answers as at its end: with no room (bytes read ahead
+        // may fill the buffer to its very end, `restart`), what is buffered is read first.
         guard !room.isEmpty else { return }
         if !replay.isEmpty {
             let n = min(room.count, replay.count - replayed)
@@ -292,14 +293,10 @@ public final class StreamCursor {
         var left = count
         while left > 0 {
             if available == 0 {
-                // Bytes read ahead, if any, come first; the buffer restarts only once they are
-                // taken (they may reach its very end, leaving no room to read into).
                 try restart()
-                if available == 0 {
-                    if sourceEnded { break }
-                    try fill()
-                    if available == 0 { break }
-                }
+                if sourceEnded { break }
+                try fill()
+                if available == 0 { break }
             }
             let n = Int(min(UInt64(available), left))
             try body(UnsafeRawBufferPointer(rebasing: storage[head..<(head + n)]))
